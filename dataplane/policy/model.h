@@ -1,0 +1,111 @@
+// The HNV policy as the chapter defines it (section "Control plane"): routing
+// domains, virtual subnets, lookup records, customer routes, provider
+// addresses and provider routes. Plain values, owned by the control thread;
+// the worker-side tables (tables.h) are compiled from them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet/types.h"
+
+namespace hnv {
+
+enum class TranslationRule : uint8_t {
+  kEncap,  // TranslationMethodEncap: NVGRE
+  kNone,   // TranslationMethodNone: no encapsulation
+};
+
+enum class RecordType : uint8_t {
+  kStatic,
+  kDynamic,          // learned from ARP/ND against an L2Only record
+  kL2Only,           // CA unspecified: the MAC is known, its IPs are learned
+  kGatewayWildcard,  // the PA may source any inner address on this VSID
+};
+
+struct RoutingDomain {
+  Guid rdid;
+  std::string name;  // optional, for display
+};
+
+struct VirtualSubnet {
+  uint32_t vsid = 0;
+  Guid rdid;
+  std::vector<IpPrefix> prefixes;  // one per family in use; the first address is the DFGW
+};
+
+struct LookupRecord {
+  IpAddr ca;  // unspecified for kL2Only and kGatewayWildcard
+  uint32_t vsid = 0;
+  MacAddr mac;
+  IpAddr pa;
+  TranslationRule rule = TranslationRule::kEncap;
+  RecordType type = RecordType::kStatic;
+  std::string vm_name;  // display only
+};
+
+struct CustomerRoute {
+  Guid rdid;
+  uint32_t vsid = 0;
+  IpPrefix destination;
+  IpAddr next_hop;  // unspecified (0.0.0.0 / ::) = on-link
+  uint32_t metric = 0;
+};
+
+struct ProviderAddress {
+  IpAddr address;
+  uint8_t prefix_len = 0;
+  MacAddr mac;
+  uint16_t vlan = 0;  // 0 = untagged
+  uint16_t port = 0;  // the dataplane port (InterfaceIndex in the chapter)
+};
+
+struct ProviderRoute {
+  IpPrefix destination;
+  uint16_t port = 0;
+  IpAddr next_hop;  // unspecified = on-link
+};
+
+// A VM network adapter attached to this host's switch.
+struct VmPort {
+  std::string vm_name;
+  uint16_t port = 0;
+  MacAddr mac;
+  uint32_t vsid = 0;
+};
+
+// What to do with an inner packet that no longer fits the underlay MTU once
+// encapsulated (DESIGN §3 "MTU").
+enum class MtuPolicy : uint8_t {
+  kIcmp,         // drop it and send ICMP frag-needed / ICMPv6 packet-too-big to the VM
+  kClampMss,     // rewrite the MSS of TCP SYNs so TCP never sends too much; others as kIcmp
+  kIcmpAndClamp  // both (the default)
+};
+
+enum class FlowIdMode : uint8_t {
+  kEntropy,  // FlowID = hash of the inner flow (default)
+  kZero,     // FlowID always 0, for peers that match the whole key
+};
+
+struct HostSettings {
+  uint32_t underlay_mtu = 1500;  // IP MTU of the provider network
+  MtuPolicy mtu_policy = MtuPolicy::kIcmpAndClamp;
+  FlowIdMode flow_id_mode = FlowIdMode::kEntropy;
+  uint8_t outer_ttl = 64;
+};
+
+// One host's complete policy. The control plane validates a Policy as a whole
+// (validate.h) before anything of it reaches the dataplane.
+struct Policy {
+  HostSettings settings;
+  std::vector<RoutingDomain> routing_domains;
+  std::vector<VirtualSubnet> subnets;
+  std::vector<LookupRecord> records;
+  std::vector<CustomerRoute> customer_routes;
+  std::vector<ProviderAddress> provider_addresses;
+  std::vector<ProviderRoute> provider_routes;
+  std::vector<VmPort> vm_ports;
+};
+
+}  // namespace hnv

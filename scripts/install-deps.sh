@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests and the lab need. Idempotent:
+# skips apt entirely when everything is already there.
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config ninja-build clang libclang-rt-14-dev
+  dpdk dpdk-dev libdpdk-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libyaml-cpp-dev libnl-3-dev libnl-route-3-dev
+  iproute2 iputils-ping ethtool tshark python3-scapy iperf3 nftables netcat-openbsd
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,39 @@
+#include "tests/lib/eal_env.h"
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace hnv::test {
+namespace {
+bool g_started = false;
+}
+
+bool StartEalForTest() {
+  if (g_started) return true;
+  const std::string prefix = "--file-prefix=hnvtest" + std::to_string(getpid());
+  std::vector<std::string> args = {"hnv-test", "--no-huge", "--no-shconf", "--no-pci", "-m",
+                                   "2048",     "-l",        "0-1",         prefix,     "--log-level=error",
+                                   "--no-telemetry"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+    return false;
+  }
+  g_started = true;
+  return true;
+}
+
+void EalEnvironment::SetUp() { ASSERT_TRUE(StartEalForTest()); }
+void EalEnvironment::TearDown() {
+  if (g_started) rte_eal_cleanup();
+  g_started = false;
+}
+bool EalEnvironment::started() { return g_started; }
+
+}  // namespace hnv::test

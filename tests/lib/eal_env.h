@@ -1,0 +1,20 @@
+// One gtest Environment that starts DPDK's EAL once per test binary, without
+// hugepages, PCI or shared config, under a file prefix unique to the process.
+// Register it from a test's main or with HNV_EAL_TEST_MAIN().
+#pragma once
+
+#include <gtest/gtest.h>
+
+namespace hnv::test {
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+  static bool started();
+};
+
+// Starts EAL (idempotent). Returns false and prints why when it cannot.
+bool StartEalForTest();
+
+}  // namespace hnv::test
