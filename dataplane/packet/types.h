@@ -11,17 +11,45 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace hnv {
+
+// std::byteswap is C++23 (absent from g++ 12's libstdc++); the builtins are
+// constexpr in both g++ and clang.
+template <typename T>
+constexpr T ByteSwap(T v) noexcept {
+  static_assert(std::is_unsigned_v<T>);
+  if constexpr (sizeof(T) == 1) {
+    return v;
+  } else if constexpr (sizeof(T) == 2) {
+    return __builtin_bswap16(v);
+  } else if constexpr (sizeof(T) == 4) {
+    return __builtin_bswap32(v);
+  } else {
+    static_assert(sizeof(T) == 8);
+    return __builtin_bswap64(v);
+  }
+}
+
+// Host order <-> network (big-endian) order; the same swap both ways.
+template <typename T>
+constexpr T HostToNet(T v) noexcept {
+  if constexpr (std::endian::native == std::endian::big) {
+    return v;
+  } else {
+    return ByteSwap(v);
+  }
+}
 
 // A big-endian (network order) unsigned integer stored exactly as on the wire.
 template <typename T>
 class BigEndian {
  public:
   constexpr BigEndian() = default;
-  static constexpr BigEndian FromHost(T v) { return BigEndian(std::byteswap(v), 0); }
+  static constexpr BigEndian FromHost(T v) { return BigEndian(HostToNet(v), 0); }
   static constexpr BigEndian FromRaw(T raw) { return BigEndian(raw, 0); }
-  constexpr T ToHost() const { return std::byteswap(raw_); }
+  constexpr T ToHost() const { return HostToNet(raw_); }
   constexpr T raw() const { return raw_; }
   friend constexpr bool operator==(BigEndian, BigEndian) = default;
 
@@ -67,7 +95,7 @@ struct IpAddr {
 
   static IpAddr V4(uint32_t host_order) {
     IpAddr a;
-    const uint32_t be = std::byteswap(host_order);
+    const uint32_t be = HostToNet(host_order);
     std::memcpy(a.b.data(), &be, 4);
     return a;
   }
@@ -88,7 +116,7 @@ struct IpAddr {
   uint32_t v4_host() const {
     uint32_t be;
     std::memcpy(&be, b.data(), 4);
-    return std::byteswap(be);
+    return HostToNet(be);
   }
   bool IsUnspecified() const {
     for (uint8_t x : b)
