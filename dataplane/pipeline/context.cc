@@ -1,0 +1,24 @@
+#include "dataplane/pipeline/context.h"
+
+namespace hnv {
+
+rte_mempool* CreatePacketPool(const char* name, uint32_t mbufs, int socket) {
+  const uint16_t priv = RTE_ALIGN(sizeof(PacketMeta), RTE_MBUF_PRIV_ALIGN);
+  return rte_pktmbuf_pool_create(name, mbufs, 256, priv, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+}
+
+void WorkerContext::FlushPort(uint16_t port) noexcept {
+  auto& b = tx_buf[port];
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < b.n; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
+  const uint16_t sent = tx->Send(port, b.pkts, b.n);
+  for (uint16_t i = sent; i < b.n; ++i) {
+    bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
+    Discard(b.pkts[i], Drop::kTxFull);
+  }
+  counters->tx_packets[port] += sent;
+  counters->tx_bytes[port] += bytes;
+  b.n = 0;
+}
+
+}  // namespace hnv

@@ -1,0 +1,126 @@
+// What every stage works with: bursts, per-packet metadata (in the mbuf's
+// private area), per-worker counters, the transmit buffers and the event ring
+// to the control thread.
+//
+// Thread contract: a WorkerContext belongs to one worker thread. Counters are
+// written only by their worker and read (racily, as monotonic 64-bit values)
+// by the control thread.
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/packet/parse.h"
+#include "dataplane/pipeline/drop.h"
+#include "dataplane/policy/tables.h"
+
+namespace hnv {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+// Per-packet metadata, kept in the mbuf's private area (pools made by
+// CreatePacketPool reserve it).
+struct PacketMeta {
+  ParsedFrame pf;  // of the frame as it is now (the inner frame after decap)
+  uint32_t vsid = 0;
+  uint32_t vsid_index = 0;
+  uint32_t src_vsid_index = 0;  // the sender's VSID, before routing changed it
+  uint32_t peer = kNoPeer;
+  uint16_t in_port = 0;
+  uint16_t out_port = 0;
+};
+
+inline PacketMeta* Meta(rte_mbuf* m) { return static_cast<PacketMeta*>(rte_mbuf_to_priv(m)); }
+inline uint8_t* Data(rte_mbuf* m) { return rte_pktmbuf_mtod(m, uint8_t*); }
+
+// A packet pool whose mbufs carry PacketMeta. Returns nullptr on failure.
+rte_mempool* CreatePacketPool(const char* name, uint32_t mbufs, int socket);
+
+// A stage's input: a fixed array, never an allocation.
+template <uint16_t N>
+struct BurstOf {
+  rte_mbuf* pkts[N];
+  uint16_t n = 0;
+  bool full() const { return n == N; }
+};
+using Burst = BurstOf<kBurstSize * 4>;
+
+struct alignas(64) WorkerCounters {
+  uint64_t drops[kDropCount] = {};
+  uint64_t rx_packets[kMaxPorts] = {};
+  uint64_t rx_bytes[kMaxPorts] = {};
+  uint64_t tx_packets[kMaxPorts] = {};
+  uint64_t tx_bytes[kMaxPorts] = {};
+  uint64_t switched = 0;       // delivered locally on the same VSID
+  uint64_t routed = 0;         // through the distributed router
+  uint64_t encapsulated = 0;
+  uint64_t decapsulated = 0;
+  uint64_t flooded = 0;        // copies made for floods
+  uint64_t arp_answered = 0;   // ARP replies and neighbour advertisements sent
+  uint64_t echo_answered = 0;  // pings to a DFGW or PA answered
+  uint64_t l2only_arp = 0;     // ARP/NS unicast to L2Only PAs
+  uint64_t mss_clamped = 0;
+  uint64_t icmp_too_big = 0;
+  uint64_t events = 0;         // posted to the control thread
+  uint64_t events_lost = 0;    // event ring full
+};
+
+// What a worker tells the control thread.
+struct Event {
+  enum Kind : uint8_t { kNeighbor, kLearn } kind;
+  uint16_t port;
+  uint32_t vsid;
+  IpAddr ip;   // neighbour IP / learned CA
+  IpAddr pa;   // learned record's PA
+  MacAddr mac;
+};
+
+// Where transmitted frames go: DPDK ports in production, a capture in tests.
+class TxSink {
+ public:
+  virtual ~TxSink() = default;
+  // Takes ownership of the mbufs; returns how many were sent (the rest are
+  // freed by the caller and counted as kTxFull).
+  virtual uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept = 0;
+};
+
+struct WorkerContext {
+  uint32_t worker_id = 0;
+  const PolicyTables* tables = nullptr;
+  const Snapshot* snap = nullptr;  // reloaded once per loop iteration
+  rte_mempool* pool = nullptr;     // for copies (floods) and generated frames
+  rte_ring* events = nullptr;      // may be null (events are then only counted)
+  TxSink* tx = nullptr;
+  WorkerCounters* counters = nullptr;
+
+  std::array<BurstOf<kBurstSize>, kMaxPorts> tx_buf{};
+
+  void Discard(rte_mbuf* m, Drop why) noexcept {
+    ++counters->drops[static_cast<uint16_t>(why)];
+    rte_pktmbuf_free(m);
+  }
+  void Post(const Event& e) noexcept {
+    if (events != nullptr && rte_ring_mp_enqueue_elem(events, &e, sizeof(Event)) == 0)
+      ++counters->events;
+    else
+      ++counters->events_lost;
+  }
+  // Queues a frame for `port`, flushing that port's buffer when it is full.
+  void Transmit(uint16_t port, rte_mbuf* m) noexcept {
+    if (port >= kMaxPorts) return Discard(m, Drop::kUnknownPort);
+    auto& b = tx_buf[port];
+    b.pkts[b.n++] = m;
+    if (b.full()) FlushPort(port);
+  }
+  void FlushPort(uint16_t port) noexcept;
+  void FlushTx() noexcept {
+    for (uint16_t p = 0; p < kMaxPorts; ++p)
+      if (tx_buf[p].n != 0) FlushPort(p);
+  }
+};
+
+}  // namespace hnv

@@ -1,0 +1,139 @@
+#include "dataplane/pipeline/nvgre_decap.h"
+
+#include "dataplane/pipeline/stage_util.h"
+
+namespace hnv {
+namespace {
+
+bool PeerIs(const WorkerContext& ctx, uint32_t id, const IpAddr& pa) noexcept {
+  const PeerEntry* p = ctx.tables->peer(id);
+  return p != nullptr && p->pa == pa;
+}
+
+// The inner frame's claimed source: IP (or ARP sender / NA target) and MAC.
+void InnerSource(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpAddr* ip,
+                 MacAddr* mac) noexcept {
+  *mac = reinterpret_cast<const EthHdr*>(f)->src;
+  if (pf.l3 == L3Kind::kArp) {
+    const auto* arp = pf.At<ArpHdr>(f, pf.l3_offset);
+    *ip = IpAddr::V4Raw(arp->spa);
+    *mac = arp->sha;
+  } else if (pf.l3 == L3Kind::kIpv4 || pf.l3 == L3Kind::kIpv6) {
+    *ip = SrcIp(f, pf);
+    if (const NdHdr* nd = NdOf(f, pf, len); nd != nullptr && nd->type == kIcmp6NeighborAdvert)
+      *ip = IpAddr::V6Raw(nd->target);
+  }
+}
+
+}  // namespace
+
+void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexcept {
+  for (uint16_t i = 0; i < in.n; ++i) {
+    rte_mbuf* m = in.pkts[i];
+    PacketMeta* meta = Meta(m);
+    const ParsedFrame outer = meta->pf;
+    const uint8_t* f = Data(m);
+    const auto* gre = outer.At<NvgreHdr>(f, outer.l4_offset);
+    const uint16_t fv = gre->flags_version.ToHost();
+    if ((fv & kGreVersionMask) != 0) {
+      ctx.Discard(m, Drop::kBadGreVersion);
+      continue;
+    }
+    if (fv != kNvgreFlags) {
+      ctx.Discard(m, Drop::kBadGreFlags);
+      continue;
+    }
+    if (gre->protocol.ToHost() != kEtherTypeTeb) {
+      ctx.Discard(m, Drop::kNotTeb);
+      continue;
+    }
+    const uint32_t vsid = gre->vsid();
+    if (!IsValidVsid(vsid)) {
+      ctx.Discard(m, Drop::kReservedVsid);
+      continue;
+    }
+    const VsidInfo* v = ctx.snap->Vsid(vsid);
+    if (v == nullptr) {
+      ctx.Discard(m, Drop::kUnknownVsid);
+      continue;
+    }
+    const IpAddr outer_src = SrcIp(f, outer);
+    const uint32_t inner_off = outer.l4_offset + sizeof(NvgreHdr);
+    const uint32_t outer_end = outer.l3_offset + outer.l3_len;
+    if (outer_end < inner_off + sizeof(EthHdr)) {
+      ctx.Discard(m, Drop::kMalformedInner);
+      continue;
+    }
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(inner_off));
+    rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - (outer_end - inner_off)));
+    if (!Reparse(m)) {
+      ctx.Discard(m, Drop::kMalformedInner);
+      continue;
+    }
+    if (meta->pf.has_vlan) {
+      ctx.Discard(m, Drop::kInnerVlan);
+      continue;
+    }
+    f = Data(m);
+    IpAddr src_ip;
+    MacAddr src_mac;
+    InnerSource(f, meta->pf, rte_pktmbuf_data_len(m), &src_ip, &src_mac);
+    const CaEntry* ca = src_ip.IsUnspecified() ? nullptr : ctx.tables->FindCa(v->rd, src_ip);
+    bool ok = ca != nullptr && PeerIs(ctx, ca->peer, outer_src);
+    const L2Entry* l2 = nullptr;
+    if (!ok) {
+      l2 = ctx.tables->FindL2(vsid, src_mac);
+      ok = l2 != nullptr && PeerIs(ctx, l2->peer, outer_src);
+    }
+    if (!ok) {
+      for (uint32_t p : v->wildcard_peers)
+        if (PeerIs(ctx, p, outer_src)) ok = true;
+    }
+    if (!ok) {
+      ctx.Discard(m, Drop::kSourceCheck);
+      continue;
+    }
+    if (ca == nullptr && l2 != nullptr && l2->type == RecordType::kL2Only &&
+        !src_ip.IsUnspecified() &&
+        (meta->pf.l3 == L3Kind::kArp || NdOf(f, meta->pf, rte_pktmbuf_data_len(m)) != nullptr)) {
+      Event e{};
+      e.kind = Event::kLearn;
+      e.vsid = vsid;
+      e.ip = src_ip;
+      e.mac = src_mac;
+      e.pa = outer_src;
+      ctx.Post(e);
+    }
+    meta->vsid = vsid;
+    meta->vsid_index = static_cast<uint32_t>(v - ctx.snap->vsids.data());
+    ++ctx.counters->decapsulated;
+    Push(ctx, to_deliver, m);
+  }
+  in.n = 0;
+}
+
+void Deliver::Process(WorkerContext& ctx, Burst& in) noexcept {
+  for (uint16_t i = 0; i < in.n; ++i) {
+    rte_mbuf* m = in.pkts[i];
+    const PacketMeta* meta = Meta(m);
+    const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
+    const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(m))->dst;
+    if (dst.IsMulticast()) {
+      Flood(ctx, m, v, kNoPort, /*keep_original=*/false);
+      continue;
+    }
+    const L2Entry* e = ctx.tables->FindL2(meta->vsid, dst);
+    if (e == nullptr || e->peer != kLocalPeer) {
+      ctx.Discard(m, Drop::kNoLocalPort);
+      continue;
+    }
+    if (e->port >= kMaxPorts || ctx.snap->ports[e->port].vsid != meta->vsid) {
+      ctx.Discard(m, Drop::kVsidMismatch);
+      continue;
+    }
+    ctx.Transmit(e->port, m);
+  }
+  in.n = 0;
+}
+
+}  // namespace hnv

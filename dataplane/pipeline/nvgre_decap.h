@@ -1,0 +1,44 @@
+// nvgre-decap: NVGRE decapsulation with the RFC 7637 checks and the source
+// check, then delivery to the local ports of the VSID.
+//
+// Theory of operation (NvgreDecap): input is GRE packets addressed to one of
+// our PAs (provider-ingress checked the outer headers). GRE must be exactly
+// C=0 R=0 K=1 S=0 with reserved bits and version 0 (kBadGreFlags,
+// kBadGreVersion), protocol 0x6558 (kNotTeb); the VSID is the key's upper 24
+// bits (the FlowID never changes it), outside 0..4095 and 0xFFFFFF
+// (kReservedVsid) and known (kUnknownVsid). The inner frame is bounded by
+// the outer IP length, must parse (kMalformedInner) and carry no 802.1Q tag
+// (kInnerVlan). Source check (kSourceCheck): the inner source IP (or ARP
+// sender) must belong to a record in the VSID's routing domain whose PA is
+// the outer source, or the inner source MAC to a record on the VSID with
+// that PA (L2Only), or the outer source must hold a GatewayWildcard record
+// for the VSID. An ARP / NA whose sender has no record but whose MAC holds
+// an L2Only record at the outer source posts a learn event (flow 4).
+// Output: deliver, with PacketMeta.vsid set and the outer headers removed.
+//
+// Theory of operation (Deliver): input is decapsulated frames. Unicast goes
+// to the local port holding the destination MAC on that VSID (kNoLocalPort,
+// kVsidMismatch otherwise: never re-encapsulated); broadcast and multicast go
+// to every local port of the VSID.
+// Thread: worker-only.
+#pragma once
+
+#include <string_view>
+
+#include "dataplane/pipeline/context.h"
+
+namespace hnv {
+
+class NvgreDecap final {
+ public:
+  static constexpr std::string_view kName = "nvgre-decap";
+  static void Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexcept;
+};
+
+class Deliver final {
+ public:
+  static constexpr std::string_view kName = "deliver";
+  static void Process(WorkerContext& ctx, Burst& in) noexcept;
+};
+
+}  // namespace hnv

@@ -1,0 +1,121 @@
+#include "dataplane/pipeline/nvgre_encap.h"
+
+#include <rte_hash_crc.h>
+
+#include "dataplane/packet/build.h"
+#include "dataplane/packet/checksum.h"
+#include "dataplane/pipeline/stage_util.h"
+
+namespace hnv {
+
+uint8_t NvgreEncap::FlowId(const uint8_t* f, const ParsedFrame& pf) noexcept {
+  uint32_t h = 0;
+  if (pf.l3 == L3Kind::kIpv4) {
+    const auto* ip = pf.At<Ipv4Hdr>(f, pf.l3_offset);
+    h = rte_hash_crc(ip->src, 8, pf.l4_proto);
+  } else if (pf.l3 == L3Kind::kIpv6) {
+    const auto* ip = pf.At<Ipv6Hdr>(f, pf.l3_offset);
+    h = rte_hash_crc(ip->src, 32, pf.l4_proto);
+  } else {
+    return static_cast<uint8_t>(rte_hash_crc(f, 12, 0));  // by MAC pair
+  }
+  if (pf.l4_present && (pf.l4_proto == kIpProtoTcp || pf.l4_proto == kIpProtoUdp))
+    h = rte_hash_crc_4byte(*reinterpret_cast<const uint32_t*>(f + pf.l4_offset), h);
+  return static_cast<uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
+}
+
+namespace {
+
+// Sends ICMP "too big" for the inner packet of `m` back to its sender.
+void SendTooBig(WorkerContext& ctx, rte_mbuf* m, uint32_t inner_mtu) noexcept {
+  const PacketMeta* meta = Meta(m);
+  const VsidInfo& src = ctx.snap->vsids[meta->src_vsid_index];
+  const ParsedFrame& pf = meta->pf;
+  if (!src.has_dfgw || (pf.l3 != L3Kind::kIpv4 && pf.l3 != L3Kind::kIpv6)) return;
+  // An IPv4 sender without DF asked for fragmentation, which NVGRE never
+  // does: it gets no ICMP (its packet is counted as kTooBig).
+  if (pf.l3 == L3Kind::kIpv4 && !pf.At<Ipv4Hdr>(Data(m), pf.l3_offset)->dont_fragment()) return;
+  rte_mbuf* r = rte_pktmbuf_alloc(ctx.pool);
+  if (r == nullptr) {
+    ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
+    return;
+  }
+  const uint8_t* f = Data(m);
+  const auto* eth = reinterpret_cast<const EthHdr*>(f);
+  const uint32_t len =
+      BuildIcmpTooBig(rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r), src.dfgw_mac,
+                      eth->src, src.dfgw_ip, f + pf.l3_offset, pf.l3_len, inner_mtu);
+  if (len == 0) {
+    rte_pktmbuf_free(r);
+    return;
+  }
+  r->data_len = static_cast<uint16_t>(len);
+  r->pkt_len = len;
+  ++ctx.counters->icmp_too_big;
+  ctx.Transmit(meta->in_port, r);
+}
+
+}  // namespace
+
+void NvgreEncap::Process(WorkerContext& ctx, Burst& in) noexcept {
+  const HostSettings& cfg = ctx.snap->settings;
+  const bool clamp = cfg.mtu_policy != MtuPolicy::kIcmp;
+  for (uint16_t i = 0; i < in.n; ++i) {
+    rte_mbuf* m = in.pkts[i];
+    PacketMeta* meta = Meta(m);
+    const PeerEntry* peer = ctx.tables->peer(meta->peer);
+    if (peer == nullptr || peer->hdr_len == 0) {
+      ctx.Discard(m, Drop::kNoPeer);
+      continue;
+    }
+    if (!peer->resolved) {
+      ctx.Discard(m, Drop::kPeerUnresolved);
+      continue;
+    }
+    const ParsedFrame& pf = meta->pf;
+    const uint32_t outer_ip = peer->pa.is_v4() ? sizeof(Ipv4Hdr) : sizeof(Ipv6Hdr);
+    // Largest inner IP packet that fits: underlay MTU - outer IP - GRE - inner Ethernet.
+    const uint32_t inner_mtu = cfg.underlay_mtu - outer_ip - sizeof(NvgreHdr) - sizeof(EthHdr);
+    if (clamp && pf.l4_present && pf.l4_proto == kIpProtoTcp) {
+      const uint32_t ip_hdr = pf.l4_offset - pf.l3_offset;
+      const uint32_t tcp_len = pf.l3_offset + pf.l3_len - pf.l4_offset;
+      if (ClampTcpMss(Data(m) + pf.l4_offset, tcp_len,
+                      static_cast<uint16_t>(inner_mtu - ip_hdr - sizeof(TcpHdr))))
+        ++ctx.counters->mss_clamped;
+    }
+    const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+    if (outer_ip + sizeof(NvgreHdr) + inner_len > cfg.underlay_mtu) {
+      if (cfg.mtu_policy != MtuPolicy::kClampMss) SendTooBig(ctx, m, inner_mtu);
+      ctx.Discard(m, Drop::kTooBig);
+      continue;
+    }
+    const uint8_t flow_id =
+        cfg.flow_id_mode == FlowIdMode::kZero ? 0 : FlowId(Data(m), pf);
+    uint8_t* h = reinterpret_cast<uint8_t*>(
+        rte_pktmbuf_prepend(m, static_cast<uint16_t>(peer->hdr_len + sizeof(NvgreHdr))));
+    if (h == nullptr) {
+      ctx.Discard(m, Drop::kNoHeadroom);
+      continue;
+    }
+    std::memcpy(h, peer->hdr, peer->hdr_len);
+    const uint32_t ip_total = rte_pktmbuf_pkt_len(m) - peer->ip_offset;
+    if (peer->pa.is_v4()) {
+      auto* ip = reinterpret_cast<Ipv4Hdr*>(h + peer->ip_offset);
+      ip->total_length = Be16::FromHost(static_cast<uint16_t>(ip_total));
+      ip->checksum = ChecksumUpdate16(ip->checksum, Be16{}, ip->total_length);
+    } else {
+      auto* ip = reinterpret_cast<Ipv6Hdr*>(h + peer->ip_offset);
+      ip->payload_length = Be16::FromHost(static_cast<uint16_t>(ip_total - sizeof(Ipv6Hdr)));
+    }
+    auto* gre = reinterpret_cast<NvgreHdr*>(h + peer->hdr_len);
+    gre->flags_version = Be16::FromHost(kNvgreFlags);
+    gre->protocol = Be16::FromHost(kEtherTypeTeb);
+    gre->key = Be32::FromHost(NvgreKey(meta->vsid, flow_id));
+    meta->out_port = peer->port;
+    ++ctx.counters->encapsulated;
+    ctx.Transmit(peer->port, m);
+  }
+  in.n = 0;
+}
+
+}  // namespace hnv

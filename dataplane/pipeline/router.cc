@@ -1,0 +1,97 @@
+#include "dataplane/pipeline/router.h"
+
+#include "dataplane/packet/build.h"
+#include "dataplane/packet/checksum.h"
+#include "dataplane/pipeline/stage_util.h"
+
+namespace hnv {
+namespace {
+
+bool IsEchoRequest(const uint8_t* f, const ParsedFrame& pf) noexcept {
+  if (!pf.l4_present) return false;
+  if (pf.l3 == L3Kind::kIpv4) return pf.l4_proto == kIpProtoIcmp && f[pf.l4_offset] == kIcmpEchoRequest;
+  return pf.l4_proto == kIpProtoIcmp6 && f[pf.l4_offset] == kIcmp6EchoRequest;
+}
+
+// True when `dst` is the DFGW address of a subnet of the routing domain.
+bool IsDfgwAddress(const WorkerContext& ctx, const VsidInfo& v, const IpAddr& dst) noexcept {
+  if (v.has_dfgw && dst == v.dfgw_ip) return true;
+  const RouteEntry* r = ctx.tables->FindRoute(v.rd, dst);
+  if (r == nullptr || !r->on_link) return false;
+  const VsidInfo* dv = ctx.snap->Vsid(r->vsid);
+  return dv != nullptr && dv->rd == v.rd && dv->has_dfgw && dv->dfgw_ip == dst;
+}
+
+}  // namespace
+
+void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
+  for (uint16_t i = 0; i < in.n; ++i) {
+    rte_mbuf* m = in.pkts[i];
+    PacketMeta* meta = Meta(m);
+    const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
+    uint8_t* f = Data(m);
+    const ParsedFrame& pf = meta->pf;
+    if (pf.l3 != L3Kind::kIpv4 && pf.l3 != L3Kind::kIpv6) {
+      ctx.Discard(m, Drop::kNotIp);
+      continue;
+    }
+    if ((pf.l3 == L3Kind::kIpv4) != (v.family == Family::kV4)) {
+      ctx.Discard(m, Drop::kWrongFamily);
+      continue;
+    }
+    const IpAddr dst = DstIp(f, pf);
+    if (IsDfgwAddress(ctx, v, dst)) {
+      if (IsEchoRequest(f, pf) && EchoRequestToReplyInPlace(f, pf)) {
+        ++ctx.counters->echo_answered;
+        ctx.Transmit(meta->in_port, m);
+      } else {
+        ctx.Discard(m, Drop::kToDfgw);
+      }
+      continue;
+    }
+    auto* ip4 = reinterpret_cast<Ipv4Hdr*>(f + pf.l3_offset);
+    auto* ip6 = reinterpret_cast<Ipv6Hdr*>(f + pf.l3_offset);
+    if ((pf.l3 == L3Kind::kIpv4 ? ip4->ttl : ip6->hop_limit) <= 1) {
+      ctx.Discard(m, Drop::kTtlExpired);
+      continue;
+    }
+    const RouteEntry* route = ctx.tables->FindRoute(v.rd, dst);
+    if (route == nullptr) {
+      ctx.Discard(m, Drop::kNoRoute);
+      continue;
+    }
+    const CaEntry* ca = ctx.tables->FindCa(v.rd, route->on_link ? dst : route->next_hop);
+    const VsidInfo* dv = ca != nullptr ? ctx.snap->Vsid(ca->vsid) : nullptr;
+    if (dv == nullptr) {
+      ctx.Discard(m, Drop::kNoRecord);
+      continue;
+    }
+    auto* eth = reinterpret_cast<EthHdr*>(f);
+    eth->dst = ca->mac;
+    eth->src = dv->has_dfgw ? dv->dfgw_mac : v.dfgw_mac;
+    if (pf.l3 == L3Kind::kIpv4) {
+      Ipv4DecrementTtl(ip4);
+    } else {
+      --ip6->hop_limit;
+    }
+    meta->vsid = ca->vsid;
+    meta->vsid_index = static_cast<uint32_t>(dv - ctx.snap->vsids.data());
+    ++ctx.counters->routed;
+    if (ca->peer == kLocalPeer) {
+      const L2Entry* l2 = ctx.tables->FindL2(ca->vsid, ca->mac);
+      if (l2 == nullptr || l2->peer != kLocalPeer) {
+        ctx.Discard(m, Drop::kNoLocalPort);
+        continue;
+      }
+      ctx.Transmit(l2->port, m);
+    } else if (ca->rule == TranslationRule::kNone) {
+      ctx.Discard(m, Drop::kRuleNone);
+    } else {
+      meta->peer = ca->peer;
+      Push(ctx, to_encap, m);
+    }
+  }
+  in.n = 0;
+}
+
+}  // namespace hnv

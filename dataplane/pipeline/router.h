@@ -1,0 +1,32 @@
+// router: the distributed router (the DFGW every host answers for).
+//
+// Theory of operation: input is IP frames a VM sent to its VSID's DFGW MAC.
+//  - Echo requests to a DFGW address of the routing domain (".1" of any of
+//    its subnets) are answered in place (the chapter's "ping 10.0.1.1").
+//  - Otherwise: longest-prefix match on the routing domain's customer
+//    routes; the next hop is the destination itself (on-link) or the route's
+//    gateway CA (the 0.0.0.0/0 wildcard to the gateway, flow 6); the next
+//    hop's lookup record gives MAC, VSID and PA. The frame is rewritten:
+//    destination MAC = record MAC, source MAC = destination subnet's DFGW
+//    MAC, TTL / hop limit - 1, VSID = the destination's (flows 2 and 5). A
+//    local PA delivers to the local port (flow 2, never encapsulated); a
+//    remote PA goes to nvgre-encap. Routing never leaves the routing domain:
+//    routes and records are keyed by it.
+// Drops: kNotIp, kWrongFamily, kTtlExpired, kNoRoute, kNoRecord, kToDfgw,
+// kNoLocalPort, kRuleNone.
+// Thread: worker-only.
+#pragma once
+
+#include <string_view>
+
+#include "dataplane/pipeline/context.h"
+
+namespace hnv {
+
+class Router final {
+ public:
+  static constexpr std::string_view kName = "router";
+  static void Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept;
+};
+
+}  // namespace hnv

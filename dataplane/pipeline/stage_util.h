@@ -1,0 +1,87 @@
+// Small helpers shared by the stages: pushing to an output burst, flooding
+// a frame to the local ports of a VSID, and reading addresses out of a
+// parsed frame. All are allocation-free (copies come from the mbuf pool).
+#pragma once
+
+#include <cstring>
+
+#include "dataplane/pipeline/context.h"
+
+namespace hnv {
+
+inline void Push(WorkerContext& ctx, Burst& b, rte_mbuf* m) noexcept {
+  if (b.full()) return ctx.Discard(m, Drop::kBurstOverflow);
+  b.pkts[b.n++] = m;
+}
+
+// Sends `m` to every local port of `v` except `exclude`. The original is
+// consumed unless `keep_original`, in which case only copies are sent.
+inline void Flood(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v, uint16_t exclude,
+                  bool keep_original) noexcept {
+  uint16_t last = kNoPort;
+  for (uint16_t p : v.local_ports)
+    if (p != exclude) last = p;
+  for (uint16_t p : v.local_ports) {
+    if (p == exclude) continue;
+    if (p == last && !keep_original) {
+      ctx.Transmit(p, m);
+      return;
+    }
+    rte_mbuf* c = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
+    if (c == nullptr) {
+      ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
+      continue;
+    }
+    ++ctx.counters->flooded;
+    ctx.Transmit(p, c);
+  }
+  if (!keep_original) rte_pktmbuf_free(m);
+}
+
+// Source and destination IP of a parsed IPv4/IPv6 frame.
+inline IpAddr SrcIp(const uint8_t* f, const ParsedFrame& pf) noexcept {
+  return pf.l3 == L3Kind::kIpv4 ? IpAddr::V4Raw(pf.At<Ipv4Hdr>(f, pf.l3_offset)->src)
+                                : IpAddr::V6Raw(pf.At<Ipv6Hdr>(f, pf.l3_offset)->src);
+}
+inline IpAddr DstIp(const uint8_t* f, const ParsedFrame& pf) noexcept {
+  return pf.l3 == L3Kind::kIpv4 ? IpAddr::V4Raw(pf.At<Ipv4Hdr>(f, pf.l3_offset)->dst)
+                                : IpAddr::V6Raw(pf.At<Ipv6Hdr>(f, pf.l3_offset)->dst);
+}
+
+// The neighbour-discovery message in an ICMPv6 frame, or nullptr.
+inline const NdHdr* NdOf(const uint8_t* f, const ParsedFrame& pf, uint32_t len) noexcept {
+  if (pf.l3 != L3Kind::kIpv6 || pf.l4_proto != kIpProtoIcmp6 || !pf.l4_present) return nullptr;
+  const uint8_t type = f[pf.l4_offset];
+  if (type != kIcmp6NeighborSolicit && type != kIcmp6NeighborAdvert) return nullptr;
+  if (pf.l4_offset + sizeof(NdHdr) > len) return nullptr;
+  return pf.At<NdHdr>(f, pf.l4_offset);
+}
+
+// The link-layer address option of an ND message, if present and well formed.
+inline bool NdLinkAddr(const uint8_t* f, const ParsedFrame& pf, uint32_t len, MacAddr* mac) noexcept {
+  uint32_t off = pf.l4_offset + sizeof(NdHdr);
+  const uint32_t end = pf.l3_offset + pf.l3_len < len ? pf.l3_offset + pf.l3_len : len;
+  while (off + 2 <= end) {
+    const uint8_t type = f[off];
+    const uint32_t olen = f[off + 1] * 8u;
+    if (olen == 0 || off + olen > end) return false;
+    if ((type == kNdOptSourceLinkAddr || type == kNdOptTargetLinkAddr) && olen >= 8) {
+      std::memcpy(mac->b.data(), f + off + 2, 6);
+      return true;
+    }
+    off += olen;
+  }
+  return false;
+}
+
+// Re-parses the mbuf's frame into its metadata; false when malformed.
+inline bool Reparse(rte_mbuf* m) noexcept {
+  return ParseFrame(Data(m), rte_pktmbuf_data_len(m), &Meta(m)->pf) == ParseError::kOk;
+}
+
+// Frames must be one contiguous segment for the parsers.
+inline bool MakeContiguous(rte_mbuf* m) noexcept {
+  return m->nb_segs == 1 || rte_pktmbuf_linearize(m) == 0;
+}
+
+}  // namespace hnv

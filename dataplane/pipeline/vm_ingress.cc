@@ -1,0 +1,115 @@
+#include "dataplane/pipeline/vm_ingress.h"
+
+#include "dataplane/pipeline/stage_util.h"
+
+namespace hnv {
+
+void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
+                        Burst& to_switch) noexcept {
+  const PortInfo& pi = ctx.snap->ports[port];
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    ++ctx.counters->rx_packets[port];
+    ctx.counters->rx_bytes[port] += rte_pktmbuf_pkt_len(m);
+    PacketMeta* meta = Meta(m);
+    meta->in_port = port;
+    if (!MakeContiguous(m) || !Reparse(m)) {
+      ctx.Discard(m, Drop::kMalformed);
+      continue;
+    }
+    if (meta->pf.has_vlan) {
+      ctx.Discard(m, Drop::kVlanFromVm);
+      continue;
+    }
+    if (pi.vsid_index == FlatU32Map::kMissing) {
+      ctx.Discard(m, Drop::kPortNoVsid);
+      continue;
+    }
+    if (reinterpret_cast<const EthHdr*>(Data(m))->src != pi.mac) {
+      ctx.Discard(m, Drop::kSrcMacSpoof);
+      continue;
+    }
+    meta->vsid = pi.vsid;
+    meta->vsid_index = pi.vsid_index;
+    meta->src_vsid_index = pi.vsid_index;
+    Push(ctx, to_switch, m);
+  }
+}
+
+namespace {
+
+// Flow 4, local side: a VM whose MAC holds an L2Only record answered an ARP
+// or NS; tell the control plane its CA so it becomes a Dynamic record.
+void MaybeLearnLocal(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v) noexcept {
+  const uint8_t* f = Data(m);
+  const ParsedFrame& pf = Meta(m)->pf;
+  Event e{};
+  e.kind = Event::kLearn;
+  e.vsid = v.vsid;
+  e.pa = v.l2only_local_pa;
+  if (pf.l3 == L3Kind::kArp) {
+    const auto* arp = pf.At<ArpHdr>(f, pf.l3_offset);
+    e.ip = IpAddr::V4Raw(arp->spa);
+    e.mac = arp->sha;
+  } else if (const NdHdr* nd = NdOf(f, pf, rte_pktmbuf_data_len(m));
+             nd != nullptr && nd->type == kIcmp6NeighborAdvert) {
+    e.ip = IpAddr::V6Raw(nd->target);
+    e.mac = reinterpret_cast<const EthHdr*>(f)->src;
+  } else {
+    return;
+  }
+  if (e.ip.IsUnspecified() || ctx.tables->FindCa(v.rd, e.ip) != nullptr) return;
+  ctx.Post(e);
+}
+
+bool IsResolutionRequest(const uint8_t* f, const ParsedFrame& pf, uint32_t len) noexcept {
+  if (pf.l3 == L3Kind::kArp) return pf.At<ArpHdr>(f, pf.l3_offset)->oper.ToHost() == kArpRequest;
+  const NdHdr* nd = NdOf(f, pf, len);
+  return nd != nullptr && nd->type == kIcmp6NeighborSolicit;
+}
+
+}  // namespace
+
+void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
+  for (uint16_t i = 0; i < in.n; ++i) {
+    rte_mbuf* m = in.pkts[i];
+    PacketMeta* meta = Meta(m);
+    const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
+    const uint8_t* f = Data(m);
+    const MacAddr& dst = reinterpret_cast<const EthHdr*>(f)->dst;
+    if (v.l2only_local && (meta->pf.l3 == L3Kind::kArp || meta->pf.l3 == L3Kind::kIpv6))
+      MaybeLearnLocal(ctx, m, v);
+    if (dst.IsMulticast()) {
+      if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
+        Flood(ctx, m, v, meta->in_port, /*keep_original=*/true);
+        Push(ctx, out.to_arp_nd, m);
+      } else {
+        Flood(ctx, m, v, meta->in_port, /*keep_original=*/false);
+      }
+      continue;
+    }
+    if (v.has_dfgw && dst == v.dfgw_mac) {
+      Push(ctx, out.to_router, m);
+      continue;
+    }
+    const L2Entry* e = ctx.tables->FindL2(meta->vsid, dst);
+    if (e == nullptr) {
+      ctx.Discard(m, Drop::kUnknownDstMac);
+    } else if (e->peer == kLocalPeer) {
+      if (e->port == meta->in_port) {
+        ctx.Discard(m, Drop::kHairpin);
+        continue;
+      }
+      ++ctx.counters->switched;
+      ctx.Transmit(e->port, m);
+    } else if (e->rule == TranslationRule::kNone) {
+      ctx.Discard(m, Drop::kRuleNone);
+    } else {
+      meta->peer = e->peer;
+      Push(ctx, out.to_encap, m);
+    }
+  }
+  in.n = 0;
+}
+
+}  // namespace hnv

@@ -1,0 +1,49 @@
+// vm-ingress and l2-switch: the Hyper-V switch's side of a VM network adapter.
+//
+// Theory of operation (VmIngress): input is frames received on VM ports.
+// Each frame is tagged with its adapter's VSID (the chapter's out-of-band
+// data) in PacketMeta. Drops: kMalformed (parse error or not linearizable),
+// kVlanFromVm (VMs send untagged frames), kSrcMacSpoof (source MAC is not the
+// adapter's: a VM cannot claim another's MAC), kPortNoVsid. Output: the
+// l2-switch input.
+//
+// Theory of operation (L2Switch): input is VSID-tagged frames from VMs.
+//  - broadcast/multicast: flooded to the other local ports of the same VSID
+//    (never to the provider network); ARP requests and IPv6 neighbour
+//    solicitations also go to arp-nd, where the HNV filter answers for the
+//    DFGW and for remote CAs.
+//  - unicast to the VSID's DFGW MAC: to the router.
+//  - unicast to a MAC known on the VSID: a local port (delivered as is,
+//    flow 1, never encapsulated), or a remote record's PA (to nvgre-encap
+//    with the same VSID, flow 3).
+// Drops: kUnknownDstMac (no record: never flooded), kHairpin, kRuleNone.
+// An ARP reply / NA from a local VM whose MAC holds an L2Only record posts a
+// learn event (dynamic IP learning, flow 4).
+// Thread: worker-only; reads the snapshot and the L2/CA tables.
+#pragma once
+
+#include <string_view>
+
+#include "dataplane/pipeline/context.h"
+
+namespace hnv {
+
+class VmIngress final {
+ public:
+  static constexpr std::string_view kName = "vm-ingress";
+  static void Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
+                      Burst& to_switch) noexcept;
+};
+
+class L2Switch final {
+ public:
+  static constexpr std::string_view kName = "l2-switch";
+  struct Out {
+    Burst& to_arp_nd;
+    Burst& to_router;
+    Burst& to_encap;
+  };
+  static void Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept;
+};
+
+}  // namespace hnv

@@ -1,0 +1,745 @@
+#include "dataplane/policy/tables.h"
+
+#include <rte_malloc.h>
+
+#include <algorithm>
+#include <bit>
+#include <set>
+
+#include "dataplane/packet/checksum.h"
+
+namespace hnv {
+namespace {
+
+size_t DpdkHeapAllocated() {
+  size_t total = 0;
+  for (int s = 0; s < RTE_MAX_NUMA_NODES; ++s) {
+    rte_malloc_socket_stats st{};
+    if (rte_malloc_get_socket_stats(s, &st) == 0) total += st.heap_allocsz_bytes;
+  }
+  return total;
+}
+
+uint64_t L2RefKey(uint32_t vsid, const MacAddr& mac) {
+  return (static_cast<uint64_t>(vsid) << 48) ^ mac.AsU64();
+}
+
+bool HasCa(const LookupRecord& r) {
+  return r.type == RecordType::kStatic || r.type == RecordType::kDynamic;
+}
+
+bool SameRecord(const LookupRecord& a, const LookupRecord& b) {
+  return a.ca == b.ca && a.vsid == b.vsid && a.mac == b.mac && a.pa == b.pa &&
+         a.rule == b.rule && a.type == b.type && a.vm_name == b.vm_name;
+}
+
+// The subnet's first address: the distributed router's (DFGW) address.
+IpAddr FirstAddress(const IpPrefix& p) {
+  IpAddr a = p.addr;
+  for (int i = 15; i >= 0; --i)
+    if (++a.b[i] != 0) break;
+  if (a.is_v4()) std::fill(a.b.begin() + 4, a.b.end(), 0);
+  return a;
+}
+
+}  // namespace
+
+size_t PolicyTables::RecordIdHash::operator()(const RecordId& id) const noexcept {
+  return rte_hash_crc(&id, sizeof(id), 0);
+}
+
+PolicyTables::RecordId PolicyTables::IdOf(const LookupRecord& r) {
+  RecordId id;
+  id.vsid = r.vsid;
+  switch (r.type) {
+    case RecordType::kStatic:
+    case RecordType::kDynamic:
+      id.kind = 0;
+      id.addr = r.ca;
+      break;
+    case RecordType::kL2Only:
+      id.kind = 1;
+      id.mac = r.mac;
+      break;
+    case RecordType::kGatewayWildcard:
+      id.kind = 2;
+      id.addr = r.pa;
+      break;
+  }
+  return id;
+}
+
+PolicyTables::PolicyTables(const TableLimits& limits, rte_rcu_qsbr* qsv)
+    : limits_(limits), qsv_(qsv) {}
+
+std::unique_ptr<PolicyTables> PolicyTables::Create(const TableLimits& limits, rte_rcu_qsbr* qsv,
+                                                   std::string* error) {
+  std::unique_ptr<PolicyTables> t(new PolicyTables(limits, qsv));
+  if (!t->Init(error)) return nullptr;
+  return t;
+}
+
+bool PolicyTables::Init(std::string* error) {
+  const size_t before = DpdkHeapAllocated();
+  if (!ca_.Init(limits_.name + "_ca", limits_.max_records, qsv_, error)) return false;
+  if (!l2_.Init(limits_.name + "_l2", limits_.max_records, qsv_, error)) return false;
+  dpdk_heap_bytes_ = DpdkHeapAllocated() - before;
+  if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, qsv_, error)) return false;
+  peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
+  free_peers_.reserve(limits_.max_peers);
+  for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
+  rd_masks_ = std::make_unique<RdMask[]>(limits_.max_rds);
+  for (uint32_t i = limits_.max_rds; i > 0; --i) free_rds_.push_back(i - 1);
+  PublishSnapshot();
+  return true;
+}
+
+PolicyTables::~PolicyTables() {
+  delete snapshot_.load();
+  for (uint32_t i = 0; peers_ && i < limits_.max_peers; ++i) delete peers_[i].load();
+  for (const Retired& r : retired_) {
+    delete r.snapshot;
+    delete r.peer;
+  }
+}
+
+// ---------------------------------------------------------------- readers
+
+const RouteEntry* PolicyTables::FindRoute(uint32_t rd, const IpAddr& dst) const noexcept {
+  if (rd >= limits_.max_rds) return nullptr;
+  const RdMask& m = rd_masks_[rd];
+  RouteKey key;
+  key.rd = rd;
+  if (dst.is_v4()) {
+    uint64_t bits = m.v4.load(std::memory_order_acquire);
+    const uint32_t host = dst.v4_host();
+    while (bits != 0) {
+      const int len = 63 - std::countl_zero(bits);
+      bits &= ~(uint64_t{1} << len);
+      const uint32_t masked = len == 0 ? 0 : host & (~uint32_t{0} << (32 - len));
+      key.len = static_cast<uint8_t>(len);
+      key.prefix = IpAddr::V4(masked);
+      if (const RouteEntry* e = routes_.Find(key)) return e;
+    }
+    return nullptr;
+  }
+  for (int w = 2; w >= 0; --w) {
+    uint64_t bits = m.v6[w].load(std::memory_order_acquire);
+    while (bits != 0) {
+      const int bit = 63 - std::countl_zero(bits);
+      bits &= ~(uint64_t{1} << bit);
+      const int len = w * 64 + bit;
+      key.len = static_cast<uint8_t>(len);
+      key.prefix = dst.Masked(len);
+      if (const RouteEntry* e = routes_.Find(key)) return e;
+    }
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- helpers
+
+uint32_t PolicyTables::RdIndex(const Guid& rdid) const {
+  auto it = rd_index_.find(rdid);
+  return it == rd_index_.end() ? FlatU32Map::kMissing : it->second;
+}
+
+uint32_t PolicyTables::AssignRd(const Guid& rdid) {
+  auto it = rd_index_.find(rdid);
+  if (it != rd_index_.end()) return it->second;
+  if (free_rds_.empty()) return FlatU32Map::kMissing;
+  const uint32_t idx = free_rds_.back();
+  free_rds_.pop_back();
+  if (mask_counts_.size() <= idx) mask_counts_.resize(idx + 1);
+  mask_counts_[idx].fill(0);
+  rd_index_[rdid] = idx;
+  return idx;
+}
+
+uint32_t PolicyTables::RdOfVsid(uint32_t vsid) const {
+  const VsidInfo* v = snapshot()->Vsid(vsid);
+  return v == nullptr ? FlatU32Map::kMissing : v->rd;
+}
+
+bool PolicyTables::IsLocalPa(const IpAddr& pa) const {
+  for (const ProviderAddress& p : applied_.provider_addresses)
+    if (p.address == pa) return true;
+  return false;
+}
+
+bool PolicyTables::IsDfgwRecord(const LookupRecord& r) const {
+  if (!HasCa(r)) return false;
+  for (const VirtualSubnet& s : applied_.subnets)
+    if (s.vsid == r.vsid)
+      for (const IpPrefix& p : s.prefixes)
+        if (FirstAddress(p) == r.ca) return true;
+  return false;
+}
+
+bool PolicyTables::ResolveProvider(const IpAddr& pa, uint16_t* port, IpAddr* next_hop,
+                                   const LocalPa** local) const {
+  const Snapshot* s = snapshot();
+  // On-link: a local PA whose subnet holds the remote PA.
+  for (const LocalPa& l : s->pas) {
+    if (l.addr.family != pa.family) continue;
+    IpPrefix net{l.addr.Masked(l.prefix_len), l.prefix_len};
+    if (net.Contains(pa)) {
+      *port = l.port;
+      *next_hop = pa;
+      *local = &l;
+      return true;
+    }
+  }
+  // Otherwise the longest provider route, out of a port with a PA of the family.
+  const ProviderRoute* best = nullptr;
+  for (const ProviderRoute& r : applied_.provider_routes)
+    if (r.destination.Contains(pa) && (best == nullptr || r.destination.len > best->destination.len))
+      best = &r;
+  if (best == nullptr) return false;
+  for (const LocalPa& l : s->pas) {
+    if (l.port == best->port && l.addr.family == pa.family) {
+      *port = l.port;
+      *next_hop = best->next_hop.IsUnspecified() ? pa : best->next_hop;
+      *local = &l;
+      return true;
+    }
+  }
+  return false;
+}
+
+void PolicyTables::PublishPeer(uint32_t id, const IpAddr& pa) {
+  auto* e = new PeerEntry;
+  e->pa = pa;
+  uint16_t port = 0;
+  IpAddr nh;
+  const LocalPa* local = nullptr;
+  if (ResolveProvider(pa, &port, &nh, &local)) {
+    e->port = port;
+    e->vlan = local->vlan;
+    e->local_pa = local->addr;
+    MacAddr dst{};
+    auto it = neighbors_.find({port, nh});
+    if (it != neighbors_.end()) {
+      dst = it->second;
+      e->resolved = true;
+    }
+    const uint16_t type = pa.is_v4() ? kEtherTypeIpv4 : kEtherTypeIpv6;
+    uint8_t off = 0;
+    auto* eth = reinterpret_cast<EthHdr*>(e->hdr);
+    eth->dst = dst;
+    eth->src = local->mac;
+    off = sizeof(EthHdr);
+    if (local->vlan != 0) {
+      eth->ether_type = Be16::FromHost(kEtherTypeVlan);
+      auto* tag = reinterpret_cast<VlanTag*>(e->hdr + off);
+      tag->tci = Be16::FromHost(local->vlan);
+      tag->ether_type = Be16::FromHost(type);
+      off += sizeof(VlanTag);
+    } else {
+      eth->ether_type = Be16::FromHost(type);
+    }
+    e->ip_offset = off;
+    const uint8_t ttl = applied_.settings.outer_ttl;
+    if (pa.is_v4()) {
+      auto* ip = reinterpret_cast<Ipv4Hdr*>(e->hdr + off);
+      ip->version_ihl = 0x45;
+      ip->frag = Be16::FromHost(kIpv4DontFragment);  // NVGRE is never fragmented
+      ip->ttl = ttl;
+      ip->protocol = kIpProtoGre;
+      std::memcpy(ip->src, local->addr.b.data(), 4);
+      std::memcpy(ip->dst, pa.b.data(), 4);
+      ip->checksum = Ipv4HeaderChecksum(ip);  // with total_length 0; adjusted per packet
+      off += sizeof(Ipv4Hdr);
+    } else {
+      auto* ip = reinterpret_cast<Ipv6Hdr*>(e->hdr + off);
+      ip->vtc_flow = Be32::FromHost(6u << 28);
+      ip->next_header = kIpProtoGre;
+      ip->hop_limit = ttl;
+      std::memcpy(ip->src, local->addr.b.data(), 16);
+      std::memcpy(ip->dst, pa.b.data(), 16);
+      off += sizeof(Ipv6Hdr);
+    }
+    e->hdr_len = off;
+  }
+  const PeerEntry* old = peers_[id].exchange(e, std::memory_order_acq_rel);
+  if (old != nullptr) retired_.push_back({rte_rcu_qsbr_start(qsv_), nullptr, old});
+}
+
+uint32_t PolicyTables::AcquirePeer(const IpAddr& pa) {
+  auto it = peer_by_pa_.find(pa);
+  if (it != peer_by_pa_.end()) {
+    ++it->second.refs;
+    return it->second.id;
+  }
+  if (free_peers_.empty()) return kNoPeer;
+  const uint32_t id = free_peers_.back();
+  free_peers_.pop_back();
+  peer_by_pa_[pa] = PeerState{id, 1, pa};
+  PublishPeer(id, pa);
+  return id;
+}
+
+void PolicyTables::ReleasePeer(uint32_t id) {
+  if (id == kLocalPeer || id == kNoPeer) return;
+  const PeerEntry* e = peers_[id].load(std::memory_order_relaxed);
+  if (e == nullptr) return;
+  auto it = peer_by_pa_.find(e->pa);
+  if (it == peer_by_pa_.end() || --it->second.refs > 0) return;
+  peer_by_pa_.erase(it);
+  peers_[id].store(nullptr, std::memory_order_release);
+  // The id is reused only after readers that saw it are gone.
+  retired_.push_back({rte_rcu_qsbr_start(qsv_), nullptr, e});
+  retired_ids_.push_back({rte_rcu_qsbr_start(qsv_), id});
+}
+
+void PolicyTables::RebuildAllPeers() {
+  for (const auto& [pa, st] : peer_by_pa_) PublishPeer(st.id, pa);
+}
+
+// ---------------------------------------------------------------- snapshot
+
+std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
+  auto s = std::make_unique<Snapshot>();
+  s->generation = ++generation_;
+  s->settings = applied_.settings;
+  std::vector<std::pair<uint32_t, uint32_t>> index;
+  for (const VirtualSubnet& sub : applied_.subnets) {
+    VsidInfo v;
+    v.vsid = sub.vsid;
+    v.rd = RdIndex(sub.rdid);
+    if (!sub.prefixes.empty()) {
+      v.prefix = sub.prefixes.front();
+      v.family = v.prefix.addr.family;
+      v.dfgw_ip = FirstAddress(v.prefix);
+    }
+    index.emplace_back(sub.vsid, static_cast<uint32_t>(s->vsids.size()));
+    s->vsids.push_back(std::move(v));
+  }
+  s->vsid_index = FlatU32Map(index);
+  for (const auto& [id, r] : special_) {
+    const uint32_t i = s->vsid_index.Find(r.vsid);
+    if (i == FlatU32Map::kMissing) continue;
+    VsidInfo& v = s->vsids[i];
+    switch (r.type) {
+      case RecordType::kStatic:
+      case RecordType::kDynamic:
+        v.has_dfgw = true;
+        v.dfgw_mac = r.mac;
+        break;
+      case RecordType::kL2Only:
+        if (IsLocalPa(r.pa)) {
+          v.l2only_local = true;
+          v.l2only_local_pa = r.pa;
+        } else if (std::find_if(v.l2only_peers.begin(), v.l2only_peers.end(), [&](uint32_t p) {
+                     return peer(p) != nullptr && peer(p)->pa == r.pa;
+                   }) == v.l2only_peers.end()) {
+          const uint32_t p = AcquirePeer(r.pa);
+          if (p != kNoPeer) v.l2only_peers.push_back(p);
+        }
+        break;
+      case RecordType::kGatewayWildcard: {
+        const uint32_t p = AcquirePeer(r.pa);
+        if (p != kNoPeer) v.wildcard_peers.push_back(p);
+        break;
+      }
+    }
+  }
+  for (const VmPort& p : applied_.vm_ports) {
+    if (p.port >= kMaxPorts) continue;
+    PortInfo& pi = s->ports[p.port];
+    pi.kind = PortKind::kVm;
+    pi.vsid = p.vsid;
+    pi.vsid_index = s->vsid_index.Find(p.vsid);
+    pi.mac = p.mac;
+    if (pi.vsid_index != FlatU32Map::kMissing) s->vsids[pi.vsid_index].local_ports.push_back(p.port);
+  }
+  for (const ProviderAddress& pa : applied_.provider_addresses) {
+    if (pa.port < kMaxPorts) s->ports[pa.port].kind = PortKind::kUplink;
+    s->pas.push_back(LocalPa{pa.address, pa.prefix_len, pa.mac, pa.vlan, pa.port});
+  }
+  s->rd_count = static_cast<uint32_t>(rd_index_.size());
+  return s;
+}
+
+void PolicyTables::ReleaseSnapshotRefs(const Snapshot* s) {
+  for (const VsidInfo& v : s->vsids) {
+    for (uint32_t p : v.l2only_peers) ReleasePeer(p);
+    for (uint32_t p : v.wildcard_peers) ReleasePeer(p);
+  }
+}
+
+void PolicyTables::PublishSnapshot() {
+  std::unique_ptr<Snapshot> next = BuildSnapshot();
+  const Snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
+  if (old != nullptr) {
+    ReleaseSnapshotRefs(old);
+    retired_.push_back({rte_rcu_qsbr_start(qsv_), old, nullptr});
+  }
+}
+
+// ---------------------------------------------------------------- records
+
+bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
+  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return true;
+  uint32_t& refs = l2_refs_[L2RefKey(r.vsid, r.mac)];
+  if (refs++ > 0) return true;
+  L2Entry e;
+  e.type = r.type;
+  e.rule = r.rule;
+  e.peer = AcquirePeer(r.pa);
+  if (e.peer == kNoPeer) {
+    *error = "peer table full (" + std::to_string(limits_.max_peers) + " provider addresses)";
+    --refs;
+    return false;
+  }
+  L2Key k;
+  k.vsid = r.vsid;
+  k.mac = r.mac;
+  const L2Entry* prev = l2_.Get(k);
+  if (prev != nullptr && prev->peer == kLocalPeer) return true;  // a local VM port wins
+  const uint32_t prev_peer = prev ? prev->peer : kNoPeer;
+  if (!l2_.Upsert(k, e)) {
+    ReleasePeer(e.peer);
+    --refs;
+    *error = "L2 table full (" + std::to_string(limits_.max_records) + " entries)";
+    return false;
+  }
+  ReleasePeer(prev_peer);
+  return true;
+}
+
+void PolicyTables::L2Unref(const LookupRecord& r) {
+  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return;
+  auto it = l2_refs_.find(L2RefKey(r.vsid, r.mac));
+  if (it == l2_refs_.end() || --it->second > 0) return;
+  l2_refs_.erase(it);
+  L2Key k;
+  k.vsid = r.vsid;
+  k.mac = r.mac;
+  const L2Entry* prev = l2_.Get(k);
+  if (prev == nullptr || prev->peer == kLocalPeer) return;
+  const uint32_t prev_peer = prev->peer;
+  l2_.Remove(k);
+  ReleasePeer(prev_peer);
+}
+
+bool PolicyTables::ApplyRecordEntries(const LookupRecord& r, std::string* error) {
+  if (!HasCa(r) || IsDfgwRecord(r)) return L2Ref(r, error);
+  const uint32_t rd = RdOfVsid(r.vsid);
+  if (rd == FlatU32Map::kMissing) {
+    *error = "VSID " + std::to_string(r.vsid) + " is not in the applied policy";
+    return false;
+  }
+  CaEntry e;
+  e.mac = r.mac;
+  e.type = r.type;
+  e.rule = r.rule;
+  e.vsid = r.vsid;
+  e.peer = IsLocalPa(r.pa) ? kLocalPeer : AcquirePeer(r.pa);
+  if (e.peer == kNoPeer) {
+    *error = "peer table full (" + std::to_string(limits_.max_peers) + " provider addresses)";
+    return false;
+  }
+  CaKey k;
+  k.rd = rd;
+  k.ip = r.ca;
+  const CaEntry* prev = ca_.Get(k);
+  const uint32_t prev_peer = prev ? prev->peer : kNoPeer;
+  if (!ca_.Upsert(k, e)) {
+    ReleasePeer(e.peer);
+    *error = "lookup-record table full (" + std::to_string(limits_.max_records) + " records)";
+    return false;
+  }
+  ReleasePeer(prev_peer);
+  return L2Ref(r, error);
+}
+
+void PolicyTables::RemoveRecordEntries(const LookupRecord& r) {
+  if (HasCa(r) && !IsDfgwRecord(r)) {
+    const uint32_t rd = RdOfVsid(r.vsid);
+    CaKey k;
+    k.rd = rd;
+    k.ip = r.ca;
+    const CaEntry* prev = ca_.Get(k);
+    // The CA may meanwhile belong to another VSID of the domain: leave that.
+    if (prev != nullptr && prev->vsid == r.vsid) {
+      const uint32_t prev_peer = prev->peer;
+      ca_.Remove(k);
+      ReleasePeer(prev_peer);
+    }
+  }
+  L2Unref(r);
+}
+
+bool PolicyTables::UpsertRecord(const LookupRecord& r, std::string* error) {
+  const RecordId id = IdOf(r);
+  auto it = records_.find(id);
+  const bool special = !HasCa(r) || IsDfgwRecord(r);
+  if (it != records_.end()) {
+    if (SameRecord(it->second, r)) return true;
+    const LookupRecord old = it->second;
+    const bool same_l2 = old.vsid == r.vsid && old.mac == r.mac && !IsLocalPa(old.pa) &&
+                         !IsLocalPa(r.pa) && l2_refs_[L2RefKey(old.vsid, old.mac)] == 1;
+    if (same_l2) {
+      // Migration of a remote MAC: L2Ref below overwrites the entry in place
+      // (no gap) and releases the old peer.
+      l2_refs_.erase(L2RefKey(old.vsid, old.mac));
+    } else {
+      L2Unref(old);
+    }
+  }
+  if (!ApplyRecordEntries(r, error)) return false;
+  records_[id] = r;
+  if (special) {
+    special_[id] = r;
+    PublishSnapshot();
+  }
+  return true;
+}
+
+bool PolicyTables::RemoveRecord(const LookupRecord& r) {
+  auto it = records_.find(IdOf(r));
+  if (it == records_.end()) return false;
+  const LookupRecord old = it->second;
+  records_.erase(it);
+  RemoveRecordEntries(old);
+  if (special_.erase(IdOf(old)) > 0) PublishSnapshot();
+  return true;
+}
+
+const LookupRecord* PolicyTables::FindRecord(uint32_t vsid, const IpAddr& ca) const {
+  RecordId id;
+  id.vsid = vsid;
+  id.addr = ca;
+  auto it = records_.find(id);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+bool PolicyTables::LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& mac,
+                                const IpAddr& pa) {
+  const LookupRecord* cur = FindRecord(vsid, ca);
+  if (cur != nullptr && (cur->type == RecordType::kStatic || (cur->mac == mac && cur->pa == pa)))
+    return false;
+  LookupRecord r;
+  r.ca = ca;
+  r.vsid = vsid;
+  r.mac = mac;
+  r.pa = pa;
+  r.type = RecordType::kDynamic;
+  std::string error;
+  if (!UpsertRecord(r, &error)) return false;
+  if (learn_cb_) learn_cb_(r);
+  return true;
+}
+
+// ---------------------------------------------------------------- routes
+
+void PolicyTables::AdjustMask(uint32_t rd, const IpPrefix& prefix, int delta) {
+  uint32_t& count = mask_counts_[rd][prefix.len];
+  const uint32_t before = count;
+  count = static_cast<uint32_t>(static_cast<int>(count) + delta);
+  if ((before == 0) == (count == 0)) return;
+  RdMask& m = rd_masks_[rd];
+  const uint64_t bit = uint64_t{1} << (prefix.len % 64);
+  std::atomic<uint64_t>& word = prefix.addr.is_v4() ? m.v4 : m.v6[prefix.len / 64];
+  if (count > 0) word.fetch_or(bit, std::memory_order_release);
+  else word.fetch_and(~bit, std::memory_order_release);
+}
+
+bool PolicyTables::AddRoute(uint32_t rd, const CustomerRoute& r, std::string* error) {
+  RouteKey k;
+  k.rd = rd;
+  k.len = r.destination.len;
+  k.prefix = r.destination.addr;
+  RouteEntry e;
+  e.vsid = r.vsid;
+  e.metric = r.metric;
+  e.next_hop = r.next_hop;
+  e.on_link = r.next_hop.IsUnspecified();
+  const bool existed = routes_.Get(k) != nullptr;
+  if (!routes_.Upsert(k, e)) {
+    *error = "customer-route table full (" + std::to_string(limits_.max_routes) + " routes)";
+    return false;
+  }
+  if (!existed) AdjustMask(rd, r.destination, +1);
+  return true;
+}
+
+void PolicyTables::RemoveRoute(uint32_t rd, const IpPrefix& prefix) {
+  RouteKey k;
+  k.rd = rd;
+  k.len = prefix.len;
+  k.prefix = prefix.addr;
+  if (routes_.Remove(k)) AdjustMask(rd, prefix, -1);
+}
+
+// ---------------------------------------------------------------- apply
+
+bool PolicyTables::Apply(const Policy& p, std::string* error) {
+  for (const RoutingDomain& rd : p.routing_domains) {
+    if (AssignRd(rd.rdid) == FlatU32Map::kMissing) {
+      *error = "routing-domain table full (" + std::to_string(limits_.max_rds) + " domains)";
+      return false;
+    }
+  }
+  const Policy old = [&] {
+    Policy o = applied_;
+    return o;
+  }();
+  // Structure first, so that VSIDs exist before their records do.
+  applied_ = p;
+  applied_.records.clear();
+  // Keep the old VSIDs visible too until their entries are gone.
+  for (const VirtualSubnet& s : old.subnets)
+    if (std::none_of(p.subnets.begin(), p.subnets.end(),
+                     [&](const VirtualSubnet& n) { return n.vsid == s.vsid; }))
+      applied_.subnets.push_back(s);
+  RebuildAllPeers();
+  PublishSnapshot();
+
+  // Records: remove what is gone, upsert what is new or changed.
+  std::unordered_map<RecordId, const LookupRecord*, RecordIdHash> desired;
+  desired.reserve(p.records.size());
+  for (const LookupRecord& r : p.records) desired[IdOf(r)] = &r;
+  std::vector<LookupRecord> gone;
+  for (const auto& [id, r] : records_)
+    if (desired.find(id) == desired.end()) gone.push_back(r);
+  for (const LookupRecord& r : gone) RemoveRecord(r);
+  for (const LookupRecord& r : p.records)
+    if (!UpsertRecord(r, error)) return false;
+
+  // Customer routes: the lowest metric wins per (domain, prefix).
+  std::map<std::pair<uint32_t, IpPrefix>, const CustomerRoute*> want;
+  for (const CustomerRoute& r : p.customer_routes) {
+    const uint32_t rd = RdIndex(r.rdid);
+    if (rd == FlatU32Map::kMissing) continue;
+    auto [it, inserted] = want.emplace(std::make_pair(rd, r.destination), &r);
+    if (!inserted && r.metric < it->second->metric) it->second = &r;
+  }
+  std::vector<std::pair<uint32_t, IpPrefix>> stale;
+  routes_.ForEach([&](const RouteKey& k, const RouteEntry&) {
+    IpPrefix pf{k.prefix, k.len};
+    if (want.find({k.rd, pf}) == want.end()) stale.emplace_back(k.rd, pf);
+  });
+  for (const auto& [rd, pf] : stale) RemoveRoute(rd, pf);
+  for (const auto& [key, r] : want) {
+    RouteKey k;
+    k.rd = key.first;
+    k.len = key.second.len;
+    k.prefix = key.second.addr;
+    const RouteEntry* cur = routes_.Get(k);
+    if (cur != nullptr && cur->vsid == r->vsid && cur->metric == r->metric &&
+        cur->next_hop == r->next_hop)
+      continue;
+    if (!AddRoute(key.first, *r, error)) return false;
+  }
+
+  // Local VM ports in the L2 table.
+  auto port_key = [](const VmPort& v) {
+    L2Key k;
+    k.vsid = v.vsid;
+    k.mac = v.mac;
+    return k;
+  };
+  for (const VmPort& v : old.vm_ports) {
+    const bool kept = std::any_of(p.vm_ports.begin(), p.vm_ports.end(), [&](const VmPort& n) {
+      return n.vsid == v.vsid && n.mac == v.mac && n.port == v.port;
+    });
+    if (!kept) {
+      const L2Entry* cur = l2_.Get(port_key(v));
+      if (cur != nullptr && cur->peer == kLocalPeer) l2_.Remove(port_key(v));
+    }
+  }
+  for (const VmPort& v : p.vm_ports) {
+    L2Entry e;
+    e.peer = kLocalPeer;
+    e.port = v.port;
+    const L2Entry* cur = l2_.Get(port_key(v));
+    if (cur != nullptr && cur->peer == kLocalPeer && cur->port == v.port) continue;
+    const uint32_t prev_peer = cur ? cur->peer : kNoPeer;
+    if (!l2_.Upsert(port_key(v), e)) {
+      *error = "L2 table full";
+      return false;
+    }
+    ReleasePeer(prev_peer);
+  }
+
+  // Final structure: drop the VSIDs and routing domains that are gone.
+  applied_.subnets = p.subnets;
+  RebuildAllPeers();
+  PublishSnapshot();
+  std::set<Guid> keep;
+  for (const RoutingDomain& rd : p.routing_domains) keep.insert(rd.rdid);
+  for (auto it = rd_index_.begin(); it != rd_index_.end();) {
+    if (keep.count(it->first) == 0) {
+      free_rds_.push_back(it->second);
+      it = rd_index_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- neighbours
+
+void PolicyTables::LearnNeighbor(uint16_t port, const IpAddr& ip, const MacAddr& mac) {
+  auto [it, inserted] = neighbors_.try_emplace({port, ip}, mac);
+  if (!inserted && it->second == mac) return;
+  it->second = mac;
+  RebuildAllPeers();
+}
+
+std::vector<PolicyTables::PendingResolution> PolicyTables::Unresolved() const {
+  std::vector<PendingResolution> out;
+  for (const auto& [pa, st] : peer_by_pa_) {
+    const PeerEntry* e = peer(st.id);
+    if (e == nullptr || e->resolved) continue;
+    uint16_t port = 0;
+    IpAddr nh;
+    const LocalPa* local = nullptr;
+    if (!ResolveProvider(pa, &port, &nh, &local)) continue;
+    const bool dup = std::any_of(out.begin(), out.end(), [&](const PendingResolution& x) {
+      return x.port == port && x.next_hop == nh;
+    });
+    if (!dup) out.push_back({port, local->vlan, nh, local->addr, local->mac});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- reclaim
+
+void PolicyTables::Reclaim() {
+  ca_.Reclaim();
+  l2_.Reclaim();
+  routes_.Reclaim();
+  while (!retired_.empty() && rte_rcu_qsbr_check(qsv_, retired_.front().token, false) == 1) {
+    delete retired_.front().snapshot;
+    delete retired_.front().peer;
+    retired_.pop_front();
+  }
+  while (!retired_ids_.empty() && rte_rcu_qsbr_check(qsv_, retired_ids_.front().first, false) == 1) {
+    free_peers_.push_back(retired_ids_.front().second);
+    retired_ids_.pop_front();
+  }
+}
+
+void PolicyTables::Synchronize() {
+  rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
+  ca_.Synchronize();
+  l2_.Synchronize();
+  routes_.Synchronize();
+  Reclaim();
+}
+
+TableMemory PolicyTables::Memory() const {
+  TableMemory m;
+  m.dpdk_heap_bytes = dpdk_heap_bytes_;
+  m.pool_bytes = ca_.ValuePoolBytes() + l2_.ValuePoolBytes() + routes_.ValuePoolBytes() +
+                 sizeof(std::atomic<const PeerEntry*>) * limits_.max_peers;
+  m.per_record_bytes =
+      (dpdk_heap_bytes_ + ca_.ValuePoolBytes() + l2_.ValuePoolBytes()) / limits_.max_records;
+  return m;
+}
+
+}  // namespace hnv

@@ -1,0 +1,331 @@
+// PolicyTables: the HNV policy compiled into the structures the workers read.
+//
+// Theory of operation. Big tables change in place and are read without locks:
+//  - CA table   (routing domain, customer address) -> CaEntry: MAC, VSID, rule,
+//                type, and the peer (remote PA) or kLocalPeer.
+//  - L2 table   (VSID, MAC) -> L2Entry: a local VM port, or a remote peer.
+//  - Routes     (routing domain, prefix length, prefix) -> RouteEntry; one hash
+//                for all routing domains, searched longest length first over
+//                the lengths present in that domain (a per-domain bitmask), so
+//                16,000 domains cost nothing until they hold routes.
+//  - Peers      an array of atomic pointers to immutable PeerEntry: the outer
+//                Ethernet (+802.1Q) + IP header template toward one remote PA,
+//                rebuilt when its provider next hop is (re)resolved.
+// Small structural state (VSIDs, their routing domain, DFGW, flood lists,
+// ports, local PAs, settings) is an immutable Snapshot swapped through one
+// atomic pointer. Everything a reader may hold is reclaimed after an RCU
+// grace period (rte_rcu_qsbr); workers report quiescence once per loop.
+//
+// Thread contract: the Find*/snapshot()/peer() readers from registered
+// workers; everything else from the single control thread.
+#pragma once
+
+#include <rte_rcu_qsbr.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/packet/headers.h"
+#include "dataplane/policy/flat_map.h"
+#include "dataplane/policy/model.h"
+#include "dataplane/policy/rcu_hash.h"
+
+namespace hnv {
+
+inline constexpr uint32_t kLocalPeer = 0xffffffffu;
+inline constexpr uint32_t kNoPeer = 0xfffffffeu;
+inline constexpr uint16_t kMaxPorts = 64;
+inline constexpr uint16_t kNoPort = 0xffff;
+
+struct TableLimits {
+  uint32_t max_records = 1'100'000;  // CA entries and L2 entries each
+  uint32_t max_routes = 110'000;
+  uint32_t max_rds = 16'384;
+  uint32_t max_peers = 65'536;
+  uint32_t max_workers = 8;
+  std::string name = "hnv";  // distinguishes several instances in one process
+};
+
+struct CaKey {
+  uint32_t rd = 0;
+  IpAddr ip;
+};
+static_assert(sizeof(CaKey) == 24);
+
+struct CaEntry {
+  MacAddr mac;
+  RecordType type = RecordType::kStatic;
+  TranslationRule rule = TranslationRule::kEncap;
+  uint32_t vsid = 0;
+  uint32_t peer = kNoPeer;  // kLocalPeer when the PA is one of ours
+};
+static_assert(sizeof(CaEntry) == 16);
+
+struct L2Key {
+  uint32_t vsid = 0;
+  MacAddr mac;
+  uint16_t zero = 0;
+};
+static_assert(sizeof(L2Key) == 12);
+
+struct L2Entry {
+  uint32_t peer = kNoPeer;  // kLocalPeer: a VM port on this host
+  uint16_t port = kNoPort;  // the VM port when local
+  RecordType type = RecordType::kStatic;
+  TranslationRule rule = TranslationRule::kEncap;
+};
+
+struct RouteKey {
+  uint32_t rd = 0;
+  uint8_t len = 0;
+  uint8_t zero[3] = {0, 0, 0};
+  IpAddr prefix;
+};
+static_assert(sizeof(RouteKey) == 28);
+
+struct RouteEntry {
+  uint32_t vsid = 0;
+  uint32_t metric = 0;
+  IpAddr next_hop;  // unspecified when on-link
+  bool on_link = true;
+};
+
+// Outer headers toward one remote PA, ready to copy in front of GRE.
+struct PeerEntry {
+  IpAddr pa;
+  IpAddr local_pa;
+  uint16_t port = 0;
+  uint16_t vlan = 0;
+  bool resolved = false;  // false: no provider next-hop MAC yet
+  uint8_t hdr_len = 0;    // Ethernet (+802.1Q) + IPv4/IPv6
+  uint8_t ip_offset = 0;  // where the outer IP header starts in hdr
+  uint8_t hdr[sizeof(EthHdr) + sizeof(VlanTag) + sizeof(Ipv6Hdr)] = {};
+};
+
+enum class PortKind : uint8_t { kUnused, kUplink, kVm };
+
+struct PortInfo {
+  PortKind kind = PortKind::kUnused;
+  uint32_t vsid = 0;
+  uint32_t vsid_index = FlatU32Map::kMissing;
+  MacAddr mac;  // a VM port's configured MAC
+};
+
+struct VsidInfo {
+  uint32_t vsid = 0;
+  uint32_t rd = 0;  // routing-domain index
+  Family family = Family::kV4;
+  IpPrefix prefix;
+  bool has_dfgw = false;
+  MacAddr dfgw_mac;
+  IpAddr dfgw_ip;
+  std::vector<uint16_t> local_ports;     // flood set on this host
+  std::vector<uint32_t> l2only_peers;    // remote PAs holding L2Only records here
+  std::vector<uint32_t> wildcard_peers;  // PAs allowed to source any address here
+  bool l2only_local = false;             // a local VM holds an L2Only record here
+  IpAddr l2only_local_pa;                // ... under this local PA
+};
+
+struct LocalPa {
+  IpAddr addr;
+  uint8_t prefix_len = 0;
+  MacAddr mac;
+  uint16_t vlan = 0;
+  uint16_t port = 0;
+};
+
+// The immutable part of the policy, swapped as a whole.
+struct Snapshot {
+  uint64_t generation = 0;
+  HostSettings settings;
+  FlatU32Map vsid_index;
+  std::vector<VsidInfo> vsids;
+  std::array<PortInfo, kMaxPorts> ports{};
+  std::vector<LocalPa> pas;
+  // rd index -> the DFGW of each VSID in it, for "ping the .1 of another subnet"
+  uint32_t rd_count = 0;
+
+  const VsidInfo* Vsid(uint32_t vsid) const noexcept {
+    const uint32_t i = vsid_index.Find(vsid);
+    return i == FlatU32Map::kMissing ? nullptr : &vsids[i];
+  }
+  const LocalPa* PaFor(const IpAddr& a) const noexcept {
+    for (const LocalPa& p : pas)
+      if (p.addr == a) return &p;
+    return nullptr;
+  }
+};
+
+// What the control plane is told about a learned Dynamic record.
+using LearnCallback = std::function<void(const LookupRecord&)>;
+
+struct TableMemory {
+  size_t dpdk_heap_bytes = 0;  // rte_hash tables, measured from the DPDK heap
+  size_t pool_bytes = 0;       // value pools and peer array
+  size_t per_record_bytes = 0; // (CA + L2 capacity) cost divided by max_records
+};
+
+class PolicyTables {
+ public:
+  // `qsv` must have room for limits.max_workers readers.
+  static std::unique_ptr<PolicyTables> Create(const TableLimits& limits, rte_rcu_qsbr* qsv,
+                                              std::string* error);
+  ~PolicyTables();
+
+  // ---- reader side (workers) ----
+  const Snapshot* snapshot() const noexcept { return snapshot_.load(std::memory_order_acquire); }
+  const CaEntry* FindCa(uint32_t rd, const IpAddr& ip) const noexcept {
+    CaKey k;
+    k.rd = rd;
+    k.ip = ip;
+    return ca_.Find(k);
+  }
+  void FindCaBulk(const CaKey* const* keys, uint32_t n, const CaEntry** out) const noexcept {
+    ca_.FindBulk(keys, n, out);
+  }
+  const L2Entry* FindL2(uint32_t vsid, const MacAddr& mac) const noexcept {
+    L2Key k;
+    k.vsid = vsid;
+    k.mac = mac;
+    return l2_.Find(k);
+  }
+  // Longest-prefix match in routing domain `rd`.
+  const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept;
+  const PeerEntry* peer(uint32_t id) const noexcept {
+    return id < limits_.max_peers ? peers_[id].load(std::memory_order_acquire) : nullptr;
+  }
+
+  // ---- writer side (control thread) ----
+  // Replaces the whole policy with `p` (already validated), as a diff: entries
+  // that do not change are not touched. Returns false with `error` set if a
+  // table is full; what was applied before the failure stays applied.
+  bool Apply(const Policy& p, std::string* error);
+  // Single-record changes (hnvctl, learning, migration). The record's VSID
+  // must exist in the applied policy.
+  bool UpsertRecord(const LookupRecord& r, std::string* error);
+  bool RemoveRecord(const LookupRecord& r);
+  // A provider-network neighbour (from an ARP reply / NA or configuration):
+  // rebuilds the templates of every peer reached through it.
+  void LearnNeighbor(uint16_t port, const IpAddr& ip, const MacAddr& mac);
+  // The provider next hop a peer is waiting for (to send ARP/NS for it).
+  struct PendingResolution {
+    uint16_t port;
+    uint16_t vlan;
+    IpAddr next_hop;
+    IpAddr local_pa;
+    MacAddr local_mac;
+  };
+  std::vector<PendingResolution> Unresolved() const;
+  // A Dynamic record learned by a worker (ARP/ND against an L2Only record).
+  // Adds it if new and calls the learn callback. Returns true if it was new.
+  bool LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& mac, const IpAddr& pa);
+  void SetLearnCallback(LearnCallback cb) { learn_cb_ = std::move(cb); }
+
+  void Reclaim();      // hands back what a grace period has freed
+  void Synchronize();  // waits for a grace period, then reclaims everything
+
+  // The applied policy; its `records` vector is left empty: records live in
+  // an index (ForEachRecord) so single-record changes are O(1).
+  const Policy& applied() const { return applied_; }
+  template <typename F>
+  void ForEachRecord(F&& f) const {
+    for (const auto& [id, r] : records_) f(r);
+  }
+  const LookupRecord* FindRecord(uint32_t vsid, const IpAddr& ca) const;
+  uint32_t record_count() const { return ca_.size(); }
+  uint32_t route_count() const { return routes_.size(); }
+  TableMemory Memory() const;
+  const TableLimits& limits() const { return limits_; }
+  // Routing-domain index of an RDID, or kMissing.
+  uint32_t RdIndex(const Guid& rdid) const;
+
+ private:
+  explicit PolicyTables(const TableLimits& limits, rte_rcu_qsbr* qsv);
+  bool Init(std::string* error);
+
+  // A record's identity: (VSID, CA) for records with a CA; (VSID, MAC) for
+  // L2Only; (VSID, PA) for GatewayWildcard.
+  struct RecordId {
+    uint32_t vsid = 0;
+    uint32_t kind = 0;
+    IpAddr addr;
+    MacAddr mac;
+    uint16_t zero = 0;
+    friend bool operator==(const RecordId&, const RecordId&) = default;
+  };
+  struct RecordIdHash {
+    size_t operator()(const RecordId& id) const noexcept;
+  };
+  static RecordId IdOf(const LookupRecord& r);
+  struct PeerState {
+    uint32_t id;
+    uint32_t refs;
+    IpAddr pa;
+  };
+  struct RdMask {
+    std::atomic<uint64_t> v4{0};  // bit len set: some prefix of that length exists
+    std::atomic<uint64_t> v6[3] = {0, 0, 0};
+  };
+
+  uint32_t AcquirePeer(const IpAddr& pa);
+  void ReleasePeer(uint32_t id);
+  void PublishPeer(uint32_t id, const IpAddr& pa);
+  bool IsLocalPa(const IpAddr& pa) const;
+  bool ResolveProvider(const IpAddr& pa, uint16_t* port, IpAddr* next_hop, const LocalPa** local) const;
+  bool ApplyRecordEntries(const LookupRecord& r, std::string* error);
+  void RemoveRecordEntries(const LookupRecord& r);
+  bool AddRoute(uint32_t rd, const CustomerRoute& r, std::string* error);
+  void RemoveRoute(uint32_t rd, const IpPrefix& prefix);
+  void AdjustMask(uint32_t rd, const IpPrefix& prefix, int delta);
+  void PublishSnapshot();
+  uint32_t AssignRd(const Guid& rdid);
+  bool L2Ref(const LookupRecord& r, std::string* error);
+  void L2Unref(const LookupRecord& r);
+  bool IsDfgwRecord(const LookupRecord& r) const;
+  uint32_t RdOfVsid(uint32_t vsid) const;
+  std::unique_ptr<Snapshot> BuildSnapshot();
+  void ReleaseSnapshotRefs(const Snapshot* s);
+  void RebuildAllPeers();
+  size_t dpdk_heap_bytes_ = 0;
+
+  TableLimits limits_;
+  rte_rcu_qsbr* qsv_;
+  RcuHashTable<CaKey, CaEntry> ca_;
+  RcuHashTable<L2Key, L2Entry> l2_;
+  RcuHashTable<RouteKey, RouteEntry> routes_;
+  std::unique_ptr<std::atomic<const PeerEntry*>[]> peers_;
+  std::unique_ptr<RdMask[]> rd_masks_;
+  std::atomic<const Snapshot*> snapshot_{nullptr};
+
+  // Control-thread state.
+  Policy applied_;
+  std::map<Guid, uint32_t> rd_index_;
+  std::vector<uint32_t> free_rds_;
+  std::map<IpAddr, PeerState> peer_by_pa_;
+  std::vector<uint32_t> free_peers_;
+  std::map<std::pair<uint16_t, IpAddr>, MacAddr> neighbors_;
+  std::unordered_map<RecordId, LookupRecord, RecordIdHash> records_;
+  // Records that shape the snapshot: DFGW, L2Only, GatewayWildcard.
+  std::unordered_map<RecordId, LookupRecord, RecordIdHash> special_;
+  std::unordered_map<uint64_t, uint32_t> l2_refs_;  // (vsid,mac) -> records using it
+  std::vector<std::array<uint32_t, 129>> mask_counts_;  // per rd, per length
+  struct Retired {
+    uint64_t token;
+    const Snapshot* snapshot;
+    const PeerEntry* peer;
+  };
+  std::deque<Retired> retired_;
+  std::deque<std::pair<uint64_t, uint32_t>> retired_ids_;  // peer ids awaiting reuse
+  uint64_t generation_ = 0;
+  LearnCallback learn_cb_;
+};
+
+}  // namespace hnv
