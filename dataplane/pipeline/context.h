@@ -104,7 +104,7 @@ struct WorkerContext {
     rte_pktmbuf_free(m);
   }
   void Post(const Event& e) noexcept {
-    if (events != nullptr && rte_ring_mp_enqueue_elem(events, &e, sizeof(Event)) == 0)
+    if (events != nullptr && rte_ring_mp_enqueue_elem(events, const_cast<Event*>(&e), sizeof(Event)) == 0)
       ++counters->events;
     else
       ++counters->events_lost;

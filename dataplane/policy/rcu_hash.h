@@ -17,6 +17,7 @@
 // from the single writer thread only.
 #pragma once
 
+#include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
