@@ -79,6 +79,12 @@ struct Event {
   MacAddr mac;
 };
 
+// The control thread's handling of one worker event.
+inline void ApplyEvent(PolicyTables& tables, const Event& e) {
+  if (e.kind == Event::kNeighbor) tables.LearnNeighbor(e.port, e.ip, e.mac);
+  else tables.LearnDynamic(e.vsid, e.ip, e.mac, e.pa);
+}
+
 // Where transmitted frames go: DPDK ports in production, a capture in tests.
 class TxSink {
  public:

@@ -36,9 +36,8 @@ bool SameRecord(const LookupRecord& a, const LookupRecord& b) {
 // The subnet's first address: the distributed router's (DFGW) address.
 IpAddr FirstAddress(const IpPrefix& p) {
   IpAddr a = p.addr;
-  for (int i = 15; i >= 0; --i)
+  for (int i = a.is_v4() ? 3 : 15; i >= 0; --i)
     if (++a.b[i] != 0) break;
-  if (a.is_v4()) std::fill(a.b.begin() + 4, a.b.end(), 0);
   return a;
 }
 

@@ -1,6 +1,7 @@
 #include "tests/lib/eal_env.h"
 
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_lcore.h>
 #include <unistd.h>
 

@@ -129,10 +129,7 @@ std::vector<Event> PipelineHarness::DrainEvents() {
 }
 
 void PipelineHarness::ProcessEvents() {
-  for (const Event& e : DrainEvents()) {
-    if (e.kind == Event::kNeighbor) tables_->LearnNeighbor(e.port, e.ip, e.mac);
-    else tables_->LearnDynamic(e.vsid, e.ip, e.mac, e.pa);
-  }
+  for (const Event& e : DrainEvents()) ApplyEvent(*tables_, e);
   tables_->Synchronize();
 }
 

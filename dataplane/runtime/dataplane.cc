@@ -1,0 +1,277 @@
+#include "dataplane/runtime/dataplane.h"
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dataplane/packet/build.h"
+
+namespace hnv {
+namespace {
+std::atomic<int> g_instances{0};
+constexpr unsigned kInjectRingSize = 1024;
+}  // namespace
+
+// Transmits on the worker's own queue of each port.
+class Dataplane::EthTx final : public TxSink {
+ public:
+  EthTx(const std::array<uint16_t, kMaxPorts>* eth_of, uint16_t queue)
+      : eth_of_(eth_of), queue_(queue) {}
+  uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override {
+    const uint16_t eth = (*eth_of_)[port];
+    if (eth == kNoPort) return 0;
+    return rte_eth_tx_burst(eth, queue_, pkts, n);
+  }
+
+ private:
+  const std::array<uint16_t, kMaxPorts>* eth_of_;
+  uint16_t queue_;
+};
+
+struct Dataplane::Worker {
+  Dataplane* dp = nullptr;
+  unsigned lcore = 0;
+  uint32_t id = 0;
+  std::vector<uint16_t> ports;  // policy port indices this worker receives
+  rte_ring* inject = nullptr;   // (control -> worker) frames to send; port in mbuf->port
+  std::unique_ptr<EthTx> tx;
+  WorkerCounters counters;
+  WorkerContext ctx;
+  Pipeline pipeline;
+};
+
+Dataplane::Dataplane(const DataplaneConfig& cfg) : cfg_(cfg) { eth_of_.fill(kNoPort); }
+
+std::unique_ptr<Dataplane> Dataplane::Create(const DataplaneConfig& cfg, std::string* error) {
+  std::unique_ptr<Dataplane> dp(new Dataplane(cfg));
+  if (!dp->Init(error)) return nullptr;
+  return dp;
+}
+
+bool Dataplane::Init(std::string* error) {
+  if (cfg_.worker_lcores.empty()) {
+    *error = "no worker lcore configured";
+    return false;
+  }
+  name_ = "dp" + std::to_string(g_instances.fetch_add(1));
+  const uint32_t n = static_cast<uint32_t>(cfg_.worker_lcores.size());
+  cfg_.limits.max_workers = n;
+  if (cfg_.limits.name == "hnv") cfg_.limits.name = name_;
+  qsv_ = static_cast<rte_rcu_qsbr*>(
+      rte_zmalloc("hnv_qsv", rte_rcu_qsbr_get_memsize(n), RTE_CACHE_LINE_SIZE));
+  if (qsv_ == nullptr || rte_rcu_qsbr_init(qsv_, n) != 0) {
+    *error = "RCU QSBR variable: out of DPDK memory";
+    return false;
+  }
+  pool_ = CreatePacketPool((name_ + "_pool").c_str(), cfg_.mbufs, static_cast<int>(rte_socket_id()));
+  if (pool_ == nullptr) {
+    *error = std::string("mbuf pool: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  events_ = rte_ring_create_elem((name_ + "_ev").c_str(), sizeof(Event), 8192,
+                                 static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+  if (events_ == nullptr) {
+    *error = std::string("event ring: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  tables_ = PolicyTables::Create(cfg_.limits, qsv_, error);
+  if (!tables_) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->dp = this;
+    w->id = i;
+    w->lcore = cfg_.worker_lcores[i];
+    w->inject = rte_ring_create((name_ + "_inj" + std::to_string(i)).c_str(), kInjectRingSize,
+                                static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (w->inject == nullptr) {
+      *error = std::string("inject ring: ") + rte_strerror(rte_errno);
+      return false;
+    }
+    w->tx = std::make_unique<EthTx>(&eth_of_, static_cast<uint16_t>(i));
+    w->ctx.worker_id = i;
+    w->ctx.tables = tables_.get();
+    w->ctx.pool = pool_;
+    w->ctx.events = events_;
+    w->ctx.tx = w->tx.get();
+    w->ctx.counters = &w->counters;
+    rte_rcu_qsbr_thread_register(qsv_, i);
+    workers_.push_back(std::move(w));
+  }
+  return true;
+}
+
+Dataplane::~Dataplane() {
+  Stop();
+  for (uint16_t i = 0; i < kMaxPorts; ++i) {
+    if (eth_of_[i] == kNoPort) continue;
+    rte_eth_dev_stop(eth_of_[i]);
+    rte_eth_dev_close(eth_of_[i]);
+  }
+  tables_.reset();
+  for (auto& w : workers_) {
+    rte_mbuf* m;
+    while (rte_ring_dequeue(w->inject, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(w->inject);
+  }
+  rte_ring_free(events_);
+  rte_mempool_free(pool_);
+  rte_free(qsv_);
+}
+
+bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::string* error) {
+  const std::string name = device.substr(0, device.find(','));
+  uint16_t eth = 0;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &eth) != 0) {
+    if (rte_dev_probe(device.c_str()) != 0 ||
+        rte_eth_dev_get_port_by_name(name.c_str(), &eth) != 0) {
+      *error = "port " + std::to_string(index) + ": cannot probe '" + device + "'";
+      return false;
+    }
+  }
+  return AttachEthPort(index, eth, error);
+}
+
+bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) {
+  const std::string where = "port " + std::to_string(index) + " (ethdev " + std::to_string(eth) + ")";
+  if (index >= kMaxPorts || eth_of_[index] != kNoPort) {
+    *error = where + ": index out of range or already attached";
+    return false;
+  }
+  if (running()) {
+    *error = where + ": attach before Start";
+    return false;
+  }
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(eth, &info) != 0) {
+    *error = where + ": no device info";
+    return false;
+  }
+  const uint16_t txq = static_cast<uint16_t>(workers_.size());
+  if (info.max_tx_queues < txq) {
+    *error = where + ": needs " + std::to_string(txq) + " TX queues (one per worker), has " +
+             std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=N)";
+    return false;
+  }
+  rte_eth_conf conf{};
+  int rc = rte_eth_dev_configure(eth, 1, txq, &conf);
+  if (rc == 0)
+    rc = rte_eth_rx_queue_setup(eth, 0, cfg_.rx_descriptors, rte_eth_dev_socket_id(eth), nullptr,
+                                pool_);
+  for (uint16_t q = 0; rc == 0 && q < txq; ++q)
+    rc = rte_eth_tx_queue_setup(eth, q, cfg_.tx_descriptors, rte_eth_dev_socket_id(eth), nullptr);
+  if (rc == 0) rc = rte_eth_dev_start(eth);
+  if (rc == 0) rte_eth_promiscuous_enable(eth);  // PAs and VM MACs are not the NIC's
+  if (rc != 0) {
+    *error = where + ": setup failed: " + rte_strerror(-rc);
+    return false;
+  }
+  eth_of_[index] = eth;
+  workers_[index % workers_.size()]->ports.push_back(index);
+  return true;
+}
+
+int Dataplane::WorkerMain(void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  Dataplane* dp = w->dp;
+  rte_rcu_qsbr_thread_online(dp->qsv_, w->id);
+  rte_mbuf* pkts[kBurstSize];
+  while (dp->running_.load(std::memory_order_relaxed)) {
+    w->ctx.snap = dp->tables_->snapshot();
+    const unsigned k = rte_ring_sc_dequeue_burst(w->inject, reinterpret_cast<void**>(pkts),
+                                                 kBurstSize, nullptr);
+    for (unsigned i = 0; i < k; ++i) w->ctx.Transmit(pkts[i]->port, pkts[i]);
+    for (uint16_t index : w->ports) {
+      const uint16_t n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
+      if (n != 0) w->pipeline.ProcessRx(w->ctx, index, pkts, n);
+    }
+    w->ctx.FlushTx();
+    rte_rcu_qsbr_quiescent(dp->qsv_, w->id);  // no reference survives past here
+  }
+  rte_rcu_qsbr_thread_offline(dp->qsv_, w->id);
+  return 0;
+}
+
+bool Dataplane::Start(std::string* error) {
+  if (running()) return true;
+  running_.store(true);
+  for (auto& w : workers_) {
+    if (rte_eal_remote_launch(&Dataplane::WorkerMain, w.get(), w->lcore) != 0) {
+      *error = "cannot launch a worker on lcore " + std::to_string(w->lcore) +
+               " (is it an EAL worker lcore, and idle?)";
+      Stop();
+      return false;
+    }
+  }
+  return true;
+}
+
+void Dataplane::Stop() {
+  if (!running_.exchange(false)) return;
+  for (auto& w : workers_) rte_eal_wait_lcore(w->lcore);
+}
+
+bool Dataplane::Inject(uint16_t port, rte_mbuf* m) {
+  m->port = port;
+  if (rte_ring_mp_enqueue(workers_[0]->inject, m) != 0) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
+}
+
+void Dataplane::SendResolutionRequests() {
+  for (const auto& p : tables_->Unresolved()) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) return;
+    uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*);
+    const uint32_t cap = rte_pktmbuf_tailroom(m);
+    const uint32_t len =
+        p.next_hop.is_v4()
+            ? BuildArpRequest(out, cap, p.local_mac, p.local_pa, p.next_hop, p.vlan)
+            : BuildNeighborSolicit(out, cap, p.local_mac, p.local_pa, p.next_hop, p.vlan);
+    if (len == 0) {
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = len;
+    Inject(p.port, m);
+  }
+}
+
+void Dataplane::Poll() {
+  Event e;
+  while (rte_ring_sc_dequeue_elem(events_, &e, sizeof(Event)) == 0) ApplyEvent(*tables_, e);
+  const uint64_t now = rte_get_tsc_cycles();
+  if (now - last_resolve_tsc_ > static_cast<uint64_t>(cfg_.resolve_interval_s * rte_get_tsc_hz())) {
+    last_resolve_tsc_ = now;
+    SendResolutionRequests();
+  }
+  tables_->Reclaim();
+}
+
+WorkerCounters Dataplane::Counters() const {
+  WorkerCounters sum;
+  auto add = [](uint64_t* dst, const uint64_t* src, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] += src[i];
+  };
+  for (const auto& w : workers_) {
+    const WorkerCounters& c = w->counters;
+    add(sum.drops, c.drops, kDropCount);
+    add(sum.rx_packets, c.rx_packets, kMaxPorts);
+    add(sum.rx_bytes, c.rx_bytes, kMaxPorts);
+    add(sum.tx_packets, c.tx_packets, kMaxPorts);
+    add(sum.tx_bytes, c.tx_bytes, kMaxPorts);
+    // The scalar counters follow the arrays contiguously.
+    const uint64_t* src = &c.switched;
+    uint64_t* dst = &sum.switched;
+    add(dst, src, static_cast<size_t>(&c.events_lost - &c.switched) + 1);
+  }
+  return sum;
+}
+
+}  // namespace hnv

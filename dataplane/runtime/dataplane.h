@@ -1,0 +1,90 @@
+// Dataplane: the HNV pipeline running on DPDK ports and worker lcores, with
+// the control-thread duties that keep it current.
+//
+// Theory of operation. Each port (a policy port index: 0 the uplink, 1.. VM
+// adapters) is an ethdev: a vdev such as net_af_packet / net_af_xdp /
+// net_vhost / net_tap / net_ring, or a PCI NIC. Every port is received by
+// exactly one worker (queue 0) and has one transmit queue per worker, so no
+// queue is ever shared. Workers run to completion: load the policy snapshot,
+// drain their inject ring (frames the control thread wants sent), receive a
+// burst from each of their ports, run the pipeline, flush, then report an
+// RCU quiescent state. The control thread (the caller of Poll) applies
+// policy through tables(), turns worker events into neighbour entries and
+// Dynamic records, sends ARP/NS for unresolved provider next hops (through
+// worker 0's inject ring), and reclaims memory after grace periods.
+//
+// Thread contract: Create/Attach*/Start/Stop/Poll/tables() from the control
+// thread; workers are EAL lcores launched by Start.
+#pragma once
+
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/pipeline.h"
+#include "dataplane/policy/tables.h"
+
+namespace hnv {
+
+struct DataplaneConfig {
+  TableLimits limits;
+  uint32_t mbufs = 16383;
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+  std::vector<unsigned> worker_lcores;  // EAL lcore ids, at least one
+  double resolve_interval_s = 1.0;      // ARP/NS retry for unresolved next hops
+};
+
+class Dataplane {
+ public:
+  static std::unique_ptr<Dataplane> Create(const DataplaneConfig& cfg, std::string* error);
+  ~Dataplane();
+
+  // Probes a vdev ("net_af_packet0,iface=veth0") or finds an existing ethdev
+  // by name, configures it and binds it to policy port `index`.
+  bool AttachPort(uint16_t index, const std::string& device, std::string* error);
+  // Binds an already created ethdev (e.g. from rte_eth_from_rings).
+  bool AttachEthPort(uint16_t index, uint16_t eth_port, std::string* error);
+
+  bool Start(std::string* error);
+  void Stop();  // workers finish their loop iteration and return
+  bool running() const { return running_.load(std::memory_order_relaxed); }
+
+  // Control thread: call every few milliseconds.
+  void Poll();
+  PolicyTables& tables() { return *tables_; }
+  const PolicyTables& tables() const { return *tables_; }
+  // Sums of every worker's counters (racy reads of monotonic values).
+  WorkerCounters Counters() const;
+  // Queues a frame for transmission on `port` by worker 0.
+  bool Inject(uint16_t port, rte_mbuf* m);
+  rte_mempool* pool() const { return pool_; }
+  uint16_t eth_port(uint16_t index) const { return index < kMaxPorts ? eth_of_[index] : kNoPort; }
+  uint32_t worker_count() const { return static_cast<uint32_t>(workers_.size()); }
+
+ private:
+  struct Worker;
+  class EthTx;
+  explicit Dataplane(const DataplaneConfig& cfg);
+  bool Init(std::string* error);
+  static int WorkerMain(void* arg);
+  void SendResolutionRequests();
+
+  DataplaneConfig cfg_;
+  rte_rcu_qsbr* qsv_ = nullptr;
+  rte_mempool* pool_ = nullptr;
+  rte_ring* events_ = nullptr;
+  std::unique_ptr<PolicyTables> tables_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::array<uint16_t, kMaxPorts> eth_of_;
+  std::atomic<bool> running_{false};
+  uint64_t last_resolve_tsc_ = 0;
+  std::string name_;
+};
+
+}  // namespace hnv

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian 12 machine, as root:
+# installs the packages it needs, builds, runs all CTest suites (unit,
+# topology, benchmark smoke), then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then a short seeded libFuzzer
+# run of each fuzz target. Exits non-zero on the first failing stage.
+#
+#   scripts/test.sh            # everything
+#   SKIP_SANITIZE=1 SKIP_FUZZ=1 scripts/test.sh   # the quick subset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+step "packages"
+scripts/install-deps.sh
+
+step "build (RelWithDebInfo)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build -j "$JOBS"
+
+step "tests (ctest: unit, topology, bench smoke)"
+ctest --test-dir build --output-on-failure -j 1
+
+if [ -z "${SKIP_SANITIZE:-}" ]; then
+  step "unit tests under ASan + UBSan"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHNV_SANITIZE=ON -DHNV_BENCH=OFF >/dev/null
+  ninja -C build-asan -j "$JOBS" unit_packet unit_policy unit_pipeline
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -L unit
+fi
+
+if [ -z "${SKIP_FUZZ:-}" ]; then
+  step "fuzz targets (clang libFuzzer, seeded short runs)"
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DHNV_FUZZ=ON -DHNV_BENCH=OFF >/dev/null
+  ninja -C build-fuzz -j "$JOBS"
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz
+fi
+
+step "all tests passed"
