@@ -89,6 +89,15 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
       for (uint32_t p : v->wildcard_peers)
         if (PeerIs(ctx, p, outer_src)) ok = true;
     }
+    if (!ok && !src_ip.IsUnspecified()) {
+      // Return traffic through a gateway (flow 6): a source without a record
+      // that the routing domain routes via a next hop whose PA is the sender.
+      const RouteEntry* r = ctx.tables->FindRoute(v->rd, src_ip);
+      if (r != nullptr && !r->on_link) {
+        const CaEntry* gw = ctx.tables->FindCa(v->rd, r->next_hop);
+        ok = gw != nullptr && PeerIs(ctx, gw->peer, outer_src);
+      }
+    }
     if (!ok) {
       ctx.Discard(m, Drop::kSourceCheck);
       continue;
@@ -119,6 +128,10 @@ void Deliver::Process(WorkerContext& ctx, Burst& in) noexcept {
     const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
     const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(m))->dst;
     if (dst.IsMulticast()) {
+      if (v.local_ports.empty()) {  // nobody to deliver to: counted, not lost
+        ctx.Discard(m, Drop::kNoLocalPort);
+        continue;
+      }
       Flood(ctx, m, v, kNoPort, /*keep_original=*/false);
       continue;
     }

@@ -12,14 +12,16 @@
 // sender) must belong to a record in the VSID's routing domain whose PA is
 // the outer source, or the inner source MAC to a record on the VSID with
 // that PA (L2Only), or the outer source must hold a GatewayWildcard record
-// for the VSID. An ARP / NA whose sender has no record but whose MAC holds
+// for the VSID, or the routing domain's customer route for the inner source
+// IP must have a next hop whose record's PA is the outer source (a gateway
+// forwarding return traffic from outside the VM network, flow 6). An ARP / NA whose sender has no record but whose MAC holds
 // an L2Only record at the outer source posts a learn event (flow 4).
 // Output: deliver, with PacketMeta.vsid set and the outer headers removed.
 //
 // Theory of operation (Deliver): input is decapsulated frames. Unicast goes
 // to the local port holding the destination MAC on that VSID (kNoLocalPort,
 // kVsidMismatch otherwise: never re-encapsulated); broadcast and multicast go
-// to every local port of the VSID.
+// to every local port of the VSID (kNoLocalPort when it has none here).
 // Thread: worker-only.
 #pragma once
 

@@ -41,10 +41,12 @@ void SendTooBig(WorkerContext& ctx, rte_mbuf* m, uint32_t inner_mtu) noexcept {
     return;
   }
   const uint8_t* f = Data(m);
-  const auto* eth = reinterpret_cast<const EthHdr*>(f);
+  // To the sending VM's adapter: the frame's source MAC is no longer the
+  // VM's once the router has rewritten it (flows 5, 6).
+  const MacAddr& vm_mac = ctx.snap->ports[meta->in_port].mac;
   const uint32_t len =
       BuildIcmpTooBig(rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r), src.dfgw_mac,
-                      eth->src, src.dfgw_ip, f + pf.l3_offset, pf.l3_len, inner_mtu);
+                      vm_mac, src.dfgw_ip, f + pf.l3_offset, pf.l3_len, inner_mtu);
   if (len == 0) {
     rte_pktmbuf_free(r);
     return;

@@ -40,13 +40,20 @@ namespace {
 
 // Flow 4, local side: a VM whose MAC holds an L2Only record answered an ARP
 // or NS; tell the control plane its CA so it becomes a Dynamic record.
+// Only the MAC holding the record learns: a VM with Static records cannot
+// claim further addresses by ARPing for them.
 void MaybeLearnLocal(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v) noexcept {
   const uint8_t* f = Data(m);
   const ParsedFrame& pf = Meta(m)->pf;
+  const MacAddr& port_mac = ctx.snap->ports[Meta(m)->in_port].mac;
+  const IpAddr* pa = nullptr;
+  for (const VsidInfo::LocalL2Only& l : v.l2only_local_macs)
+    if (l.mac == port_mac) pa = &l.pa;
+  if (pa == nullptr) return;
   Event e{};
   e.kind = Event::kLearn;
   e.vsid = v.vsid;
-  e.pa = v.l2only_local_pa;
+  e.pa = *pa;
   if (pf.l3 == L3Kind::kArp) {
     const auto* arp = pf.At<ArpHdr>(f, pf.l3_offset);
     e.ip = IpAddr::V4Raw(arp->spa);
@@ -58,7 +65,8 @@ void MaybeLearnLocal(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v) noexcep
   } else {
     return;
   }
-  if (e.ip.IsUnspecified() || ctx.tables->FindCa(v.rd, e.ip) != nullptr) return;
+  if (e.mac != port_mac || e.ip.IsUnspecified() || ctx.tables->FindCa(v.rd, e.ip) != nullptr)
+    return;
   ctx.Post(e);
 }
 
@@ -89,7 +97,10 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
       continue;
     }
     if (v.has_dfgw && dst == v.dfgw_mac) {
-      Push(ctx, out.to_router, m);
+      // A unicast ARP request / NS to the DFGW is a VM re-validating its
+      // gateway entry (NUD probe): answered like the broadcast one.
+      const bool resolution = IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m));
+      Push(ctx, resolution ? out.to_arp_nd : out.to_router, m);
       continue;
     }
     const L2Entry* e = ctx.tables->FindL2(meta->vsid, dst);

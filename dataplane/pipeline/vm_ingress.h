@@ -12,13 +12,17 @@
 //    (never to the provider network); ARP requests and IPv6 neighbour
 //    solicitations also go to arp-nd, where the HNV filter answers for the
 //    DFGW and for remote CAs.
-//  - unicast to the VSID's DFGW MAC: to the router.
+//  - unicast to the VSID's DFGW MAC: to the router; but ARP requests and
+//    neighbour solicitations (a VM re-validating its gateway entry, e.g.
+//    Linux NUD probes) to arp-nd, which answers them like broadcast ones.
 //  - unicast to a MAC known on the VSID: a local port (delivered as is,
 //    flow 1, never encapsulated), or a remote record's PA (to nvgre-encap
 //    with the same VSID, flow 3).
 // Drops: kUnknownDstMac (no record: never flooded), kHairpin, kRuleNone.
-// An ARP reply / NA from a local VM whose MAC holds an L2Only record posts a
-// learn event (dynamic IP learning, flow 4).
+// An ARP message or NA from a local VM whose MAC holds an L2Only record (and
+// that names that MAC as sender) posts a learn event for the sender's
+// address if the routing domain has no record for it (dynamic IP learning,
+// flow 4).
 // Thread: worker-only; reads the snapshot and the L2/CA tables.
 #pragma once
 

@@ -328,7 +328,7 @@ std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
       case RecordType::kL2Only:
         if (IsLocalPa(r.pa)) {
           v.l2only_local = true;
-          v.l2only_local_pa = r.pa;
+          v.l2only_local_macs.push_back({r.mac, r.pa});
         } else if (std::find_if(v.l2only_peers.begin(), v.l2only_peers.end(), [&](uint32_t p) {
                      return peer(p) != nullptr && peer(p)->pa == r.pa;
                    }) == v.l2only_peers.end()) {

@@ -131,7 +131,11 @@ struct VsidInfo {
   std::vector<uint32_t> l2only_peers;    // remote PAs holding L2Only records here
   std::vector<uint32_t> wildcard_peers;  // PAs allowed to source any address here
   bool l2only_local = false;             // a local VM holds an L2Only record here
-  IpAddr l2only_local_pa;                // ... under this local PA
+  struct LocalL2Only {
+    MacAddr mac;
+    IpAddr pa;
+  };
+  std::vector<LocalL2Only> l2only_local_macs;  // ... which MACs, under which local PA
 };
 
 struct LocalPa {
