@@ -25,6 +25,13 @@ void InnerSource(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpAddr* 
   }
 }
 
+// A source address that must have a lookup record to be believed.
+bool RoutableSource(const IpAddr& ip, Family family) noexcept {
+  if (ip.IsUnspecified() || ip.family != family) return false;
+  const bool link_local = ip.is_v6() && ip.b[0] == 0xfe && (ip.b[1] & 0xc0) == 0x80;
+  return !link_local;
+}
+
 }  // namespace
 
 void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexcept {
@@ -82,8 +89,14 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
     bool ok = ca != nullptr && PeerIs(ctx, ca->peer, outer_src);
     const L2Entry* l2 = nullptr;
     if (!ok) {
+      // The MAC vouches for the sender only where no CA can: an L2Only
+      // record (its addresses are being learned), or a frame without a
+      // routable source of the VSID's family (DHCP from 0.0.0.0, ARP
+      // probes, IPv6 link-local, non-IP). Otherwise a host could send any
+      // source address from behind one of its VMs' MACs.
       l2 = ctx.tables->FindL2(vsid, src_mac);
-      ok = l2 != nullptr && PeerIs(ctx, l2->peer, outer_src);
+      ok = l2 != nullptr && PeerIs(ctx, l2->peer, outer_src) &&
+           (l2->type == RecordType::kL2Only || !RoutableSource(src_ip, v->family));
     }
     if (!ok) {
       for (uint32_t p : v->wildcard_peers)

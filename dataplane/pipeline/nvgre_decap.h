@@ -11,7 +11,9 @@
 // (kInnerVlan). Source check (kSourceCheck): the inner source IP (or ARP
 // sender) must belong to a record in the VSID's routing domain whose PA is
 // the outer source, or the inner source MAC to a record on the VSID with
-// that PA (L2Only), or the outer source must hold a GatewayWildcard record
+// that PA (an L2Only record; any record when the frame has no routable
+// source IP of the VSID's family: unspecified, IPv6 link-local, non-IP), or
+// the outer source must hold a GatewayWildcard record
 // for the VSID, or the routing domain's customer route for the inner source
 // IP must have a next hop whose record's PA is the outer source (a gateway
 // forwarding return traffic from outside the VM network, flow 6). An ARP / NA whose sender has no record but whose MAC holds

@@ -76,6 +76,14 @@ bool IsResolutionRequest(const uint8_t* f, const ParsedFrame& pf, uint32_t len) 
   return nd != nullptr && nd->type == kIcmp6NeighborSolicit;
 }
 
+// An ARP request or NS asking for `target`.
+bool IsResolutionRequestFor(const uint8_t* f, const ParsedFrame& pf, uint32_t len,
+                            const IpAddr& target) noexcept {
+  if (!IsResolutionRequest(f, pf, len)) return false;
+  if (pf.l3 == L3Kind::kArp) return IpAddr::V4Raw(pf.At<ArpHdr>(f, pf.l3_offset)->tpa) == target;
+  return IpAddr::V6Raw(NdOf(f, pf, len)->target) == target;
+}
+
 }  // namespace
 
 void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
@@ -97,10 +105,11 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
       continue;
     }
     if (v.has_dfgw && dst == v.dfgw_mac) {
-      // A unicast ARP request / NS to the DFGW is a VM re-validating its
+      // A unicast ARP request / NS for the DFGW is a VM re-validating its
       // gateway entry (NUD probe): answered like the broadcast one.
-      const bool resolution = IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m));
-      Push(ctx, resolution ? out.to_arp_nd : out.to_router, m);
+      const bool probe =
+          IsResolutionRequestFor(f, meta->pf, rte_pktmbuf_data_len(m), v.dfgw_ip);
+      Push(ctx, probe ? out.to_arp_nd : out.to_router, m);
       continue;
     }
     const L2Entry* e = ctx.tables->FindL2(meta->vsid, dst);

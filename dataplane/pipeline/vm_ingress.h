@@ -13,8 +13,9 @@
 //    solicitations also go to arp-nd, where the HNV filter answers for the
 //    DFGW and for remote CAs.
 //  - unicast to the VSID's DFGW MAC: to the router; but ARP requests and
-//    neighbour solicitations (a VM re-validating its gateway entry, e.g.
-//    Linux NUD probes) to arp-nd, which answers them like broadcast ones.
+//    neighbour solicitations for the DFGW address (a VM re-validating its
+//    gateway entry, e.g. Linux NUD probes) to arp-nd, which answers them
+//    like broadcast ones.
 //  - unicast to a MAC known on the VSID: a local port (delivered as is,
 //    flow 1, never encapsulated), or a remote record's PA (to nvgre-encap
 //    with the same VSID, flow 3).
