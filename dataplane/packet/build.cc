@@ -125,8 +125,7 @@ uint32_t BuildNeighborSolicit(uint8_t* out, uint32_t cap, MacAddr src_mac, IpAdd
 
   const uint32_t off = WriteEth(out, dst_mac, src_mac, kEtherTypeIpv6, vlan);
   uint8_t* ip6 = out + off;
-  WriteIpv6(ip6, src_ip.b.data(), group, static_cast<uint16_t>(l4_len), kIpProtoIcmp6,
-            kNdHopLimit);
+  WriteIpv6(ip6, src_ip.b.data(), group, static_cast<uint16_t>(l4_len), kIpProtoIcmp6, kNdHopLimit);
   NdHdr* nd = HdrAt<NdHdr>(ip6 + sizeof(Ipv6Hdr));
   nd->type = kIcmp6NeighborSolicit;
   nd->code = 0;

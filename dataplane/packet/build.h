@@ -25,31 +25,41 @@ uint32_t BuildArpReply(uint8_t* out, uint32_t cap, MacAddr answer_mac, IpAddr an
                        MacAddr to_mac, IpAddr to_ip, uint16_t vlan = 0) noexcept;
 
 // Neighbour solicitation for target_ip from (src_mac, src_ip) to the
-// solicited-node multicast group, with a source link-layer option.
+// solicited-node multicast group, with a source link-layer option (left out
+// when src_ip is :: for duplicate address detection, RFC 4861 4.3).
 uint32_t BuildNeighborSolicit(uint8_t* out, uint32_t cap, MacAddr src_mac, IpAddr src_ip,
                               IpAddr target_ip, uint16_t vlan = 0) noexcept;
 // Neighbour advertisement for target_ip at target_mac, sent to (to_mac, to_ip),
 // with a target link-layer option. `router` sets the R flag; S and O are set.
+// Answering a solicitation from :: (to_ip unspecified) goes to all-nodes
+// ff02::1 / 33:33:00:00:00:01 with S clear (RFC 4861 7.2.4).
 uint32_t BuildNeighborAdvert(uint8_t* out, uint32_t cap, MacAddr target_mac, IpAddr target_ip,
-                             MacAddr to_mac, IpAddr to_ip, bool router,
-                             uint16_t vlan = 0) noexcept;
+                             MacAddr to_mac, IpAddr to_ip, bool router, uint16_t vlan = 0) noexcept;
 
 // Turns the ICMP echo request / ICMPv6 echo request in `frame` (parsed as
 // `pf`) into its reply in place: MACs and IPs swapped, type changed, TTL/hop
-// limit reset to 64, checksums fixed. Returns false if it is not an echo request.
+// limit reset to 64, checksums fixed. Returns false, touching nothing, if it
+// is not an echo request or is a fragment. The ICMPv4 checksum is updated
+// incrementally (a request with a bad one gets a reply with a bad one); the
+// ICMPv6 checksum is recomputed over payload_length.
 bool EchoRequestToReplyInPlace(uint8_t* frame, const ParsedFrame& pf) noexcept;
 
 // ICMPv4 "fragmentation needed" (type 3 code 4, next-hop MTU = mtu) or ICMPv6
 // "packet too big" from (src_mac, src_ip) to (dst_mac, the offending packet's
 // source), quoting as much of the offending IP packet `orig_ip` as fits in the
-// minimum MTU (576 / 1280 bytes).
+// minimum MTU (576 / 1280 bytes). The family is the one of `orig_ip`
+// (src_ip must match); no VLAN tag, TTL/hop limit 64, IPv4 DF clear. Whether
+// an error may be sent at all (not about ICMP errors, later fragments,
+// multicast) is the caller's decision.
 uint32_t BuildIcmpTooBig(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr dst_mac,
                          IpAddr src_ip, const uint8_t* orig_ip, uint32_t orig_ip_len,
                          uint32_t mtu) noexcept;
 
-// If the TCP segment at `tcp` (tcp_len bytes, inside IP packet `ip` of the
-// family given) is a SYN with an MSS option above max_mss, lowers it and fixes
-// the TCP checksum incrementally. Returns true if it changed the segment.
+// If the TCP segment at `tcp` (tcp_len bytes) is a SYN (or SYN-ACK) with an
+// MSS option above max_mss, lowers it and fixes the TCP checksum incrementally
+// (the pseudo header does not change). Options are walked within the data
+// offset; a malformed option stops the walk. Returns true if it changed the
+// segment.
 bool ClampTcpMss(uint8_t* tcp, uint32_t tcp_len, uint16_t max_mss) noexcept;
 
 }  // namespace hnv

@@ -39,8 +39,8 @@ struct VlanTag {
 static_assert(sizeof(VlanTag) == 4);
 
 struct ArpHdr {
-  Be16 htype;  // 1 = Ethernet
-  Be16 ptype;  // 0x0800
+  Be16 htype;    // 1 = Ethernet
+  Be16 ptype;    // 0x0800
   uint8_t hlen;  // 6
   uint8_t plen;  // 4
   Be16 oper;     // 1 request, 2 reply
@@ -178,9 +178,7 @@ inline constexpr uint16_t kGreFlagKey = 0x2000;
 inline constexpr uint16_t kGreFlagSeq = 0x1000;
 inline constexpr uint16_t kGreVersionMask = 0x0007;
 inline constexpr uint16_t kNvgreFlags = kGreFlagKey;
-inline constexpr uint32_t NvgreKey(uint32_t vsid, uint8_t flow_id) {
-  return (vsid << 8) | flow_id;
-}
+inline constexpr uint32_t NvgreKey(uint32_t vsid, uint8_t flow_id) { return (vsid << 8) | flow_id; }
 
 #pragma pack(pop)
 

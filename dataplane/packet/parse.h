@@ -8,6 +8,18 @@
 // frame holds, yields a ParseError and the fields parsed so far. IP header
 // checksums are not verified here (the stages that terminate traffic do).
 // No allocation, no exceptions; callable from workers.
+//
+// Details a caller may rely on:
+// - Bytes after the IP packet (Ethernet padding) are allowed and ignored.
+// - L4 headers are checked against the IP length, not the frame: UDP, GRE
+//   (base + key, what NVGRE needs), ICMP over IPv4 and ICMPv6 over IPv6 need 8
+//   bytes, TCP 20 and a data offset between 20 and the bytes present;
+//   otherwise kTruncatedL4. Other protocols: kOk with l4_present false.
+// - Fragments: a later fragment (offset != 0) has no L4 header, so kOk with
+//   l4_present false; a first fragment is checked like a whole packet.
+// - An IPv6 fragment header cut by payload_length is kTruncatedIpv6; an IPv6
+//   payload too long for the 16-bit l3_len (over 65495 bytes) is
+//   kBadIpv6Length.
 #pragma once
 
 #include <cstdint>
@@ -38,14 +50,14 @@ enum class ParseError : uint8_t {
 const char* ParseErrorName(ParseError e);
 
 struct ParsedFrame {
-  uint16_t l3_offset = 0;  // first byte after Ethernet (+ VLAN tag)
-  uint16_t l4_offset = 0;  // first byte after the IP header (0 if none)
-  uint16_t l3_len = 0;     // IPv4 total_length / 40 + IPv6 payload_length; ARP 28
-  uint16_t ether_type = 0; // host order, after any VLAN tag
+  uint16_t l3_offset = 0;   // first byte after Ethernet (+ VLAN tag)
+  uint16_t l4_offset = 0;   // first byte after the IP header (0 if none)
+  uint16_t l3_len = 0;      // IPv4 total_length / 40 + IPv6 payload_length; ARP 28
+  uint16_t ether_type = 0;  // host order, after any VLAN tag
   uint16_t vlan_id = 0;
   bool has_vlan = false;
   L3Kind l3 = L3Kind::kNone;
-  uint8_t l4_proto = 0;    // IPv4 protocol / IPv6 next header (after a fragment header)
+  uint8_t l4_proto = 0;           // IPv4 protocol / IPv6 next header (after a fragment header)
   bool is_fragment = false;       // IPv4 MF/offset, or an IPv6 fragment header
   bool is_first_fragment = true;  // offset 0: the L4 header is present
   bool l4_present = false;        // l4_offset points at a complete L4 header

@@ -143,9 +143,7 @@ struct IpPrefix {
   IpAddr addr;  // always stored masked
   uint8_t len = 0;
 
-  bool Contains(const IpAddr& a) const {
-    return a.family == addr.family && a.Masked(len) == addr;
-  }
+  bool Contains(const IpAddr& a) const { return a.family == addr.family && a.Masked(len) == addr; }
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
   friend auto operator<=>(const IpPrefix& x, const IpPrefix& y) {
     if (auto c = x.addr <=> y.addr; c != 0) return c;

@@ -124,8 +124,8 @@ void FuzzTooBig(const uint8_t* data, const ParsedFrame& pf) {
   static uint8_t out[1600];
   const MacAddr src_mac{{0x60, 0, 0x60, 0, 0, 1}};
   const MacAddr dst_mac{{0x60, 0, 0x60, 0, 1, 1}};
-  const IpAddr src_ip = pf.l3 == L3Kind::kIpv4 ? IpAddr::V4(0x0a000101)
-                                                : IpAddr::V6Raw(data + pf.l3_offset + 24);
+  const IpAddr src_ip =
+      pf.l3 == L3Kind::kIpv4 ? IpAddr::V4(0x0a000101) : IpAddr::V6Raw(data + pf.l3_offset + 24);
   const uint32_t n = BuildIcmpTooBig(out, sizeof(out), src_mac, dst_mac, src_ip,
                                      data + pf.l3_offset, pf.l3_len, 1400);
   Check(n != 0);

@@ -94,7 +94,9 @@ class Describer {
     const uint16_t oper = a->oper.ToHost();
     Add(off, off + sizeof(ArpHdr), depth,
         Format("ARP %s htype=%u ptype=0x%04x sha=%s spa=%s tha=%s tpa=%s",
-               oper == kArpRequest ? "request" : oper == kArpReply ? "reply" : "oper?",
+               oper == kArpRequest ? "request"
+               : oper == kArpReply ? "reply"
+                                   : "oper?",
                a->htype.ToHost(), a->ptype.ToHost(), a->sha.ToString().c_str(),
                IpAddr::V4Raw(a->spa).ToString().c_str(), a->tha.ToString().c_str(),
                IpAddr::V4Raw(a->tpa).ToString().c_str()));
@@ -107,11 +109,11 @@ class Describer {
     const size_t ihl = ip->ihl_bytes();
     const size_t total = ip->total_length.ToHost();
     const uint16_t frag = ip->frag.ToHost();
-    std::string text = Format(
-        "IPv4 %s -> %s ver=%u ihl=%zu len=%zu id=0x%04x%s%s off=%u ttl=%u proto=%u",
-        IpAddr::V4Raw(ip->src).ToString().c_str(), IpAddr::V4Raw(ip->dst).ToString().c_str(),
-        ip->version(), ihl, total, ip->id.ToHost(), (frag & 0x4000) ? " DF" : "",
-        (frag & 0x2000) ? " MF" : "", (frag & 0x1fff) * 8u, ip->ttl, ip->protocol);
+    std::string text =
+        Format("IPv4 %s -> %s ver=%u ihl=%zu len=%zu id=0x%04x%s%s off=%u ttl=%u proto=%u",
+               IpAddr::V4Raw(ip->src).ToString().c_str(), IpAddr::V4Raw(ip->dst).ToString().c_str(),
+               ip->version(), ihl, total, ip->id.ToHost(), (frag & 0x4000) ? " DF" : "",
+               (frag & 0x2000) ? " MF" : "", (frag & 0x1fff) * 8u, ip->ttl, ip->protocol);
     const bool header_fits = ihl >= sizeof(Ipv4Hdr) && ihl <= limit - off;
     if (header_fits) {
       Ipv4Hdr copy[3];  // up to 60 bytes of header for the checksum
@@ -239,12 +241,11 @@ class Describer {
           if (h->flags & (1 << b)) flags += (flags.empty() ? "" : ",") + std::string(kFlags[b]);
         }
         const size_t hlen = h->header_bytes();
-        std::string text = Format("TCP %u -> %u [%s] seq=%u ack=%u hlen=%zu win=%u %s",
-                                  h->src_port.ToHost(), h->dst_port.ToHost(), flags.c_str(),
-                                  h->seq.ToHost(), h->ack.ToHost(), hlen, h->window.ToHost(),
-                                  CsumNote(h->checksum.ToHost(),
-                                           WantL4(v6, ip_off, proto, off, end, 16))
-                                      .c_str());
+        std::string text =
+            Format("TCP %u -> %u [%s] seq=%u ack=%u hlen=%zu win=%u %s", h->src_port.ToHost(),
+                   h->dst_port.ToHost(), flags.c_str(), h->seq.ToHost(), h->ack.ToHost(), hlen,
+                   h->window.ToHost(),
+                   CsumNote(h->checksum.ToHost(), WantL4(v6, ip_off, proto, off, end, 16)).c_str());
         const size_t hdr_end = (hlen >= 20 && hlen <= end - off) ? off + hlen : off + 20;
         for (size_t o = off + 20; o < hdr_end;) {
           const uint8_t kind = f_[o];
@@ -275,8 +276,8 @@ class Describer {
         size_t hdr_end = off + 4;
         if ((fv & kGreFlagKey) != 0 && end - off >= 8 && (fv & kGreFlagChecksum) == 0) {
           const auto h = Load<NvgreHdr>(off, end);
-          text += Format(" key=0x%08x (VSID %u, FlowID %u)", h->key.ToHost(), h->vsid(),
-                         h->flow_id());
+          text +=
+              Format(" key=0x%08x (VSID %u, FlowID %u)", h->key.ToHost(), h->vsid(), h->flow_id());
           hdr_end = off + 8;
         }
         if (fv == kNvgreFlags && gp == kEtherTypeTeb) text += " NVGRE";

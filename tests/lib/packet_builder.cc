@@ -71,7 +71,8 @@ PacketBuilder& PacketBuilder::Eth(MacAddr dst, MacAddr src, uint16_t ether_type)
 }
 
 PacketBuilder& PacketBuilder::Vlan(uint16_t vid, uint8_t pcp, uint16_t tpid) {
-  if (layers_.empty() || (layers_.back().kind != Kind::kEth && layers_.back().kind != Kind::kVlan)) {
+  if (layers_.empty() ||
+      (layers_.back().kind != Kind::kEth && layers_.back().kind != Kind::kVlan)) {
     Die("Vlan() must follow Eth() or Vlan()");
   }
   Layer& l = Add(Kind::kVlan);
@@ -81,8 +82,7 @@ PacketBuilder& PacketBuilder::Vlan(uint16_t vid, uint8_t pcp, uint16_t tpid) {
   return *this;
 }
 
-PacketBuilder& PacketBuilder::Arp(uint16_t oper, MacAddr sha, IpAddr spa, MacAddr tha,
-                                  IpAddr tpa) {
+PacketBuilder& PacketBuilder::Arp(uint16_t oper, MacAddr sha, IpAddr spa, MacAddr tha, IpAddr tpa) {
   if (!spa.is_v4() || !tpa.is_v4()) Die("Arp() takes IPv4 addresses");
   Layer& l = Add(Kind::kArp);
   l.u1 = oper;

@@ -78,8 +78,20 @@ class PacketBuilder {
   std::vector<uint8_t> Build() const;
 
  private:
-  enum class Kind : uint8_t { kEth, kVlan, kArp, kIpv4, kIpv6, kIpv6Frag, kGre, kIcmp, kIcmp6,
-                              kUdp, kTcp, kPayload };
+  enum class Kind : uint8_t {
+    kEth,
+    kVlan,
+    kArp,
+    kIpv4,
+    kIpv6,
+    kIpv6Frag,
+    kGre,
+    kIcmp,
+    kIcmp6,
+    kUdp,
+    kTcp,
+    kPayload
+  };
   struct Layer {
     Kind kind;
     MacAddr mac1{}, mac2{};

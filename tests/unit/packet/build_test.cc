@@ -62,7 +62,9 @@ std::vector<uint8_t> Cat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) 
   return a;
 }
 
-std::vector<uint8_t> MacBytes(const MacAddr& m) { return std::vector<uint8_t>(m.b.begin(), m.b.end()); }
+std::vector<uint8_t> MacBytes(const MacAddr& m) {
+  return std::vector<uint8_t>(m.b.begin(), m.b.end());
+}
 
 ParsedFrame MustParse(const std::vector<uint8_t>& f) {
   ParsedFrame pf;
@@ -105,10 +107,8 @@ TEST(ArpBuildTest, ReplyMatchesBuilder) {
     return BuildArpReply(out, cap, kGwMac, kGwIp, kVmMac, kVmIp);
   };
   const auto got = RunBuilder(fn);
-  const auto want = PacketBuilder()
-                        .Eth(kVmMac, kGwMac)
-                        .Arp(kArpReply, kGwMac, kGwIp, kVmMac, kVmIp)
-                        .Build();
+  const auto want =
+      PacketBuilder().Eth(kVmMac, kGwMac).Arp(kArpReply, kGwMac, kGwIp, kVmMac, kVmIp).Build();
   EXPECT_EQ(got, want) << FrameDiff(want, got);
   ExpectExactCap(fn, 42);
 }
@@ -129,11 +129,12 @@ TEST(NdBuildTest, SolicitationToSolicitedNodeGroup) {
     PacketBuilder b;
     b.Eth(Mac("3333ff123456"), kVmMac);
     if (vlan) b.Vlan(vlan);
-    const auto want = b.Ipv6(kVm6, Ip("ff02::1:ff12:3456"))
-                          .Ttl(255)
-                          .Icmp6(kIcmp6NeighborSolicit, 0, 0)
-                          .Payload(Cat(Bytes(target), Cat({kNdOptSourceLinkAddr, 1}, MacBytes(kVmMac))))
-                          .Build();
+    const auto want =
+        b.Ipv6(kVm6, Ip("ff02::1:ff12:3456"))
+            .Ttl(255)
+            .Icmp6(kIcmp6NeighborSolicit, 0, 0)
+            .Payload(Cat(Bytes(target), Cat({kNdOptSourceLinkAddr, 1}, MacBytes(kVmMac))))
+            .Build();
     EXPECT_EQ(got, want) << FrameDiff(want, got);
     EXPECT_EQ(ChecksumErrors(got), "");
     const ParsedFrame pf = MustParse(got);
@@ -165,13 +166,14 @@ TEST(NdBuildTest, AdvertisementFlagsAndOption) {
     };
     const auto got = RunBuilder(fn);
     const uint32_t flags = kNaSolicited | kNaOverride | (router ? kNaRouter : 0);
-    const auto want = PacketBuilder()
-                          .Eth(kVmMac, kGwMac)
-                          .Ipv6(kGw6, kVm6)
-                          .Ttl(255)
-                          .Icmp6(kIcmp6NeighborAdvert, 0, flags)
-                          .Payload(Cat(Bytes(kGw6), Cat({kNdOptTargetLinkAddr, 1}, MacBytes(kGwMac))))
-                          .Build();
+    const auto want =
+        PacketBuilder()
+            .Eth(kVmMac, kGwMac)
+            .Ipv6(kGw6, kVm6)
+            .Ttl(255)
+            .Icmp6(kIcmp6NeighborAdvert, 0, flags)
+            .Payload(Cat(Bytes(kGw6), Cat({kNdOptTargetLinkAddr, 1}, MacBytes(kGwMac))))
+            .Build();
     EXPECT_EQ(got, want) << FrameDiff(want, got);
     EXPECT_EQ(ChecksumErrors(got), "");
     ExpectExactCap(fn, 14 + 40 + 32);
@@ -207,8 +209,14 @@ TEST(EchoReplyTest, Ipv4InPlace) {
       req_b.Vlan(vlan);
       rep_b.Vlan(vlan);
     }
-    auto frame = req_b.Ipv4(kVmIp, kGwIp).Ttl(5).Ipv4Id(77).Icmp(kIcmpEchoRequest, 0, 0xbeef0003).Payload(56).Build();
-    const auto want = rep_b.Ipv4(kGwIp, kVmIp).Ipv4Id(77).Icmp(kIcmpEchoReply, 0, 0xbeef0003).Payload(56).Build();
+    auto frame = req_b.Ipv4(kVmIp, kGwIp)
+                     .Ttl(5)
+                     .Ipv4Id(77)
+                     .Icmp(kIcmpEchoRequest, 0, 0xbeef0003)
+                     .Payload(56)
+                     .Build();
+    const auto want =
+        rep_b.Ipv4(kGwIp, kVmIp).Ipv4Id(77).Icmp(kIcmpEchoReply, 0, 0xbeef0003).Payload(56).Build();
     const ParsedFrame pf = MustParse(frame);
     ASSERT_TRUE(EchoRequestToReplyInPlace(frame.data(), pf));
     EXPECT_EQ(frame, want) << FrameDiff(want, frame);
@@ -224,7 +232,8 @@ TEST(EchoReplyTest, Ipv4BadChecksumStaysBad) {
 }
 
 TEST(EchoReplyTest, Ipv6InPlace) {
-  auto frame = PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Ttl(1).Icmp6().Payload(33).Build();
+  auto frame =
+      PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Ttl(1).Icmp6().Payload(33).Build();
   const auto want = PacketBuilder()
                         .Eth(kVmMac, kGwMac)
                         .Ipv6(kGw6, kVm6)
@@ -243,19 +252,36 @@ TEST(EchoReplyTest, Ipv6WithEthernetPadding) {
 
 TEST(EchoReplyTest, LeavesOtherFramesAlone) {
   const std::vector<std::pair<const char*, std::vector<uint8_t>>> cases = {
-      {"echo_reply", PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Icmp(kIcmpEchoReply).Build()},
-      {"dest_unreach", PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Icmp(3, 1).Payload(28).Build()},
+      {"echo_reply",
+       PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Icmp(kIcmpEchoReply).Build()},
+      {"dest_unreach",
+       PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Icmp(3, 1).Payload(28).Build()},
       {"udp", PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Udp(7, 7).Build()},
-      {"first_fragment", PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Ipv4Frag(0, true).Icmp().Payload(8).Build()},
-      {"icmp6_echo_reply", PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Icmp6(kIcmp6EchoReply).Build()},
-      {"icmp6_fragment", PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Ipv6Frag(0, false).Icmp6().Build()},
-      {"ns", PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Icmp6(kIcmp6NeighborSolicit).Payload(16).Build()},
-      {"arp", PacketBuilder().Eth(kGwMac, kVmMac).Arp(kArpRequest, kVmMac, kVmIp, {}, kGwIp).Build()},
+      {"first_fragment", PacketBuilder()
+                             .Eth(kGwMac, kVmMac)
+                             .Ipv4(kVmIp, kGwIp)
+                             .Ipv4Frag(0, true)
+                             .Icmp()
+                             .Payload(8)
+                             .Build()},
+      {"icmp6_echo_reply",
+       PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Icmp6(kIcmp6EchoReply).Build()},
+      {"icmp6_fragment",
+       PacketBuilder().Eth(kGwMac, kVmMac).Ipv6(kVm6, kGw6).Ipv6Frag(0, false).Icmp6().Build()},
+      {"ns", PacketBuilder()
+                 .Eth(kGwMac, kVmMac)
+                 .Ipv6(kVm6, kGw6)
+                 .Icmp6(kIcmp6NeighborSolicit)
+                 .Payload(16)
+                 .Build()},
+      {"arp",
+       PacketBuilder().Eth(kGwMac, kVmMac).Arp(kArpRequest, kVmMac, kVmIp, {}, kGwIp).Build()},
   };
   for (const auto& [name, orig] : cases) {
     auto frame = orig;
     ParsedFrame pf;
-    ASSERT_EQ(ParseFrame(frame.data(), static_cast<uint32_t>(frame.size()), &pf), ParseError::kOk) << name;
+    ASSERT_EQ(ParseFrame(frame.data(), static_cast<uint32_t>(frame.size()), &pf), ParseError::kOk)
+        << name;
     EXPECT_FALSE(EchoRequestToReplyInPlace(frame.data(), pf)) << name;
     EXPECT_EQ(frame, orig) << name << FrameDiff(orig, frame);
   }
@@ -351,7 +377,7 @@ struct MssCase {
   std::vector<uint8_t> options;
   uint16_t max_mss;
   bool changed;
-  int mss_at = -1;         // option offset of the MSS value to check
+  int mss_at = -1;  // option offset of the MSS value to check
   uint16_t want_mss = 0;
 };
 
@@ -375,13 +401,16 @@ std::vector<MssCase> MssCases() {
       {"odd_offset_after_nop", syn, Cat(nop, MssOpt(1460)), 1400, true, 3, 1400},
       {"odd_offset_after_three_nops", syn, Cat({1, 1, 1}, MssOpt(0xffff)), 0x1234, true, 5, 0x1234},
       {"odd_offset_high_bytes", syn, Cat(nop, MssOpt(0xff01)), 0x00ff, true, 3, 0x00ff},
-      {"linux_syn_options", syn, Cat(Cat(Cat(MssOpt(65495), sack_ok), ts), Cat(nop, ws)), 1360, true, 2, 1360},
-      {"mss_last", syn, Cat(Cat(Cat(nop, ws), Cat(sack_ok, ts)), MssOpt(9000)), 8960, true, 18, 8960},
+      {"linux_syn_options", syn, Cat(Cat(Cat(MssOpt(65495), sack_ok), ts), Cat(nop, ws)), 1360,
+       true, 2, 1360},
+      {"mss_last", syn, Cat(Cat(Cat(nop, ws), Cat(sack_ok, ts)), MssOpt(9000)), 8960, true, 18,
+       8960},
       {"end_before_mss", syn, Cat({kTcpOptEnd, 0, 0, 0}, MssOpt(1460)), 1400, false, 6, 1460},
       {"zero_length_option", syn, Cat({30, 0, 0, 0}, MssOpt(1460)), 1400, false, 6, 1460},
       {"one_length_option", syn, Cat({30, 1, 0, 0}, MssOpt(1460)), 1400, false, 6, 1460},
       {"option_past_header", syn, Cat(MssOpt(1460), {30, 9, 0, 0}), 1400, true, 2, 1400},
-      {"option_running_past_header_first", syn, Cat({30, 12, 0, 0}, MssOpt(1460)), 1400, false, 6, 1460},
+      {"option_running_past_header_first", syn, Cat({30, 12, 0, 0}, MssOpt(1460)), 1400, false, 6,
+       1460},
       {"mss_wrong_length", syn, {kTcpOptMss, 3, 0x05, 0xb4}, 1400, false},
       {"mss_kind_at_last_byte", syn, {1, 1, 1, kTcpOptMss}, 1400, false},
       {"two_mss_options", syn, Cat(MssOpt(1500), MssOpt(1460)), 1400, true, 6, 1400},
@@ -422,7 +451,8 @@ INSTANTIATE_TEST_SUITE_P(Options, ClampMssTest, ::testing::ValuesIn(MssCases()),
                          [](const auto& param_info) { return param_info.param.name; });
 
 TEST(ClampMssTest, ShortOrLyingSegments) {
-  auto frame = PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Tcp(1, 2, kTcpSyn, 1460).Build();
+  auto frame =
+      PacketBuilder().Eth(kGwMac, kVmMac).Ipv4(kVmIp, kGwIp).Tcp(1, 2, kTcpSyn, 1460).Build();
   uint8_t* tcp = frame.data() + 34;
   const auto before = frame;
   EXPECT_FALSE(ClampTcpMss(tcp, 19, 1000));

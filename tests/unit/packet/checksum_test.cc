@@ -48,7 +48,7 @@ TEST(ChecksumTest, InitialChainsAndFolds) {
   const uint8_t a[] = {0xff, 0xff, 0x00, 0x01};
   EXPECT_EQ(ChecksumPartial(a, 4), 0x0001u);  // ffff + 0001 = 1 0000 -> 0001
   EXPECT_EQ(ChecksumPartial(a, 2, 0x0001), 0x0001u);
-  EXPECT_EQ(ChecksumPartial(a, 2, 0xfffff), 0x000fu);  // initial folds: f + ffff (= -0)
+  EXPECT_EQ(ChecksumPartial(a, 2, 0xfffff), 0x000fu);   // initial folds: f + ffff (= -0)
   EXPECT_EQ(ChecksumFinish(0x1ffff).ToHost(), 0xfffe);  // 1ffff folds to 0001
 }
 
@@ -142,7 +142,8 @@ TEST(ChecksumTest, PseudoHeaders) {
     for (auto& b : ip4.dst) b = static_cast<uint8_t>(rng());
     std::vector<uint8_t> p4(ip4.src, ip4.src + 4);
     p4.insert(p4.end(), ip4.dst, ip4.dst + 4);
-    p4.insert(p4.end(), {0, kIpProtoTcp, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)});
+    p4.insert(p4.end(),
+              {0, kIpProtoTcp, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)});
     p4.insert(p4.end(), l4.begin(), l4.end());
     EXPECT_EQ(L4ChecksumV4(&ip4, kIpProtoTcp, l4.data(), len).ToHost(),
               static_cast<uint16_t>(~NaiveSum(p4)));

@@ -47,17 +47,17 @@ TEST(PacketBuilderTest, NvgreWireFormat) {
   const auto f = LabNvgrePing();
   ASSERT_EQ(f.size(), 14u + 4 + 20 + 8 + 14 + 20 + 8 + 32);
   EXPECT_EQ(U16(f, 12), kEtherTypeVlan);
-  EXPECT_EQ(U16(f, 14), 5);                 // TCI
+  EXPECT_EQ(U16(f, 14), 5);  // TCI
   EXPECT_EQ(U16(f, 16), kEtherTypeIpv4);
   EXPECT_EQ(f[18], 0x45);
-  EXPECT_EQ(U16(f, 20), f.size() - 18);     // outer total length
-  EXPECT_EQ(f[18 + 8], 64);                 // TTL
+  EXPECT_EQ(U16(f, 20), f.size() - 18);  // outer total length
+  EXPECT_EQ(f[18 + 8], 64);              // TTL
   EXPECT_EQ(f[18 + 9], kIpProtoGre);
-  EXPECT_EQ(U16(f, 38), 0x2000);            // GRE K bit only
+  EXPECT_EQ(U16(f, 38), 0x2000);  // GRE K bit only
   EXPECT_EQ(U16(f, 40), kEtherTypeTeb);
   EXPECT_EQ(U32(f, 42), 6000u << 8 | 0x2a);  // VSID << 8 | FlowID
   EXPECT_EQ(U16(f, 46 + 12), kEtherTypeIpv4);
-  EXPECT_EQ(U16(f, 60 + 2), 20 + 8 + 32);   // inner total length
+  EXPECT_EQ(U16(f, 60 + 2), 20 + 8 + 32);  // inner total length
   EXPECT_EQ(f[60 + 9], kIpProtoIcmp);
   EXPECT_EQ(f[80], kIcmpEchoRequest);
   EXPECT_EQ(ChecksumErrors(f), "");
@@ -68,7 +68,12 @@ TEST(PacketBuilderTest, NvgreWireFormat) {
 TEST(PacketBuilderTest, ChecksumsVerifyIndependently) {
   const std::vector<std::vector<uint8_t>> frames = {
       PacketBuilder().Eth({}, {}).Ipv4(Ip("1.2.3.4"), Ip("5.6.7.8")).Udp(1, 2).Payload(11).Build(),
-      PacketBuilder().Eth({}, {}).Ipv4(Ip("1.2.3.4"), Ip("5.6.7.8")).Tcp(1, 2, kTcpSyn, 1460).Payload(7).Build(),
+      PacketBuilder()
+          .Eth({}, {})
+          .Ipv4(Ip("1.2.3.4"), Ip("5.6.7.8"))
+          .Tcp(1, 2, kTcpSyn, 1460)
+          .Payload(7)
+          .Build(),
       PacketBuilder().Eth({}, {}).Ipv6(Ip("fd00::1"), Ip("fd00::2")).Udp(1, 2).Payload(3).Build(),
       PacketBuilder().Eth({}, {}).Ipv6(Ip("fd00::1"), Ip("fd00::2")).Icmp6().Payload(5).Build(),
   };
@@ -91,27 +96,36 @@ TEST(PacketBuilderTest, ChecksumsVerifyIndependently) {
 }
 
 TEST(PacketBuilderTest, DerivedAndExplicitProtocols) {
-  const auto arp = PacketBuilder().Eth(MacAddr::Broadcast(), Mac("600060000101"))
+  const auto arp = PacketBuilder()
+                       .Eth(MacAddr::Broadcast(), Mac("600060000101"))
                        .Arp(kArpRequest, Mac("600060000101"), Ip("10.0.1.101"), {}, Ip("10.0.1.1"))
                        .Build();
   EXPECT_EQ(arp.size(), 42u);
   EXPECT_EQ(U16(arp, 12), kEtherTypeArp);
   EXPECT_EQ(U16(arp, 20), kArpRequest);
 
-  const auto qinq = PacketBuilder().Eth({}, {}).Vlan(1, 0, kEtherTypeQinQ).Vlan(2).Payload(1).Build();
+  const auto qinq =
+      PacketBuilder().Eth({}, {}).Vlan(1, 0, kEtherTypeQinQ).Vlan(2).Payload(1).Build();
   EXPECT_EQ(U16(qinq, 12), kEtherTypeQinQ);
   EXPECT_EQ(U16(qinq, 16), kEtherTypeVlan);
   EXPECT_EQ(U16(qinq, 20), 0x88b5);  // nothing follows: local experimental
 
-  const auto raw = PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2"), 99).Payload(4).Build();
+  const auto raw =
+      PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2"), 99).Payload(4).Build();
   EXPECT_EQ(raw[14 + 9], 99);
-  const auto frag6 = PacketBuilder().Eth({}, {}).Ipv6(Ip("::1"), Ip("::2")).Ipv6Frag(8, true, 7).Tcp(1, 2, 0).Build();
+  const auto frag6 = PacketBuilder()
+                         .Eth({}, {})
+                         .Ipv6(Ip("::1"), Ip("::2"))
+                         .Ipv6Frag(8, true, 7)
+                         .Tcp(1, 2, 0)
+                         .Build();
   EXPECT_EQ(frag6[14 + 6], kIpv6NextFragment);
   EXPECT_EQ(frag6[54], kIpProtoTcp);
   EXPECT_EQ(U16(frag6, 56), 8 | 1);
   EXPECT_EQ(U32(frag6, 58), 7u);
 
-  const auto gre = PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2")).Gre(0xb000, 0x0800, 5).Build();
+  const auto gre =
+      PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2")).Gre(0xb000, 0x0800, 5).Build();
   EXPECT_EQ(gre.size(), 14u + 20 + 8);
   EXPECT_EQ(U16(gre, 34), 0xb000);
   EXPECT_EQ(U16(gre, 36), 0x0800);
@@ -135,7 +149,8 @@ TEST(PacketBuilderTest, ModifiersAndTrailer) {
   EXPECT_EQ(f[22], 1);
   EXPECT_EQ(U16(f, 38), 8);  // UDP length
   EXPECT_EQ(ChecksumErrors(f), "");
-  const auto frag = PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2")).Ipv4Frag(1480, true).Build();
+  const auto frag =
+      PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2")).Ipv4Frag(1480, true).Build();
   EXPECT_EQ(U16(frag, 20), 0x2000 | 185);
   const auto hl = PacketBuilder().Eth({}, {}).Ipv6(Ip("::1"), Ip("::2")).Ttl(255).Build();
   EXPECT_EQ(hl[21], 255);
@@ -157,7 +172,8 @@ TEST(FrameDiffTest, MarksTheLayerOfTheFirstDifference) {
   auto got = want;
   got[60 + 8] = 63;  // inner TTL
   const std::string d = FrameDiff(want, got);
-  EXPECT_NE(d.find("frames differ at byte 68 (expected 0x40, actual 0x3f)"), std::string::npos) << d;
+  EXPECT_NE(d.find("frames differ at byte 68 (expected 0x40, actual 0x3f)"), std::string::npos)
+      << d;
   EXPECT_NE(d.find("VSID 6000, FlowID 42"), std::string::npos) << d;
   EXPECT_NE(d.find("802.1Q vid=5"), std::string::npos) << d;
   EXPECT_NE(d.find("IPv4 10.0.1.101 -> 10.0.1.103"), std::string::npos) << d;
@@ -177,11 +193,34 @@ TEST(FrameDiffTest, DifferentLengths) {
 
 TEST(FrameDiffTest, DescribesEveryKindWithoutOverreading) {
   const std::vector<std::vector<uint8_t>> frames = {
-      PacketBuilder().Eth(MacAddr::Broadcast(), Mac("600060000101")).Arp(kArpRequest, Mac("600060000101"), Ip("10.0.1.101"), {}, Ip("10.0.1.1")).Build(),
-      PacketBuilder().Eth({}, {}).Ipv6(Ip("fd00::1"), Ip("ff02::1:ff00:2")).Ttl(255).Icmp6(kIcmp6NeighborSolicit, 0, 0).Payload(Ip("fd00::2").b.size()).Build(),
-      PacketBuilder().Eth({}, {}).Ipv6(Ip("fd00::1"), Ip("fd00::2")).Ipv6Frag(16, false).Payload(3).Build(),
-      PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2")).Tcp(1, 2, kTcpSyn | 0x10, 1460).Build(),
-      PacketBuilder().Eth({}, {}).Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2")).Ipv4(Ip("3.3.3.3"), Ip("4.4.4.4")).Udp(1, 2).Build(),
+      PacketBuilder()
+          .Eth(MacAddr::Broadcast(), Mac("600060000101"))
+          .Arp(kArpRequest, Mac("600060000101"), Ip("10.0.1.101"), {}, Ip("10.0.1.1"))
+          .Build(),
+      PacketBuilder()
+          .Eth({}, {})
+          .Ipv6(Ip("fd00::1"), Ip("ff02::1:ff00:2"))
+          .Ttl(255)
+          .Icmp6(kIcmp6NeighborSolicit, 0, 0)
+          .Payload(Ip("fd00::2").b.size())
+          .Build(),
+      PacketBuilder()
+          .Eth({}, {})
+          .Ipv6(Ip("fd00::1"), Ip("fd00::2"))
+          .Ipv6Frag(16, false)
+          .Payload(3)
+          .Build(),
+      PacketBuilder()
+          .Eth({}, {})
+          .Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2"))
+          .Tcp(1, 2, kTcpSyn | 0x10, 1460)
+          .Build(),
+      PacketBuilder()
+          .Eth({}, {})
+          .Ipv4(Ip("1.1.1.1"), Ip("2.2.2.2"))
+          .Ipv4(Ip("3.3.3.3"), Ip("4.4.4.4"))
+          .Udp(1, 2)
+          .Build(),
       LabNvgrePing(),
   };
   for (const auto& full : frames) {

@@ -63,7 +63,10 @@ void PrintTo(const ParseCase& c, std::ostream* os) { *os << c.name; }
 std::vector<ParseCase> ValidCases() {
   std::vector<ParseCase> v;
   v.push_back({"arp_request",
-               PacketBuilder().Eth(MacAddr::Broadcast(), kMacA).Arp(kArpRequest, kMacA, kCa1, {}, kCa2).Build(),
+               PacketBuilder()
+                   .Eth(MacAddr::Broadcast(), kMacA)
+                   .Arp(kArpRequest, kMacA, kCa1, {}, kCa2)
+                   .Build(),
                {.l3 = L3Kind::kArp, .ether_type = kEtherTypeArp, .l3_len = 28}});
   v.push_back({"arp_vlan_padded",
                PacketBuilder()
@@ -87,7 +90,13 @@ std::vector<ParseCase> ValidCases() {
                 .l4_proto = kIpProtoIcmp,
                 .l4_present = true}});
   v.push_back({"ipv4_udp_vlan_padded",
-               PacketBuilder().Eth(kMacB, kMacA).Vlan(4094, 3).Ipv4(kCa1, kCa2).Udp(1, 2).Trailer(16).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Vlan(4094, 3)
+                   .Ipv4(kCa1, kCa2)
+                   .Udp(1, 2)
+                   .Trailer(16)
+                   .Build(),
                {.l3 = L3Kind::kIpv4,
                 .ether_type = kEtherTypeIpv4,
                 .l3_offset = 18,
@@ -97,16 +106,23 @@ std::vector<ParseCase> ValidCases() {
                 .l4_present = true,
                 .has_vlan = true,
                 .vlan_id = 4094}});
-  v.push_back({"ipv4_tcp_syn_mss",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Tcp(40000, 80, kTcpSyn, 1460).Build(),
-               {.l3 = L3Kind::kIpv4,
-                .ether_type = kEtherTypeIpv4,
-                .l4_offset = 34,
-                .l3_len = 44,
-                .l4_proto = kIpProtoTcp,
-                .l4_present = true}});
+  v.push_back(
+      {"ipv4_tcp_syn_mss",
+       PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Tcp(40000, 80, kTcpSyn, 1460).Build(),
+       {.l3 = L3Kind::kIpv4,
+        .ether_type = kEtherTypeIpv4,
+        .l4_offset = 34,
+        .l3_len = 44,
+        .l4_proto = kIpProtoTcp,
+        .l4_present = true}});
   v.push_back({"ipv4_options_udp",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Ipv4Options({7, 7, 4, 0, 0, 0, 0}).Udp(1, 2).Payload(3).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv4(kCa1, kCa2)
+                   .Ipv4Options({7, 7, 4, 0, 0, 0, 0})
+                   .Udp(1, 2)
+                   .Payload(3)
+                   .Build(),
                {.l3 = L3Kind::kIpv4,
                 .ether_type = kEtherTypeIpv4,
                 .l4_offset = 42,
@@ -155,16 +171,23 @@ std::vector<ParseCase> ValidCases() {
                 .l3_len = 56,
                 .l4_proto = kIpProtoIcmp6,
                 .l4_present = true}});
-  v.push_back({"ipv6_tcp",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Tcp(1, 2, 0x10).Payload(100).Build(),
-               {.l3 = L3Kind::kIpv6,
-                .ether_type = kEtherTypeIpv6,
-                .l4_offset = 54,
-                .l3_len = 160,
-                .l4_proto = kIpProtoTcp,
-                .l4_present = true}});
+  v.push_back(
+      {"ipv6_tcp",
+       PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Tcp(1, 2, 0x10).Payload(100).Build(),
+       {.l3 = L3Kind::kIpv6,
+        .ether_type = kEtherTypeIpv6,
+        .l4_offset = 54,
+        .l3_len = 160,
+        .l4_proto = kIpProtoTcp,
+        .l4_present = true}});
   v.push_back({"ipv6_first_fragment",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Ipv6Frag(0, true).Udp(1, 2).Payload(8).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv6(kCa6a, kCa6b)
+                   .Ipv6Frag(0, true)
+                   .Udp(1, 2)
+                   .Payload(8)
+                   .Build(),
                {.l3 = L3Kind::kIpv6,
                 .ether_type = kEtherTypeIpv6,
                 .l4_offset = 62,
@@ -174,7 +197,12 @@ std::vector<ParseCase> ValidCases() {
                 .is_fragment = true,
                 .is_first_fragment = true}});
   v.push_back({"ipv6_later_fragment",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b, 44).Ipv6Frag(1232, false).Payload(3).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv6(kCa6a, kCa6b, 44)
+                   .Ipv6Frag(1232, false)
+                   .Payload(3)
+                   .Build(),
                {.l3 = L3Kind::kIpv6,
                 .ether_type = kEtherTypeIpv6,
                 .l4_offset = 62,
@@ -184,7 +212,13 @@ std::vector<ParseCase> ValidCases() {
                 .is_fragment = true,
                 .is_first_fragment = false}});
   v.push_back({"ipv4_first_fragment",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Ipv4Frag(0, true).Udp(1, 2).Payload(8).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv4(kCa1, kCa2)
+                   .Ipv4Frag(0, true)
+                   .Udp(1, 2)
+                   .Payload(8)
+                   .Build(),
                {.l3 = L3Kind::kIpv4,
                 .ether_type = kEtherTypeIpv4,
                 .l4_offset = 34,
@@ -195,7 +229,12 @@ std::vector<ParseCase> ValidCases() {
                 .is_first_fragment = true}});
   // A later fragment's first bytes are data, not a header: 2 bytes is fine.
   v.push_back({"ipv4_later_fragment",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2, kIpProtoTcp).Ipv4Frag(1480, false).Payload(2).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv4(kCa1, kCa2, kIpProtoTcp)
+                   .Ipv4Frag(1480, false)
+                   .Payload(2)
+                   .Build(),
                {.l3 = L3Kind::kIpv4,
                 .ether_type = kEtherTypeIpv4,
                 .l4_offset = 34,
@@ -230,7 +269,11 @@ std::vector<ParseCase> ValidCases() {
                PacketBuilder().Eth(Mac("0180c200000e"), kMacA, 0x88cc).Payload(30).Build(),
                {.l3 = L3Kind::kOther, .ether_type = 0x88cc}});
   v.push_back({"ipv4_zero_payload_gre_truncated",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kPa1, kPa2).Gre(0, kEtherTypeTeb, std::nullopt).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv4(kPa1, kPa2)
+                   .Gre(0, kEtherTypeTeb, std::nullopt)
+                   .Build(),
                {.err = ParseError::kTruncatedL4,
                 .l3 = L3Kind::kIpv4,
                 .ether_type = kEtherTypeIpv4,
@@ -283,37 +326,55 @@ std::vector<BadCase> BadCases() {
   const auto icmp4 = PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Icmp().Payload(10).Build();
   const auto icmp4_padded =
       PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Icmp().Payload(10).Trailer(40).Build();
-  const auto udp6 = PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Udp(1, 2).Payload(10).Build();
+  const auto udp6 =
+      PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Udp(1, 2).Payload(10).Build();
   const auto tcp4 = PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Tcp(1, 2, kTcpSyn).Build();
-  const auto arp = PacketBuilder().Eth(kMacB, kMacA).Arp(kArpRequest, kMacA, kCa1, {}, kCa2).Build();
+  const auto arp =
+      PacketBuilder().Eth(kMacB, kMacA).Arp(kArpRequest, kMacA, kCa1, {}, kCa2).Build();
   std::vector<BadCase> v;
   v.push_back({"empty", {}, ParseError::kTruncatedEth});
   v.push_back({"eth_13_bytes", std::vector<uint8_t>(13, 0), ParseError::kTruncatedEth});
-  v.push_back({"ipv4_total_length_too_big", Patch(icmp4, 16, {0x00, 0x2b}), ParseError::kBadIpv4Length});
-  v.push_back({"ipv4_total_length_max", Patch(icmp4, 16, {0xff, 0xff}), ParseError::kBadIpv4Length});
-  v.push_back({"ipv4_total_length_below_ihl", Patch(icmp4, 16, {0x00, 0x13}), ParseError::kBadIpv4Length});
-  v.push_back({"ipv4_total_length_cuts_icmp", Patch(icmp4, 16, {0x00, 0x1b}), ParseError::kTruncatedL4});
+  v.push_back(
+      {"ipv4_total_length_too_big", Patch(icmp4, 16, {0x00, 0x2b}), ParseError::kBadIpv4Length});
+  v.push_back(
+      {"ipv4_total_length_max", Patch(icmp4, 16, {0xff, 0xff}), ParseError::kBadIpv4Length});
+  v.push_back(
+      {"ipv4_total_length_below_ihl", Patch(icmp4, 16, {0x00, 0x13}), ParseError::kBadIpv4Length});
+  v.push_back(
+      {"ipv4_total_length_cuts_icmp", Patch(icmp4, 16, {0x00, 0x1b}), ParseError::kTruncatedL4});
   v.push_back({"ipv4_ihl_4", Patch(icmp4, 14, {0x44}), ParseError::kBadIpv4Ihl});
   v.push_back({"ipv4_ihl_0", Patch(icmp4, 14, {0x40}), ParseError::kBadIpv4Ihl});
   v.push_back({"ipv4_ihl_past_frame", Patch(tcp4, 14, {0x4f}), ParseError::kBadIpv4Ihl});
-  v.push_back({"ipv4_ihl_past_total_length", Patch(icmp4_padded, 14, {0x4f}), ParseError::kBadIpv4Length});
+  v.push_back(
+      {"ipv4_ihl_past_total_length", Patch(icmp4_padded, 14, {0x4f}), ParseError::kBadIpv4Length});
   v.push_back({"ipv4_version_6", Patch(icmp4, 14, {0x65}), ParseError::kBadIpv4Version});
-  v.push_back({"tcp_data_offset_past_segment", Patch(tcp4, 34 + 12, {0xf0}), ParseError::kTruncatedL4});
+  v.push_back(
+      {"tcp_data_offset_past_segment", Patch(tcp4, 34 + 12, {0xf0}), ParseError::kTruncatedL4});
   v.push_back({"tcp_data_offset_4", Patch(tcp4, 34 + 12, {0x40}), ParseError::kTruncatedL4});
-  v.push_back({"ipv6_payload_length_too_big", Patch(udp6, 18, {0x00, 0x13}), ParseError::kBadIpv6Length});
-  v.push_back({"ipv6_payload_length_max", Patch(udp6, 18, {0xff, 0xff}), ParseError::kBadIpv6Length});
-  v.push_back({"ipv6_payload_length_cuts_udp", Patch(udp6, 18, {0x00, 0x07}), ParseError::kTruncatedL4});
+  v.push_back(
+      {"ipv6_payload_length_too_big", Patch(udp6, 18, {0x00, 0x13}), ParseError::kBadIpv6Length});
+  v.push_back(
+      {"ipv6_payload_length_max", Patch(udp6, 18, {0xff, 0xff}), ParseError::kBadIpv6Length});
+  v.push_back(
+      {"ipv6_payload_length_cuts_udp", Patch(udp6, 18, {0x00, 0x07}), ParseError::kTruncatedL4});
   v.push_back({"ipv6_version_4", Patch(udp6, 14, {0x40}), ParseError::kBadIpv6Version});
-  v.push_back({"ipv6_fragment_header_cut",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b, kIpv6NextFragment).Payload(7).Build(),
-               ParseError::kTruncatedIpv6});
+  v.push_back(
+      {"ipv6_fragment_header_cut",
+       PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b, kIpv6NextFragment).Payload(7).Build(),
+       ParseError::kTruncatedIpv6});
   v.push_back({"ipv6_first_fragment_cuts_tcp",
-               Patch(PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Ipv6Frag(0, true).Tcp(1, 2, kTcpSyn).Build(),
+               Patch(PacketBuilder()
+                         .Eth(kMacB, kMacA)
+                         .Ipv6(kCa6a, kCa6b)
+                         .Ipv6Frag(0, true)
+                         .Tcp(1, 2, kTcpSyn)
+                         .Build(),
                      18, {0, 8 + 19}),
                ParseError::kTruncatedL4});
-  v.push_back({"ipv6_first_fragment_unknown_next",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Ipv6Frag(0, true).Payload(1).Build(),
-               ParseError::kOk});
+  v.push_back(
+      {"ipv6_first_fragment_unknown_next",
+       PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Ipv6Frag(0, true).Payload(1).Build(),
+       ParseError::kOk});
   v.push_back({"arp_htype_6", Patch(arp, 14, {0x00, 0x06}), ParseError::kBadArp});
   v.push_back({"arp_ptype_ipv6", Patch(arp, 16, {0x86, 0xdd}), ParseError::kBadArp});
   v.push_back({"arp_hlen_8", Patch(arp, 18, {8}), ParseError::kBadArp});
@@ -322,22 +383,45 @@ std::vector<BadCase> BadCases() {
                PacketBuilder().Eth(kMacB, kMacA).Vlan(1).Vlan(2).Ipv4(kCa1, kCa2).Icmp().Build(),
                ParseError::kDoubleVlan});
   v.push_back({"qinq_outer",
-               PacketBuilder().Eth(kMacB, kMacA).Vlan(1, 0, kEtherTypeQinQ).Vlan(2).Ipv4(kCa1, kCa2).Icmp().Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Vlan(1, 0, kEtherTypeQinQ)
+                   .Vlan(2)
+                   .Ipv4(kCa1, kCa2)
+                   .Icmp()
+                   .Build(),
                ParseError::kDoubleVlan});
   v.push_back({"qinq_inner",
-               PacketBuilder().Eth(kMacB, kMacA).Vlan(1).Vlan(2, 0, kEtherTypeQinQ).Ipv4(kCa1, kCa2).Icmp().Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Vlan(1)
+                   .Vlan(2, 0, kEtherTypeQinQ)
+                   .Ipv4(kCa1, kCa2)
+                   .Icmp()
+                   .Build(),
                ParseError::kDoubleVlan});
   v.push_back({"vlan_cut", PacketBuilder().Eth(kMacB, kMacA, kEtherTypeVlan).Payload(3).Build(),
                ParseError::kTruncatedVlan});
   v.push_back({"gre_without_key",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kPa1, kPa2).Gre(0, kEtherTypeTeb, std::nullopt).Payload(3).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv4(kPa1, kPa2)
+                   .Gre(0, kEtherTypeTeb, std::nullopt)
+                   .Payload(3)
+                   .Build(),
                ParseError::kTruncatedL4});
   v.push_back({"udp_in_ipv4_of_7_bytes",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2, kIpProtoUdp).Payload(7).Trailer(20).Build(),
+               PacketBuilder()
+                   .Eth(kMacB, kMacA)
+                   .Ipv4(kCa1, kCa2, kIpProtoUdp)
+                   .Payload(7)
+                   .Trailer(20)
+                   .Build(),
                ParseError::kTruncatedL4});
-  v.push_back({"icmp6_of_7_bytes",
-               PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b, kIpProtoIcmp6).Payload(7).Build(),
-               ParseError::kTruncatedL4});
+  v.push_back(
+      {"icmp6_of_7_bytes",
+       PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b, kIpProtoIcmp6).Payload(7).Build(),
+       ParseError::kTruncatedL4});
   return v;
 }
 
@@ -414,13 +498,41 @@ ParseError ExpectedForCut(const std::vector<uint8_t>& full, size_t cut) {
 
 TEST(ParseTest, TruncationAtEveryByte) {
   const std::vector<std::pair<const char*, std::vector<uint8_t>>> frames = {
-      {"arp_vlan", PacketBuilder().Eth(MacAddr::Broadcast(), kMacA).Vlan(9).Arp(kArpRequest, kMacA, kCa1, {}, kCa2).Build()},
+      {"arp_vlan", PacketBuilder()
+                       .Eth(MacAddr::Broadcast(), kMacA)
+                       .Vlan(9)
+                       .Arp(kArpRequest, kMacA, kCa1, {}, kCa2)
+                       .Build()},
       {"icmp4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Icmp().Payload(20).Build()},
-      {"tcp4_vlan_mss", PacketBuilder().Eth(kMacB, kMacA).Vlan(3).Ipv4(kCa1, kCa2).Tcp(1, 2, kTcpSyn, 1460).Build()},
-      {"ipv4_options", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Ipv4Options({1, 1, 1, 1, 1, 1, 1, 1}).Udp(5, 6).Build()},
-      {"nvgre", PacketBuilder().Eth(kPaMac2, kPaMac1).Ipv4(kPa1, kPa2).Nvgre(6000, 1).Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Icmp().Build()},
-      {"ipv6_frag_udp", PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Ipv6Frag(0, true).Udp(1, 2).Payload(5).Build()},
-      {"ns", PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Icmp6(kIcmp6NeighborSolicit, 0, 0).Payload(24).Build()},
+      {"tcp4_vlan_mss",
+       PacketBuilder().Eth(kMacB, kMacA).Vlan(3).Ipv4(kCa1, kCa2).Tcp(1, 2, kTcpSyn, 1460).Build()},
+      {"ipv4_options", PacketBuilder()
+                           .Eth(kMacB, kMacA)
+                           .Ipv4(kCa1, kCa2)
+                           .Ipv4Options({1, 1, 1, 1, 1, 1, 1, 1})
+                           .Udp(5, 6)
+                           .Build()},
+      {"nvgre", PacketBuilder()
+                    .Eth(kPaMac2, kPaMac1)
+                    .Ipv4(kPa1, kPa2)
+                    .Nvgre(6000, 1)
+                    .Eth(kMacB, kMacA)
+                    .Ipv4(kCa1, kCa2)
+                    .Icmp()
+                    .Build()},
+      {"ipv6_frag_udp", PacketBuilder()
+                            .Eth(kMacB, kMacA)
+                            .Ipv6(kCa6a, kCa6b)
+                            .Ipv6Frag(0, true)
+                            .Udp(1, 2)
+                            .Payload(5)
+                            .Build()},
+      {"ns", PacketBuilder()
+                 .Eth(kMacB, kMacA)
+                 .Ipv6(kCa6a, kCa6b)
+                 .Icmp6(kIcmp6NeighborSolicit, 0, 0)
+                 .Payload(24)
+                 .Build()},
   };
   for (const auto& [name, full] : frames) {
     for (size_t cut = 0; cut <= full.size(); ++cut) {
@@ -446,11 +558,15 @@ TEST(ParseTest, ShrinkingIpLengthCutsL4) {
     size_t l4_min;
   };
   const std::vector<Shrink> cases = {
-      {"udp4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Udp(1, 2).Payload(4).Build(), false, 8},
-      {"tcp4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Tcp(1, 2, kTcpSyn, 1400).Build(), false, 24},
-      {"gre4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kPa1, kPa2).Nvgre(6000).Payload(2).Build(), false, 8},
+      {"udp4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Udp(1, 2).Payload(4).Build(),
+       false, 8},
+      {"tcp4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kCa1, kCa2).Tcp(1, 2, kTcpSyn, 1400).Build(),
+       false, 24},
+      {"gre4", PacketBuilder().Eth(kMacB, kMacA).Ipv4(kPa1, kPa2).Nvgre(6000).Payload(2).Build(),
+       false, 8},
       {"icmp6", PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Icmp6().Build(), true, 8},
-      {"tcp6", PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Tcp(1, 2, 0, 1400).Build(), true, 24},
+      {"tcp6", PacketBuilder().Eth(kMacB, kMacA).Ipv6(kCa6a, kCa6b).Tcp(1, 2, 0, 1400).Build(),
+       true, 24},
   };
   for (const Shrink& c : cases) {
     const size_t ip_hdr = c.v6 ? 40 : 20;

@@ -141,27 +141,21 @@ TEST_P(PrefixParseTest, Parses) {
 
 INSTANTIATE_TEST_SUITE_P(
     Forms, PrefixParseTest,
-    ::testing::Values(PrefixCase{"10.0.1.0/24", false, "10.0.1.0/24"},
-                      PrefixCase{"0.0.0.0/0", false, "0.0.0.0/0"},
-                      PrefixCase{"10.0.1.101/32", false, "10.0.1.101/32"},
-                      PrefixCase{"fd00::/64", false, "fd00::/64"},
-                      PrefixCase{"::/0", false, "::/0"},
-                      PrefixCase{"fd00::1/128", false, "fd00::1/128"},
-                      PrefixCase{"10.0.1.1/24", false, nullptr},  // host bits
-                      PrefixCase{"10.0.1.1/24", true, "10.0.1.0/24"},
-                      PrefixCase{"fd00::1/64", false, nullptr},
-                      PrefixCase{"fd00::1/64", true, "fd00::/64"},
-                      PrefixCase{"10.0.1.0", false, nullptr}, PrefixCase{"10.0.1.0/", false, nullptr},
-                      PrefixCase{"10.0.1.0/33", false, nullptr},
-                      PrefixCase{"fd00::/129", false, nullptr},
-                      PrefixCase{"10.0.1.0/2x", false, nullptr},
-                      PrefixCase{"10.0.1.0/-1", false, nullptr},
-                      PrefixCase{"10.0.1.0/+24", false, nullptr},
-                      PrefixCase{"10.0.1.0/ 24", false, nullptr},
-                      PrefixCase{"10.0.1.0/24 ", false, nullptr},
-                      PrefixCase{"10.0.1.0/1000", false, nullptr},
-                      PrefixCase{"/24", false, nullptr}, PrefixCase{"10.0.1.0/24/8", false, nullptr},
-                      PrefixCase{"garbage/24", false, nullptr}));
+    ::testing::Values(
+        PrefixCase{"10.0.1.0/24", false, "10.0.1.0/24"},
+        PrefixCase{"0.0.0.0/0", false, "0.0.0.0/0"},
+        PrefixCase{"10.0.1.101/32", false, "10.0.1.101/32"},
+        PrefixCase{"fd00::/64", false, "fd00::/64"}, PrefixCase{"::/0", false, "::/0"},
+        PrefixCase{"fd00::1/128", false, "fd00::1/128"},
+        PrefixCase{"10.0.1.1/24", false, nullptr},  // host bits
+        PrefixCase{"10.0.1.1/24", true, "10.0.1.0/24"}, PrefixCase{"fd00::1/64", false, nullptr},
+        PrefixCase{"fd00::1/64", true, "fd00::/64"}, PrefixCase{"10.0.1.0", false, nullptr},
+        PrefixCase{"10.0.1.0/", false, nullptr}, PrefixCase{"10.0.1.0/33", false, nullptr},
+        PrefixCase{"fd00::/129", false, nullptr}, PrefixCase{"10.0.1.0/2x", false, nullptr},
+        PrefixCase{"10.0.1.0/-1", false, nullptr}, PrefixCase{"10.0.1.0/+24", false, nullptr},
+        PrefixCase{"10.0.1.0/ 24", false, nullptr}, PrefixCase{"10.0.1.0/24 ", false, nullptr},
+        PrefixCase{"10.0.1.0/1000", false, nullptr}, PrefixCase{"/24", false, nullptr},
+        PrefixCase{"10.0.1.0/24/8", false, nullptr}, PrefixCase{"garbage/24", false, nullptr}));
 
 TEST(IpPrefixTest, Contains) {
   const IpPrefix p = *IpPrefix::Parse("10.0.1.0/24");
