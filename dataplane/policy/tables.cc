@@ -83,7 +83,9 @@ bool PolicyTables::Init(std::string* error) {
   if (!ca_.Init(limits_.name + "_ca", limits_.max_records, qsv_, error)) return false;
   if (!l2_.Init(limits_.name + "_l2", limits_.max_records, qsv_, error)) return false;
   dpdk_heap_bytes_ = DpdkHeapAllocated() - before;
+  const size_t before_routes = DpdkHeapAllocated();
   if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, qsv_, error)) return false;
+  route_heap_bytes_ = DpdkHeapAllocated() - before_routes;
   peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
   free_peers_.reserve(limits_.max_peers);
   for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
@@ -168,11 +170,9 @@ bool PolicyTables::IsLocalPa(const IpAddr& pa) const {
 
 bool PolicyTables::IsDfgwRecord(const LookupRecord& r) const {
   if (!HasCa(r)) return false;
-  for (const VirtualSubnet& s : applied_.subnets)
-    if (s.vsid == r.vsid)
-      for (const IpPrefix& p : s.prefixes)
-        if (FirstAddress(p) == r.ca) return true;
-  return false;
+  // The published snapshot already holds every VSID being applied.
+  const VsidInfo* v = snapshot()->Vsid(r.vsid);
+  return v != nullptr && v->dfgw_ip == r.ca;
 }
 
 bool PolicyTables::ResolveProvider(const IpAddr& pa, uint16_t* port, IpAddr* next_hop,
@@ -738,6 +738,9 @@ TableMemory PolicyTables::Memory() const {
                  sizeof(std::atomic<const PeerEntry*>) * limits_.max_peers;
   m.per_record_bytes =
       (dpdk_heap_bytes_ + ca_.ValuePoolBytes() + l2_.ValuePoolBytes()) / limits_.max_records;
+  m.route_bytes = route_heap_bytes_ + routes_.ValuePoolBytes();
+  m.per_route_bytes = m.route_bytes / limits_.max_routes;
+  m.per_rd_bytes = sizeof(RdMask) + sizeof(uint32_t) * 129 + sizeof(uint32_t);
   return m;
 }
 

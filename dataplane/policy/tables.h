@@ -171,10 +171,15 @@ struct Snapshot {
 // What the control plane is told about a learned Dynamic record.
 using LearnCallback = std::function<void(const LookupRecord&)>;
 
+// Memory the worker-visible tables reserve at creation (sized from
+// TableLimits; nothing grows later).
 struct TableMemory {
-  size_t dpdk_heap_bytes = 0;  // rte_hash tables, measured from the DPDK heap
-  size_t pool_bytes = 0;       // value pools and peer array
-  size_t per_record_bytes = 0; // (CA + L2 capacity) cost divided by max_records
+  size_t dpdk_heap_bytes = 0;   // CA + L2 rte_hash tables, measured from the DPDK heap
+  size_t pool_bytes = 0;        // value pools of all tables and the peer array
+  size_t per_record_bytes = 0;  // (CA + L2 hashes and pools) / max_records
+  size_t route_bytes = 0;       // route rte_hash + pool
+  size_t per_route_bytes = 0;   // route_bytes / max_routes
+  size_t per_rd_bytes = 0;      // prefix-length masks per routing domain (+ control-side counts)
 };
 
 class PolicyTables {
@@ -299,6 +304,7 @@ class PolicyTables {
   void ReleaseSnapshotRefs(const Snapshot* s);
   void RebuildAllPeers();
   size_t dpdk_heap_bytes_ = 0;
+  size_t route_heap_bytes_ = 0;
 
   TableLimits limits_;
   rte_rcu_qsbr* qsv_;
