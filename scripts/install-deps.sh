@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake pkg-config ninja-build clang libclang-rt-14-dev
   dpdk dpdk-dev libdpdk-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libyaml-cpp-dev libnl-3-dev libnl-route-3-dev
+  libyaml-cpp-dev libnl-3-dev libnl-route-3-dev nlohmann-json3-dev
   iproute2 iputils-ping ethtool tshark python3-scapy iperf3 nftables netcat-openbsd
 )
 missing=()
