@@ -33,7 +33,7 @@ namespace hnv {
   X(kNoDfgw, "router", "the subnet has no DFGW record")                       \
   X(kToDfgw, "router", "non-echo traffic addressed to a DFGW address")        \
   /* nvgre-encap */                                                            \
-  X(kNoPeer, "nvgre-encap", "the remote PA has no provider path")             \
+  X(kNoPath, "nvgre-encap", "the remote PA has no provider path")             \
   X(kPeerUnresolved, "nvgre-encap", "provider next hop MAC not yet resolved") \
   X(kTooBig, "nvgre-encap", "inner packet exceeds the underlay MTU (ICMP sent when allowed)") \
   X(kNoHeadroom, "nvgre-encap", "mbuf headroom too small for outer headers")  \

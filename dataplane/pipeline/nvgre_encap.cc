@@ -67,7 +67,7 @@ void NvgreEncap::Process(WorkerContext& ctx, Burst& in) noexcept {
     PacketMeta* meta = Meta(m);
     const PeerEntry* peer = ctx.tables->peer(meta->peer);
     if (peer == nullptr || peer->hdr_len == 0) {
-      ctx.Discard(m, Drop::kNoPeer);
+      ctx.Discard(m, Drop::kNoPath);
       continue;
     }
     if (!peer->resolved) {

@@ -11,7 +11,7 @@
 // still does not fit is dropped as kTooBig and, with ICMP on, answered with
 // ICMP "fragmentation needed" (IPv4 with DF) or ICMPv6 "packet too big" from
 // the sender's DFGW, so nothing is lost silently.
-// Output: the provider port of the peer. Drops: kNoPeer, kPeerUnresolved,
+// Output: the provider port of the peer. Drops: kNoPath, kPeerUnresolved,
 // kTooBig, kNoHeadroom.
 // Thread: worker-only.
 #pragma once

@@ -329,8 +329,9 @@ std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
         if (IsLocalPa(r.pa)) {
           v.l2only_local = true;
           v.l2only_local_macs.push_back({r.mac, r.pa});
-        } else if (std::find_if(v.l2only_peers.begin(), v.l2only_peers.end(), [&](uint32_t p) {
-                     return peer(p) != nullptr && peer(p)->pa == r.pa;
+        } else if (const IpAddr& pa = r.pa;
+                   std::find_if(v.l2only_peers.begin(), v.l2only_peers.end(), [&](uint32_t p) {
+                     return peer(p) != nullptr && peer(p)->pa == pa;
                    }) == v.l2only_peers.end()) {
           const uint32_t p = AcquirePeer(r.pa);
           if (p != kNoPeer) v.l2only_peers.push_back(p);
@@ -580,6 +581,23 @@ bool PolicyTables::Apply(const Policy& p, std::string* error) {
       *error = "routing-domain table full (" + std::to_string(limits_.max_rds) + " domains)";
       return false;
     }
+  }
+  // A VSID that moves to another routing domain takes its records along:
+  // their CA entries are keyed by the domain, so they are removed while the
+  // old assignment is still published and added again below. (Kept, as
+  // "unchanged", they would let the old domain route into the moved VSID.)
+  {
+    std::map<uint32_t, Guid> rd_now;
+    for (const VirtualSubnet& s : applied_.subnets) rd_now[s.vsid] = s.rdid;
+    std::set<uint32_t> moved;
+    for (const VirtualSubnet& s : p.subnets) {
+      const auto it = rd_now.find(s.vsid);
+      if (it != rd_now.end() && it->second != s.rdid) moved.insert(s.vsid);
+    }
+    std::vector<LookupRecord> out;
+    for (const auto& [id, r] : records_)
+      if (moved.count(r.vsid) != 0) out.push_back(r);
+    for (const LookupRecord& r : out) RemoveRecord(r);
   }
   const Policy old = [&] {
     Policy o = applied_;

@@ -254,6 +254,8 @@ void Dataplane::Poll() {
   tables_->Reclaim();
 }
 
+void Dataplane::SynchronizeWorkers() { rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID); }
+
 WorkerCounters Dataplane::Counters() const {
   WorkerCounters sum;
   auto add = [](uint64_t* dst, const uint64_t* src, size_t n) {

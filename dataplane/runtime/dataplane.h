@@ -57,6 +57,8 @@ class Dataplane {
 
   // Control thread: call every few milliseconds.
   void Poll();
+  // Returns once every worker has finished the loop iteration it was in.
+  void SynchronizeWorkers();
   PolicyTables& tables() { return *tables_; }
   const PolicyTables& tables() const { return *tables_; }
   // Sums of every worker's counters (racy reads of monotonic values).
