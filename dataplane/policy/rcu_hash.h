@@ -32,6 +32,30 @@
 
 namespace hnv {
 
+// A key assembled by the reader in 64-bit words (registers), hashed from
+// those words, and handed to rte_hash through word-sized stores. A key
+// written field by field and read back at once by rte_hash's wider loads
+// (8-byte CRC steps, 16-byte compares) cannot be store-forwarded: each such
+// load waits until the stores reach the cache, i.e. until every older
+// instruction has retired, including the previous packet's cache misses.
+// That serialises lookups: PolicyTables::FindCa took 31 ns in cache and
+// 438 ns at a million records that way, 9 and 72 ns with KeyWords
+// (tests/bench, BM_FindCa). Same bytes, same hash: behaviour is unchanged.
+template <typename Key>
+struct KeyWords {
+  static_assert(sizeof(Key) % 4 == 0);
+  uint64_t w[(sizeof(Key) + 7) / 8] = {};
+
+  // rte_hash_crc(&key, sizeof(Key), 0), the tables' hash function.
+  uint32_t Hash() const noexcept {
+    uint32_t h = 0;
+    for (size_t i = 0; i < sizeof(Key) / 8; ++i) h = rte_hash_crc_8byte(w[i], h);
+    if constexpr (sizeof(Key) % 8 != 0)
+      h = rte_hash_crc_4byte(static_cast<uint32_t>(w[sizeof(Key) / 8]), h);
+    return h;
+  }
+};
+
 template <typename Key, typename Value>
 class RcuHashTable {
   static_assert(std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<Value>);
@@ -55,7 +79,7 @@ class RcuHashTable {
     params.name = name.c_str();
     params.entries = pool;
     params.key_len = sizeof(Key);
-    params.hash_func = rte_hash_crc;
+    params.hash_func = rte_hash_crc;  // KeyWords::Hash computes the same
     params.hash_func_init_val = 0;
     params.socket_id = SOCKET_ID_ANY;
     params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
@@ -77,6 +101,15 @@ class RcuHashTable {
   const Value* Find(const Key& key) const noexcept {
     void* data = nullptr;
     if (rte_hash_lookup_data(hash_, &key, &data) < 0) return nullptr;
+    return static_cast<const Value*>(data);
+  }
+
+  // As Find, for a key assembled in words (see KeyWords).
+  const Value* Find(const KeyWords<Key>& kw) const noexcept {
+    alignas(8) unsigned char key[sizeof(Key)];
+    std::memcpy(key, kw.w, sizeof(Key));
+    void* data = nullptr;
+    if (rte_hash_lookup_with_hash_data(hash_, key, kw.Hash(), &data) < 0) return nullptr;
     return static_cast<const Value*>(data);
   }
 

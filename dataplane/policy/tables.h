@@ -24,6 +24,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -191,19 +192,33 @@ class PolicyTables {
 
   // ---- reader side (workers) ----
   const Snapshot* snapshot() const noexcept { return snapshot_.load(std::memory_order_acquire); }
+  // The keys are built in registers (rcu_hash.h, KeyWords): the CaKey and
+  // L2Key layouts, word by word.
   const CaEntry* FindCa(uint32_t rd, const IpAddr& ip) const noexcept {
-    CaKey k;
-    k.rd = rd;
-    k.ip = ip;
+    static_assert(offsetof(CaKey, ip) == 4 && sizeof(IpAddr) == 20);
+    const auto* a = reinterpret_cast<const unsigned char*>(&ip);  // CaKey bytes 4..23
+    KeyWords<CaKey> k;
+    uint32_t first, last, tail;
+    std::memcpy(&first, a, 4);
+    std::memcpy(&k.w[1], a + 4, 8);
+    std::memcpy(&last, a + 12, 4);
+    std::memcpy(&tail, a + 16, 4);  // family and pad
+    k.w[0] = rd | uint64_t{first} << 32;
+    k.w[2] = last | uint64_t{tail} << 32;
     return ca_.Find(k);
   }
   void FindCaBulk(const CaKey* const* keys, uint32_t n, const CaEntry** out) const noexcept {
     ca_.FindBulk(keys, n, out);
   }
   const L2Entry* FindL2(uint32_t vsid, const MacAddr& mac) const noexcept {
-    L2Key k;
-    k.vsid = vsid;
-    k.mac = mac;
+    static_assert(offsetof(L2Key, mac) == 4 && offsetof(L2Key, zero) == 10);
+    KeyWords<L2Key> k;
+    uint32_t head;
+    uint16_t tail;
+    std::memcpy(&head, mac.b.data(), 4);
+    std::memcpy(&tail, mac.b.data() + 4, 2);
+    k.w[0] = vsid | uint64_t{head} << 32;
+    k.w[1] = tail;  // then L2Key::zero
     return l2_.Find(k);
   }
   // Longest-prefix match in routing domain `rd`.
