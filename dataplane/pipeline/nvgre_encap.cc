@@ -9,18 +9,25 @@
 namespace hnv {
 
 uint8_t NvgreEncap::FlowId(const uint8_t* f, const ParsedFrame& pf) noexcept {
+  // rte_hash_crc loads 8 bytes at a time through plain pointers, and the
+  // frame's headers sit at any alignment: hash an aligned copy.
+  alignas(8) uint8_t addrs[32];
   uint32_t h = 0;
   if (pf.l3 == L3Kind::kIpv4) {
-    const auto* ip = pf.At<Ipv4Hdr>(f, pf.l3_offset);
-    h = rte_hash_crc(ip->src, 8, pf.l4_proto);
+    std::memcpy(addrs, pf.At<Ipv4Hdr>(f, pf.l3_offset)->src, 8);
+    h = rte_hash_crc(addrs, 8, pf.l4_proto);
   } else if (pf.l3 == L3Kind::kIpv6) {
-    const auto* ip = pf.At<Ipv6Hdr>(f, pf.l3_offset);
-    h = rte_hash_crc(ip->src, 32, pf.l4_proto);
+    std::memcpy(addrs, pf.At<Ipv6Hdr>(f, pf.l3_offset)->src, 32);
+    h = rte_hash_crc(addrs, 32, pf.l4_proto);
   } else {
-    return static_cast<uint8_t>(rte_hash_crc(f, 12, 0));  // by MAC pair
+    std::memcpy(addrs, f, 12);
+    return static_cast<uint8_t>(rte_hash_crc(addrs, 12, 0));  // by MAC pair
   }
-  if (pf.l4_present && (pf.l4_proto == kIpProtoTcp || pf.l4_proto == kIpProtoUdp))
-    h = rte_hash_crc_4byte(*reinterpret_cast<const uint32_t*>(f + pf.l4_offset), h);
+  if (pf.l4_present && (pf.l4_proto == kIpProtoTcp || pf.l4_proto == kIpProtoUdp)) {
+    uint32_t ports;
+    std::memcpy(&ports, f + pf.l4_offset, sizeof(ports));
+    h = rte_hash_crc_4byte(ports, h);
+  }
   return static_cast<uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
 }
 

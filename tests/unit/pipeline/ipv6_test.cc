@@ -244,10 +244,9 @@ TEST_F(Ipv6PaTest, EncapsulatedInIpv6AndDecapsulated) {
   ASSERT_EQ(tx.size(), 1u);
   const Frame& got = tx[0].bytes;
   ASSERT_GE(got.size(), 14u + 40u);
-  const auto* ip6 = reinterpret_cast<const Ipv6Hdr*>(got.data() + 14);
-  EXPECT_EQ(reinterpret_cast<const EthHdr*>(got.data())->ether_type.ToHost(), kEtherTypeIpv6);
-  EXPECT_EQ(ip6->next_header, kIpProtoGre);
-  EXPECT_EQ(ip6->payload_length.ToHost(), 8 + inner.size());
+  EXPECT_EQ(U16At(got, 12), kEtherTypeIpv6);
+  EXPECT_EQ(got[14 + 6], kIpProtoGre);  // next header
+  EXPECT_EQ(U16At(got, 14 + 4), 8 + inner.size());  // payload length
   EXPECT_EQ(got.size(), 14 + 40 + 8 + inner.size());
   ExpectTx(h2_->Run(kUplink, got), {{kC3Port, inner}});
   EXPECT_EQ(h2_->total_drops(), 0u);
@@ -266,10 +265,9 @@ TEST_F(Ipv6PaTest, MtuAccountsForTheIpv6Header) {
   const auto tx = h1_->Run(kC1Port, big);
   ASSERT_EQ(tx.size(), 1u);
   EXPECT_EQ(tx[0].port, kC1Port);
-  const auto* icmp = reinterpret_cast<const IcmpHdr*>(tx[0].bytes.data() + 34);
-  EXPECT_EQ(icmp->type, kIcmpDestUnreachable);
-  EXPECT_EQ(icmp->code, kIcmpFragNeeded);
-  EXPECT_EQ(icmp->rest.ToHost(), 1438u);
+  EXPECT_EQ(tx[0].bytes.at(34), kIcmpDestUnreachable);
+  EXPECT_EQ(tx[0].bytes.at(35), kIcmpFragNeeded);
+  EXPECT_EQ(U32At(tx[0].bytes, 38), 1438u);  // unused(16) + next-hop MTU(16)
   EXPECT_EQ(h1_->drops(Drop::kTooBig), 1u);
   // MSS: 1438 - 40.
   const Frame clamped = PacketBuilder().Eth(kC3Mac, kC1Mac).Ipv4(kC1, kC3).Tcp(1, 2, kTcpSyn, 1398)

@@ -252,9 +252,8 @@ class Checker {
                 ParseError::kOk);
       ASSERT_EQ(pf.l3, L3Kind::kIpv4);
       ASSERT_EQ(pf.l4_proto, kIpProtoGre) << DescribeFrame(t.bytes);
-      const auto* gre = pf.At<NvgreHdr>(t.bytes.data(), pf.l4_offset);
-      ASSERT_EQ(gre->flags_version.ToHost(), kNvgreFlags);
-      const uint32_t vsid = gre->vsid();
+      ASSERT_EQ(U16At(t.bytes, pf.l4_offset), kNvgreFlags);
+      const uint32_t vsid = U32At(t.bytes, pf.l4_offset + 4) >> 8;
       const auto rd = rd_of_vsid_.find(vsid);
       ASSERT_NE(rd, rd_of_vsid_.end()) << "encapsulated with unknown VSID " << vsid;
       EXPECT_TRUE(rd->second == *origin)

@@ -199,6 +199,15 @@ inline Frame Encap(const MacAddr& dst_mac, const MacAddr& src_mac, const IpAddr&
   return b.Nvgre(vsid, flow_id).Payload(inner).Build();
 }
 
+// Big-endian fields read byte by byte: frames sit at any alignment, and a
+// member call on a misaligned Be32 is undefined behaviour (UBSan says so).
+inline uint16_t U16At(const Frame& f, size_t off) {
+  return static_cast<uint16_t>(f.at(off) << 8 | f.at(off + 1));
+}
+inline uint32_t U32At(const Frame& f, size_t off) {
+  return static_cast<uint32_t>(U16At(f, off)) << 16 | U16At(f, off + 2);
+}
+
 inline ParsedFrame Parse(const Frame& f) {
   ParsedFrame pf;
   EXPECT_EQ(ParseFrame(f.data(), static_cast<uint32_t>(f.size()), &pf), ParseError::kOk)
