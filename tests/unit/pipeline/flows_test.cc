@@ -390,6 +390,38 @@ TEST_F(FlowsTest, Flow6ReturnTrafficFromTheGateway) {
   EXPECT_EQ(h1_->total_drops(), 0u);
 }
 
+// ---- policy changes -----------------------------------------------------------------------
+
+TEST_F(FlowsTest, MigrationAndRemovalTakeEffect) {
+  const Frame ping = Ping(kC3Mac, kC1Mac, kC1, kC3);
+  const Frame arp = ArpRequest(kC1Mac, kC1, kC3);
+  // Contoso3 moves to 192.168.0.44 (live migration: same CA and MAC).
+  Policy p = Host1With6002();
+  const IpAddr pa44 = Ip("192.168.0.44");
+  ReplaceRecord(&p, 6000, kC3, MakeRecord(kC3, 6000, kC3Mac, pa44));
+  h1_->Apply(p);
+  h1_->tables().LearnNeighbor(kUplink, pa44, Mac("02000000bb44"));
+  h1_->tables().Synchronize();
+  ExpectTx(h1_->Run(kC1Port, ping),
+           {{kUplink, Encap(Mac("02000000bb44"), kPa1Mac, kPa1, pa44, 6000, FlowIdOf(ping), ping)}});
+  // Host 1 now believes Contoso3's traffic only from its new PA.
+  const Frame back = Ping(kC1Mac, kC3Mac, kC3, kC1);
+  h1_->ResetCounters();
+  ExpectNothing(h1_->Run(kUplink, Encap(kPa1Mac, kPa2Mac, kPa2, kPa1, 6000, 0, back)));
+  ExpectOnlyDrop(*h1_, Drop::kSourceCheck);
+  ExpectTx(h1_->Run(kUplink, Encap(kPa1Mac, kPa2Mac, pa44, kPa1, 6000, 0, back)),
+           {{kC1Port, back}});
+  // Removed: no record, no delivery, and no ARP answer.
+  std::erase_if(p.records, [](const LookupRecord& r) { return r.ca == kC3; });
+  h1_->Apply(p);
+  h1_->ResetCounters();
+  ExpectNothing(h1_->Run(kC1Port, ping));
+  ExpectOnlyDrop(*h1_, Drop::kUnknownDstMac);
+  h1_->ResetCounters();
+  ExpectTx(h1_->Run(kC1Port, arp), {{kC2Port, arp}});
+  ExpectOnlyDrop(*h1_, Drop::kArpNoRecord);
+}
+
 // ---- rules that hold everywhere ----------------------------------------------------------
 
 TEST_F(FlowsTest, NoRecordNoDelivery) {
@@ -457,13 +489,11 @@ TEST(ProviderArp, PaAnswersArpAndLearnsNeighbours) {
 
   // Host 2's ARP reply resolves the next hop toward 192.168.0.33.
   ExpectNothing(h.Run(kUplink, ArpReply(kPa2Mac, kPa2, kPa1Mac, kPa1)));
-  const auto ev = h.DrainEvents();
+  const auto ev = PeekEvents(h);
   bool saw = false;
   for (const Event& e : ev) saw |= e.kind == Event::kNeighbor && e.ip == kPa2 && e.mac == kPa2Mac;
   EXPECT_TRUE(saw) << Describe(ev);
-  for (const Event& e : ev)
-    if (e.kind == Event::kNeighbor) h.tables().LearnNeighbor(e.port, e.ip, e.mac);
-  h.tables().Synchronize();
+  h.ProcessEvents();
   const Frame ping = Ping(kC3Mac, kC1Mac, kC1, kC3);
   ExpectTx(h.Run(kC1Port, ping),
            {{kUplink, Encap(kPa2Mac, kPa1Mac, kPa1, kPa2, 6000, FlowIdOf(ping), ping)}});
@@ -483,6 +513,28 @@ TEST(ProviderArp, PingToPaIsAnswered) {
   ExpectNothing(
       h.Run(kUplink, PacketBuilder().Eth(kPa1Mac, kPa2Mac).Ipv4(kPa2, kPa1).Udp(1, 2).Build()));
   EXPECT_EQ(h.drops(Drop::kPaNotGre), 1u);
+}
+
+TEST(ProviderRoutes, RemotePaThroughARouter) {
+  // Contoso3's host in another provider subnet, reached via 192.168.0.1.
+  Policy p = ChapterHost1();
+  const IpAddr far_pa = Ip("10.20.0.5");
+  ReplaceRecord(&p, 6000, kC3, MakeRecord(kC3, 6000, kC3Mac, far_pa));
+  ProviderRoute r;
+  r.destination = Prefix("10.20.0.0/16");
+  r.port = kUplink;
+  r.next_hop = Ip("192.168.0.1");
+  p.provider_routes.push_back(r);
+  PipelineHarness h(p);
+  bool pending = false;
+  for (const auto& u : h.tables().Unresolved()) pending |= u.next_hop == Ip("192.168.0.1");
+  EXPECT_TRUE(pending) << "the router is not waiting for resolution";
+  const MacAddr router = Mac("020000000001");
+  h.tables().LearnNeighbor(kUplink, Ip("192.168.0.1"), router);
+  h.tables().Synchronize();
+  const Frame ping = Ping(kC3Mac, kC1Mac, kC1, kC3);
+  ExpectTx(h.Run(kC1Port, ping),
+           {{kUplink, Encap(router, kPa1Mac, kPa1, far_pa, 6000, FlowIdOf(ping), ping)}});
 }
 
 TEST(PaVlan, TaggedEncapsulationAndUntaggedDrop) {

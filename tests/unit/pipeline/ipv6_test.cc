@@ -223,6 +223,41 @@ TEST_F(Ipv6CaTest, SourceCheckOfIpv6InnerFrames) {
   ExpectOnlyDrop(*h1_, Drop::kSourceCheck);
 }
 
+// Flow 4 with neighbour discovery: Fabrikam1 and Fabrikam3 hold L2Only
+// records on both hosts.
+TEST(Ipv6Learning, DynamicLearningWithNd) {
+  auto l2only = [](Policy p) {
+    ReplaceRecord(&p, 7000, kF3, MakeRecord(Ip("::"), 7000, kF3Mac, kPa2, RecordType::kL2Only));
+    ReplaceRecord(&p, 7000, kF1, MakeRecord(Ip("::"), 7000, kF1Mac, kPa1, RecordType::kL2Only));
+    return p;
+  };
+  PipelineHarness h1(l2only(ChapterHost1V6()));
+  PipelineHarness h2(l2only(ChapterHost2V6()));
+  ResolveV4(h1);
+  ResolveV4(h2);
+  const Frame ns = NeighborSolicit(kF1Mac, kF1, kF3);
+  const Frame ns_out = Encap(kPa2Mac, kPa1Mac, kPa1, kPa2, 7000, FlowIdOf(ns), ns);
+  ExpectTx(h1.Run(kF1Port, ns), {{kUplink, ns_out}, {kF2Port, ns}});
+  ExpectTx(h2.Run(kUplink, ns_out), {{kF3Port, ns}});
+  const Frame na = NeighborAdvert(kF3Mac, kF3, kF1Mac, kF1, /*router=*/false);
+  const Frame na_out = Encap(kPa1Mac, kPa2Mac, kPa2, kPa1, 7000, FlowIdOf(na), na);
+  ExpectTx(h2.Run(kF3Port, na), {{kUplink, na_out}});
+  ExpectTx(h1.Run(kUplink, na_out), {{kF1Port, na}});
+  EXPECT_EQ(h1.total_drops() + h2.total_drops(), 0u);
+  h1.ProcessEvents();
+  h2.ProcessEvents();
+  for (PipelineHarness* h : {&h1, &h2}) {
+    const LookupRecord* r = h->tables().FindRecord(7000, kF3);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->type, RecordType::kDynamic);
+    EXPECT_EQ(r->mac, kF3Mac);
+    EXPECT_EQ(r->pa, kPa2);
+  }
+  // Learned: the filter answers for Fabrikam3 itself now.
+  ExpectTx(h1.Run(kF1Port, ns),
+           {{kF1Port, NeighborAdvert(kF3Mac, kF3, kF1Mac, kF1, false)}, {kF2Port, ns}});
+}
+
 // ---- IPv6 provider addresses under IPv4 customer addresses ------------------------------
 
 class Ipv6PaTest : public ::testing::Test {
