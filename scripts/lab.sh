@@ -5,8 +5,10 @@
 # {12345678-1000-2000-3000-123456780001}. Every host and VM is a network
 # namespace this script creates; the hosts run the HNV dataplane on DPDK
 # (net_af_packet on veths), joined by a provider network (a bridge in its own
-# namespace). Prints the Get-* views, a ping matrix and the dataplane
-# counters, then removes everything it created (also on failure).
+# namespace). Each host runs hnv-vswitch with the chapter's YAML
+# (config/examples/chapter/). Prints the Get-* views (hnvctl, the chapter's
+# cmdlets), a ping matrix and the dataplane counters, then removes everything
+# it created (also on failure).
 # (The gateway host and the Contoso physical host join when hnv-gateway lands.)
 #
 #   scripts/lab.sh            build, bring up, ping matrix, tear down
@@ -18,13 +20,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-KEEP=0 TEST=0 BUILD=1 BIN=build/tests/topology/hnv-lab-host
+KEEP=0 TEST=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) KEEP=1 ;;
     --test) TEST=1 ;;
     --no-build) BUILD=0 ;;
     --bin) BIN=$2; shift ;;
+    --hnvctl) HNVCTL=$2; shift ;;
     down) P=$2; for n in c1 c2 c3 h1 h2 pn; do ip netns pids "${P}$n" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
           sleep 1; for n in c1 c2 c3 h1 h2 pn; do ip netns del "${P}$n" 2>/dev/null || true; done
           rm -rf "/tmp/$P"; echo "lab $P removed"; exit 0 ;;
@@ -37,7 +40,7 @@ if [ "$(id -u)" != 0 ]; then echo "lab: needs root (network namespaces)"; exit 7
 if [ $BUILD = 1 ]; then
   scripts/install-deps.sh
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C build hnv-lab-host >/dev/null
+  ninja -C build hnv-vswitch hnvctl >/dev/null
 fi
 
 P=hl$(( $$ % 10000 ))   # prefix of every namespace and interface we create
@@ -76,22 +79,30 @@ vm c1 10.0.1.101 60:00:60:00:01:01
 vm c2 10.0.1.102 60:00:60:00:01:02
 vm c3 10.0.1.103 60:00:60:00:02:03
 
-echo "== Host 1 views (as the chapter prints them)"
-"$BIN" --show 1
 mkdir -p /run/dpdk
-start_host() {  # start_host N LCORES IFACES...
-  local h=$1 lc=$2; shift 2
+CONF=config/examples/chapter
+start_host() {  # start_host N LCORES: hnv-vswitch with the chapter's YAML for host N
+  local h=$1 lc=$2
   ip netns exec "${P}h$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
-    "$BIN" --host "$h" "$@" --report "$W/h$h.report" -- \
-    -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 256 --no-shconf --no-pci \
+    "$BIN" --config "$CONF/host$h.yaml" --journal "$W/h$h.journal" --socket "$W/h$h.sock" \
+    --max-records 65536 --max-routes 4096 -- \
+    -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "${P}h$h" --log-level=error --no-telemetry >"$W/h$h.log" 2>&1 &
   PIDS+=($!)
 }
-start_host 1 0,1 --uplink uplink --vm vm1 --vm vm2
-start_host 2 1,0 --uplink uplink --vm vm1
+hnvctl() { local h=$1; shift; "$HNVCTL" --socket "$W/h$h.sock" "$@"; }
+start_host 1 0,1
+start_host 2 1,0
 for h in 1 2; do
   for _ in $(seq 100); do grep -q running "$W/h$h.log" 2>/dev/null && break; sleep 0.1; done
   grep -q running "$W/h$h.log" || { echo "host $h did not start:"; cat "$W/h$h.log"; exit 1; }
+done
+echo "== Host 1, asked through its control socket (hnvctl, the chapter's cmdlets)"
+echo "PS> Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName"
+hnvctl 1 Get-VMNetworkAdapter '*'; echo
+for c in Get-NetVirtualizationCustomerRoute Get-NetVirtualizationLookupRecord \
+         Get-NetVirtualizationProviderAddress; do
+  echo "PS> $c"; hnvctl 1 "$c"; echo
 done
 
 if [ $TEST = 1 ]; then
@@ -144,9 +155,9 @@ if [ $KEEP = 1 ]; then
   echo "lab $P left running: 'ip netns exec ${P}c1 ping 10.0.1.103'; tear down with: $0 down $P"
   exit $FAIL
 fi
+for h in 1 2; do echo "== Host $h dataplane counters (hnvctl counters)"; hnvctl $h counters || true; done
 for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 PIDS=()
-for h in 1 2; do echo "== Host $h dataplane counters"; cat "$W/h$h.report" 2>/dev/null || cat "$W/h$h.log"; done
 [ $FAIL = 0 ] && echo "lab: all checks passed" || echo "lab: FAILED"
 exit $FAIL

@@ -1,0 +1,211 @@
+#include "config/policy_ops.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+namespace hnv::config {
+namespace {
+
+using nlohmann::json;
+
+bool IsUnspecified(const json& v) {
+  return v.is_string() && (v.get<std::string>() == "0.0.0.0" || v.get<std::string>() == "::");
+}
+
+std::vector<std::string> IdentityFields(Kind kind, const json& given) {
+  switch (kind) {
+    case Kind::kLookupRecord:
+      if (given.contains("customer_address") && !IsUnspecified(given["customer_address"]))
+        return {"vsid", "customer_address"};
+      if (!given.contains("customer_address") && !given.contains("mac"))
+        return {"vsid", "customer_address"};
+      return {"vsid", "mac", "type"};
+    case Kind::kCustomerRoute:
+      return {"rdid", "destination"};
+    case Kind::kProviderAddress:
+      return {"address"};
+    case Kind::kProviderRoute:
+      return {"destination"};
+    case Kind::kVmNetworkAdapter:
+      return {"vm_name"};
+    case Kind::kRoutingDomain:
+      return {"rdid"};
+    case Kind::kVirtualSubnet:
+      return {"vsid"};
+  }
+  return {};
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+template <typename T, typename FromFn>
+std::string ApplyTo(std::vector<T>* vec, const Change& c, FromFn from,
+                    const FromJsonOptions& options) {
+  FromJsonOptions partial = options;
+  partial.mode = Mode::kPartial;
+  auto norm = NormalizeObject(c.kind, c.object, partial);
+  if (norm.error) return norm.error->ToString();
+  const json& given = *norm.value;
+  const std::vector<std::string> id = IdentityFields(c.kind, given);
+  const std::string what = KindName(c.kind);
+  auto same = [&](const json& a, const json& b, bool all_required) {
+    for (const std::string& f : id) {
+      if (!b.contains(f)) {
+        if (all_required) return false;
+        continue;
+      }
+      if (!a.contains(f) || a[f] != b[f]) return false;
+    }
+    return true;
+  };
+
+  if (c.op == "new") {
+    FromJsonOptions full = options;
+    full.mode = Mode::kFull;
+    auto r = from(c.object, full);
+    if (r.error) return r.error->ToString();
+    const json obj = ToJson(*r.value);
+    for (const T& e : *vec)
+      if (same(ToJson(e), obj, false))
+        return what + " " + Join(id) + " already exists (use set to change it)";
+    vec->push_back(*r.value);
+    return "";
+  }
+  if (c.op == "set" || c.op == "upsert") {
+    for (const std::string& f : id)
+      if (!given.contains(f)) return c.op + " " + what + " needs " + Join(id) + " to find it";
+    std::vector<size_t> hits;
+    for (size_t i = 0; i < vec->size(); ++i)
+      if (same(ToJson((*vec)[i]), given, true)) hits.push_back(i);
+    if (hits.empty()) {
+      if (c.op == "upsert") return ApplyTo(vec, Change{"new", c.kind, c.object}, from, options);
+      return "no " + what + " with that " + Join(id) + " (use new to create it)";
+    }
+    if (hits.size() > 1) return "several " + what + "s match; give more of " + Join(id);
+    json merged = ToJson((*vec)[hits[0]]);
+    for (auto it = given.begin(); it != given.end(); ++it) merged[it.key()] = it.value();
+    FromJsonOptions full = options;
+    full.mode = Mode::kFull;
+    auto r = from(merged, full);
+    if (r.error) return r.error->ToString();
+    (*vec)[hits[0]] = *r.value;
+    return "";
+  }
+  if (c.op == "remove") {
+    bool any_id = false;
+    for (const std::string& f : id) any_id |= given.contains(f);
+    if (!any_id) return "remove " + what + " needs at least one of " + Join(id);
+    const size_t before = vec->size();
+    std::erase_if(*vec, [&](const T& e) {
+      const json ej = ToJson(e);
+      for (auto it = given.begin(); it != given.end(); ++it)
+        if (!ej.contains(it.key()) || ej[it.key()] != it.value()) return false;
+      return true;
+    });
+    if (vec->size() == before) return "no " + what + " matches";
+    return "";
+  }
+  return "unknown change '" + c.op + "' (new, set, remove)";
+}
+
+}  // namespace
+
+std::string ApplyChange(Policy* p, const Change& c, const FromJsonOptions& options) {
+  Policy copy = *p;
+  std::string err;
+  switch (c.kind) {
+    case Kind::kLookupRecord:
+      err = ApplyTo(&copy.records, c, LookupRecordFromJson, options);
+      break;
+    case Kind::kCustomerRoute:
+      err = ApplyTo(&copy.customer_routes, c, CustomerRouteFromJson, options);
+      break;
+    case Kind::kProviderAddress:
+      err = ApplyTo(&copy.provider_addresses, c, ProviderAddressFromJson, options);
+      break;
+    case Kind::kProviderRoute:
+      err = ApplyTo(&copy.provider_routes, c, ProviderRouteFromJson, options);
+      break;
+    case Kind::kVmNetworkAdapter:
+      err = ApplyTo(&copy.vm_ports, c, VmPortFromJson, options);
+      break;
+    case Kind::kRoutingDomain:
+      err = ApplyTo(&copy.routing_domains, c, RoutingDomainFromJson, options);
+      break;
+    case Kind::kVirtualSubnet:
+      err = ApplyTo(&copy.subnets, c, VirtualSubnetFromJson, options);
+      break;
+  }
+  if (err.empty()) *p = std::move(copy);
+  return err;
+}
+
+std::string ParseChange(const std::string& op, const nlohmann::json& args, Change* out) {
+  if (!args.is_object() || !args.contains("kind") || !args["kind"].is_string())
+    return op + ": needs \"kind\" (" + KindNames() + ")";
+  const auto kind = ParseKind(args["kind"].get<std::string>());
+  if (!kind) return op + ": unknown kind \"" + args["kind"].get<std::string>() + "\" (" + KindNames() + ")";
+  if (!args.contains("object") || !args["object"].is_object()) return op + ": needs \"object\"";
+  *out = Change{op, *kind, args["object"]};
+  return "";
+}
+
+nlohmann::json ChangeToJson(const Change& c) {
+  return json{{"op", c.op}, {"kind", KindName(c.kind)}, {"object", c.object}};
+}
+
+std::string Journal::Append(const Change& c) {
+  const std::string line = ChangeToJson(c).dump() + "\n";
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return "journal " + path_ + ": " + std::strerror(errno);
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  return ok ? "" : "journal " + path_ + ": " + std::strerror(saved);
+}
+
+std::vector<Change> Journal::Read(std::vector<std::string>* errors) const {
+  std::vector<Change> out;
+  std::ifstream in(path_);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    Change c;
+    std::string err = j.is_discarded() || !j.contains("op") || !j["op"].is_string()
+                          ? "not a change"
+                          : ParseChange(j["op"].get<std::string>(), j, &c);
+    if (!err.empty()) {
+      errors->push_back(path_ + ":" + std::to_string(n) + ": " + err);
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string Journal::Rewrite(const std::vector<Change>& changes) {
+  const std::string tmp = path_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const Change& c : changes) out << ChangeToJson(c).dump() << "\n";
+    out.flush();
+    if (!out) return "journal " + tmp + ": write failed";
+  }
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0) return "journal " + path_ + ": " + std::strerror(errno);
+  return "";
+}
+
+}  // namespace hnv::config

@@ -1,0 +1,319 @@
+#include "vswitch/vswitch.h"
+
+#include <rte_lcore.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "dataplane/policy/validate.h"
+#include "dataplane/runtime/capture.h"
+#include "dataplane/runtime/trace.h"
+#include "vswitch/log.h"
+
+namespace hnv::vswitch {
+
+using config::Change;
+using config::Response;
+using nlohmann::json;
+
+namespace {
+
+std::string JoinErrors(const std::vector<config::ConfigError>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e.ToString();
+  return s;
+}
+
+std::string JoinPolicyErrors(const std::vector<PolicyError>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e.ToString();
+  return s;
+}
+
+std::optional<std::vector<uint8_t>> FromHex(const std::string& hex) {
+  std::vector<uint8_t> out;
+  int hi = -1;
+  for (char ch : hex) {
+    int v;
+    if (ch >= '0' && ch <= '9') v = ch - '0';
+    else if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
+    else if (ch >= 'A' && ch <= 'F') v = ch - 'A' + 10;
+    else if (ch == ' ' || ch == ':' || ch == '\n') continue;
+    else return std::nullopt;
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<uint8_t>(hi << 4 | v));
+      hi = -1;
+    }
+  }
+  if (hi >= 0) return std::nullopt;
+  return out;
+}
+
+std::string ToHex(const std::vector<uint8_t>& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (uint8_t x : b) {
+    s += d[x >> 4];
+    s += d[x & 15];
+  }
+  return s;
+}
+
+}  // namespace
+
+VSwitch::VSwitch(Options options) : options_(std::move(options)) {}
+VSwitch::~VSwitch() {
+  if (dp_) dp_->Stop();
+}
+
+std::optional<uint16_t> VSwitch::PortByName(std::string_view name) const {
+  for (const config::PortSpec& p : config_.ports)
+    if (p.name == name) return p.index;
+  for (const VmPort& v : policy_.vm_ports)
+    if (v.vm_name == name) return v.port;
+  return std::nullopt;
+}
+
+bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, std::string* error) {
+  config::LoadResult loaded = config::LoadHostConfig(options_.config_path);
+  if (!loaded.config) {
+    *error = JoinErrors(loaded.errors);
+    return false;
+  }
+  *cfg = std::move(*loaded.config);
+  *policy = cfg->policy;
+  if (!journal_) {
+    std::string path = options_.journal_path;
+    if (path.empty()) path = "/var/lib/hnv/" + (cfg->host_name.empty() ? "vswitch" : cfg->host_name) + ".journal";
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    journal_ = std::make_unique<config::Journal>(path);
+  }
+  std::vector<std::string> bad;
+  config::FromJsonOptions opts;
+  opts.port_by_name = [cfg](std::string_view name) -> std::optional<uint16_t> {
+    for (const config::PortSpec& p : cfg->ports)
+      if (p.name == name) return p.index;
+    return std::nullopt;
+  };
+  for (const Change& c : journal_->Read(&bad)) {
+    Policy next = *policy;
+    const std::string err = config::ApplyChange(&next, c, opts);
+    if (!err.empty()) {
+      bad.push_back(journal_->path() + ": " + c.op + " " + config::KindName(c.kind) + " skipped: " + err);
+      continue;
+    }
+    *policy = std::move(next);
+  }
+  for (const std::string& b : bad) Log("journal: %s", b.c_str());
+  const auto errors = ValidatePolicy(*policy);
+  if (!errors.empty()) {
+    *error = "the policy (configuration + journal " + journal_->path() + ") is invalid:\n" +
+             JoinPolicyErrors(errors);
+    return false;
+  }
+  return true;
+}
+
+bool VSwitch::Start(std::string* error) {
+  if (!BuildPolicy(&config_, &policy_, error)) return false;
+  DataplaneConfig dc;
+  dc.limits.max_records = options_.max_records;
+  dc.limits.max_routes = options_.max_routes;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) dc.worker_lcores.push_back(lcore);
+  if (dc.worker_lcores.empty()) {
+    *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
+    return false;
+  }
+  dp_ = Dataplane::Create(dc, error);
+  if (!dp_) return false;
+  for (const config::PortSpec& p : config_.ports) {
+    if (!dp_->AttachPort(p.index, p.device, error)) {
+      *error = "port " + p.name + ": " + *error;
+      return false;
+    }
+  }
+  dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
+  if (!dp_->tables().Apply(policy_, error) || !dp_->Start(error)) return false;
+  const std::string socket =
+      !options_.socket_path.empty() ? options_.socket_path
+      : !config_.control_socket.empty() ? config_.control_socket
+                                        : "/run/hnv/vswitch.sock";
+  if (!server_.Listen(socket, error)) return false;
+  Log("running: %zu ports, %zu lookup records, %zu customer routes, control socket %s, journal %s",
+      config_.ports.size(), policy_.records.size(), policy_.customer_routes.size(), socket.c_str(),
+      journal_->path().c_str());
+  return true;
+}
+
+void VSwitch::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  while (!stop.load()) {
+    dp_->Poll();
+    server_.Poll(*this, 2);
+    if (reload.exchange(false)) {
+      std::string error;
+      if (Reload(&error)) Log("reloaded %s", options_.config_path.c_str());
+      else Log("reload refused, running policy unchanged:\n%s", error.c_str());
+    }
+  }
+  dp_->Stop();
+}
+
+bool VSwitch::Reload(std::string* error) {
+  config::HostConfig cfg;
+  Policy policy;
+  if (!BuildPolicy(&cfg, &policy, error)) return false;
+  if (cfg.ports.size() != config_.ports.size()) {
+    *error = "ports changed: adding or removing ports needs a restart";
+    return false;
+  }
+  for (size_t i = 0; i < cfg.ports.size(); ++i) {
+    if (cfg.ports[i].device != config_.ports[i].device) {
+      *error = "port " + cfg.ports[i].name + ": device changed: needs a restart";
+      return false;
+    }
+  }
+  if (!dp_->tables().Apply(policy, error)) return false;
+  config_ = std::move(cfg);
+  policy_ = std::move(policy);
+  return true;
+}
+
+void VSwitch::OnLearned(const LookupRecord& r) {
+  Change c{"upsert", config::Kind::kLookupRecord, config::ToJson(r)};
+  const std::string err = config::ApplyChange(&policy_, c);
+  if (!err.empty()) {
+    Log("learned %s on VSID %u: %s", r.ca.ToString().c_str(), r.vsid, err.c_str());
+    return;
+  }
+  if (const std::string jerr = journal_->Append(c); !jerr.empty()) Log("%s", jerr.c_str());
+  Log("learned Dynamic record %s %s on VSID %u at PA %s", r.ca.ToString().c_str(),
+      r.mac.ToCompactString().c_str(), r.vsid, r.pa.ToString().c_str());
+}
+
+Response VSwitch::HandleChange(const std::string& op, const json& args) {
+  Change c;
+  if (std::string err = config::ParseChange(op, args, &c); !err.empty()) return Response::Error(err);
+  config::FromJsonOptions opts;
+  opts.port_by_name = [this](std::string_view n) { return PortByName(n); };
+  Policy next = policy_;
+  if (std::string err = config::ApplyChange(&next, c, opts); !err.empty())
+    return Response::Error(op + " " + config::KindName(c.kind) + ": " + err);
+  const auto errors = ValidatePolicy(next);
+  if (!errors.empty()) {
+    std::string msg = op + " " + config::KindName(c.kind) + " refused: " + errors.front().ToString();
+    if (errors.size() > 1) msg += " (and " + std::to_string(errors.size() - 1) + " more)";
+    return Response::Error(msg);
+  }
+  std::string error;
+  if (!dp_->tables().Apply(next, &error)) return Response::Error(error);
+  if (std::string jerr = journal_->Append(c); !jerr.empty()) Log("%s", jerr.c_str());
+  policy_ = std::move(next);
+  return Response{true, c.object, {}};
+}
+
+Response VSwitch::Counters() const {
+  const WorkerCounters c = dp_->Counters();
+  json ports = json::array();
+  for (const config::PortSpec& p : config_.ports)
+    ports.push_back({{"index", p.index},
+                     {"name", p.name},
+                     {"rx_packets", c.rx_packets[p.index]},
+                     {"rx_bytes", c.rx_bytes[p.index]},
+                     {"tx_packets", c.tx_packets[p.index]},
+                     {"tx_bytes", c.tx_bytes[p.index]}});
+  json drops = json::object();
+  for (uint16_t d = 0; d < kDropCount; ++d) drops[DropName(static_cast<Drop>(d))] = c.drops[d];
+  return Response{true,
+                  {{"ports", ports},
+                   {"drops", drops},
+                   {"switched", c.switched},
+                   {"routed", c.routed},
+                   {"encapsulated", c.encapsulated},
+                   {"decapsulated", c.decapsulated},
+                   {"flooded", c.flooded},
+                   {"arp_answered", c.arp_answered},
+                   {"echo_answered", c.echo_answered},
+                   {"l2only_arp", c.l2only_arp},
+                   {"mss_clamped", c.mss_clamped},
+                   {"icmp_too_big", c.icmp_too_big},
+                   {"events", c.events},
+                   {"events_lost", c.events_lost}},
+                  {}};
+}
+
+Response VSwitch::Trace(const json& args) {
+  std::optional<uint16_t> port;
+  if (args.contains("port") && args["port"].is_number_unsigned())
+    port = args["port"].get<uint16_t>();
+  else if (args.contains("port") && args["port"].is_string())
+    port = PortByName(args["port"].get<std::string>());
+  if (!port) return Response::Error("trace: \"port\" must name a port or VM adapter");
+  if (!args.contains("frame") || !args["frame"].is_string())
+    return Response::Error("trace: \"frame\" must be the frame in hex");
+  const auto frame = FromHex(args["frame"].get<std::string>());
+  if (!frame || frame->size() < 14) return Response::Error("trace: \"frame\" is not a hex Ethernet frame");
+  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), *port, *frame);
+  json steps = json::array();
+  for (const TraceStep& s : r.steps) steps.push_back({{"stage", s.stage}, {"decision", s.decision}});
+  json outs = json::array();
+  for (const TraceOutput& o : r.outputs)
+    outs.push_back({{"port", o.port}, {"frame", ToHex(o.frame)}, {"summary", o.summary}});
+  return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
+}
+
+Response VSwitch::Capture(const json& args) {
+  std::optional<uint16_t> port;
+  if (args.contains("port") && args["port"].is_number_unsigned())
+    port = args["port"].get<uint16_t>();
+  else if (args.contains("port") && args["port"].is_string())
+    port = PortByName(args["port"].get<std::string>());
+  if (!port) return Response::Error("capture: \"port\" must name a port or VM adapter");
+  if (!args.contains("file") || !args["file"].is_string())
+    return Response::Error("capture: \"file\" must be the pcap file to write");
+  const uint64_t count = args.value("count", uint64_t{0});
+  double seconds = args.value("seconds", 10.0);
+  if (seconds <= 0 || seconds > 600) return Response::Error("capture: \"seconds\" must be in (0, 600]");
+  PortCapture cap;
+  std::string error;
+  if (!cap.Start(*dp_, *port, args["file"].get<std::string>(), 65535, &error))
+    return Response::Error("capture: " + error);
+  // The control loop keeps running (neighbours, learning) while capturing.
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end && (count == 0 || cap.written() < count)) {
+    dp_->Poll();
+    cap.Drain();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  cap.Stop();
+  return Response{true, {{"packets", cap.written()}, {"lost", cap.lost()}}, {}};
+}
+
+Response VSwitch::Handle(const config::Request& req) {
+  if (req.op == "version") return Response{true, {{"protocol", config::kProtocolVersion}, {"program", "hnv-vswitch 0.1"}}, {}};
+  if (req.op == "apply") {
+    std::string error;
+    if (!Reload(&error)) return Response::Error(error);
+    return Response{true, {{"files", config_.files}, {"lookup_records", policy_.records.size()}}, {}};
+  }
+  if (req.op == "get") {
+    if (!req.args.contains("kind") || !req.args["kind"].is_string())
+      return Response::Error("get: needs \"kind\" (" + config::KindNames() + ")");
+    const auto kind = config::ParseKind(req.args["kind"].get<std::string>());
+    if (!kind) return Response::Error("get: unknown kind (" + config::KindNames() + ")");
+    return Response{true, config::KindToJson(policy_, *kind), {}};
+  }
+  if (req.op == "new" || req.op == "set" || req.op == "remove") return HandleChange(req.op, req.args);
+  if (req.op == "counters") return Counters();
+  if (req.op == "trace") return Trace(req.args);
+  if (req.op == "capture") return Capture(req.args);
+  return Response::Error("unknown operation \"" + req.op +
+                         "\" (version, apply, get, new, set, remove, counters, trace, capture)");
+}
+
+}  // namespace hnv::vswitch
