@@ -517,6 +517,17 @@ const LookupRecord* PolicyTables::FindRecord(uint32_t vsid, const IpAddr& ca) co
 
 bool PolicyTables::LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& mac,
                                 const IpAddr& pa) {
+  // What a VM claims in an ARP/ND message is learned only as validation
+  // would accept it as a record: inside its VSID's subnet, not the network,
+  // broadcast or DFGW address. (A VM could otherwise take an unused address
+  // of another subnet of its domain, and the router would deliver it there.)
+  const VsidInfo* v = snapshot()->Vsid(vsid);
+  if (v == nullptr || !v->prefix.Contains(ca) || ca == v->prefix.addr || ca == v->dfgw_ip)
+    return false;
+  if (ca.is_v4() && v->prefix.len < 32) {
+    const uint32_t host_mask = ~uint32_t{0} >> v->prefix.len;
+    if ((ca.v4_host() & host_mask) == host_mask) return false;
+  }
   const LookupRecord* cur = FindRecord(vsid, ca);
   if (cur != nullptr && (cur->type == RecordType::kStatic || (cur->mac == mac && cur->pa == pa)))
     return false;

@@ -249,7 +249,9 @@ class PolicyTables {
   };
   std::vector<PendingResolution> Unresolved() const;
   // A Dynamic record learned by a worker (ARP/ND against an L2Only record).
-  // Adds it if new and calls the learn callback. Returns true if it was new.
+  // Adds it if new and a valid CA of the VSID's subnet (not its network,
+  // broadcast or DFGW address), and calls the learn callback. Returns true
+  // if it was added.
   bool LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& mac, const IpAddr& pa);
   void SetLearnCallback(LearnCallback cb) { learn_cb_ = std::move(cb); }
 

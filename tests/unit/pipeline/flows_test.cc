@@ -347,6 +347,33 @@ TEST(Flow4, StaticVmDoesNotLearn) {
   EXPECT_TRUE(HasLearn(ev, 6000, kC3, kC3Mac, kPa2)) << Describe(ev);
 }
 
+// Learning cannot give a VM an address outside its subnet (here: in another
+// subnet of the routing domain, which the router would then send to it).
+TEST(Flow4, LearnedAddressMustBeInTheVsidsSubnet) {
+  Policy p = ChapterHost2();
+  ReplaceRecord(&p, 6000, kC3, MakeRecord(IpAddr{}, 6000, kC3Mac, kPa2, RecordType::kL2Only));
+  PipelineHarness h(p);
+  std::vector<LookupRecord> learned;
+  h.tables().SetLearnCallback([&](const LookupRecord& r) { learned.push_back(r); });
+  auto garp = [](const IpAddr& ip) {
+    return PacketBuilder()
+        .Eth(MacAddr::Broadcast(), kC3Mac)
+        .Arp(kArpReply, kC3Mac, ip, MacAddr::Broadcast(), ip)
+        .Build();
+  };
+  for (const char* bad : {"10.0.2.50", "10.1.3.7", "10.0.1.0", "10.0.1.255"}) h.Run(kC3Port, garp(Ip(bad)));
+  h.Run(kC3Port, garp(Ip("10.0.1.150")));
+  h.ProcessEvents();
+  ASSERT_EQ(learned.size(), 1u);
+  EXPECT_EQ(learned[0].ca, Ip("10.0.1.150"));
+  EXPECT_EQ(h.tables().FindRecord(6000, Ip("10.0.2.50")), nullptr);
+  EXPECT_EQ(h.tables().FindRecord(6000, Ip("10.1.3.7")), nullptr);
+  // The router still treats 10.0.2.50 as having no record.
+  h.ResetCounters();
+  ExpectNothing(h.Run(kC3Port, Ping(kDfgw6000Mac, kC3Mac, kC3, Ip("10.0.2.50"))));
+  ExpectOnlyDrop(h, Drop::kNoRecord);
+}
+
 // ---- flow 5: different VSIDs, different hosts --------------------------------------
 
 TEST_F(FlowsTest, Flow5RoutedThenEncapsulatedWithDestinationVsid) {
