@@ -54,7 +54,10 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
       ctx.Discard(m, Drop::kNotTeb);
       continue;
     }
-    const uint32_t vsid = gre->vsid();
+    // Copied out before use: in the frame the key sits at a 2-byte boundary,
+    // and calling a member of a misaligned Be32 (gre->vsid()) is undefined.
+    const Be32 key = gre->key;
+    const uint32_t vsid = key.ToHost() >> 8;
     if (!IsValidVsid(vsid)) {
       ctx.Discard(m, Drop::kReservedVsid);
       continue;

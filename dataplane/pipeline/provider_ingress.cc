@@ -116,7 +116,8 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
     uint8_t* f = Data(m);
     if (pf.l3 == L3Kind::kIpv6 && pf.l4_proto == kIpProtoIcmp6 && HandleNd(ctx, m, port, vlan))
       continue;
-    if (PaOn(*ctx.snap, port, vlan, DstIp(f, pf)) == nullptr) {
+    const LocalPa* pa = PaOn(*ctx.snap, port, vlan, DstIp(f, pf));
+    if (pa == nullptr) {
       ctx.Discard(m, Drop::kNotForUs);
       continue;
     }
@@ -135,6 +136,9 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
     const bool echo = pf.l4_present && ((pf.l4_proto == kIpProtoIcmp && f[pf.l4_offset] == kIcmpEchoRequest) ||
                                         (pf.l4_proto == kIpProtoIcmp6 && f[pf.l4_offset] == kIcmp6EchoRequest));
     if (echo && !pf.is_fragment && EchoRequestToReplyInPlace(f, pf)) {
+      // From the PA's MAC, not the request's destination MAC swapped in: that
+      // may be broadcast, or another host's (a promiscuous uplink).
+      reinterpret_cast<EthHdr*>(f)->src = pa->mac;
       ++ctx.counters->echo_answered;
       ctx.Transmit(port, m);
       continue;
