@@ -1,6 +1,7 @@
 #include "dataplane/pipeline/arp_nd.h"
 
 #include "dataplane/packet/build.h"
+#include "dataplane/pipeline/nvgre_encap.h"
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
@@ -64,6 +65,9 @@ void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noe
     }
     if (!v.l2only_peers.empty()) {
       for (uint32_t p : v.l2only_peers) {
+        // A burst of requests times several L2Only PAs can outgrow the edge:
+        // drain it into nvgre-encap rather than drop copies.
+        if (to_encap.full()) NvgreEncap::Process(ctx, to_encap);
         rte_mbuf* c = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
         if (c == nullptr) {
           ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];

@@ -9,8 +9,10 @@
 //    MAC (proxy ARP, flow 3: ARP never crosses the wire).
 // A CA whose record is local is left to the VM itself (it got the flood).
 // With no record, the request is sent as unicast NVGRE to every PA holding
-// an L2Only record on the VSID (flow 4), via nvgre-encap; if there is none
-// it is dropped as kArpNoRecord (never flooded onto the provider network).
+// an L2Only record on the VSID (flow 4), via nvgre-encap (whose input this
+// stage runs when it fills: requests x PAs may exceed one burst); if there
+// is none it is dropped as kArpNoRecord (never flooded onto the provider
+// network).
 // Drops: kArpNoRecord, kArpNotRequest (gratuitous ARP, DAD probes), kNoMbuf.
 // Thread: worker-only.
 #pragma once

@@ -185,7 +185,16 @@ TEST(Decap, ValidFramesAreDelivered) {
   Outer w;
   w.src = kPa44;
   w.key = NvgreKey(kVsid8000, 0);
+  const Frame with_options = PacketBuilder()
+                                .Eth(kPa1Mac, kPa2Mac)
+                                .Ipv4(kPa2, kPa1)
+                                .Ipv4Options({1, 1, 1, 0})  // NOP NOP NOP EOL
+                                .DontFragment()
+                                .Nvgre(6000, 0)
+                                .Payload(inner)
+                                .Build();
   const std::vector<Case> cases = {
+      {"outer_ipv4_options", with_options, {{kC1Port, inner}}},
       {"valid", Wrap(Outer{}, inner), {{kC1Port, inner}}},
       {"flow_id_ff_keeps_vsid", Wrap(flow_ff, inner), {{kC1Port, inner}}},
       {"outer_padding_trimmed", padded, {{kC1Port, inner}}},

@@ -374,6 +374,24 @@ TEST(Flow4, LearnedAddressMustBeInTheVsidsSubnet) {
   ExpectOnlyDrop(h, Drop::kNoRecord);
 }
 
+// A full burst of ARP requests for unknown addresses with five L2Only PAs
+// on the VSID: 160 unicast copies, more than one burst, none lost.
+TEST(Flow4, L2OnlyFanOutOfAFullBurst) {
+  Policy p = ChapterHost1();
+  for (uint8_t i = 0; i < 5; ++i)
+    p.records.push_back(MakeRecord(IpAddr{}, 6000, MacAddr{{0x02, 0, 0, 0, 1, i}},
+                                   IpAddr::V4(0xC0A80064u + i), RecordType::kL2Only));
+  PipelineHarness h(p);
+  h.ResolveNeighbors(kRouterMac);
+  std::vector<Frame> burst;
+  for (uint32_t i = 0; i < kBurstSize; ++i)
+    burst.push_back(ArpRequest(kC1Mac, kC1, IpAddr::V4(0x0A0001C8u + i)));
+  const auto tx = h.RunBurst(kC1Port, burst);
+  EXPECT_EQ(OnPort(tx, kUplink).size(), 5u * kBurstSize);
+  EXPECT_EQ(OnPort(tx, kC2Port).size(), kBurstSize);
+  EXPECT_EQ(h.total_drops(), 0u);
+}
+
 // ---- flow 5: different VSIDs, different hosts --------------------------------------
 
 TEST_F(FlowsTest, Flow5RoutedThenEncapsulatedWithDestinationVsid) {
