@@ -43,23 +43,26 @@ constexpr T HostToNet(T v) noexcept {
 }
 
 // A big-endian (network order) unsigned integer stored exactly as on the wire.
+// Stored as bytes, so its alignment is 1: header fields can sit at any offset
+// of a frame (an IPv6 header after a 14-byte Ethernet header, a GRE key two
+// bytes off) without a misaligned access; loads still compile to one move.
 template <typename T>
 class BigEndian {
  public:
   constexpr BigEndian() = default;
   static constexpr BigEndian FromHost(T v) { return BigEndian(HostToNet(v), 0); }
   static constexpr BigEndian FromRaw(T raw) { return BigEndian(raw, 0); }
-  constexpr T ToHost() const { return HostToNet(raw_); }
-  constexpr T raw() const { return raw_; }
+  constexpr T ToHost() const { return HostToNet(raw()); }
+  constexpr T raw() const { return std::bit_cast<T>(bytes_); }
   friend constexpr bool operator==(BigEndian, BigEndian) = default;
 
  private:
-  constexpr BigEndian(T raw, int) : raw_(raw) {}
-  T raw_ = 0;
+  constexpr BigEndian(T raw, int) : bytes_(std::bit_cast<std::array<uint8_t, sizeof(T)>>(raw)) {}
+  std::array<uint8_t, sizeof(T)> bytes_{};
 };
 using Be16 = BigEndian<uint16_t>;
 using Be32 = BigEndian<uint32_t>;
-static_assert(sizeof(Be16) == 2 && sizeof(Be32) == 4);
+static_assert(sizeof(Be16) == 2 && sizeof(Be32) == 4 && alignof(Be32) == 1);
 
 struct MacAddr {
   std::array<uint8_t, 6> b{};
