@@ -8,7 +8,8 @@
 # namespace). Each host runs hnv-vswitch with the chapter's YAML
 # (config/examples/chapter/). Prints the Get-* views (hnvctl, the chapter's
 # cmdlets), a ping matrix and the dataplane counters, then removes everything
-# it created (also on failure).
+# it created (also on failure). The plumbing is tests/topology/lib.sh, shared
+# with the topology tests.
 # (The gateway host and the Contoso physical host join when hnv-gateway lands.)
 #
 #   scripts/lab.sh            build, bring up, ping matrix, tear down
@@ -18,9 +19,11 @@
 #                             a 100 MB TCP transfer intact; exit 1 on failure
 #   scripts/lab.sh down PFX   tear down a lab left with --keep
 set -euo pipefail
+SELF=$(realpath "$0")
 cd "$(dirname "$0")/.."
 
 KEEP=0 TEST=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl
+ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) KEEP=1 ;;
@@ -37,78 +40,47 @@ while [ $# -gt 0 ]; do
 done
 if [ "$(id -u)" != 0 ]; then echo "lab: needs root (network namespaces)"; exit 77; fi
 
+. tests/topology/lib.sh
+# As a test, the whole run is bounded (below CTest's TIMEOUT).
+if [ $TEST = 1 ] && [ $KEEP = 0 ]; then topo_limit 225 "$SELF" "${ARGS[@]}"; fi
+
 if [ $BUILD = 1 ]; then
   scripts/install-deps.sh
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build hnv-vswitch hnvctl >/dev/null
 fi
+BIN=$(realpath "$BIN") HNVCTL=$(realpath "$HNVCTL")
 
-P=hl$(( $$ % 10000 ))   # prefix of every namespace and interface we create
-W=/tmp/$P; mkdir -p "$W"
-PIDS=()
+# prefix of every namespace we create, and our work directory
+TOPO_PREFIX=hl$(( $$ % 10000 )) TOPO_WORK=/tmp/hl$(( $$ % 10000 ))
+if [ $KEEP = 1 ]; then TOPO_DAEMON_LIMIT=0; fi   # no time limit on a lab left running
+TOPO_NAME=lab
+topo_init lab
 FAIL=0
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for n in c1 c2 c3 h1 h2 pn; do ip netns del "${P}$n" 2>/dev/null || true; done
-  rm -rf "$W"
-}
-if [ $KEEP = 0 ]; then trap cleanup EXIT; fi
 
-ns() { ip netns exec "${P}$1" "${@:2}"; }
-link() {  # link NS_A IF_A NS_B IF_B
-  ip link add "${P}x" type veth peer name "${P}y"
-  ip link set "${P}x" netns "${P}$1"; ip link set "${P}y" netns "${P}$3"
-  ns "$1" ip link set "${P}x" name "$2"; ns "$3" ip link set "${P}y" name "$4"
-  ns "$1" ip link set "$2" up; ns "$3" ip link set "$4" up
-}
-vm() {  # vm NS IP MAC
-  ns "$1" ip link set eth0 address "$3"
-  ns "$1" ip addr add "$2/24" dev eth0
-  ns "$1" ip route add default via 10.0.1.1
-  # The kernel would leave TCP/UDP checksums to an offload that NVGRE hides.
-  ns "$1" ethtool -K eth0 tx off >/dev/null
-}
+topo_infra h1 h2 pn
+topo_ns c1 c2 c3
+topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
+topo_provider pn h1 h2
+topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
+topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
 
-for n in c1 c2 c3 h1 h2 pn; do ip netns add "${P}$n"; ns "$n" ip link set lo up; done
-link c1 eth0 h1 vm1; link c2 eth0 h1 vm2; link c3 eth0 h2 vm1
-link h1 uplink pn h1; link h2 uplink pn h2
-ns pn ip link add br0 type bridge; ns pn ip link set br0 up
-ns pn ip link set h1 master br0; ns pn ip link set h2 master br0
-vm c1 10.0.1.101 60:00:60:00:01:01
-vm c2 10.0.1.102 60:00:60:00:01:02
-vm c3 10.0.1.103 60:00:60:00:02:03
-
-mkdir -p /run/dpdk
-CONF=config/examples/chapter
-start_host() {  # start_host N LCORES: hnv-vswitch with the chapter's YAML for host N
-  local h=$1 lc=$2
-  ip netns exec "${P}h$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
-    "$BIN" --config "$CONF/host$h.yaml" --journal "$W/h$h.journal" --socket "$W/h$h.sock" \
-    --max-records 65536 --max-routes 4096 -- \
-    -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
-    --file-prefix "${P}h$h" --log-level=error --no-telemetry >"$W/h$h.log" 2>&1 &
-  PIDS+=($!)
-}
-hnvctl() { local h=$1; shift; "$HNVCTL" --socket "$W/h$h.sock" "$@"; }
-start_host 1 0,1
-start_host 2 1,0
-for h in 1 2; do
-  for _ in $(seq 100); do grep -q running "$W/h$h.log" 2>/dev/null && break; sleep 0.1; done
-  grep -q running "$W/h$h.log" || { echo "host $h did not start:"; cat "$W/h$h.log"; exit 1; }
-done
+CONF=$PWD/config/examples/chapter
+topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
+topo_host h2 "$CONF/host2.yaml" 1,0 --no-wait
+topo_wait_host h1
+topo_wait_host h2
 echo "== Host 1, asked through its control socket (hnvctl, the chapter's cmdlets)"
 echo "PS> Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName"
-hnvctl 1 Get-VMNetworkAdapter '*'; echo
+hnv h1 Get-VMNetworkAdapter '*'; echo
 for c in Get-NetVirtualizationCustomerRoute Get-NetVirtualizationLookupRecord \
          Get-NetVirtualizationProviderAddress; do
-  echo "PS> $c"; hnvctl 1 "$c"; echo
+  echo "PS> $c"; hnv h1 "$c"; echo
 done
 
-if [ $TEST = 1 ]; then
-  ns pn timeout 90 tshark -i br0 -s 160 -w "$W/provider.pcap" -q >/dev/null 2>&1 &
-  CAP=$!; PIDS+=($CAP); sleep 2
-fi
+# The provider network during the pings and the transfer (headers only).
+if [ $TEST = 1 ]; then cap_start provider pn br0 "" 160; fi
 
 echo "== ping matrix (3 echo requests each)"
 declare -A NAME=([10.0.1.101]=Contoso1 [10.0.1.102]=Contoso2 [10.0.1.103]=Contoso3 [10.0.1.1]=DFGW)
@@ -123,41 +95,37 @@ done
 
 if [ $TEST = 1 ]; then
   echo "== 100 MB TCP transfer Contoso3 -> Contoso1"
-  head -c 100000000 /dev/urandom > "$W/blob"
-  want=$(sha256sum < "$W/blob" | cut -d' ' -f1)
-  ns c1 timeout 60 sh -c "nc -l -d -p 5001 | sha256sum > $W/got" &
-  RCV=$!; sleep 0.5
-  T0=$(date +%s.%N)
-  ns c3 timeout 60 nc -N 10.0.1.101 5001 < "$W/blob" || true
-  wait $RCV || true
-  got=$(cut -d' ' -f1 < "$W/got" 2>/dev/null || true)
-  T1=$(date +%s.%N)
-  if [ "$got" = "$want" ]; then echo "transfer intact (sha256 $want, $(echo "scale=2; 800/($T1-$T0)" | bc) Mbit/s)"; else echo "transfer FAILED (got '$got')"; FAIL=1; fi
-  rm -f "$W/blob"
-  kill -INT $CAP 2>/dev/null || true; wait $CAP 2>/dev/null || true
+  if tcp_transfer c3 c1 10.0.1.101 100 5001; then
+    echo "transfer intact (sha256 $TCP_SHA, $TCP_RATE Mbit/s)"
+  else
+    echo "transfer FAILED"; FAIL=1
+  fi
+  cap_stop provider
   echo "== provider network (tshark on the bridge)"
   set +e
-  nvgre=$(tshark -r "$W/provider.pcap" -Y 'gre.proto == 0x6558 && gre.key >= 0x00177000 && gre.key <= 0x001770ff' -T fields -e ip.src -e ip.dst 2>/dev/null | sort | uniq -c)
+  # One pass over the capture: the GRE and IP fields of every frame.
+  tsh provider -T fields -E separator='|' -e gre.proto -e gre.key -e gre.flags.checksum \
+    -e gre.flags.key -e gre.flags.sequence_number -e ip.src -e ip.dst -e icmp.type \
+    -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 >"$W/provider.txt"
+  nvgre=$(awk -F'|' '$1=="0x6558" && $2 ~ /^0x001770/ {print $6"\t"$7}' "$W/provider.txt" | sort | uniq -c)
   echo "NVGRE frames with VSID 6000 in the key (count, outer/inner source, outer/inner destination):"; echo "$nvgre"
-  pairs=$(tshark -r "$W/provider.pcap" -Y 'gre && icmp' -T fields -e ip.src -e ip.dst 2>/dev/null | sort -u)
+  pairs=$(awk -F'|' '$1!="" && $8!="" {print $6"\t"$7}' "$W/provider.txt" | sort -u)
   echo "$pairs" | grep -q '192.168.0.22,10.0.1.101	192.168.0.33,10.0.1.103' || { echo "FAIL: no NVGRE Contoso1->Contoso3 between the PAs"; FAIL=1; }
   echo "$pairs" | grep -q '192.168.0.33,10.0.1.103	192.168.0.22,10.0.1.101' || { echo "FAIL: no NVGRE Contoso3->Contoso1 between the PAs"; FAIL=1; }
-  bad=$(tshark -r "$W/provider.pcap" -Y 'gre && gre.flags.key == 1 && !(gre.flags.checksum == 0 && gre.flags.sequence_number == 0 && gre.proto == 0x6558)' 2>/dev/null | wc -l)
+  bad=$(awk -F'|' '$4=="1" && !($3=="0" && $5=="0" && $1=="0x6558")' "$W/provider.txt" | wc -l)
   [ "$bad" = 0 ] || { echo "FAIL: $bad malformed NVGRE frames"; FAIL=1; }
-  same=$(tshark -r "$W/provider.pcap" -Y 'ip.addr == 10.0.1.101 && ip.addr == 10.0.1.102' 2>/dev/null | wc -l)
+  same=$(awk -F'|' '($6 ~ /10\.0\.1\.101/ && $7 ~ /10\.0\.1\.102/) || ($6 ~ /10\.0\.1\.102/ && $7 ~ /10\.0\.1\.101/)' "$W/provider.txt" | wc -l)
   [ "$same" = 0 ] && echo "Contoso1<->Contoso2 never on the wire" || { echo "FAIL: $same same-host frames on the wire"; FAIL=1; }
-  arps=$(tshark -r "$W/provider.pcap" -Y 'arp.dst.proto_ipv4 == 10.0.1.0/24 || arp.src.proto_ipv4 == 10.0.1.0/24' 2>/dev/null | wc -l)
+  arps=$(awk -F'|' '$9 ~ /(^|,)10\.0\.1\./ || $10 ~ /(^|,)10\.0\.1\./' "$W/provider.txt" | wc -l)
   [ "$arps" = 0 ] && echo "no customer ARP on the wire" || { echo "FAIL: $arps customer ARP frames on the wire"; FAIL=1; }
   set -e
 fi
 
 if [ $KEEP = 1 ]; then
   echo "lab $P left running: 'ip netns exec ${P}c1 ping 10.0.1.103'; tear down with: $0 down $P"
+  TOPO_LEAVE=1
   exit $FAIL
 fi
-for h in 1 2; do echo "== Host $h dataplane counters (hnvctl counters)"; hnvctl $h counters || true; done
-for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-PIDS=()
+for h in 1 2; do echo "== Host $h dataplane counters (hnvctl counters)"; hnv h$h counters || true; done
 [ $FAIL = 0 ] && echo "lab: all checks passed" || echo "lab: FAILED"
 exit $FAIL

@@ -1,0 +1,367 @@
+# Shared plumbing of the topology tests and scripts/lab.sh: network
+# namespaces joined by veths, VMs, hnv-vswitch daemons, hnvctl, captures,
+# bounded waits and checks. Source it from bash (set -euo pipefail is set):
+#
+#   . "$(dirname "$0")/lib.sh"
+#   topo_init st "$@"            # needs root (else exit 77); parses --bin/--hnvctl
+#   topo_ns h1 h2 pn c1 c3       # namespaces ${P}h1 ... (lo up)
+#   topo_link c1 eth0 h1 vm1     # a veth pair, one end in each
+#   topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+#   topo_provider pn h1 h2       # a bridge br0 in pn joining the hosts' uplinks
+#   topo_host h1 CONFIG.yaml 0,1 # hnv-vswitch in ${P}h1, waits until it runs
+#   hnv h1 get lookup-record     # hnvctl on h1's control socket
+#   expect_ping c1 10.0.1.103
+#   topo_done                    # exit 0, or 1 when a check failed
+#
+# Everything lives under a unique prefix $P (namespaces ${P}NAME) and a work
+# directory $W. Interfaces are created directly inside their namespaces, so
+# nothing is ever added to the root namespace. An EXIT trap (also on failure,
+# on a signal and on the test's own time limit) stops the processes this
+# script started, by PID, deletes every namespace it created and $W.
+#
+# Each test runs under its own time limit (TOPO_LIMIT seconds, below CTest's
+# TIMEOUT): the script re-executes itself under timeout(1), which sends
+# SIGTERM to the whole process group when the limit is reached, so the trap
+# still cleans up before CTest would kill the process tree.
+set -euo pipefail
+
+TOPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOPO_PY=/usr/bin/python3   # Debian's python3 has scapy (python3-scapy); a pyenv one may not
+BIN=${BIN:-$TOPO_ROOT/build/vswitch/hnv-vswitch}
+HNVCTL=${HNVCTL:-$TOPO_ROOT/build/config/hnvctl}
+TOPO_NSES=()      # namespaces we created (short names)
+TOPO_PIDS=()      # background processes we started
+declare -A HOST_PID=() HOST_DPID=() HOST_CONF=() HOST_LCORES=() CAP_PID=()
+FAIL=0
+TOPO_T0=$(date +%s.%N)
+
+log() { printf '%s\n' "$*"; }
+step() { printf '== %s\n' "$*"; }
+# A failed check: reported, the test goes on and fails at topo_done.
+fail() { printf 'FAIL: %s\n' "$*" >&2; FAIL=1; }
+# A failure after which nothing else makes sense.
+die() {
+  printf 'FAIL: %s\n' "$*" >&2
+  FAIL=1
+  topo_dump_logs
+  exit 1
+}
+pass() { printf 'ok: %s\n' "$*"; }
+
+# topo_init TAG [--bin PATH] [--hnvctl PATH] [--limit SECONDS] [--keep]
+# TAG is a short name (letters) of the test; the prefix is TAG + PID.
+topo_init() {
+  local tag=$1 limit=${TOPO_LIMIT:-210}
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --bin) BIN=$2; shift ;;
+      --hnvctl) HNVCTL=$2; shift ;;
+      --limit) limit=$2; shift ;;
+      --keep) TOPO_KEEP=1 ;;
+      *) echo "usage: $0 [--bin hnv-vswitch] [--hnvctl hnvctl] [--limit SECONDS] [--keep]" >&2; exit 2 ;;
+    esac
+    shift
+  done
+  if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (network namespaces)"; exit 77; fi
+  [ -x "$BIN" ] || { echo "FAIL: no hnv-vswitch at $BIN (build it, or give --bin)" >&2; exit 1; }
+  [ -x "$HNVCTL" ] || { echo "FAIL: no hnvctl at $HNVCTL (build it, or give --hnvctl)" >&2; exit 1; }
+  P=${TOPO_PREFIX:-$tag$(( $$ % 100000 ))}
+  W=${TOPO_WORK:-/tmp/hnv-$P}
+  mkdir -p "$W"
+  trap topo_cleanup EXIT
+  trap 'echo "FAIL: interrupted (signal or time limit)" >&2; exit 143' TERM INT HUP
+  mkdir -p /run/dpdk   # mount point of each daemon's private tmpfs
+}
+
+# Re-executes the calling script under timeout(1) once (call first thing).
+topo_limit() {
+  local limit=$1 script=$2
+  shift 2
+  if [ -z "${TOPO_LIMITED:-}" ]; then
+    export TOPO_LIMITED=1
+    exec timeout -s TERM -k 15 "$limit" "$script" "$@"
+  fi
+}
+
+topo_cleanup() {
+  local rc=$? pid n i
+  set +e
+  trap - TERM INT HUP
+  if [ -n "${TOPO_LEAVE:-}" ] && [ "$rc" = 0 ]; then exit 0; fi   # lab.sh --keep
+  if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then FAIL=1; fi
+  for n in "${!CAP_PID[@]}"; do kill -TERM "${CAP_PID[$n]}" 2>/dev/null; done
+  for pid in "${TOPO_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for i in $(seq 50); do
+    local alive=0
+    for pid in "${TOPO_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${TOPO_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${TOPO_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  # Anything still inside our namespaces was started by this script (in the
+  # background, through a helper): stop it before the namespace goes.
+  for n in "${TOPO_NSES[@]}"; do
+    for pid in $(ip netns pids "$P$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+  done
+  for n in "${TOPO_NSES[@]}"; do ip netns del "$P$n" 2>/dev/null; done
+  if [ -n "${TOPO_KEEP:-}" ] || { [ "$FAIL" != 0 ] && [ -n "${TOPO_KEEP_ON_FAIL:-}" ]; }; then
+    echo "work directory kept: $W"
+  else
+    rm -rf "$W"
+  fi
+  printf 'time: %.1f s\n' "$(echo "$(date +%s.%N) - $TOPO_T0" | bc)"
+  exit "$rc"
+}
+
+# The end of a test: exit 0 when every check passed.
+topo_done() {
+  if [ "$FAIL" = 0 ]; then
+    echo "PASS: ${TOPO_NAME:-test}"
+    exit 0
+  fi
+  topo_dump_logs
+  echo "FAILED: ${TOPO_NAME:-test}" >&2
+  exit 1
+}
+
+topo_dump_logs() {
+  local h
+  for h in "${!HOST_PID[@]}"; do
+    [ -f "$W/$h.log" ] || continue
+    echo "---- $h daemon log (last 30 lines): $W/$h.log" >&2
+    tail -n 30 "$W/$h.log" >&2 || true
+  done
+}
+
+ns() { ip netns exec "$P$1" "${@:2}"; }
+
+# topo_ns NAME...: new namespaces ${P}NAME with lo up.
+topo_ns() {
+  local n
+  for n in "$@"; do
+    ip netns add "$P$n"
+    TOPO_NSES+=("$n")
+    ip -n "$P$n" link set lo up
+  done
+}
+
+# topo_infra NAME...: like topo_ns, for hosts and the provider network: the
+# kernel there keeps quiet (no IPv6, so no ND, MLD or router solicitations on
+# the daemon's interfaces: net_af_packet hands the dataplane the frames the
+# host's kernel sends on an interface too, which it would count as drops).
+topo_infra() {
+  local n
+  topo_ns "$@"
+  for n in "$@"; do
+    ip netns exec "$P$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  done
+}
+
+# topo_link NS_A IF_A NS_B IF_B: a veth pair created inside the namespaces.
+topo_link() {
+  ip link add "$2" netns "$P$1" type veth peer name "$4" netns "$P$3"
+  ip -n "$P$1" link set "$2" up
+  ip -n "$P$3" link set "$4" up
+}
+
+# topo_vm NS ADDR/PLEN MAC GATEWAY [IFACE]: a VM's NIC (IPv4 or IPv6).
+topo_vm() {
+  local n=$1 addr=$2 mac=$3 gw=$4 dev=${5:-eth0}
+  # The MAC changes while the link is down: nothing leaves with the old one.
+  ip -n "$P$n" link set "$dev" down
+  ip -n "$P$n" link set "$dev" address "$mac"
+  ip -n "$P$n" link set "$dev" up
+  if [[ $addr == *:* ]]; then
+    ip -n "$P$n" -6 addr add "$addr" dev "$dev" nodad
+    ip -n "$P$n" -6 route add default via "$gw" dev "$dev"
+  else
+    ip -n "$P$n" addr add "$addr" dev "$dev"
+    ip -n "$P$n" route add default via "$gw" dev "$dev"
+  fi
+  # The kernel would leave TCP/UDP checksums to an offload that NVGRE hides.
+  ns "$n" ethtool -K "$dev" tx off >/dev/null
+}
+
+# topo_provider NS HOST...: the provider network, a bridge br0 in NS with one
+# port per host (the host's "uplink").
+topo_provider() {
+  local pn=$1 h
+  shift
+  ip -n "$P$pn" link add br0 type bridge
+  ip -n "$P$pn" link set br0 up
+  for h in "$@"; do
+    topo_link "$h" uplink "$pn" "$h"
+    ip -n "$P$pn" link set "$h" master br0
+  done
+}
+
+# topo_bg CMD...: a background process we own (its PID is $TOPO_BG).
+topo_bg() {
+  "$@" &
+  TOPO_BG=$!
+  TOPO_PIDS+=("$TOPO_BG")
+}
+
+# topo_host NAME CONFIG LCORES [--no-wait]: hnv-vswitch in namespace
+# ${P}NAME with its socket, journal and log in $W (NAME.sock/.journal/.log).
+# LCORES like "0,1" (main lcore first); two daemons use "0,1" and "1,0".
+# The daemon gets a private /run/dpdk (ip netns exec has its own mount
+# namespace) and runs at most TOPO_DAEMON_LIMIT seconds.
+topo_host() {
+  local h=$1 conf=$2 lc=$3 wait=${4:-}
+  HOST_CONF[$h]=$conf
+  HOST_LCORES[$h]=$lc
+  ip netns exec "$P$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
+    timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
+    "$BIN" --config "$conf" --journal "$W/$h.journal" --socket "$W/$h.sock" \
+    --max-records 65536 --max-routes 4096 -- \
+    -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
+    --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
+  HOST_PID[$h]=$!
+  TOPO_PIDS+=("$!")
+  [ "$wait" = --no-wait ] || topo_wait_host "$h"
+}
+
+# topo_wait_host NAME: until the daemon says "running" (at most 20 s).
+topo_wait_host() {
+  local h=$1 i
+  for i in $(seq 200); do
+    if [ "$(grep -c running "$W/$h.log" 2>/dev/null)" -gt "${HOST_STARTS[$h]:-0}" ]; then
+      HOST_STARTS[$h]=$(grep -c running "$W/$h.log")
+      HOST_DPID[$h]=$(pgrep -P "${HOST_PID[$h]}" | head -1)
+      return 0
+    fi
+    kill -0 "${HOST_PID[$h]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "host $h did not start (log $W/$h.log):
+$(cat "$W/$h.log")"
+}
+declare -A HOST_STARTS=()
+
+# topo_stop_host NAME [SIGNAL]: stop the daemon (TERM by default; KILL for a
+# crash) and wait for it.
+topo_stop_host() {
+  local h=$1 sig=${2:-TERM} i
+  if [ "$sig" = KILL ]; then
+    kill -KILL "${HOST_DPID[$h]}"
+  else
+    kill -TERM "${HOST_PID[$h]}"
+  fi
+  for i in $(seq 100); do kill -0 "${HOST_PID[$h]}" 2>/dev/null || break; sleep 0.1; done
+  wait "${HOST_PID[$h]}" 2>/dev/null || true
+}
+
+# topo_alive NAME: the daemon process still exists.
+topo_alive() { kill -0 "${HOST_DPID[$1]}" 2>/dev/null; }
+
+# hnv NAME ARGS...: hnvctl on the control socket of host NAME.
+hnv() { local h=$1; shift; "$HNVCTL" --socket "$W/$h.sock" "$@"; }
+
+# json_get NAME KIND: the host's objects of KIND as JSON lines, sorted, one
+# object per line (to compare or grep).
+json_get() {
+  hnv "$1" --json get "$2" | "$TOPO_PY" -c '
+import json, sys
+for o in sorted(json.dumps(x, sort_keys=True) for x in json.load(sys.stdin)): print(o)'
+}
+
+# drops NAME: "reason count" lines of the host's non-zero drop counters.
+drops() {
+  hnv "$1" --json counters | "$TOPO_PY" -c '
+import json, sys
+for k, v in sorted(json.load(sys.stdin)["drops"].items()):
+    if v: print(k, v)'
+}
+
+# counter NAME KEY: one top-level counter (encapsulated, routed, ...).
+counter() {
+  hnv "$1" --json counters | "$TOPO_PY" -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+# ping_ok NS DST [COUNT] [INTERVAL] [extra ping args...]: COUNT echo replies
+# within a deadline.
+ping_ok() {
+  local n=$1 d=$2 c=${3:-3} i=${4:-0.2}
+  ns "$n" ping -c "$c" -i "$i" -w $((c + 5)) -q "${@:5}" "$d" >/dev/null 2>&1
+}
+
+# wait_ping NS DST [SECONDS]: until one echo reply comes back.
+wait_ping() {
+  local n=$1 d=$2 s=${3:-10} i
+  for i in $(seq "$s"); do
+    ns "$n" ping -c 1 -W 1 -q "$d" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+
+# expect_ping NS DST [LABEL]: a check.
+expect_ping() {
+  if ping_ok "$1" "$2" 3; then pass "${3:-$1 -> $2}"; else fail "${3:-$1 -> $2}: no echo reply"; fi
+}
+
+# Captures run dumpcap (light, quick to start), bounded; tshark reads them.
+# cap_start NAME NS IFACE [CAPTURE-FILTER] [SNAPLEN]: capture into $W/NAME.pcapng.
+cap_start() {
+  local name=$1 n=$2 dev=$3 filter=${4:-} snap=${5:-256} i
+  local args=(-i "$dev" -s "$snap" -q -a "duration:${TOPO_CAP_LIMIT:-120}" -w "$W/$name.pcapng")
+  [ -n "$filter" ] && args+=(-f "$filter")
+  ip netns exec "$P$n" dumpcap "${args[@]}" 2>"$W/$name.dumpcap.log" &
+  CAP_PID[$name]=$!
+  TOPO_PIDS+=("$!")
+  for i in $(seq 100); do
+    grep -q "Capturing on" "$W/$name.dumpcap.log" 2>/dev/null && return 0
+    kill -0 "${CAP_PID[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "capture $name on $n/$dev did not start: $(cat "$W/$name.dumpcap.log")"
+}
+
+# cap_stop NAME...: stop captures (the files are complete afterwards).
+cap_stop() {
+  local name
+  sleep 0.3   # frames in flight
+  for name in "$@"; do kill -TERM "${CAP_PID[$name]}" 2>/dev/null || true; done
+  for name in "$@"; do wait "${CAP_PID[$name]}" 2>/dev/null || true; unset "CAP_PID[$name]"; done
+}
+
+# tsh NAME ARGS...: tshark on capture NAME.
+tsh() { local name=$1; shift; tshark -r "$W/$name.pcapng" "$@" 2>/dev/null; }
+# tcount NAME FILTER: how many frames of capture NAME match a display filter.
+tcount() { tsh "$1" -Y "$2" | wc -l; }
+
+# gre_key VSID: the display-filter range of NVGRE keys of a VSID (any FlowID).
+gre_key_range() {
+  printf 'gre.key >= 0x%06x00 && gre.key <= 0x%06xff' "$1" "$1"
+}
+
+# blob FILE MB: random data for transfers.
+blob() { head -c $(($2 * 1000000)) /dev/urandom >"$1"; }
+
+# tcp_transfer SRC_NS DST_NS DST_ADDR MB PORT: sends MB of random data with
+# nc and compares sha256 on both ends (bounded at 60 s). Prints the rate.
+tcp_transfer() {
+  local s=$1 d=$2 a=$3 mb=$4 port=${5:-5001} want got t0 t1 rcv
+  blob "$W/blob" "$mb"
+  want=$(sha256sum <"$W/blob" | cut -d' ' -f1)
+  rm -f "$W/got"
+  ns "$d" timeout 60 sh -c "nc -l -d -p $port | sha256sum > $W/got" &
+  rcv=$!
+  TOPO_PIDS+=("$rcv")
+  local i
+  for i in $(seq 50); do
+    ns "$d" ss -ltn 2>/dev/null | grep -q ":$port " && break
+    sleep 0.1
+  done
+  t0=$(date +%s.%N)
+  ns "$s" timeout 60 nc -N "$a" "$port" <"$W/blob" || true
+  wait "$rcv" || true
+  t1=$(date +%s.%N)
+  got=$(cut -d' ' -f1 <"$W/got" 2>/dev/null || true)
+  rm -f "$W/blob"
+  TCP_RATE=$(echo "scale=2; $mb * 8 / ($t1 - $t0)" | bc)
+  TCP_SHA=$want
+  [ "$got" = "$want" ]
+}
