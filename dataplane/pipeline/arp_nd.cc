@@ -57,7 +57,7 @@ void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noe
     const CaEntry* ca = ctx.tables->FindCa(v.rd, target);
     if (ca != nullptr && ca->vsid == v.vsid) {
       if (ca->peer == kLocalPeer) {
-        rte_pktmbuf_free(m);  // the local VM answers for itself
+        ctx.Absorb(m);  // the local VM answers for itself (it got the flood)
       } else {
         Answer(ctx, m, is_arp, ca->mac, target, asker_mac, asker, /*router=*/false);
       }
@@ -78,11 +78,11 @@ void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noe
         ++ctx.counters->l2only_arp;
         Push(ctx, to_encap, c);
       }
-      rte_pktmbuf_free(m);
+      ctx.Absorb(m);  // its copies went to the L2Only PAs
       continue;
     }
     if (v.l2only_local) {
-      rte_pktmbuf_free(m);  // a local VM with an L2Only record may answer
+      ctx.Absorb(m);  // a local VM with an L2Only record may answer
       continue;
     }
     ctx.Discard(m, Drop::kArpNoRecord);

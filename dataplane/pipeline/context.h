@@ -65,6 +65,8 @@ struct alignas(64) WorkerCounters {
   uint64_t l2only_arp = 0;     // ARP/NS unicast to L2Only PAs
   uint64_t mss_clamped = 0;
   uint64_t icmp_too_big = 0;
+  uint64_t absorbed = 0;       // consumed by design, not forwarded: a flood with no
+                               // other local port, an ARP/NS the local VM answers
   uint64_t events = 0;         // posted to the control thread
   uint64_t events_lost = 0;    // event ring full
 };
@@ -105,6 +107,11 @@ struct WorkerContext {
 
   std::array<BurstOf<kBurstSize>, kMaxPorts> tx_buf{};
 
+  // Frees a frame the pipeline was meant to consume (not a drop).
+  void Absorb(rte_mbuf* m) noexcept {
+    ++counters->absorbed;
+    rte_pktmbuf_free(m);
+  }
   void Discard(rte_mbuf* m, Drop why) noexcept {
     ++counters->drops[static_cast<uint16_t>(why)];
     rte_pktmbuf_free(m);

@@ -117,7 +117,9 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
     if (pf.l3 == L3Kind::kIpv6 && pf.l4_proto == kIpProtoIcmp6 && HandleNd(ctx, m, port, vlan))
       continue;
     const LocalPa* pa = PaOn(*ctx.snap, port, vlan, DstIp(f, pf));
-    if (pa == nullptr) {
+    // On a shared segment in promiscuous mode, frames for another host's MAC
+    // are not ours even if they carry one of our addresses.
+    if (pa == nullptr || reinterpret_cast<const EthHdr*>(f)->dst != pa->mac) {
       ctx.Discard(m, Drop::kNotForUs);
       continue;
     }

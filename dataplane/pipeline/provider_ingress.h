@@ -1,7 +1,8 @@
 // provider-ingress: the HNV filter's PAs on the physical network.
 //
 // Theory of operation: input is frames received on an uplink port. A frame
-// must carry the VLAN of a PA on that port (or none, for untagged PAs).
+// must carry the VLAN of a PA on that port (or none, for untagged PAs); IP
+// must be addressed to a PA and to that PA's MAC (kNotForUs otherwise).
 //  - ARP requests / neighbour solicitations for a PA are answered with the
 //    PA's own MAC; ARP replies, requests and NAs from other hosts teach the
 //    control thread provider neighbours (an event), which resolves the next

@@ -35,7 +35,7 @@ inline void Flood(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v, uint16_t e
     ++ctx.counters->flooded;
     ctx.Transmit(p, c);
   }
-  if (!keep_original) rte_pktmbuf_free(m);
+  if (!keep_original) ctx.Absorb(m);  // no other local port on the VSID
 }
 
 // Source and destination IP of a parsed IPv4/IPv6 frame.

@@ -111,6 +111,7 @@ TraceResult TraceFrame(const PolicyTables& tables, rte_mempool* pool, uint16_t p
   step(c.icmp_too_big, "nvgre-encap", "ICMP too big sent to the sender");
   step(c.encapsulated, "nvgre-encap", "encapsulated in NVGRE");
   step(c.decapsulated, "nvgre-decap", "decapsulated (RFC 7637 and source checks passed)");
+  step(c.absorbed, "pipeline", "consumed: answered by a local VM or nothing else to deliver to");
   step(c.events, "control", "event posted to the control thread (neighbour / learning)");
   for (uint16_t d = 0; d < kDropCount; ++d)
     step(c.drops[d], DropStage(static_cast<Drop>(d)),
