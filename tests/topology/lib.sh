@@ -70,7 +70,7 @@ topo_init() {
   W=${TOPO_WORK:-/tmp/hnv-$P}
   mkdir -p "$W"
   trap topo_cleanup EXIT
-  trap 'echo "FAIL: interrupted (signal or time limit)" >&2; exit 143' TERM INT HUP
+  trap 'echo "FAIL: interrupted (signal or time limit)" >&2; exit 143' TERM INT HUP PIPE
   mkdir -p /run/dpdk   # mount point of each daemon's private tmpfs
 }
 
@@ -87,7 +87,7 @@ topo_limit() {
 topo_cleanup() {
   local rc=$? pid n i
   set +e
-  trap - TERM INT HUP
+  trap - TERM INT HUP PIPE
   if [ -n "${TOPO_LEAVE:-}" ] && [ "$rc" = 0 ]; then exit 0; fi   # lab.sh --keep
   if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then FAIL=1; fi
   for n in "${!CAP_PID[@]}"; do kill -TERM "${CAP_PID[$n]}" 2>/dev/null; done
@@ -347,7 +347,9 @@ tcp_transfer() {
   blob "$W/blob" "$mb"
   want=$(sha256sum <"$W/blob" | cut -d' ' -f1)
   rm -f "$W/got"
-  ns "$d" timeout 60 sh -c "nc -l -d -p $port | sha256sum > $W/got" &
+  local fam=-4
+  [[ $a == *:* ]] && fam=-6   # nc -l listens on one family only
+  ns "$d" timeout 60 sh -c "nc $fam -l -d -p $port | sha256sum > $W/got" &
   rcv=$!
   TOPO_PIDS+=("$rcv")
   local i
