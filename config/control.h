@@ -13,8 +13,8 @@
 //   version   {}                                  -> {"protocol":1,"program":"hnv-vswitch 0.1"}
 //   apply     {}                                  -> {"files":[...],"changed":{...}} | error
 //   get       {"kind": K}                         -> [object, ...]
-//   new       {"kind": K, "object": {...}}        -> object as stored
-//   set       {"kind": K, "object": {...}}        -> object as stored (must exist)
+//   new       {"kind": K, "object": {...}}        -> the object as given
+//   set       {"kind": K, "object": {...}}        -> the fields as given (must exist)
 //   remove    {"kind": K, "object": {...}}        -> {} (identity fields suffice)
 //   counters  {}                                  -> {"ports":[...],"drops":{...},...}
 //   trace     {"port": "Contoso1", "frame": "<hex>"} -> {"steps":[{"stage":..,"decision":..},...]}

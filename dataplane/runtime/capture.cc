@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
 #include <sys/time.h>
 
 #include <cstring>
@@ -130,9 +131,10 @@ void PortCapture::Stop() {
     // No worker may still be inside a callback when its state goes away.
     dp_->SynchronizeWorkers();
     Drain();
-    // DPDK leaves freeing the removed callback structures to the caller.
-    std::free(const_cast<rte_eth_rxtx_callback*>(rx_cb_));
-    for (const auto* cb : tx_cbs_) std::free(const_cast<rte_eth_rxtx_callback*>(cb));
+    // DPDK leaves freeing the removed callback structures (rte_zmalloc'd) to
+    // the caller.
+    rte_free(const_cast<rte_eth_rxtx_callback*>(rx_cb_));
+    for (const auto* cb : tx_cbs_) rte_free(const_cast<rte_eth_rxtx_callback*>(cb));
     rx_cb_ = nullptr;
     tx_cbs_.clear();
     dp_ = nullptr;
