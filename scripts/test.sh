@@ -26,7 +26,7 @@ ctest --test-dir build --output-on-failure -j 1
 if [ -z "${SKIP_SANITIZE:-}" ]; then
   step "unit tests under ASan + UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHNV_SANITIZE=ON -DHNV_BENCH=OFF >/dev/null
-  ninja -C build-asan -j "$JOBS" unit_packet unit_policy unit_pipeline
+  ninja -C build-asan -j "$JOBS" unit_packet unit_policy unit_pipeline unit_runtime unit_config
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -L unit
 fi
@@ -35,7 +35,7 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
   step "fuzz targets (clang libFuzzer, seeded short runs)"
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DHNV_FUZZ=ON -DHNV_BENCH=OFF >/dev/null
-  ninja -C build-fuzz -j "$JOBS"
+  ninja -C build-fuzz -j "$JOBS" fuzzers
   ctest --test-dir build-fuzz --output-on-failure -L fuzz
 fi
 
