@@ -1,5 +1,6 @@
 #include "dataplane/packet/parse.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace hnv {
@@ -146,7 +147,10 @@ const char* ParseErrorName(ParseError e) {
 ParseError ParseFrame(const uint8_t* data, uint32_t len, ParsedFrame* out) noexcept {
   *out = ParsedFrame{};
   if (len < sizeof(EthHdr)) return ParseError::kTruncatedEth;
-  uint16_t type = Load<EthHdr>(data).ether_type.ToHost();
+  // Only the EtherType: a whole-header Load<EthHdr> copies 14 bytes through the
+  // stack with overlapping 8-byte stores, and reading the field back stalls on
+  // store forwarding (about 15 ns a frame since Be16 is stored as bytes).
+  uint16_t type = Load<Be16>(data + offsetof(EthHdr, ether_type)).ToHost();
   uint32_t off = sizeof(EthHdr);
   out->l3_offset = static_cast<uint16_t>(off);
   out->ether_type = type;
