@@ -44,7 +44,10 @@ MacAddr MacFromU64(uint64_t v) {
   return m;
 }
 
-MacAddr LocalPaMac() { return MacFromU64(0x334455667788ull); }
+MacAddr LocalPaMac() {
+  static const MacAddr mac = test::ChapterHost1().provider_addresses.front().mac;
+  return mac;
+}
 MacAddr ProviderGwMac() { return MacFromU64(0x020000c0a801ull); }
 MacAddr BenchAMac() { return MacFromU64(0x640061000003ull); }
 MacAddr BenchBMac(uint32_t k) { return MacFromU64(0x660161010000ull + 10 + k); }

@@ -46,7 +46,7 @@ inline constexpr uint32_t kFirstBenchBCa = 0x0a80000a;  // 10.128.0.10
 inline constexpr uint64_t kFirstRemoteMac = 0x620000000000ull;
 
 MacAddr MacFromU64(uint64_t v);  // most significant byte first
-MacAddr LocalPaMac();            // 334455667788, the chapter's Host 1 PA MAC
+MacAddr LocalPaMac();            // the chapter's Host 1 PA MAC (from its fixture)
 MacAddr ProviderGwMac();         // the provider router's MAC
 MacAddr BenchAMac();
 MacAddr BenchBMac(uint32_t k);

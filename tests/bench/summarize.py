@@ -147,9 +147,10 @@ def main():
                 continue
             ups = get(runs, name, "updates_per_s")
             updates[(flow, n)] = ups
-            rows.append([flow, n, fmt(ups, ",.0f"), fmt(get(runs, name, "worker_Mpps"), ".2f"),
+            rows.append([flow, n, fmt(ups, ",.0f"), fmt(get(runs, name, "updates_per_cpu_s"), ",.0f"),
+                         fmt(get(runs, name, "worker_Mpps"), ".2f"),
                          fmt(get(runs, name, "worker_drop_pct"), ".3f")])
-    table(["traffic", "records", "updates/s", "worker Mpps", "worker drop %"], rows)
+    table(["traffic", "records", "updates/s", "per CPU-s", "worker Mpps", "worker drop %"], rows)
 
     print("\nTargets (64-byte frames; 'pipeline' excludes the benchmark's refill, "
           "'with refill' includes it)")
