@@ -36,7 +36,7 @@ FAIL=0
 TOPO_T0=$(date +%s.%N)
 
 log() { printf '%s\n' "$*"; }
-step() { printf '== %s\n' "$*"; }
+step() { printf '== [%5.1f s] %s\n' "$(echo "$(date +%s.%N) - $TOPO_T0" | bc)" "$*"; }
 # A failed check: reported, the test goes on and fails at topo_done.
 fail() { printf 'FAIL: %s\n' "$*" >&2; FAIL=1; }
 # A failure after which nothing else makes sense.
@@ -99,7 +99,7 @@ topo_cleanup() {
     sleep 0.1
   done
   for pid in "${TOPO_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  for pid in "${TOPO_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  for pid in "${TOPO_PIDS[@]}"; do { wait "$pid"; } 2>/dev/null; done
   # Anything still inside our namespaces was started by this script (in the
   # background, through a helper): stop it before the namespace goes.
   for n in "${TOPO_NSES[@]}"; do
@@ -224,12 +224,13 @@ topo_host() {
   [ "$wait" = --no-wait ] || topo_wait_host "$h"
 }
 
-# topo_wait_host NAME: until the daemon says "running" (at most 20 s).
+# topo_wait_host NAME: until the daemon says "running:" (once more than
+# before: a restart appends to the same log), at most 20 s.
 topo_wait_host() {
   local h=$1 i
   for i in $(seq 200); do
-    if [ "$(grep -c running "$W/$h.log" 2>/dev/null)" -gt "${HOST_STARTS[$h]:-0}" ]; then
-      HOST_STARTS[$h]=$(grep -c running "$W/$h.log")
+    if [ "$(grep -c 'hnv-vswitch: running:' "$W/$h.log" 2>/dev/null)" -gt "${HOST_STARTS[$h]:-0}" ]; then
+      HOST_STARTS[$h]=$(grep -c 'hnv-vswitch: running:' "$W/$h.log")
       HOST_DPID[$h]=$(pgrep -P "${HOST_PID[$h]}" | head -1)
       return 0
     fi
@@ -251,7 +252,7 @@ topo_stop_host() {
     kill -TERM "${HOST_PID[$h]}"
   fi
   for i in $(seq 100); do kill -0 "${HOST_PID[$h]}" 2>/dev/null || break; sleep 0.1; done
-  wait "${HOST_PID[$h]}" 2>/dev/null || true
+  { wait "${HOST_PID[$h]}"; } 2>/dev/null || true   # (quiet: no "Killed" job report)
 }
 
 # topo_alive NAME: the daemon process still exists.
