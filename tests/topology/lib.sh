@@ -3,14 +3,17 @@
 # bounded waits and checks. Source it from bash (set -euo pipefail is set):
 #
 #   . "$(dirname "$0")/lib.sh"
+#   topo_limit 220 "$0" "$@"     # the whole test bounded (below CTest's TIMEOUT)
 #   topo_init st "$@"            # needs root (else exit 77); parses --bin/--hnvctl
-#   topo_ns h1 h2 pn c1 c3       # namespaces ${P}h1 ... (lo up)
+#   topo_infra h1 h2 pn          # namespaces ${P}h1 ... for hosts and the provider net
+#   topo_ns c1 c3                # namespaces for VMs (lo up)
 #   topo_link c1 eth0 h1 vm1     # a veth pair, one end in each
 #   topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 #   topo_provider pn h1 h2       # a bridge br0 in pn joining the hosts' uplinks
 #   topo_host h1 CONFIG.yaml 0,1 # hnv-vswitch in ${P}h1, waits until it runs
 #   hnv h1 get lookup-record     # hnvctl on h1's control socket
 #   expect_ping c1 10.0.1.103
+#   cap_start wire pn br0; ...; cap_stop wire; tcounts wire 'gre' 'arp'
 #   topo_done                    # exit 0, or 1 when a check failed
 #
 # Everything lives under a unique prefix $P (namespaces ${P}NAME) and a work
@@ -48,18 +51,18 @@ die() {
 }
 pass() { printf 'ok: %s\n' "$*"; }
 
-# topo_init TAG [--bin PATH] [--hnvctl PATH] [--limit SECONDS] [--keep]
+# topo_init TAG [--bin PATH] [--hnvctl PATH] [--keep]
 # TAG is a short name (letters) of the test; the prefix is TAG + PID.
+# --keep (or TOPO_KEEP=1) keeps the work directory (logs, captures).
 topo_init() {
-  local tag=$1 limit=${TOPO_LIMIT:-210}
+  local tag=$1
   shift
   while [ $# -gt 0 ]; do
     case "$1" in
       --bin) BIN=$2; shift ;;
       --hnvctl) HNVCTL=$2; shift ;;
-      --limit) limit=$2; shift ;;
       --keep) TOPO_KEEP=1 ;;
-      *) echo "usage: $0 [--bin hnv-vswitch] [--hnvctl hnvctl] [--limit SECONDS] [--keep]" >&2; exit 2 ;;
+      *) echo "usage: $0 [--bin hnv-vswitch] [--hnvctl hnvctl] [--keep]" >&2; exit 2 ;;
     esac
     shift
   done
@@ -74,9 +77,10 @@ topo_init() {
   mkdir -p /run/dpdk   # mount point of each daemon's private tmpfs
 }
 
-# Re-executes the calling script under timeout(1) once (call first thing).
+# topo_limit SECONDS "$0" "$@": re-executes the calling script under
+# timeout(1) once (call it first thing). TOPO_LIMIT overrides SECONDS.
 topo_limit() {
-  local limit=$1 script=$2
+  local limit=${TOPO_LIMIT:-$1} script=$2
   shift 2
   if [ -z "${TOPO_LIMITED:-}" ]; then
     export TOPO_LIMITED=1
@@ -333,7 +337,20 @@ tsh() { local name=$1; shift; tshark -r "$W/$name.pcapng" "$@" 2>/dev/null; }
 # tcount NAME FILTER: how many frames of capture NAME match a display filter.
 tcount() { tsh "$1" -Y "$2" | wc -l; }
 
-# gre_key VSID: the display-filter range of NVGRE keys of a VSID (any FlowID).
+# tcounts NAME FILTER...: the number of frames matching each display filter,
+# space-separated, in one pass over the capture (tshark's io,stat; a filter
+# must not contain a comma).
+tcounts() {
+  local name=$1 spec=io,stat,0 f
+  shift
+  for f in "$@"; do spec+=",$f"; done
+  tsh "$name" -q -z "$spec" | awk -v n=$# '
+    /<>/ { split($0, c, "|"); line = ""
+           for (i = 0; i < n; i++) line = line (i ? " " : "") (c[3 + 2 * i] + 0) }
+    END { if (line == "") for (i = 0; i < n; i++) line = line (i ? " " : "") 0; print line }'
+}
+
+# gre_key_range VSID: the display-filter range of NVGRE keys of a VSID (any FlowID).
 gre_key_range() {
   printf 'gre.key >= 0x%06x00 && gre.key <= 0x%06xff' "$1" "$1"
 }

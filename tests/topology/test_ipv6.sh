@@ -76,27 +76,28 @@ read -r tcp tcp_other <<<"$(tsh bulk -Y 'gre && tcp' -T fields -e gre.key |
 step "provider network"
 tsh wire -Y 'gre && icmpv6' -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e gre.key |
   awk '{ $5 = substr($5, 1, 8) "xx"; print }' | sort | uniq -c | sed 's/^/  /'
-for spec in "fd00:1::/64 7000" "fd00:2::/64 7001"; do
+read -r t1 r1 t2 r2 routed routed_ok same1 same2 nd <<<"$(tcounts wire \
+  "gre && ipv6.dst == fd00:1::/64" "gre && ipv6.dst == fd00:1::/64 && $(gre_key_range 7000)" \
+  "gre && ipv6.dst == fd00:2::/64" "gre && ipv6.dst == fd00:2::/64 && $(gre_key_range 7001)" \
+  "gre && icmpv6.type == 128 && ipv6.dst == fd00:2::/64 && ipv6.src == fd00:1::/64" \
+  "gre && icmpv6.type == 128 && ipv6.dst == fd00:2::/64 && ipv6.src == fd00:1::/64 && ipv6.hlim == 63" \
+  "ipv6.addr == fd00:1::101 && ipv6.addr == fd00:1::102" \
+  "ipv6.addr == fd00:1::103 && ipv6.addr == fd00:2::104" \
+  "icmpv6.type == 135 || icmpv6.type == 136")"
+for spec in "fd00:1::/64 7000 $t1 $r1" "fd00:2::/64 7001 $t2 $r2"; do
   set -- $spec
-  total=$(tcount wire "gre && ipv6.dst == $1")
-  right=$(tcount wire "gre && ipv6.dst == $1 && $(gre_key_range "$2")")
-  if [ "$total" -gt 0 ] && [ "$total" = "$right" ]; then
-    pass "$total NVGRE frames to $1, all with VSID $2"
+  if [ "$3" -gt 0 ] && [ "$3" = "$4" ]; then
+    pass "$3 NVGRE frames to $1, all with VSID $2"
   else
-    fail "$right of $total NVGRE frames to $1 with VSID $2"
+    fail "$4 of $3 NVGRE frames to $1 with VSID $2"
   fi
 done
-routed=$(tcount wire "gre && icmpv6.type == 128 && ipv6.dst == fd00:2::/64 && ipv6.src == fd00:1::/64")
-routed_ok=$(tcount wire "gre && icmpv6.type == 128 && ipv6.dst == fd00:2::/64 && ipv6.src == fd00:1::/64 && ipv6.hlim == 63")
 [ "$routed" -gt 0 ] && [ "$routed" = "$routed_ok" ] &&
   pass "routed echo requests on the wire have hop limit 63 ($routed)" ||
   fail "$routed_ok of $routed routed echo requests on the wire have hop limit 63"
-same=$(tcount wire "ipv6.addr == fd00:1::101 && ipv6.addr == fd00:1::102")
-[ "$same" = 0 ] && pass "Fabrikam1 <-> Fabrikam2 never on the wire" || fail "$same same-host frames on the wire"
-same=$(tcount wire "ipv6.addr == fd00:1::103 && ipv6.addr == fd00:2::104")
-[ "$same" = 0 ] && pass "Fabrikam3 <-> Fabrikam4 (routed on Host 2) never on the wire" ||
-  fail "$same frames of Host 2's routed traffic on the wire"
-nd=$(tcount wire "icmpv6.type == 135 || icmpv6.type == 136")
+[ "$same1" = 0 ] && pass "Fabrikam1 <-> Fabrikam2 never on the wire" || fail "$same1 same-host frames on the wire"
+[ "$same2" = 0 ] && pass "Fabrikam3 <-> Fabrikam4 (routed on Host 2) never on the wire" ||
+  fail "$same2 frames of Host 2's routed traffic on the wire"
 [ "$nd" = 0 ] && pass "no neighbour discovery on the wire" || fail "$nd ND frames on the wire"
 for h in h1 h2; do log "-- $h drops: $(drops $h | tr '\n' ' ')"; done
 topo_done

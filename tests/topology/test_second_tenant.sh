@@ -70,9 +70,8 @@ for t in c w; do
   o=${OTHER[$t]}
   for i in 1 2 3; do
     v=$t$i
-    mine=$(tcount "$v" "icmp && frame contains \"${TEXT[$t]}\"")
-    icmp=$(tcount "$v" "icmp")
-    leak=$(tcount "$v" "frame contains \"${TEXT[$o]}\"")
+    read -r mine icmp leak <<<"$(tcounts "$v" "icmp && frame contains \"${TEXT[$t]}\"" icmp \
+      "frame contains \"${TEXT[$o]}\"")"
     if [ "$leak" != 0 ]; then
       fail "$v: $leak frames of the other tenant (${TEXT[$o]}) reached this VM"
       tsh "$v" -Y "frame contains \"${TEXT[$o]}\"" | head -5 >&2
@@ -88,19 +87,20 @@ done
 
 step "NVGRE keys on the provider network"
 tsh wire -Y gre -T fields -e gre.key | sort | uniq -c | sed 's/^/  key /'
+read -r c_total c_right w_total w_right others arps <<<"$(tcounts wire \
+  'gre && frame contains "Contoso!"' "gre && frame contains \"Contoso!\" && $(gre_key_range 6000)" \
+  'gre && frame contains "Woodgrov"' "gre && frame contains \"Woodgrov\" && $(gre_key_range 7000)" \
+  "gre && !($(gre_key_range 6000)) && !($(gre_key_range 7000))" \
+  "arp.src.proto_ipv4 == 10.0.1.0/24 || arp.dst.proto_ipv4 == 10.0.1.0/24")"
 for t in c w; do
-  vsid=$([ $t = c ] && echo 6000 || echo 7000)
-  total=$(tcount wire "gre && frame contains \"${TEXT[$t]}\"")
-  right=$(tcount wire "gre && frame contains \"${TEXT[$t]}\" && $(gre_key_range "$vsid")")
+  if [ $t = c ]; then vsid=6000 total=$c_total right=$c_right; else vsid=7000 total=$w_total right=$w_right; fi
   if [ "$total" -gt 0 ] && [ "$total" = "$right" ]; then
     pass "${TEXT[$t]}: $total NVGRE frames, all with VSID $vsid in the key"
   else
     fail "${TEXT[$t]}: $right of $total NVGRE frames carry VSID $vsid"
   fi
 done
-others=$(tcount wire "gre && !($(gre_key_range 6000)) && !($(gre_key_range 7000))")
 [ "$others" = 0 ] && pass "no other VSID on the wire" || fail "$others NVGRE frames with another VSID"
-arps=$(tcount wire "arp.src.proto_ipv4 == 10.0.1.0/24 || arp.dst.proto_ipv4 == 10.0.1.0/24")
 [ "$arps" = 0 ] && pass "no customer ARP on the provider network" || fail "$arps customer ARP frames on the provider network"
 
 for h in h1 h2; do log "-- $h drops: $(drops $h | tr '\n' ' ')"; done
