@@ -7,12 +7,13 @@
 #   the VM: its address and MAC leave eth0 (Host 2) for eth1 (Host 1)
 #   both hosts: Set-NetVirtualizationLookupRecord 10.0.1.103 -> PA 192.168.0.22
 #   Host 2: hnvctl remove vm-network-adapter Contoso3
-# Asserts: the ping resumes within one second of the change: the largest gap
-# between replies (ping's own timestamps) ends at most 1 s after the last
-# command of the move returned (the move itself is four hnvctl calls, which
-# on a loaded 2-CPU machine can take over a second); both hosts show the
-# new PA and the adapter on Host 1 only; afterwards Contoso3's traffic stays
-# on Host 1 (never on the provider network).
+# Asserts: the ping resumes within one second of the change: from ping's own
+# reply timestamps, the first reply after the last command of the move
+# returned comes at most 1 s later, and the outage across the move is at
+# most the move's own duration plus 1 s (the move is four hnvctl calls and a
+# re-plug, which on a loaded 2-CPU machine can take over a second). Both
+# hosts show the new PA and the adapter on Host 1 only; afterwards
+# Contoso3's traffic stays on Host 1 (never on the provider network).
 . "$(dirname "$0")/lib.sh"
 topo_limit 220 "$0" "$@"
 TOPO_NAME=migration
@@ -65,23 +66,32 @@ wait "$PING" || true
 
 step "the gap in the replies"
 grep -E 'packets transmitted' "$W/ping.txt" | sed 's/^/  /'
-read -r before after gap gap_from gap_to first_after <<<"$(awk -v t0="$T0" -v t1="$T1" '
+# From ping's reply timestamps: the first reply after the move completed
+# (T1), and the largest gap between replies that ends during the move or at
+# that first reply (the outage the move caused); the largest gap overall is
+# reported too.
+read -r before after resume mgap mfrom mto gap <<<"$(awk -v t0="$T0" -v t1="$T1" '
   /bytes from/ { t = substr($1, 2, length($1) - 2) + 0
                  if (t < t0) nb++; else na++
-                 if (na == 1 && t >= t0 && !fa) fa = t
-                 if (prev && t - prev > gap) { gap = t - prev; gf = prev; gt = t }
+                 if (prev && t - prev > gap) gap = t - prev
+                 if (prev && t >= t0 && !res && t - prev > mgap) { mgap = t - prev; mf = prev; mt = t }
+                 if (t >= t1 && !res) res = t
                  prev = t }
-  END { printf "%d %d %.3f %.3f %.3f %.3f\n", nb, na, gap, gf, gt, (fa ? fa - t0 : -1) }' "$W/ping.txt")"
-log "replies: $before before the change, $after after; largest gap $gap s" \
-    "(from $gap_from to $gap_to; change at $T0..$T1); first reply $first_after s after the change began"
+  END { printf "%d %d %.3f %.3f %.3f %.3f %.3f\n", nb, na, (res ? res - t1 : -1), mgap, mf, mt, gap }' "$W/ping.txt")"
+log "replies: $before before the change, $after after; the move ran $T0..$T1" \
+    "($(echo "($T1 - $T0) * 1000" | bc | cut -d. -f1) ms); first reply $resume s after it completed;" \
+    "largest gap across the move $mgap s ($mfrom..$mto), overall $gap s"
 if [ "$before" -lt 10 ]; then fail "only $before replies before the move"; fi
 if [ "$after" -lt 50 ]; then fail "only $after replies after the move: the ping did not resume"; fi
-resumed_after=$(echo "$gap_to - $T1" | bc)
-if [ "$(echo "$gap_to <= $T1 + $MAX_GAP" | bc)" = 1 ]; then
-  pass "ping resumed $resumed_after s after the move completed (<= $MAX_GAP s); largest gap $gap s"
+# Resumed within MAX_GAP of the move completing (the move itself is four
+# hnvctl calls and a re-plug, which on a loaded 2-CPU machine can take over a
+# second), and no outage longer than the move plus MAX_GAP.
+move=$(echo "$T1 - $T0" | bc)
+if [ "$(echo "$resume >= 0 && $resume <= $MAX_GAP && $mgap <= $move + $MAX_GAP" | bc)" = 1 ]; then
+  pass "ping resumed $resume s after the move completed (<= $MAX_GAP s); outage across the move $mgap s"
 else
-  fail "ping resumed $resumed_after s after the move completed (> $MAX_GAP s); largest gap $gap s"
-  grep -E '^\[' "$W/ping.txt" | awk -v a="$gap_from" -v b="$gap_to" '{t=substr($1,2,length($1)-2)+0} t>=a-0.5 && t<=b+0.5' >&2
+  fail "ping resumed $resume s after the move completed, outage across the move $mgap s (bounds: $MAX_GAP s after the move, move + $MAX_GAP s)"
+  grep -E '^\[' "$W/ping.txt" | awk -v a="$mfrom" -v b="$mto" '{t=substr($1,2,length($1)-2)+0} t>=a-0.5 && t<=b+0.5' >&2
 fi
 
 step "the lookup record on both hosts"
