@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # (variables are for the sourcing scripts)
 # Shared plumbing of the topology tests and scripts/lab.sh: network
 # namespaces joined by veths, VMs, hnv-vswitch daemons, hnvctl, captures,
 # bounded waits and checks. Source it from bash (set -euo pipefail is set):
@@ -34,7 +35,7 @@ BIN=${BIN:-$TOPO_ROOT/build/vswitch/hnv-vswitch}
 HNVCTL=${HNVCTL:-$TOPO_ROOT/build/config/hnvctl}
 TOPO_NSES=()      # namespaces we created (short names)
 TOPO_PIDS=()      # background processes we started
-declare -A HOST_PID=() HOST_DPID=() HOST_CONF=() HOST_LCORES=() CAP_PID=()
+declare -A HOST_PID=() HOST_DPID=() HOST_CONF=() HOST_LCORES=() CAP_PID=()   # per host / capture
 FAIL=0
 TOPO_T0=$(date +%s.%N)
 
