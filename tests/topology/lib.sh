@@ -317,10 +317,12 @@ cap_start() {
   ip netns exec "$P$n" dumpcap "${args[@]}" 2>"$W/$name.dumpcap.log" &
   CAP_PID[$name]=$!
   TOPO_PIDS+=("$!")
+  # dumpcap says "Capturing on" before it opens the interface; it writes the
+  # file's header after: a non-empty file means the capture is armed.
   for i in $(seq 100); do
-    grep -q "Capturing on" "$W/$name.dumpcap.log" 2>/dev/null && return 0
+    [ -s "$W/$name.pcapng" ] && return 0
     kill -0 "${CAP_PID[$name]}" 2>/dev/null || break
-    sleep 0.1
+    sleep 0.05
   done
   die "capture $name on $n/$dev did not start: $(cat "$W/$name.dumpcap.log")"
 }
