@@ -84,7 +84,7 @@ def main():
                    if n.split("/")[0] in ("BM_" + f for f in FLOWS)})
     print(f"host: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz, "
           f"load avg {ctx.get('load_avg')}, eal: {ctx.get('eal')}")
-    print(f"figures: median of {'the repetitions' if cv else 'one run'}; "
+    print(f"figures: median of {'the repetitions' if cv else 'the single run'}; "
           "cv = coefficient of variation of ns/pkt across repetitions\n")
 
     print("Full pipeline, one core, bursts of 32 (with refill = alloc + copy + patch + "
