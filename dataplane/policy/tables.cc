@@ -283,11 +283,11 @@ void PolicyTables::ReleasePeer(uint32_t id) {
   const PeerEntry* e = peers_[id].load(std::memory_order_relaxed);
   if (e == nullptr) return;
   auto it = peer_by_pa_.find(e->pa);
-  if (it == peer_by_pa_.end() || --it->second.refs > 0) return;
+  if (it == peer_by_pa_.end() || it->second.id != id || --it->second.refs > 0) return;
   peer_by_pa_.erase(it);
-  peers_[id].store(nullptr, std::memory_order_release);
-  // The id is reused only after readers that saw it are gone.
-  retired_.push_back({rte_rcu_qsbr_start(qsv_), nullptr, e});
+  // The entry stays readable until every reader that may have seen a
+  // reference to it is gone (a packet of a migrating VM in flight must still
+  // find its PA); then Reclaim clears the slot, frees it and reuses the id.
   retired_ids_.push_back({rte_rcu_qsbr_start(qsv_), id});
 }
 
@@ -747,7 +747,9 @@ void PolicyTables::Reclaim() {
     retired_.pop_front();
   }
   while (!retired_ids_.empty() && rte_rcu_qsbr_check(qsv_, retired_ids_.front().first, false) == 1) {
-    free_peers_.push_back(retired_ids_.front().second);
+    const uint32_t id = retired_ids_.front().second;
+    delete peers_[id].exchange(nullptr, std::memory_order_acq_rel);
+    free_peers_.push_back(id);
     retired_ids_.pop_front();
   }
 }
