@@ -122,6 +122,10 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
       }
       ++ctx.counters->switched;
       ctx.Transmit(e->port, m);
+    } else if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
+      // A VM re-validating a remote neighbour (unicast ARP / NS): the filter
+      // answers from policy as for the broadcast one; ARP never crosses the wire.
+      Push(ctx, out.to_arp_nd, m);
     } else if (e->rule == TranslationRule::kNone) {
       ctx.Discard(m, Drop::kRuleNone);
     } else {

@@ -18,7 +18,9 @@
 //    like broadcast ones.
 //  - unicast to a MAC known on the VSID: a local port (delivered as is,
 //    flow 1, never encapsulated), or a remote record's PA (to nvgre-encap
-//    with the same VSID, flow 3).
+//    with the same VSID, flow 3) — except unicast ARP requests / NS for a
+//    remote MAC (neighbour re-validation), which go to arp-nd: ARP never
+//    crosses the wire.
 // Drops: kUnknownDstMac (no record: never flooded), kHairpin, kRuleNone.
 // An ARP message or NA from a local VM whose MAC holds an L2Only record (and
 // that names that MAC as sender) posts a learn event for the sender's

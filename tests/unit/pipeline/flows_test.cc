@@ -188,6 +188,18 @@ TEST_F(FlowsTest, Flow3ArpForRemoteCaIsProxied) {
   EXPECT_TRUE(OnPort(tx, kUplink).empty());
 }
 
+// Linux re-validates a neighbour with a unicast ARP request to its MAC: for
+// a remote CA the filter answers it too, so ARP never crosses the wire.
+TEST_F(FlowsTest, Flow3UnicastArpProbeForRemoteCaIsAnswered) {
+  const Frame probe =
+      PacketBuilder().Eth(kC3Mac, kC1Mac).Arp(kArpRequest, kC1Mac, kC1, MacAddr{}, kC3).Build();
+  const Frame reply =
+      PacketBuilder().Eth(kC1Mac, kC3Mac).Arp(kArpReply, kC3Mac, kC3, kC1Mac, kC1).Build();
+  const auto tx = h1_->Run(kC1Port, probe);
+  ExpectTx(tx, {{kC1Port, reply}});
+  EXPECT_TRUE(OnPort(tx, kUplink).empty());
+}
+
 TEST_F(FlowsTest, Flow3EncapsulatedAndDecapsulated) {
   const Frame inner = PacketBuilder()
                           .Eth(kC3Mac, kC1Mac)
