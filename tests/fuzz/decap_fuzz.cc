@@ -118,8 +118,9 @@ void Dump(const char* what, const uint8_t* p, uint32_t n) {
 // ---------------------------------------------------------------------------
 // What Host 1 must deliver to its VM ports for a frame received on the
 // uplink, written from RFC 7637 and the policy rather than from the stages:
-//  outer: parses; untagged or VID 0; IPv4 to 192.168.0.22 (Host 1 has no
-//    IPv6 PA) with a valid header checksum; GRE; not a fragment;
+//  outer: parses; untagged or VID 0; to the PA's MAC (324455667788); IPv4
+//    to 192.168.0.22 (Host 1 has no IPv6 PA) with a valid header checksum;
+//    GRE; not a fragment;
 //  GRE: flags/version exactly 0x2000, protocol 0x6558, VSID 6000 (VSID 6001
 //    is known but has no VM port here);
 //  inner: the bytes between the GRE header and the end of the outer IP
@@ -143,6 +144,9 @@ Expect UplinkOracle(const uint8_t* d, uint32_t n) {
   ParsedFrame o;
   if (ParseFrame(d, n, &o) != ParseError::kOk) return e;
   if (o.has_vlan && o.vlan_id != 0) return e;
+  MacAddr outer_dst;
+  std::memcpy(outer_dst.b.data(), d, 6);
+  if (outer_dst != a.pa1_mac) return e;
   if (o.l3 != L3Kind::kIpv4) return e;
   const auto* ip = o.At<Ipv4Hdr>(d, o.l3_offset);
   if (IpAddr::V4Raw(ip->dst) != a.pa1 || !Ipv4HeaderChecksumOk(ip)) return e;
