@@ -35,7 +35,7 @@
 #   tests/bench/apply_bench.sh [--records N] [--sample S] [--large-sample S]
 #                              [--journal J] [--out DIR] [--bin hnv-vswitch] [--hnvctl hnvctl]
 # Needs root. Everything created (namespaces, daemons, files) is removed on
-# exit; --out DIR keeps results.tsv and the daemon logs.
+# exit; --out DIR keeps apply.tsv, apply_machine.txt and the daemon logs.
 set -euo pipefail
 SELF=$(realpath "$0")
 HERE=$(dirname "$SELF")
@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
     --journal) JOURNAL=$2; shift ;;
     --out) OUT=$2; shift ;;
     --bin|--hnvctl) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,40p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--records N] [--sample S] [--large-sample S] [--journal J] [--out DIR] [--bin P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift

@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --variants) VARIANTS=$2; shift ;;
     --bin|--hnvctl) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,47p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,46p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--runs N] [--duration S] [--out DIR] [--variants LIST] [--bin P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift
