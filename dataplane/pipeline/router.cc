@@ -13,10 +13,11 @@ bool IsEchoRequest(const uint8_t* f, const ParsedFrame& pf) noexcept {
   return pf.l4_proto == kIpProtoIcmp6 && f[pf.l4_offset] == kIcmp6EchoRequest;
 }
 
-// True when `dst` is the DFGW address of a subnet of the routing domain.
-bool IsDfgwAddress(const WorkerContext& ctx, const VsidInfo& v, const IpAddr& dst) noexcept {
+// True when `dst` is the DFGW address of a subnet of the routing domain;
+// `r` is the route for `dst` (looked up once per packet by the caller).
+bool IsDfgwAddress(const WorkerContext& ctx, const VsidInfo& v, const RouteEntry* r,
+                   const IpAddr& dst) noexcept {
   if (v.has_dfgw && dst == v.dfgw_ip) return true;
-  const RouteEntry* r = ctx.tables->FindRoute(v.rd, dst);
   if (r == nullptr || !r->on_link) return false;
   const VsidInfo* dv = ctx.snap->Vsid(r->vsid);
   return dv != nullptr && dv->rd == v.rd && dv->has_dfgw && dv->dfgw_ip == dst;
@@ -40,7 +41,8 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
       continue;
     }
     const IpAddr dst = DstIp(f, pf);
-    if (IsDfgwAddress(ctx, v, dst)) {
+    const RouteEntry* route = ctx.tables->FindRoute(v.rd, dst);
+    if (IsDfgwAddress(ctx, v, route, dst)) {
       if (IsEchoRequest(f, pf) && EchoRequestToReplyInPlace(f, pf)) {
         ++ctx.counters->echo_answered;
         ctx.Transmit(meta->in_port, m);
@@ -55,7 +57,6 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
       ctx.Discard(m, Drop::kTtlExpired);
       continue;
     }
-    const RouteEntry* route = ctx.tables->FindRoute(v.rd, dst);
     if (route == nullptr) {
       ctx.Discard(m, Drop::kNoRoute);
       continue;

@@ -155,8 +155,7 @@ struct Snapshot {
   std::vector<VsidInfo> vsids;
   std::array<PortInfo, kMaxPorts> ports{};
   std::vector<LocalPa> pas;
-  // rd index -> the DFGW of each VSID in it, for "ping the .1 of another subnet"
-  uint32_t rd_count = 0;
+  uint32_t rd_count = 0;  // routing domains in the policy (for display)
 
   const VsidInfo* Vsid(uint32_t vsid) const noexcept {
     const uint32_t i = vsid_index.Find(vsid);
