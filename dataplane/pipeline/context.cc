@@ -9,6 +9,8 @@ rte_mempool* CreatePacketPool(const char* name, uint32_t mbufs, int socket) {
 
 void WorkerContext::FlushPort(uint16_t port) noexcept {
   auto& b = tx_buf[port];
+  tx_dirty[port / 64] &= ~(uint64_t{1} << (port % 64));
+  if (b.n == 0) return;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < b.n; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   const uint16_t sent = tx->Send(port, b.pkts, b.n);

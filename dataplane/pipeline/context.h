@@ -106,6 +106,7 @@ struct WorkerContext {
   WorkerCounters* counters = nullptr;
 
   std::array<BurstOf<kBurstSize>, kMaxPorts> tx_buf{};
+  std::array<uint64_t, kMaxPorts / 64> tx_dirty{};  // ports with queued frames
 
   // Frees a frame the pipeline was meant to consume (not a drop).
   void Absorb(rte_mbuf* m) noexcept {
@@ -127,12 +128,23 @@ struct WorkerContext {
     if (port >= kMaxPorts) return Discard(m, Drop::kUnknownPort);
     auto& b = tx_buf[port];
     b.pkts[b.n++] = m;
+    tx_dirty[port / 64] |= uint64_t{1} << (port % 64);
     if (b.full()) FlushPort(port);
   }
   void FlushPort(uint16_t port) noexcept;
+  // Flushes every port with queued frames, until none is left (a flush to a
+  // virtual port may queue frames for others).
   void FlushTx() noexcept {
-    for (uint16_t p = 0; p < kMaxPorts; ++p)
-      if (tx_buf[p].n != 0) FlushPort(p);
+    for (bool again = true; again;) {
+      again = false;
+      for (uint16_t w = 0; w < tx_dirty.size(); ++w) {
+        while (tx_dirty[w] != 0) {
+          const auto bit = static_cast<uint16_t>(__builtin_ctzll(tx_dirty[w]));
+          FlushPort(static_cast<uint16_t>(w * 64 + bit));
+          again = true;
+        }
+      }
+    }
   }
 };
 

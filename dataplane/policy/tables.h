@@ -43,7 +43,9 @@ namespace hnv {
 
 inline constexpr uint32_t kLocalPeer = 0xffffffffu;
 inline constexpr uint32_t kNoPeer = 0xfffffffeu;
-inline constexpr uint16_t kMaxPorts = 64;
+// Policy port indices: ethdev-backed ports and virtual ones (hnv-gateway's
+// compartment interfaces into the VM network) share this space.
+inline constexpr uint16_t kMaxPorts = 256;
 inline constexpr uint16_t kNoPort = 0xffff;
 
 struct TableLimits {

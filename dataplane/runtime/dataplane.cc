@@ -16,19 +16,22 @@ std::atomic<int> g_instances{0};
 constexpr unsigned kInjectRingSize = 1024;
 }  // namespace
 
-// Transmits on the worker's own queue of each port.
+// Transmits on the worker's own queue of each port; a port with no ethdev is
+// a virtual one, handed to the extension (if any).
 class Dataplane::EthTx final : public TxSink {
  public:
-  EthTx(const std::array<uint16_t, kMaxPorts>* eth_of, uint16_t queue)
-      : eth_of_(eth_of), queue_(queue) {}
+  EthTx(const Dataplane* dp, WorkerContext* ctx, uint16_t queue) : dp_(dp), ctx_(ctx), queue_(queue) {}
   uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override {
-    const uint16_t eth = (*eth_of_)[port];
-    if (eth == kNoPort) return 0;
-    return rte_eth_tx_burst(eth, queue_, pkts, n);
+    const uint16_t eth = dp_->eth_of_[port];
+    if (eth != kNoPort) return rte_eth_tx_burst(eth, queue_, pkts, n);
+    if (dp_->ext_ == nullptr) return 0;
+    dp_->ext_->DeliverVirtual(*ctx_, port, pkts, n);
+    return n;
   }
 
  private:
-  const std::array<uint16_t, kMaxPorts>* eth_of_;
+  const Dataplane* dp_;
+  WorkerContext* ctx_;
   uint16_t queue_;
 };
 
@@ -91,7 +94,7 @@ bool Dataplane::Init(std::string* error) {
       *error = std::string("inject ring: ") + rte_strerror(rte_errno);
       return false;
     }
-    w->tx = std::make_unique<EthTx>(&eth_of_, static_cast<uint16_t>(i));
+    w->tx = std::make_unique<EthTx>(this, &w->ctx, static_cast<uint16_t>(i));
     w->ctx.worker_id = i;
     w->ctx.tables = tables_.get();
     w->ctx.pool = pool_;
@@ -184,10 +187,16 @@ int Dataplane::WorkerMain(void* arg) {
     const unsigned k = rte_ring_sc_dequeue_burst(w->inject, reinterpret_cast<void**>(pkts),
                                                  kBurstSize, nullptr);
     for (unsigned i = 0; i < k; ++i) w->ctx.Transmit(pkts[i]->port, pkts[i]);
+    WorkerExtension* ext = dp->ext_;
     for (uint16_t index : w->ports) {
       const uint16_t n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
-      if (n != 0) w->pipeline.ProcessRx(w->ctx, index, pkts, n);
+      if (n == 0) continue;
+      if (ext != nullptr && w->ctx.snap->ports[index].kind == PortKind::kUnused)
+        ext->Receive(w->ctx, w->pipeline, index, pkts, n);
+      else
+        w->pipeline.ProcessRx(w->ctx, index, pkts, n);
     }
+    if (ext != nullptr) ext->Poll(w->ctx, w->pipeline);
     w->ctx.FlushTx();
     rte_rcu_qsbr_quiescent(dp->qsv_, w->id);  // no reference survives past here
   }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/extension.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/policy/tables.h"
 
@@ -50,6 +51,11 @@ class Dataplane {
   bool AttachPort(uint16_t index, const std::string& device, std::string* error);
   // Binds an already created ethdev (e.g. from rte_eth_from_rings).
   bool AttachEthPort(uint16_t index, uint16_t eth_port, std::string* error);
+
+  // Hands the program's own ports and virtual ports to `ext` (extension.h).
+  // Before Start; `ext` must outlive the workers.
+  void SetExtension(WorkerExtension* ext) { ext_ = ext; }
+  rte_rcu_qsbr* qsv() const { return qsv_; }
 
   bool Start(std::string* error);
   void Stop();  // workers finish their loop iteration and return
@@ -84,6 +90,7 @@ class Dataplane {
   std::unique_ptr<PolicyTables> tables_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::array<uint16_t, kMaxPorts> eth_of_;
+  WorkerExtension* ext_ = nullptr;
   std::atomic<bool> running_{false};
   uint64_t last_resolve_tsc_ = 0;
   std::string name_;
