@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "vswitch/log.h"
+#include "config/log.h"
 #include "vswitch/vswitch.h"
 
 namespace {
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   std::vector<char*> eal;
   for (auto& s : eal_args) eal.push_back(s.data());
   if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) {
-    hnv::vswitch::Log("EAL initialisation failed");
+    hnv::Log("EAL initialisation failed");
     return 1;
   }
   std::signal(SIGTERM, OnStop);
@@ -68,11 +68,11 @@ int main(int argc, char** argv) {
     hnv::vswitch::VSwitch vs(opt);
     std::string error;
     if (!vs.Start(&error)) {
-      hnv::vswitch::Log("cannot start:\n%s", error.c_str());
+      hnv::Log("cannot start:\n%s", error.c_str());
       rc = 1;
     } else {
       vs.Run(g_stop, g_reload);
-      hnv::vswitch::Log("stopped");
+      hnv::Log("stopped");
     }
   }
   rte_eal_cleanup();

@@ -11,7 +11,7 @@
 #include "dataplane/policy/validate.h"
 #include "dataplane/runtime/capture.h"
 #include "dataplane/runtime/trace.h"
-#include "vswitch/log.h"
+#include "config/log.h"
 
 namespace hnv::vswitch {
 

@@ -33,6 +33,8 @@ TOPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TOPO_PY=/usr/bin/python3   # Debian's python3 has scapy (python3-scapy); a pyenv one may not
 BIN=${BIN:-$TOPO_ROOT/build/vswitch/hnv-vswitch}
 HNVCTL=${HNVCTL:-$TOPO_ROOT/build/config/hnvctl}
+GW_BIN=${GW_BIN:-$TOPO_ROOT/build/gateway/hnv-gateway}
+TOPO_DPDK_DIRS=() # DPDK runtime directories of daemons run without a private /run/dpdk
 TOPO_NSES=()      # namespaces we created (short names)
 TOPO_PIDS=()      # background processes we started
 declare -A HOST_PID=() HOST_DPID=() HOST_CONF=() HOST_LCORES=() CAP_PID=()   # per host / capture
@@ -62,8 +64,9 @@ topo_init() {
     case "$1" in
       --bin) BIN=$2; shift ;;
       --hnvctl) HNVCTL=$2; shift ;;
+      --gateway) GW_BIN=$2; shift ;;
       --keep) TOPO_KEEP=1 ;;
-      *) echo "usage: $0 [--bin hnv-vswitch] [--hnvctl hnvctl] [--keep]" >&2; exit 2 ;;
+      *) echo "usage: $0 [--bin hnv-vswitch] [--hnvctl hnvctl] [--gateway hnv-gateway] [--keep]" >&2; exit 2 ;;
     esac
     shift
   done
@@ -111,6 +114,7 @@ topo_cleanup() {
     for pid in $(ip netns pids "$P$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
   done
   for n in "${TOPO_NSES[@]}"; do ip netns del "$P$n" 2>/dev/null; done
+  for n in "${TOPO_DPDK_DIRS[@]}"; do rm -rf "/run/dpdk/$n"; done
   if [ -n "${TOPO_KEEP:-}" ] || { [ "$FAIL" != 0 ] && [ -n "${TOPO_KEEP_ON_FAIL:-}" ]; }; then
     echo "work directory kept: $W"
   else
@@ -229,13 +233,44 @@ topo_host() {
   [ "$wait" = --no-wait ] || topo_wait_host "$h"
 }
 
+# topo_gateway NAME CONFIG LCORES [--no-wait]: hnv-gateway in namespace
+# ${P}NAME, socket/log/state in $W (NAME.sock, NAME.log, NAME.state/). Its
+# compartment namespaces are ${P}<tenant> (--namespace-prefix $P): register
+# them with topo_compartments so the cleanup removes them even after a crash.
+# It runs with nsenter --net, not ip netns exec: the named namespaces it
+# creates (bind mounts under /run/netns) must be visible to this script, so
+# it shares our mount namespace, and its DPDK runtime directory
+# /run/dpdk/${P}NAME is removed by the cleanup.
+topo_gateway() {
+  local h=$1 conf=$2 lc=$3 wait=${4:-}
+  [ -x "$GW_BIN" ] || die "no hnv-gateway at $GW_BIN (build it, or give --gateway)"
+  HOST_CONF[$h]=$conf
+  HOST_LCORES[$h]=$lc
+  TOPO_DPDK_DIRS+=("$P$h")
+  nsenter --net="/run/netns/$P$h" -- \
+    timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
+    "$GW_BIN" --config "$conf" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
+    --namespace-prefix "$P" --max-records 65536 --max-routes 4096 -- \
+    -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
+    --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
+  HOST_PID[$h]=$!
+  TOPO_PIDS+=("$!")
+  [ "$wait" = --no-wait ] || topo_wait_host "$h"
+}
+
+# topo_compartments TENANT...: namespaces ${P}TENANT made by a gateway.
+topo_compartments() { TOPO_NSES+=("$@"); }
+
+# cns TENANT CMD...: a command in a gateway compartment's namespace.
+cns() { ip netns exec "$P$1" "${@:2}"; }
+
 # topo_wait_host NAME: until the daemon says "running:" (once more than
 # before: a restart appends to the same log), at most 20 s.
 topo_wait_host() {
   local h=$1 i
   for i in $(seq 200); do
-    if [ "$(grep -c 'hnv-vswitch: running:' "$W/$h.log" 2>/dev/null)" -gt "${HOST_STARTS[$h]:-0}" ]; then
-      HOST_STARTS[$h]=$(grep -c 'hnv-vswitch: running:' "$W/$h.log")
+    if [ "$(grep -cE 'hnv-(vswitch|gateway): running:' "$W/$h.log" 2>/dev/null)" -gt "${HOST_STARTS[$h]:-0}" ]; then
+      HOST_STARTS[$h]=$(grep -cE 'hnv-(vswitch|gateway): running:' "$W/$h.log")
       HOST_DPID[$h]=$(pgrep -P "${HOST_PID[$h]}" | head -1)
       return 0
     fi
