@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # The chapter's "Hyper-V Network Virtualization: Simple setup", for real:
 # Host 1 (PA 192.168.0.22; Contoso1 10.0.1.101, Contoso2 10.0.1.102) and
-# Host 2 (PA 192.168.0.33; Contoso3 10.0.1.103) on VSID 6000, RDID
+# Host 2 (PA 192.168.0.33; Contoso3 10.0.1.103) on VSID 6000, the gateway
+# host (PA 192.168.0.11) whose hnv-gateway holds Contoso's compartment MT-GW
+# (10.0.2.2 on VSID 6001, external 10.1.3.2/24), and the Contoso physical
+# host (10.1.3.100, routes to 10.0.1.0/24 and 10.0.2.0/24 via 10.1.3.2); RDID
 # {12345678-1000-2000-3000-123456780001}. Every host and VM is a network
 # namespace this script creates; the hosts run the HNV dataplane on DPDK
 # (net_af_packet on veths), joined by a provider network (a bridge in its own
-# namespace). Each host runs hnv-vswitch with the chapter's YAML
-# (config/examples/chapter/). Prints the Get-* views (hnvctl, the chapter's
-# cmdlets), a ping matrix and the dataplane counters, then removes everything
+# namespace). Hosts 1 and 2 run hnv-vswitch, the gateway host hnv-gateway,
+# with the chapter's YAML (config/examples/chapter/, gateway/). Prints the
+# Get-* views (hnvctl, the chapter's cmdlets), the gateway's compartment, a
+# ping matrix of all five and the dataplane counters, then removes everything
 # it created (also on failure). The plumbing is tests/topology/lib.sh, shared
 # with the topology tests.
-# (The gateway host and the Contoso physical host join when hnv-gateway lands.)
 #
 #   scripts/lab.sh            build, bring up, ping matrix, tear down
 #   scripts/lab.sh --keep     leave it running; prints the command to tear down
 #   scripts/lab.sh --test     also assert: pings, NVGRE on the wire (tshark),
 #                             no ARP and no same-host traffic on the wire,
-#                             a 100 MB TCP transfer intact; exit 1 on failure
+#                             100 MB TCP transfers intact (Contoso3 ->
+#                             Contoso1, Contoso3 -> the physical host);
+#                             exit 1 on failure
 #   scripts/lab.sh down PFX   tear down a lab left with --keep
 set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$0")/.."
 
-KEEP=0 TEST=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl
+KEEP=0 TEST=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl GW_BIN=build/gateway/hnv-gateway
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,9 +36,12 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --bin) BIN=$2; shift ;;
     --hnvctl) HNVCTL=$2; shift ;;
-    down) P=$2; for n in c1 c2 c3 h1 h2 pn; do ip netns pids "${P}$n" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-          sleep 1; for n in c1 c2 c3 h1 h2 pn; do ip netns del "${P}$n" 2>/dev/null || true; done
-          rm -rf "/tmp/$P"; echo "lab $P removed"; exit 0 ;;
+    --gateway) GW_BIN=$2; shift ;;
+    down) P=$2; NSES="c1 c2 c3 phys h1 h2 gw pn contoso"
+          for n in $NSES; do ip netns pids "${P}$n" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
+          pkill -f -- "--file-prefix ${P}gw " 2>/dev/null || true
+          sleep 1; for n in $NSES; do ip netns del "${P}$n" 2>/dev/null || true; done
+          rm -rf "/tmp/$P" "/run/dpdk/${P}gw"; echo "lab $P removed"; exit 0 ;;
     *) echo "usage: $0 [--keep] [--test] | $0 down PREFIX" >&2; exit 2 ;;
   esac
   shift
@@ -47,9 +55,9 @@ if [ $TEST = 1 ] && [ $KEEP = 0 ]; then topo_limit 225 "$SELF" "${ARGS[@]}"; fi
 if [ $BUILD = 1 ]; then
   scripts/install-deps.sh
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C build hnv-vswitch hnvctl >/dev/null
+  ninja -C build hnv-vswitch hnv-gateway hnvctl >/dev/null
 fi
-BIN=$(realpath "$BIN") HNVCTL=$(realpath "$HNVCTL")
+BIN=$(realpath "$BIN") HNVCTL=$(realpath "$HNVCTL") GW_BIN=$(realpath "$GW_BIN")
 
 # prefix of every namespace we create, and our work directory
 TOPO_PREFIX=hl$(( $$ % 10000 )) TOPO_WORK=/tmp/hl$(( $$ % 10000 ))
@@ -58,19 +66,28 @@ TOPO_NAME=lab
 topo_init lab
 FAIL=0
 
-topo_infra h1 h2 pn
-topo_ns c1 c2 c3
+topo_infra h1 h2 gw pn
+topo_ns c1 c2 c3 phys
 topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
-topo_provider pn h1 h2
+topo_link phys eth0 gw external
+topo_provider pn h1 h2 gw
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
 topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
+# The Contoso physical host: the chapter's New-NetIPAddress / New-NetRoute.
+ip -n "${P}phys" addr add 10.1.3.100/24 dev eth0
+ip -n "${P}phys" route add 10.0.1.0/24 via 10.1.3.2
+ip -n "${P}phys" route add 10.0.2.0/24 via 10.1.3.2
+ns phys ethtool -K eth0 tx off >/dev/null
 
 CONF=$PWD/config/examples/chapter
+topo_compartments contoso
 topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
 topo_host h2 "$CONF/host2.yaml" 1,0 --no-wait
+topo_gateway gw "$CONF/gateway/gateway.yaml" 1,0 --no-wait
 topo_wait_host h1
 topo_wait_host h2
+topo_wait_host gw
 echo "== Host 1, asked through its control socket (hnvctl, the chapter's cmdlets)"
 echo "PS> Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName"
 hnv h1 Get-VMNetworkAdapter '*'; echo
@@ -79,23 +96,38 @@ for c in Get-NetVirtualizationCustomerRoute Get-NetVirtualizationLookupRecord \
   echo "PS> $c"; hnv h1 "$c"; echo
 done
 
+echo "== the gateway's compartments (hnvctl compartments; hnvctl compartment contoso)"
+hnv gw compartments; echo
+hnv gw compartment contoso; echo
+
 # The provider network during the pings and the transfer (headers only).
 if [ $TEST = 1 ]; then cap_start provider pn br0 "" 160; fi
 
-echo "== ping matrix (3 echo requests each)"
-declare -A NAME=([10.0.1.101]=Contoso1 [10.0.1.102]=Contoso2 [10.0.1.103]=Contoso3 [10.0.1.1]=DFGW)
-printf '%-10s' from; for d in 10.0.1.101 10.0.1.102 10.0.1.103 10.0.1.1; do printf '%-10s' "${NAME[$d]}"; done; echo
-for s in c1 c2 c3; do
-  printf '%-10s' "Contoso${s#c}"
-  for d in 10.0.1.101 10.0.1.102 10.0.1.103 10.0.1.1; do
-    if ns "$s" ip -4 addr show dev eth0 | grep -q "$d/"; then printf '%-10s' "-"; continue; fi
-    if ns "$s" ping -c 3 -i 0.2 -W 2 -q "$d" >/dev/null 2>&1; then printf '%-10s' ok; else printf '%-10s' FAIL; FAIL=1; fi
+echo "== ping matrix (3 echo requests each; MT-GW is the gateway's compartment)"
+DSTS="10.0.1.101 10.0.1.102 10.0.1.103 10.0.2.2 10.1.3.100 10.0.1.1"
+declare -A NAME=([10.0.1.101]=Contoso1 [10.0.1.102]=Contoso2 [10.0.1.103]=Contoso3
+                 [10.0.2.2]=MT-GW [10.1.3.100]=Physical [10.0.1.1]=DFGW)
+declare -A SRC=([c1]=Contoso1 [c2]=Contoso2 [c3]=Contoso3 [contoso]=MT-GW [phys]=Physical)
+declare -A OWN=([c1]=10.0.1.101 [c2]=10.0.1.102 [c3]=10.0.1.103 [contoso]=10.0.2.2 [phys]=10.1.3.100)
+printf '%-10s' from; for d in $DSTS; do printf '%-10s' "${NAME[$d]}"; done; echo
+for s in c1 c2 c3 contoso phys; do
+  printf '%-10s' "${SRC[$s]}"
+  for d in $DSTS; do
+    # The DFGW answers the VMs; MT-GW and the physical host are not on VSID 6000.
+    if [ "$d" = "${OWN[$s]}" ] || { [ "$d" = 10.0.1.1 ] && [[ $s != c* ]]; }; then printf '%-10s' "-"; continue; fi
+    if ip netns exec "$P$s" ping -c 3 -i 0.2 -W 2 -q "$d" >/dev/null 2>&1; then printf '%-10s' ok; else printf '%-10s' FAIL; FAIL=1; fi
   done; echo
 done
 
 if [ $TEST = 1 ]; then
   echo "== 100 MB TCP transfer Contoso3 -> Contoso1"
   if tcp_transfer c3 c1 10.0.1.101 100 5001; then
+    echo "transfer intact (sha256 $TCP_SHA, $TCP_RATE Mbit/s)"
+  else
+    echo "transfer FAILED"; FAIL=1
+  fi
+  echo "== 100 MB TCP transfer Contoso3 -> the Contoso physical host (through MT-GW)"
+  if tcp_transfer c3 phys 10.1.3.100 100 5002; then
     echo "transfer intact (sha256 $TCP_SHA, $TCP_RATE Mbit/s)"
   else
     echo "transfer FAILED"; FAIL=1
@@ -112,6 +144,12 @@ if [ $TEST = 1 ]; then
   pairs=$(awk -F'|' '$1!="" && $8!="" {print $6"\t"$7}' "$W/provider.txt" | sort -u)
   echo "$pairs" | grep -q '192.168.0.22,10.0.1.101	192.168.0.33,10.0.1.103' || { echo "FAIL: no NVGRE Contoso1->Contoso3 between the PAs"; FAIL=1; }
   echo "$pairs" | grep -q '192.168.0.33,10.0.1.103	192.168.0.22,10.0.1.101' || { echo "FAIL: no NVGRE Contoso3->Contoso1 between the PAs"; FAIL=1; }
+  # Flow 6: to the physical host through the gateway, on the gateway's VSID
+  # 6001 (key 0x001771..); back with the destination's VSID 6000.
+  gw_out=$(awk -F'|' '$1=="0x6558" && $2 ~ /^0x001771/ && $6=="192.168.0.33,10.0.1.103" && $7=="192.168.0.11,10.1.3.100"' "$W/provider.txt" | wc -l)
+  gw_back=$(awk -F'|' '$1=="0x6558" && $2 ~ /^0x001770/ && $6=="192.168.0.11,10.1.3.100" && $7=="192.168.0.33,10.0.1.103"' "$W/provider.txt" | wc -l)
+  echo "Contoso3 -> physical host via MT-GW: $gw_out NVGRE frames on VSID 6001 to PA 192.168.0.11, $gw_back back on VSID 6000"
+  [ "$gw_out" -gt 0 ] && [ "$gw_back" -gt 0 ] || { echo "FAIL: flow 6 (VM to physical host through the gateway) not seen on the wire"; FAIL=1; }
   bad=$(awk -F'|' '$4=="1" && !($3=="0" && $5=="0" && $1=="0x6558")' "$W/provider.txt" | wc -l)
   [ "$bad" = 0 ] || { echo "FAIL: $bad malformed NVGRE frames"; FAIL=1; }
   same=$(awk -F'|' '($6 ~ /10\.0\.1\.101/ && $7 ~ /10\.0\.1\.102/) || ($6 ~ /10\.0\.1\.102/ && $7 ~ /10\.0\.1\.101/)' "$W/provider.txt" | wc -l)
@@ -127,5 +165,6 @@ if [ $KEEP = 1 ]; then
   exit $FAIL
 fi
 for h in 1 2; do echo "== Host $h dataplane counters (hnvctl counters)"; hnv h$h counters || true; done
+echo "== gateway host dataplane counters (hnvctl counters)"; hnv gw counters || true
 [ $FAIL = 0 ] && echo "lab: all checks passed" || echo "lab: FAILED"
 exit $FAIL

@@ -423,3 +423,48 @@ tcp_transfer() {
   TCP_SHA=$want
   [ "$got" = "$want" ]
 }
+
+# topo_gateway_lab CONF_DIR: the chapter's simple setup without Host 2: Host 1
+# (Contoso1, Contoso2; CONF_DIR/host1.yaml), the gateway host
+# (CONF_DIR/gateway/gateway.yaml, compartment ${P}contoso) and the Contoso
+# physical host (10.1.3.100), joined by the provider bridge and the external
+# veth. CONF_DIR is config/examples/chapter or a copy of it. Waits until the
+# daemons run and Contoso1 reaches the physical host.
+topo_gateway_lab() {
+  local conf=$1
+  topo_infra h1 gw pn
+  topo_ns c1 c2 phys
+  topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2
+  topo_link phys eth0 gw external
+  topo_provider pn h1 gw
+  topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+  topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
+  ip -n "${P}phys" addr add 10.1.3.100/24 dev eth0
+  ip -n "${P}phys" route add 10.0.1.0/24 via 10.1.3.2
+  ip -n "${P}phys" route add 10.0.2.0/24 via 10.1.3.2
+  ns phys ethtool -K eth0 tx off >/dev/null
+  topo_compartments contoso
+  topo_host h1 "$conf/host1.yaml" 0,1 --no-wait
+  topo_gateway gw "$conf/gateway/gateway.yaml" 1,0
+  topo_wait_host h1
+  wait_ping c1 10.1.3.100 15 || die "Contoso1 cannot reach the physical host 10.1.3.100"
+}
+
+# comp_json GW TENANT EXPR: a Python expression over the compartment's
+# `hnvctl --json compartment` object `c` (e.g. "c['counters']['to_external']['packets']").
+comp_json() {
+  hnv "$1" --json compartment "$2" | "$TOPO_PY" -c "
+import json, sys
+r = json.load(sys.stdin)
+c = r['compartments'][0] if 'compartments' in r else r
+print($3)"
+}
+
+# tap_packets TENANT: rx+tx packets of every interface of the compartment's
+# namespace but lo, i.e. what went through the kernel there.
+tap_packets() {
+  ip -n "$P$1" -s -j link show | "$TOPO_PY" -c '
+import json, sys
+print(sum(l["stats64"]["rx"]["packets"] + l["stats64"]["tx"]["packets"]
+          for l in json.load(sys.stdin) if l["ifname"] != "lo"))'
+}
