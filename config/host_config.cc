@@ -1,6 +1,6 @@
-// LoadHostConfig: files and includes, the host and ports sections, then the
-// policy sections (yaml_policy.h), then ValidatePolicy with its errors mapped
-// back to the YAML (yaml_origin.h). The schema is in config/README.md.
+// LoadHostConfig: files and includes, the host and ports sections and the
+// policy sections (yaml_loader.h, yaml_policy.h), then ValidatePolicy with
+// its errors mapped back to the YAML (yaml_origin.h). The schema is in config/README.md.
 //
 // Two phases, so that the errors a user sees are the ones to fix first:
 //  1. syntax and schema: YAML syntax, includes (missing, unreadable, cycles),
@@ -13,21 +13,10 @@
 // by line.
 #include "config/host_config.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <optional>
-#include <set>
 #include <string_view>
 #include <utility>
 
-#include "config/yaml_origin.h"
-#include "config/yaml_policy.h"
-#include "config/yaml_reader.h"
+#include "config/yaml_loader.h"
 #include "dataplane/policy/validate.h"
 
 namespace hnv::config {
@@ -44,16 +33,8 @@ std::string ConfigError::ToString() const {
 namespace {
 
 using yaml::AddPolicyErrors;
-using yaml::Describe;
-using yaml::ElementOrigin;
-using yaml::ErrorList;
-using yaml::FieldOrigin;
-using yaml::LineOf;
-using yaml::Map;
-using yaml::PolicyBuilder;
-using yaml::Reader;
-using yaml::Value;
-namespace fs = std::filesystem;
+using yaml::FileLoader;
+using yaml::FileRole;
 
 constexpr std::string_view kRootKeys[] = {
     "include",         "host",
@@ -61,261 +42,28 @@ constexpr std::string_view kRootKeys[] = {
     "provider_routes", "vm_network_adapters",
     "routing_domains", "lookup_records",
 };
-constexpr std::string_view kHostKeys[] = {"name", "control_socket", "settings"};
-constexpr std::string_view kPortKeys[] = {"name", "device"};
-
-// The whole file, or nullopt with the reason in *error.
-std::optional<std::string> ReadWholeFile(const std::string& path, std::string* error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *error = std::strerror(errno);
-      ::close(fd);
-      return std::nullopt;
-    }
-    data.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return data;
-}
-
-// The identity of a file for cycle and include-once checks.
-std::string Identity(const std::string& path) {
-  std::error_code ec;
-  fs::path canonical = fs::weakly_canonical(fs::path(path), ec);
-  return ec ? fs::path(path).lexically_normal().string() : canonical.string();
-}
-
-// Where an `include:` entry is.
-struct IncludeSite {
-  int file;
-  std::string file_name;
-  int line;
-  std::string path;
-};
-
-struct PortOrigin {
-  int file;
-  FieldOrigin name;
-};
-
-class Loader {
- public:
-  LoadResult Load(const std::string& path);
-
- private:
-  void LoadFile(const std::string& name, const IncludeSite* site);
-  void ReadSections(Reader& r, const Map& root, bool is_main);
-  void ReadHost(Reader& r, const Value& v);
-  void ReadPorts(Reader& r, const Value& v);
-  // "line 7" in the same file, "other.yaml:7" in another.
-  std::string Where(int from_file, int file, int line) const {
-    return file == from_file ? "line " + std::to_string(line)
-                             : config_.files[file] + ":" + std::to_string(line);
-  }
-
-  HostConfig config_;
-  PolicyBuilder builder_;
-  ErrorList errors_;
-  std::vector<PortOrigin> port_origins_;  // parallel to config_.ports
-  std::vector<std::string> stack_;        // identities of the files being read
-  std::vector<std::string> stack_names_;  // and their names as shown
-  std::set<std::string> loaded_;          // identities of the files read
-};
-
-LoadResult Loader::Load(const std::string& path) {
-  LoadFile(path, nullptr);
-  yaml::ResolvePorts(config_.ports, &builder_, &errors_);
-  yaml::ResolveLocalPas(&builder_, &errors_);
-  if (errors_.empty()) {
-    AddPolicyErrors(ValidatePolicy(builder_.policy), builder_.origins, config_.files, config_.ports,
-                    &errors_);
-  }
-  LoadResult result;
-  result.errors = errors_.TakeSorted();
-  if (result.errors.empty()) {
-    config_.policy = std::move(builder_.policy);
-    result.config = std::move(config_);
-  }
-  return result;
-}
-
-void Loader::LoadFile(const std::string& name, const IncludeSite* site) {
-  auto report = [&](std::string message) {
-    if (site != nullptr)
-      errors_.Add(site->file, site->file_name, site->line, site->path, std::move(message));
-    else
-      errors_.Add(0, name, 0, "", std::move(message));
-  };
-  const std::string id = Identity(name);
-  if (auto on_stack = std::find(stack_.begin(), stack_.end(), id); on_stack != stack_.end()) {
-    std::string chain;
-    for (size_t i = static_cast<size_t>(on_stack - stack_.begin()); i < stack_.size(); ++i)
-      chain += stack_names_[i] + " -> ";
-    report("include cycle: " + chain + name);
-    return;
-  }
-  // Included twice without a cycle (a diamond): its content is in already.
-  if (loaded_.count(id) != 0) return;
-  std::string why;
-  const std::optional<std::string> text = ReadWholeFile(name, &why);
-  if (!text) {
-    report("cannot read " + name + ": " + why);
-    return;
-  }
-  loaded_.insert(id);
-  const int index = static_cast<int>(config_.files.size());
-  config_.files.push_back(name);
-  Reader r(index, name, &errors_);
-
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(*text);
-  } catch (const YAML::Exception& e) {
-    r.Error(e.mark.line + 1, "",
-            e.msg + " (YAML syntax error at column " + std::to_string(e.mark.column + 1) + ")");
-    return;
-  }
-  if (docs.size() > 1) {
-    r.Error(LineOf(docs[1]), "",
-            "a second YAML document starts here; a config file is one mapping of sections");
-  }
-  const bool is_main = site == nullptr;
-  if (docs.empty() || docs[0].IsNull()) {  // an empty file
-    if (is_main) r.Error(0, "host", "missing required key \"host\" (the file is empty)");
-    return;
-  }
-  const Value root{docs[0], "", LineOf(docs[0])};
-  if (!root.node.IsMap()) {
-    r.Error(
-        root.line, "",
-        "expected a mapping of sections (include, host, ports, ...), got " + Describe(root.node));
-    return;
-  }
-  std::optional<Map> m = r.AsMap(root, kRootKeys);
-  ReadSections(r, *m, is_main);
-
-  // Includes last: a file's own content comes before that of its includes,
-  // so Policy order is the order of HostConfig::files.
-  const std::optional<Value> include = m->Get("include");
-  if (!include) return;
-  std::vector<Value> entries;
-  if (include->node.IsScalar())
-    entries.push_back(*include);
-  else
-    entries = r.AsList(*include);
-  stack_.push_back(id);
-  stack_names_.push_back(name);
-  for (const Value& entry : entries) {
-    const std::optional<std::string> target = r.Text(entry, "a file name");
-    if (!target) continue;
-    if (target->empty()) {
-      r.Error(entry.line, entry.path, "an include names a file");
-      continue;
-    }
-    fs::path p(*target);
-    if (p.is_relative()) p = fs::path(name).parent_path() / p;
-    const IncludeSite here{index, name, entry.line, entry.path};
-    LoadFile(p.lexically_normal().string(), &here);
-  }
-  stack_.pop_back();
-  stack_names_.pop_back();
-}
-
-void Loader::ReadSections(Reader& r, const Map& root, bool is_main) {
-  if (const std::optional<Value> host = root.Get("host")) {
-    if (is_main)
-      ReadHost(r, *host);
-    else
-      r.Error(host->line, host->path,
-              "only the host file (" + config_.files.front() +
-                  ") has a host section; an included file holds policy");
-  } else if (is_main) {
-    root.Need("host");
-  }
-  if (const std::optional<Value> v = root.Get("ports")) ReadPorts(r, *v);
-  if (const std::optional<Value> v = root.Get("provider_addresses"))
-    yaml::ReadProviderAddresses(r, *v, &builder_);
-  if (const std::optional<Value> v = root.Get("provider_routes"))
-    yaml::ReadProviderRoutes(r, *v, &builder_);
-  if (const std::optional<Value> v = root.Get("vm_network_adapters"))
-    yaml::ReadVmNetworkAdapters(r, *v, &builder_);
-  if (const std::optional<Value> v = root.Get("routing_domains"))
-    yaml::ReadRoutingDomains(r, *v, &builder_);
-  if (const std::optional<Value> v = root.Get("lookup_records"))
-    yaml::ReadLookupRecords(r, *v, &builder_);
-}
-
-void Loader::ReadHost(Reader& r, const Value& v) {
-  std::optional<Map> m = r.AsMap(v, kHostKeys);
-  if (!m) return;
-  builder_.origins.settings = ElementOrigin{r.file_index(), m->path() + ".settings", m->line(), {}};
-  if (const std::optional<Value> name = m->Need("name"))
-    if (std::optional<std::string> text = r.Name(*name)) config_.host_name = *text;
-  if (const std::optional<Value> socket = m->Get("control_socket")) {
-    if (std::optional<std::string> text = r.Text(*socket, "a socket path")) {
-      if (text->empty()) r.Error(socket->line, socket->path, "an empty path is not a socket path");
-      config_.control_socket = *text;
-    }
-  }
-  if (config_.control_socket.empty())
-    config_.control_socket = "/run/hnv/" + config_.host_name + ".sock";
-  if (const std::optional<Value> settings = m->Get("settings"))
-    yaml::ReadSettings(r, *settings, &builder_);
-}
-
-void Loader::ReadPorts(Reader& r, const Value& v) {
-  for (const Value& item : r.AsList(v)) {
-    std::optional<Map> m = r.AsMap(item, kPortKeys);
-    if (!m) continue;
-    PortSpec port;
-    port.index = static_cast<uint16_t>(config_.ports.size());
-    PortOrigin origin{r.file_index(), FieldOrigin{m->path() + ".name", m->line()}};
-    if (const std::optional<Value> name = m->Need("name")) {
-      origin.name = FieldOrigin{name->path, name->line};
-      if (std::optional<std::string> text = r.Name(*name)) {
-        port.name = *text;
-        for (size_t i = 0; i < config_.ports.size(); ++i) {
-          if (config_.ports[i].name != port.name) continue;
-          const PortOrigin& first = port_origins_[i];
-          r.Error(name->line, name->path,
-                  port.name + " is already the name of " +
-                      first.name.path.substr(0, first.name.path.rfind('.')) + " (" +
-                      Where(r.file_index(), first.file, first.name.line) + ")");
-          break;
-        }
-      }
-    }
-    if (const std::optional<Value> device = m->Need("device")) {
-      if (std::optional<std::string> text = r.Text(*device, "a DPDK device string")) {
-        port.device = *text;
-        if (text->empty()) r.Error(device->line, device->path, "a port needs a DPDK device");
-        for (size_t i = 0; i < config_.ports.size(); ++i) {
-          if (text->empty() || config_.ports[i].device != *text) continue;
-          r.Error(device->line, device->path,
-                  *text + " is already the device of port " + config_.ports[i].name + " (" +
-                      Where(r.file_index(), port_origins_[i].file, port_origins_[i].name.line) +
-                      ")");
-          break;
-        }
-      }
-    }
-    config_.ports.push_back(std::move(port));
-    port_origins_.push_back(std::move(origin));
-  }
-}
 
 }  // namespace
 
-LoadResult LoadHostConfig(const std::string& path) { return Loader().Load(path); }
+LoadResult LoadHostConfig(const std::string& path) {
+  FileLoader loader(kRootKeys, "host file", nullptr);
+  loader.Load(path, FileRole::kMain);
+  HostConfig& config = loader.config();
+  yaml::PolicyBuilder& builder = loader.builder();
+  yaml::ErrorList& errors = loader.errors();
+  yaml::ResolvePorts(config.ports, &builder, &errors);
+  yaml::ResolveLocalPas(&builder, &errors);
+  if (errors.empty()) {
+    AddPolicyErrors(ValidatePolicy(builder.policy), builder.origins, config.files, config.ports,
+                    &errors);
+  }
+  LoadResult result;
+  result.errors = errors.TakeSorted();
+  if (result.errors.empty()) {
+    config.policy = std::move(builder.policy);
+    result.config = std::move(config);
+  }
+  return result;
+}
 
 }  // namespace hnv::config
