@@ -1,0 +1,321 @@
+#include "gateway/gateway.h"
+
+#include <rte_lcore.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/json_model.h"
+#include "config/log.h"
+
+namespace hnv::gateway {
+
+using config::Response;
+using nlohmann::json;
+
+namespace {
+
+constexpr unsigned kPuntRingSize = 4096;
+
+std::string JoinErrors(const std::vector<config::ConfigError>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e.ToString();
+  return s;
+}
+
+}  // namespace
+
+Gateway::Gateway(Options options) : options_(std::move(options)) {}
+
+Gateway::~Gateway() {
+  compartments_.clear();  // namespaces stay (a crash-like exit); Shutdown removes them
+  if (dp_) dp_->Stop();
+  if (punt_) punt_->Stop();
+  fastpath_.reset();
+  tables_.reset();
+  punt_.reset();
+  dp_.reset();
+  for (rte_ring* r : {rings_.to_kernel, rings_.from_kernel}) {
+    if (r == nullptr) continue;
+    rte_mbuf* m;
+    while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(r);
+  }
+}
+
+std::vector<std::string> Gateway::PortNames() const {
+  std::vector<std::string> names(kMaxPorts);
+  for (const config::PortSpec& p : config_.host.ports)
+    if (p.index < kMaxPorts) names[p.index] = p.name;
+  return names;
+}
+
+std::map<std::string, uint32_t> Gateway::LoadState() {
+  std::map<std::string, uint32_t> ids;
+  std::ifstream in(config_.state_dir + "/compartments");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string name, netns;
+    uint32_t id;
+    if (ls >> name >> id >> netns) {
+      ids[name] = id;
+      known_netns_[name] = netns;
+    }
+  }
+  return ids;
+}
+
+void Gateway::SaveState() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  const std::string path = config_.state_dir + "/compartments";
+  {
+    std::ofstream out(path + ".tmp");
+    out << "# hnv-gateway: tenant, compartment id, namespace (rewritten by the daemon)\n";
+    for (const auto& [name, c] : compartments_) out << name << ' ' << c->spec().id << ' ' << c->spec().netns << '\n';
+    if (!out) {
+      Log("cannot write %s", path.c_str());
+      return;
+    }
+  }
+  std::filesystem::rename(path + ".tmp", path, ec);
+  if (ec) Log("cannot write %s: %s", path.c_str(), ec.message().c_str());
+  known_netns_.clear();
+  for (const auto& [name, c] : compartments_) known_netns_[name] = c->spec().netns;
+}
+
+bool Gateway::Load(config::GatewayConfig* cfg, std::string* error) {
+  std::map<std::string, uint32_t> ids;
+  for (const auto& [name, c] : compartments_) ids[name] = c->spec().id;
+  if (compartments_.empty() && dp_ == nullptr) {
+    // First load: the ids of the previous run, from its state file.
+    config::GatewayLoadResult first = config::LoadGatewayConfig(options_.config_path);
+    if (!first.config) {
+      *error = JoinErrors(first.errors);
+      return false;
+    }
+    config_.state_dir = options_.state_dir.empty() ? first.config->state_dir : options_.state_dir;
+    ids = LoadState();
+  }
+  config::GatewayLoadResult r = config::LoadGatewayConfig(options_.config_path, ids);
+  if (!r.config) {
+    *error = JoinErrors(r.errors);
+    return false;
+  }
+  *cfg = std::move(*r.config);
+  if (!options_.state_dir.empty()) cfg->state_dir = options_.state_dir;
+  if (!options_.namespace_prefix.empty()) {
+    for (CompartmentSpec& s : cfg->compartments)
+      if (s.netns == cfg->namespace_prefix + s.name) s.netns = options_.namespace_prefix + s.name;
+    cfg->namespace_prefix = options_.namespace_prefix;
+  }
+  return true;
+}
+
+bool Gateway::Start(std::string* error) {
+  if (!Load(&config_, error)) return false;
+  DataplaneConfig dc;
+  dc.limits.max_records = options_.max_records;
+  dc.limits.max_routes = options_.max_routes;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) dc.worker_lcores.push_back(lcore);
+  if (dc.worker_lcores.empty()) {
+    *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
+    return false;
+  }
+  dp_ = Dataplane::Create(dc, error);
+  if (!dp_) return false;
+  for (const config::PortSpec& p : config_.host.ports) {
+    if (!dp_->AttachPort(p.index, p.device, error)) {
+      *error = "port " + p.name + ": " + *error;
+      return false;
+    }
+  }
+  tables_ = GatewayTables::Create(GatewayLimits{}, dp_->qsv(), error);
+  if (!tables_) return false;
+  const int socket = static_cast<int>(rte_socket_id());
+  rings_.to_kernel = rte_ring_create("gw_to_kernel", kPuntRingSize, socket, RING_F_SC_DEQ);
+  rings_.from_kernel = rte_ring_create("gw_from_kernel", kPuntRingSize, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (rings_.to_kernel == nullptr || rings_.from_kernel == nullptr) {
+    *error = "punt rings: out of DPDK memory";
+    return false;
+  }
+  fastpath_ = std::make_unique<GatewayFastPath>(tables_.get(), rings_, dp_->worker_count());
+  dp_->SetExtension(fastpath_.get());
+  punt_ = PuntIo::Create(dp_->pool(), rings_, error);
+  if (!punt_ || !punt_->Start(error)) return false;
+  if (!dp_->tables().Apply(config_.host.policy, error) || !dp_->Start(error)) return false;
+  // Namespaces of tenants removed while the daemon was not running.
+  std::set<std::string> wanted;
+  for (const CompartmentSpec& s : config_.compartments) wanted.insert(s.netns);
+  for (const auto& [name, netns] : known_netns_) {
+    if (wanted.count(netns) != 0) continue;
+    std::string e;
+    if (NetNamespace::DeleteByName(netns, &e)) Log("tenant %s is gone: namespace %s removed", name.c_str(), netns.c_str());
+  }
+  if (!ApplyCompartments(config_, error)) return false;
+  SaveState();
+  const std::string sock = !options_.socket_path.empty()        ? options_.socket_path
+                           : !config_.host.control_socket.empty() ? config_.host.control_socket
+                                                                  : "/run/hnv/gateway.sock";
+  if (!server_.Listen(sock, error)) return false;
+  Log("running: %zu ports, %zu compartments, %zu lookup records, control socket %s, state %s",
+      config_.host.ports.size(), compartments_.size(), config_.host.policy.records.size(), sock.c_str(),
+      config_.state_dir.c_str());
+  return true;
+}
+
+bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* error) {
+  std::map<std::string, const CompartmentSpec*> next;
+  for (const CompartmentSpec& s : cfg.compartments) next[s.name] = &s;
+  // 1. Tenants that are gone, and compartments whose interfaces change.
+  for (auto it = compartments_.begin(); it != compartments_.end();) {
+    auto n = next.find(it->first);
+    if (n == next.end()) {
+      Log("tenant %s removed", it->first.c_str());
+      it->second->DeleteNamespace();
+      it = compartments_.erase(it);
+    } else if (!it->second->SameInterfaces(*n->second)) {
+      Log("tenant %s: interfaces changed, compartment re-created", it->first.c_str());
+      if (n->second->netns != it->second->spec().netns) it->second->DeleteNamespace();
+      it = compartments_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // 2. The HNV policy (records, routes, the compartments' VM ports).
+  if (!dp_->tables().Apply(cfg.host.policy, error)) return false;
+  // 3. New and changed tenants.
+  bool ok = true;
+  for (const CompartmentSpec& s : cfg.compartments) {
+    auto it = compartments_.find(s.name);
+    std::string e;
+    if (it == compartments_.end()) {
+      auto c = Compartment::Create(s, CompartmentEnv{tables_.get(), fastpath_.get(), punt_.get()}, &e);
+      if (!c) {
+        *error += (error->empty() ? "" : "\n") + e;
+        ok = false;
+        continue;
+      }
+      Log("tenant %s: compartment %u in namespace %s (%s)", s.name.c_str(), s.id, s.netns.c_str(), s.file.c_str());
+      compartments_[s.name] = std::move(c);
+    } else if (!(it->second->spec() == s)) {
+      if (!it->second->Update(s, &e)) {
+        *error += (error->empty() ? "" : "\n") + ("tenant " + s.name + ": " + e);
+        ok = false;
+      } else {
+        Log("tenant %s updated", s.name.c_str());
+      }
+    }
+  }
+  return ok;
+}
+
+bool Gateway::Reload(std::string* error) {
+  config::GatewayConfig cfg;
+  if (!Load(&cfg, error)) return false;
+  if (cfg.host.ports.size() != config_.host.ports.size()) {
+    *error = "ports changed: adding or removing ports needs a restart";
+    return false;
+  }
+  for (size_t i = 0; i < cfg.host.ports.size(); ++i) {
+    if (cfg.host.ports[i].device != config_.host.ports[i].device) {
+      *error = "port " + cfg.host.ports[i].name + ": device changed: needs a restart";
+      return false;
+    }
+  }
+  const bool ok = ApplyCompartments(cfg, error);
+  config_ = std::move(cfg);
+  SaveState();
+  return ok;
+}
+
+void Gateway::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  while (!stop.load()) {
+    dp_->Poll();
+    tables_->Reclaim();
+    for (auto& [name, c] : compartments_) c->Poll();
+    server_.Poll(*this, 2);
+    if (reload.exchange(false)) {
+      std::string error;
+      if (Reload(&error)) Log("reloaded %s", options_.config_path.c_str());
+      else Log("reload refused or incomplete:\n%s", error.c_str());
+    }
+  }
+}
+
+void Gateway::Shutdown() {
+  for (auto& [name, c] : compartments_) c->DeleteNamespace();
+  compartments_.clear();
+  SaveState();
+  if (dp_) dp_->Stop();
+  if (punt_) punt_->Stop();
+}
+
+Response Gateway::Compartments(const json& args) const {
+  std::string only;
+  if (args.contains("name") && args["name"].is_string()) only = args["name"].get<std::string>();
+  if (!only.empty() && compartments_.count(only) == 0) return Response::Error("no compartment \"" + only + "\"");
+  json list = json::array();
+  const std::vector<std::string> names = PortNames();
+  for (const auto& [name, c] : compartments_) {
+    if (!only.empty() && name != only) continue;
+    list.push_back(c->Status("vm:" + std::to_string(c->spec().vm_port), names));
+  }
+  return Response{true, {{"compartments", list}}, {}};
+}
+
+Response Gateway::Counters() const {
+  const WorkerCounters c = dp_->Counters();
+  json ports = json::array();
+  for (const config::PortSpec& p : config_.host.ports)
+    ports.push_back({{"index", p.index}, {"name", p.name}, {"rx_packets", c.rx_packets[p.index]},
+                     {"rx_bytes", c.rx_bytes[p.index]}, {"tx_packets", c.tx_packets[p.index]},
+                     {"tx_bytes", c.tx_bytes[p.index]}});
+  for (const auto& [name, comp] : compartments_) {
+    const uint16_t v = comp->spec().vm_port;
+    ports.push_back({{"index", v}, {"name", "compartment " + name}, {"rx_packets", c.rx_packets[v]},
+                     {"rx_bytes", c.rx_bytes[v]}, {"tx_packets", c.tx_packets[v]}, {"tx_bytes", c.tx_bytes[v]}});
+  }
+  json drops = json::object();
+  for (uint16_t d = 0; d < kDropCount; ++d) drops[DropName(static_cast<Drop>(d))] = c.drops[d];
+  const GlobalCounters g = fastpath_->Global();
+  json gw = json::object();
+  for (size_t d = 0; d < kGlobalDropCount; ++d) gw[GlobalDropName(static_cast<GlobalDrop>(d))] = g.drop[d];
+  return Response{true,
+                  {{"ports", ports}, {"drops", drops}, {"gateway_drops", gw},
+                   {"switched", c.switched}, {"routed", c.routed}, {"encapsulated", c.encapsulated},
+                   {"decapsulated", c.decapsulated}, {"flooded", c.flooded}, {"arp_answered", c.arp_answered},
+                   {"echo_answered", c.echo_answered}, {"absorbed", c.absorbed}, {"events", c.events},
+                   {"events_lost", c.events_lost}},
+                  {}};
+}
+
+Response Gateway::Handle(const config::Request& req) {
+  if (req.op == "version")
+    return Response{true, {{"protocol", config::kProtocolVersion}, {"program", "hnv-gateway 0.1"}}, {}};
+  if (req.op == "apply") {
+    std::string error;
+    if (!Reload(&error)) return Response::Error(error);
+    json names = json::array();
+    for (const auto& [name, c] : compartments_) names.push_back(name);
+    return Response{true, {{"files", config_.host.files}, {"tenants", names}}, {}};
+  }
+  if (req.op == "get") {
+    if (!req.args.contains("kind") || !req.args["kind"].is_string())
+      return Response::Error("get: needs \"kind\" (" + config::KindNames() + ")");
+    const auto kind = config::ParseKind(req.args["kind"].get<std::string>());
+    if (!kind) return Response::Error("get: unknown kind (" + config::KindNames() + ")");
+    return Response{true, config::KindToJson(config_.host.policy, *kind), {}};
+  }
+  if (req.op == "compartments") return Compartments(req.args);
+  if (req.op == "counters") return Counters();
+  if (req.op == "new" || req.op == "set" || req.op == "remove")
+    return Response::Error(req.op + ": the gateway's policy comes from its tenant files: edit them and run `hnvctl apply`");
+  return Response::Error("unknown operation \"" + req.op + "\" (version, apply, get, compartments, counters)");
+}
+
+}  // namespace hnv::gateway

@@ -1,0 +1,85 @@
+// hnv-gateway: the HNV multi-tenant gateway.
+//
+//   hnv-gateway --config /etc/hnv/gateway.yaml [--socket PATH] [--state-dir DIR]
+//               [--namespace-prefix PFX] [--max-records N] [--max-routes N]
+//               [-- <EAL arguments>]
+//
+// EAL arguments default to "-l 0,1 --in-memory" (hugepages). The first EAL
+// lcore is the control thread, every other one a worker. SIGHUP reloads the
+// configuration (as `hnvctl apply`); SIGTERM/SIGINT stop cleanly and remove
+// the compartments' namespaces.
+#include <rte_eal.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "config/log.h"
+#include "gateway/gateway.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+void OnStop(int) { g_stop.store(true); }
+void OnHup(int) { g_reload.store(true); }
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: hnv-gateway --config FILE [--socket PATH] [--state-dir DIR] "
+               "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [-- EAL args]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hnv::g_log_program = "hnv-gateway";
+  hnv::gateway::Options opt;
+  int i = 1;
+  for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) return Usage();
+    if (a == "--config") opt.config_path = argv[++i];
+    else if (a == "--socket") opt.socket_path = argv[++i];
+    else if (a == "--state-dir") opt.state_dir = argv[++i];
+    else if (a == "--namespace-prefix") opt.namespace_prefix = argv[++i];
+    else if (a == "--max-records") opt.max_records = static_cast<uint32_t>(std::stoul(argv[++i]));
+    else if (a == "--max-routes") opt.max_routes = static_cast<uint32_t>(std::stoul(argv[++i]));
+    else return Usage();
+  }
+  if (opt.config_path.empty()) return Usage();
+  std::vector<std::string> eal_args = {argv[0]};
+  if (i < argc) {
+    for (++i; i < argc; ++i) eal_args.push_back(argv[i]);
+  } else {
+    eal_args.insert(eal_args.end(), {"-l", "0,1", "--in-memory"});
+  }
+  std::vector<char*> eal;
+  for (auto& s : eal_args) eal.push_back(s.data());
+  if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) {
+    hnv::Log("EAL initialisation failed");
+    return 1;
+  }
+  std::signal(SIGTERM, OnStop);
+  std::signal(SIGINT, OnStop);
+  std::signal(SIGHUP, OnHup);
+  std::signal(SIGPIPE, SIG_IGN);
+  int rc = 0;
+  {
+    hnv::gateway::Gateway gw(opt);
+    std::string error;
+    if (!gw.Start(&error)) {
+      hnv::Log("cannot start:\n%s", error.c_str());
+      rc = 1;
+    } else {
+      gw.Run(g_stop, g_reload);
+      gw.Shutdown();
+      hnv::Log("stopped");
+    }
+  }
+  rte_eal_cleanup();
+  return rc;
+}
