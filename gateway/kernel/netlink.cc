@@ -187,7 +187,7 @@ bool NetlinkConfig::RouteRequest(const RouteSpec& r, int op, std::string* error)
   rtnl_route_set_dst(route.get(), d.get());
   rtnl_route_set_table(route.get(), r.table);
   rtnl_route_set_type(route.get(), r.type);
-  if (r.protocol != 0 || op != kDelete) rtnl_route_set_protocol(route.get(), r.protocol);
+  rtnl_route_set_protocol(route.get(), r.protocol);
   if (r.metric != 0) rtnl_route_set_priority(route.get(), r.metric);
   if (needs_nh && (has_gw || r.oif != 0)) {
     rtnl_nexthop* nh = rtnl_route_nh_alloc();
@@ -217,6 +217,8 @@ bool NetlinkConfig::RouteRequest(const RouteSpec& r, int op, std::string* error)
       // of exactly that scope. RT_SCOPE_NOWHERE is the kernel's wildcard.
       auto* rtm = static_cast<rtmsg*>(nlmsg_data(nlmsg_hdr(msg.get())));
       rtm->rtm_scope = RT_SCOPE_NOWHERE;
+      // libnl's default protocol is RTPROT_STATIC; 0 is the kernel's "any".
+      rtm->rtm_protocol = r.protocol;
       err = nl_send_sync(sk_, msg.release());  // frees the message
     }
   }

@@ -21,7 +21,9 @@
 // original namespace (an fd of it is kept) on destruction. Sockets (netlink,
 // /dev/net/tun, ioctl sockets) keep the namespace they were created in, so
 // the usual pattern is: create them inside Enter(), use them from anywhere.
-// Files under /proc/sys/net resolve against the opener's namespace too.
+// Files under /proc/sys/net resolve against the opener's namespace too. A
+// thread started from inside Enter() inherits (and keeps) the namespace: do
+// not start long-lived threads there.
 //
 // Thread contract: any thread may call anything here; a NetNamespace object
 // is not itself synchronised (one owner, usually the control thread). Enter()
