@@ -1,0 +1,48 @@
+// hnv-gateway's configuration: a gateway host file (the host file's sections,
+// no VM network adapters, plus `gateway:`) and one file per tenant in the
+// tenants directory (a `tenant:` section, and usually an include of the
+// tenant's shared policy file). LoadGatewayConfig reads them all, builds one
+// CompartmentSpec per tenant and one Policy for the HNV dataplane, and
+// validates the whole; every error names the file, the line and the field.
+// The schema is in config/README.md ("Gateway configuration").
+//
+// Thread: any; allocates and reads files; never on the per-packet path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/host_config.h"
+#include "gateway/compartment_spec.h"
+
+namespace hnv::config {
+
+struct GatewayConfig {
+  // The dataplane: host name, control socket, ports, and the policy of every
+  // file, plus one VmPort per compartment ("compartment <name>", port
+  // gateway::kFirstVirtualPort + id, the gateway CA's MAC, the gateway VSID).
+  HostConfig host;
+  std::string namespace_prefix;  // default "hnv-"
+  std::string state_dir;         // default "/var/lib/hnv/<host name>"
+  std::string tenants_dir;       // as resolved: relative to the gateway file's directory
+  // In tenant file order (by file name); ids are stable (LoadGatewayConfig).
+  std::vector<gateway::CompartmentSpec> compartments;
+  std::vector<std::string> tenant_files;  // tenants_dir/<name>.yaml, sorted by name
+};
+
+struct GatewayLoadResult {
+  std::optional<GatewayConfig> config;  // set when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// `previous_ids` maps tenant names to the compartment ids they had (the
+// running configuration's): a tenant found there keeps its id; any other
+// takes the lowest id below gateway::kMaxCompartments that no tenant of this
+// load keeps or took before it (in file order).
+GatewayLoadResult LoadGatewayConfig(const std::string& path,
+                                    const std::map<std::string, uint32_t>& previous_ids = {});
+
+}  // namespace hnv::config
