@@ -193,8 +193,11 @@ void GatewayFastPath::RouteV4(WorkerContext& ctx, WorkerState& w, const Compartm
   if (IsGroupV4(dst)) return ToKernel(w, id, in_iface, m, Punt::kGroup, pf.l3_offset, b);
   if (ip->ttl <= 1) return ToKernel(w, id, in_iface, m, Punt::kTtl, pf.l3_offset, b);
   uint32_t nh = 0;
-  if (rte_lpm_lookup(cv.lpm, dst, &nh) != 0)
-    return ToKernel(w, id, in_iface, m, Punt::kNoRoute, pf.l3_offset, b);
+  if (rte_lpm_lookup(cv.lpm, dst, &nh) != 0) {
+    if (cv.default_adj == CompartmentView::kNoDefault)
+      return ToKernel(w, id, in_iface, m, Punt::kNoRoute, pf.l3_offset, b);
+    nh = cv.default_adj;
+  }
   const Adjacency a = cv.adj[nh];
   switch (a.kind) {
     case NextHopKind::kForward:

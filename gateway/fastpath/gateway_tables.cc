@@ -53,6 +53,7 @@ struct GatewayTables::Compartment {
   uint32_t max_routes = 0;
   uint32_t tbl8_groups = 0;
   std::map<IpPrefix, std::pair<NextHop, uint32_t>> routes;  // -> next hop, adjacency index
+  uint32_t default_adj = CompartmentView::kNoDefault;     // 0.0.0.0/0 (not in the lpm)
   std::map<NextHopKey, uint32_t> adj_index;
   std::vector<uint32_t> adj_refs;
   std::vector<uint32_t> free_adj;
@@ -139,6 +140,7 @@ void GatewayTables::Publish() {
     }
     v.lpm = c->lpm;
     v.adj = c->adj.get();
+    v.default_adj = c->default_adj;
     s->vm_port_owner[c->layout.vm_port] = static_cast<uint16_t>(id);
   }
   s->classify = FlatU32Map(classify);
@@ -222,6 +224,10 @@ bool GatewayTables::AddToFib(Compartment& c, const IpPrefix& dst, const NextHop&
     *error = "compartment " + std::to_string(c.id) + ": adjacency table full (" +
              std::to_string(c.adj_capacity) + ")";
     return false;
+  }
+  if (dst.len == 0) {
+    c.default_adj = adj;  // published by the caller
+    return true;
   }
   int rc = rte_lpm_add(c.lpm, dst.addr.v4_host(), dst.len, adj);
   if (rc == -ENOSPC) {
@@ -354,6 +360,7 @@ bool GatewayTables::SetCompartment(uint32_t id, const CompartmentLayout& layout,
     c.routes = std::move(fresh.routes);
     c.adj_index = std::move(fresh.adj_index);
     c.adj_refs = std::move(fresh.adj_refs);
+    c.default_adj = fresh.default_adj;
     c.free_adj = std::move(fresh.free_adj);
     c.fib_serial = fresh.fib_serial;  // the old FIB's pending index releases become no-ops
     Retire([old_lpm, old_adj] {
@@ -418,6 +425,7 @@ bool GatewayTables::SetRoute(uint32_t id, const IpPrefix& dst, const NextHop& nh
   }
   if (!AddToFib(c, dst, canon, error)) return false;
   const uint32_t adj = c.adj_index.at(KeyOf(canon));
+  if (dst.len == 0) Publish();  // the default route lives in the snapshot
   if (it != c.routes.end()) {
     const uint32_t old = it->second.second;
     it->second = {canon, adj};
@@ -433,7 +441,12 @@ bool GatewayTables::RemoveRoute(uint32_t id, const IpPrefix& dst) {
   Compartment& c = *compartments_[id];
   auto it = c.routes.find(dst);
   if (it == c.routes.end()) return false;
-  rte_lpm_delete(c.lpm, dst.addr.v4_host(), dst.len);
+  if (dst.len == 0) {
+    c.default_adj = CompartmentView::kNoDefault;
+    Publish();  // before the adjacency is released
+  } else {
+    rte_lpm_delete(c.lpm, dst.addr.v4_host(), dst.len);
+  }
   ReleaseAdjacency(c, it->second.second);
   c.routes.erase(it);
   return true;

@@ -19,7 +19,8 @@
 //    whose last route went away is reused only after a grace period, so a
 //    worker holding an index read a moment ago still finds its entry.
 //    Route changes (SetRoute/RemoveRoute) edit the lpm in place: a reader
-//    sees the old or the new next hop, never a torn one.
+//    sees the old or the new next hop, never a torn one. rte_lpm has no
+//    depth 0: the default route is an adjacency index in the snapshot.
 //  - Neighbours: one RcuHashTable for all compartments, key
 //    (compartment, interface, IP) -> MAC.
 // IPv6: this version forwards IPv4 only. SetRoute rejects IPv6 prefixes;
@@ -130,6 +131,10 @@ struct CompartmentView {
   std::array<IfaceView, kMaxInterfaces> ifaces{};
   const rte_lpm* lpm = nullptr;
   const Adjacency* adj = nullptr;
+  // rte_lpm has no depth 0: the default route (0.0.0.0/0) is this adjacency,
+  // used on an lpm miss; kNoDefault when there is none.
+  static constexpr uint32_t kNoDefault = 0xffffffffu;
+  uint32_t default_adj = kNoDefault;
 };
 
 struct GatewaySnapshot {
