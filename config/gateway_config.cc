@@ -45,8 +45,7 @@ class GatewaySections final : public FileLoader::Extension {
       : gateway_file_(gateway_file),
         tenants_dir_((fs::path(gateway_file).parent_path() / "tenants").lexically_normal()) {}
 
-  bool Allow(Reader& r, const Value& section, std::string_view key,
-             const FileInfo& file) override {
+  bool Allow(Reader& r, const Value& section, std::string_view key, const FileInfo& file) override {
     if (key == "vm_network_adapters") {
       r.Error(section.line, section.path,
               "a gateway has no VM network adapters; a tenant's interface into its VM network "

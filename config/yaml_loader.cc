@@ -170,8 +170,7 @@ void FileLoader::ReadSections(Reader& r, const Map& root, const FileInfo& file) 
     ReadVmNetworkAdapters(r, *v, &builder_);
   if (const std::optional<Value> v = section("routing_domains"))
     ReadRoutingDomains(r, *v, &builder_);
-  if (const std::optional<Value> v = section("lookup_records"))
-    ReadLookupRecords(r, *v, &builder_);
+  if (const std::optional<Value> v = section("lookup_records")) ReadLookupRecords(r, *v, &builder_);
   if (extension_ != nullptr) extension_->ReadSections(r, root, file);
 }
 
@@ -189,7 +188,8 @@ void FileLoader::ReadHost(Reader& r, const Value& v) {
   }
   if (config_.control_socket.empty())
     config_.control_socket = "/run/hnv/" + config_.host_name + ".sock";
-  if (const std::optional<Value> settings = m->Get("settings")) ReadSettings(r, *settings, &builder_);
+  if (const std::optional<Value> settings = m->Get("settings"))
+    ReadSettings(r, *settings, &builder_);
 }
 
 void FileLoader::ReadPorts(Reader& r, const Value& v) {

@@ -1,14 +1,14 @@
 // ReadTenant: the `tenant:` section of one tenant file, keys, types and
 // values only (what needs other tenants, the ports or the policy is in
 // yaml_tenant_check.cc).
+#include "config/yaml_tenant.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string_view>
-
-#include "config/yaml_tenant.h"
 
 namespace hnv::config::yaml {
 namespace {

@@ -28,11 +28,11 @@ std::string InterfaceNameProblem(const std::string& name) {
 }
 
 std::string NamespaceNameProblem(const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 255 && name[0] != '.' && name[0] != '-' &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                           c == '-';
-                  });
+  const bool ok =
+      !name.empty() && name.size() <= 255 && name[0] != '.' && name[0] != '-' &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
   if (ok) return "";
   return "\"" + name +
          "\" is not a network namespace name (at most 255 letters, digits, '.', '_' and '-', "
@@ -201,14 +201,11 @@ void CheckAddresses(TenantDraft& t, std::vector<OwnAddress>* own,
   }
 }
 
-void CheckRoutes(TenantDraft& t, const std::vector<OwnAddress>& own,
-                 const std::vector<std::string>& files, const Errors& err) {
+// Phase 1: what a route says about itself and the tenant's interface names.
+void CheckRoutes(TenantDraft& t, const std::vector<std::string>& files, const Errors& err) {
   const gateway::CompartmentSpec& s = t.spec;
   std::string interfaces = s.vm_interface;
   for (const gateway::ExternalSpec& e : s.external) interfaces += ", " + e.interface;
-  std::string connected;
-  for (const OwnAddress& a : own)
-    connected += (connected.empty() ? "" : ", ") + a.interface + " " + SubnetOf(a.address).ToString();
   std::map<std::pair<IpPrefix, uint32_t>, size_t> seen;
   for (size_t j = 0; j < s.routes.size(); ++j) {
     const gateway::StaticRoute& r = s.routes[j];
@@ -222,42 +219,57 @@ void CheckRoutes(TenantDraft& t, const std::vector<OwnAddress>& own,
         r.interface == s.vm_interface ||
         std::any_of(s.external.begin(), s.external.end(),
                     [&](const gateway::ExternalSpec& e) { return e.interface == r.interface; });
-    if (!r.interface.empty() && !known_interface) {
-      err(t, o.interface,
-          r.interface + " is not an interface of this tenant (" + interfaces + ")");
-    }
+    if (!r.interface.empty() && !known_interface)
+      err(t, o.interface, r.interface + " is not an interface of this tenant (" + interfaces + ")");
     if (r.next_hop.family != r.destination.addr.family) {
       err(t, o.next_hop,
           r.next_hop.ToString() + " is " + FamilyName(r.next_hop) + " and the destination " +
               r.destination.ToString() + " " + FamilyName(r.destination.addr));
-      continue;
+    } else if (r.next_hop.IsUnspecified() && r.interface.empty()) {
+      err(t, FieldOrigin{o.item.path + ".interface", o.item.line},
+          "missing required key \"interface\" (a route without a next_hop is on-link through "
+          "an interface)");
     }
-    if (r.next_hop.IsUnspecified()) {
-      if (r.interface.empty())
-        err(t, FieldOrigin{o.item.path + ".interface", o.item.line},
-            "missing required key \"interface\" (a route without a next_hop is on-link through "
-            "an interface)");
-      continue;
-    }
-    const auto self = std::find_if(own.begin(), own.end(),
-                                   [&](const OwnAddress& a) { return a.address.addr == r.next_hop; });
+  }
+}
+
+// Phase 2, once the VM network's address is known to be right: a next hop is
+// a neighbour, not the compartment itself, and without `interface` on one of
+// its connected subnets.
+bool CheckNextHops(const TenantDraft& t, const std::vector<std::string>& files, const Errors& err) {
+  const gateway::CompartmentSpec& s = t.spec;
+  std::vector<OwnAddress> own{{s.vm_address, s.vm_interface, t.address}};
+  for (size_t j = 0; j < s.external.size(); ++j)
+    for (size_t k = 0; k < s.external[j].addresses.size(); ++k)
+      own.push_back(OwnAddress{s.external[j].addresses[k], s.external[j].interface,
+                               t.external[j].addresses[k]});
+  std::string connected;
+  for (const OwnAddress& a : own)
+    connected +=
+        (connected.empty() ? "" : ", ") + a.interface + " " + SubnetOf(a.address).ToString();
+  bool ok = true;
+  for (size_t j = 0; j < s.routes.size(); ++j) {
+    const gateway::StaticRoute& r = s.routes[j];
+    const TenantDraft::Route& o = t.routes[j];
+    if (r.next_hop.IsUnspecified()) continue;
+    const auto self = std::find_if(
+        own.begin(), own.end(), [&](const OwnAddress& a) { return a.address.addr == r.next_hop; });
+    const bool on_connected = std::any_of(own.begin(), own.end(), [&](const OwnAddress& a) {
+      return SubnetOf(a.address).Contains(r.next_hop);
+    });
     if (self != own.end()) {
       err(t, o.next_hop,
           r.next_hop.ToString() + " is this tenant's own address on " + self->interface + ", " +
               Ref(self->origin, t.file, t.file, files));
-      continue;
-    }
-    const bool on_connected = std::any_of(own.begin(), own.end(), [&](const OwnAddress& a) {
-      return SubnetOf(a.address).Contains(r.next_hop);
-    });
-    // Without the VM network's address (already an error) this would only follow from it.
-    if (r.interface.empty() && !on_connected && t.has_vm_address) {
+      ok = false;
+    } else if (r.interface.empty() && !on_connected) {
       err(t, o.next_hop,
-          r.next_hop.ToString() + " is not on a connected subnet of this tenant (" +
-              (connected.empty() ? "it has none" : connected) +
+          r.next_hop.ToString() + " is not on a connected subnet of this tenant (" + connected +
               "); give interface for a next hop elsewhere");
+      ok = false;
     }
   }
+  return ok;
 }
 
 }  // namespace
@@ -274,14 +286,17 @@ void CheckTenants(std::vector<TenantDraft>* tenants, const std::string& namespac
   for (size_t i = 0; i < tenants->size(); ++i) {
     TenantDraft& t = (*tenants)[i];
     gateway::CompartmentSpec& s = t.spec;
+    bool duplicate_name = false;
     if (!s.name.empty()) {
       if (auto [it, inserted] = names.emplace(s.name, i); !inserted) {
         const TenantDraft& other = (*tenants)[it->second];
         err(t, t.name,
-            s.name + " is already the name of the tenant of " + Ref(other.name, t.file, other.file, files) +
+            s.name + " is already the tenant name of " +
+                At(t.file, other.file, other.name.line, files) +
                 "; a tenant's name is unique on the gateway");
+        duplicate_name = true;
       }
-      if (!t.has_namespace) {
+      if (!t.has_namespace && !duplicate_name) {
         s.netns = namespace_prefix + s.name;
         if (std::string why = NamespaceNameProblem(s.netns); !why.empty()) {
           err(t, t.name, "the default namespace (namespace_prefix + name): " + why);
@@ -324,7 +339,7 @@ void CheckTenants(std::vector<TenantDraft>* tenants, const std::string& namespac
     }
     std::vector<OwnAddress> own;
     CheckAddresses(t, &own, files, err);
-    CheckRoutes(t, own, files, err);
+    CheckRoutes(t, files, err);
   }
 }
 
@@ -374,8 +389,8 @@ bool ResolveTenant(TenantDraft* tp, const PolicyBuilder& b, const std::vector<st
     err(t, t.address, ToString(s.vm_address) + " is outside " + in_subnet);
     return false;
   }
-  IpAddr dfgw = prefix->addr;
-  for (int i = 15; i >= 0 && ++dfgw.b[static_cast<size_t>(i)] == 0; --i) {
+  IpAddr dfgw = prefix->addr;  // the subnet's first address
+  for (int i = dfgw.bits() / 8 - 1; i >= 0 && ++dfgw.b[static_cast<size_t>(i)] == 0; --i) {
   }
   if (a == prefix->addr || IsV4Broadcast(a, prefix->len) || a == dfgw) {
     const char* what = a == prefix->addr ? "the network address"
@@ -403,9 +418,8 @@ bool ResolveTenant(TenantDraft* tp, const PolicyBuilder& b, const std::vector<st
   }
   const ElementOrigin& ro = b.origins.records[static_cast<size_t>(rec - p.records.begin())];
   const std::string rec_ref = ro.path + " (" + At(t.file, ro.file, ro.line, files) + ")";
-  const auto pa = std::find_if(
-      p.provider_addresses.begin(), p.provider_addresses.end(),
-      [&](const ProviderAddress& x) { return x.address == rec->pa; });
+  const auto pa = std::find_if(p.provider_addresses.begin(), p.provider_addresses.end(),
+                               [&](const ProviderAddress& x) { return x.address == rec->pa; });
   if (pa == p.provider_addresses.end()) {
     std::string mine;
     for (const ProviderAddress& x : p.provider_addresses)
@@ -439,7 +453,7 @@ bool ResolveTenant(TenantDraft* tp, const PolicyBuilder& b, const std::vector<st
       ok = false;
     }
   }
-  return ok;
+  return CheckNextHops(t, files, err) && ok;
 }
 
 }  // namespace hnv::config::yaml
