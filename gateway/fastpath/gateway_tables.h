@@ -33,7 +33,8 @@
 // max_routes x GatewayLimits::tbl8_percent / 100, at least 256: a route
 // longer than /24 takes one group for its /24) + max_routes x 8 B of rules
 // + the adjacency array, (max_routes + 1) x 8 B, + the defer queue (tbl8
-// groups x 8 B). With max_routes 16,384: ~80.3 MiB; with 100,000: ~163.6 MiB.
+// groups x 16 B). With max_routes 16,384: ~80.5 MiB; with 100,000: ~164.7 MiB
+// (tests/bench/RESULTS.md).
 // Memory comes from the DPDK heap. The tbl24 dominates: a gateway with many
 // small compartments would want a smaller FIB (rte_fib with a RIB, DPDK 23+
 // for RCU); stated, not done.
