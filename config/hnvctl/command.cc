@@ -412,6 +412,25 @@ ParseOutcome Simple(const std::vector<std::string>& words, const char* op, View 
   return Ok(std::move(c));
 }
 
+// `compartments` / `compartment NAME` (hnv-gateway): one op, "compartments",
+// with the name as a filter.
+ParseOutcome ParseCompartments(const std::vector<std::string>& words) {
+  Command c;
+  c.request.op = "compartments";
+  if (words[0] == "compartments") {
+    if (words.size() != 1) return Fail(kExitUsage, "compartments: takes no arguments");
+    c.label = "compartments";
+    c.view = View::kCompartments;
+    return Ok(std::move(c));
+  }
+  if (words.size() != 2 || words[1].empty())
+    return Fail(kExitUsage, "compartment: usage: hnvctl compartment NAME");
+  c.label = "compartment";
+  c.view = View::kCompartment;
+  c.request.args = json{{"name", words[1]}};
+  return Ok(std::move(c));
+}
+
 }  // namespace
 
 std::vector<std::string> SplitCommandLine(std::string_view line) {
@@ -469,14 +488,15 @@ ParseOutcome ParseCommand(const std::vector<std::string>& words_in) {
   if (cmd == "version") return Simple(words, "version", View::kVersion, 5000);
   if (cmd == "trace") return ParseTrace(words);
   if (cmd == "capture") return ParseCapture(words);
+  if (cmd == "compartments" || cmd == "compartment") return ParseCompartments(words);
   return Fail(kExitUsage, "unknown command \"" + cmd + "\" (try hnvctl --help)");
 }
 
 std::string UsageText() {
   return R"(usage: hnvctl [--socket PATH] [--json] [--timeout MS] COMMAND ...
 
-Talks to a running hnv-vswitch over its control socket (default $HNV_SOCKET,
-else /run/hnv/vswitch.sock).
+Talks to a running hnv-vswitch or hnv-gateway over its control socket
+(default $HNV_SOCKET, else /run/hnv/vswitch.sock).
 
 Short forms (fields are those of the YAML files, see config/README.md):
   hnvctl get KIND [field=value ...]         show objects (optionally only matching ones)
@@ -490,6 +510,9 @@ Short forms (fields are those of the YAML files, see config/README.md):
   hnvctl trace PORT FRAME-HEX               follow one frame through the pipeline
   hnvctl trace PORT --describe 'eth src=.. dst=.. / ipv4 src=.. dst=.. / icmp'
   hnvctl capture PORT FILE [--count N] [--seconds S]   write a pcap on the server
+  hnvctl compartments                       hnv-gateway: every compartment, one line each
+  hnvctl compartment NAME                   hnv-gateway: a compartment's interfaces, routes,
+                                            neighbours and counters
 KIND: lookup-record, customer-route, provider-address, provider-route,
       vm-network-adapter, routing-domain, virtual-subnet
 

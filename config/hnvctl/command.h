@@ -46,6 +46,8 @@ enum class View : uint8_t {
   kCapture,
   kVersion,
   kApply,
+  kCompartments,  // hnv-gateway: every compartment, one line each
+  kCompartment,   // hnv-gateway: one compartment in full (args.name)
 };
 
 struct Command {

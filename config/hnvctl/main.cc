@@ -12,6 +12,7 @@
 
 #include "config/control.h"
 #include "config/hnvctl/command.h"
+#include "config/hnvctl/compartment_view.h"
 #include "config/hnvctl/output.h"
 
 namespace {
@@ -157,6 +158,16 @@ int Run(int argc, char** argv) {
     case ctl::View::kApply:
       std::cout << ctl::RenderApply(*result);
       break;
+    case ctl::View::kCompartments:
+    case ctl::View::kCompartment: {
+      ctl::Rendered out =
+          cmd.view == ctl::View::kCompartments
+              ? ctl::RenderCompartments(*result)
+              : ctl::RenderCompartment(*result, cmd.request.args.value("name", std::string()));
+      if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
+      std::cout << out.text;
+      break;
+    }
   }
   std::cout.flush();
   return std::cout ? ctl::kExitOk : ctl::kExitError;

@@ -119,7 +119,18 @@ std::string Pad(const std::string& s, size_t width, bool right) {
   return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
 }
 
-// A text table: first `label_columns` left-aligned, the rest right-aligned.
+// rx before tx, packets before bytes, then the rest by name.
+int ColumnRank(const std::string& name) {
+  static const char* kOrder[] = {"rx_packets", "rx_bytes",   "tx_packets", "tx_bytes",
+                                 "rx_dropped", "tx_dropped", "drops"};
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (name == kOrder[i]) return static_cast<int>(i);
+  }
+  return 100;
+}
+
+}  // namespace
+
 std::string Table(const std::vector<std::vector<std::string>>& rows, size_t label_columns) {
   std::vector<size_t> width;
   for (const auto& row : rows) {
@@ -138,18 +149,6 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, size_t labe
   }
   return out;
 }
-
-// rx before tx, packets before bytes, then the rest by name.
-int ColumnRank(const std::string& name) {
-  static const char* kOrder[] = {"rx_packets", "rx_bytes",   "tx_packets", "tx_bytes",
-                                 "rx_dropped", "tx_dropped", "drops"};
-  for (size_t i = 0; i < std::size(kOrder); ++i) {
-    if (name == kOrder[i]) return static_cast<int>(i);
-  }
-  return 100;
-}
-
-}  // namespace
 
 json FilterObjects(Kind kind, const json& objects, const json& filter) {
   if (!objects.is_array() || filter.empty()) return objects;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "config/json_model.h"
 
@@ -37,6 +38,10 @@ Rendered RenderPolicy(const nlohmann::json& results);
 // views follow the same "Name: value" style.
 std::string DumpRoutingDomains(const Policy& p);
 std::string DumpVirtualSubnets(const Policy& p);
+
+// A text table, one row a line: the first `label_columns` columns
+// left-aligned, the others right-aligned, two spaces between columns.
+std::string Table(const std::vector<std::vector<std::string>>& rows, size_t label_columns);
 
 // Counters: per port rx/tx (every numeric field of the port objects as a
 // column, and a total row), then the nonzero drop reasons and their total,

@@ -1,0 +1,249 @@
+// hnvctl's gateway views (`compartments`, `compartment NAME`): the built
+// binary (HNVCTL_PATH) against an in-process ControlServer that answers the
+// "compartments" op with a canned hnv-gateway response; the request sent,
+// the exact text printed, --json, and the error lines.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "config/control.h"
+
+#ifndef HNVCTL_PATH
+#error "HNVCTL_PATH must name the hnvctl binary (tests/CMakeLists.txt)"
+#endif
+
+namespace hnv::config {
+namespace {
+
+using nlohmann::json;
+
+// hnv-gateway's answer for the chapter's Contoso compartment.
+const char* kContoso = R"({"compartments":[{"name":"contoso","id":0,"namespace":"hnv-contoso",
+  "rdid":"{12345678-1000-2000-3000-123456780001}","file":"tenants/contoso.yaml",
+  "interfaces":[{"name":"vmnet","role":"vm-network","ifindex":2,"mac":"60-01-60-01-03-01","vsid":6001,"port":"vm:64","vlan":0,"mtu":1458,"addresses":["10.0.2.2/24"]},
+                {"name":"ext0","role":"external","ifindex":3,"mac":"60-01-60-01-03-02","port":"external","vlan":0,"mtu":1500,"addresses":["10.1.3.2/24"]}],
+  "routes":[{"destination":"10.1.3.0/24","next_hop":"0.0.0.0","interface":"ext0","metric":0,"origin":"kernel","fast_path":"forward"},
+            {"destination":"10.0.1.0/24","next_hop":"10.0.2.1","interface":"vmnet","metric":0,"origin":"hnv","fast_path":"forward"}],
+  "neighbors":[{"ip":"10.1.3.100","mac":"02-00-00-00-00-01","interface":"ext0"}],
+  "counters":{"rx_vm":{"packets":0,"bytes":0},"rx_external":{"packets":0,"bytes":0},"to_external":{"packets":0,"bytes":0},"to_vm":{"packets":0,"bytes":0},"injected":{"packets":0,"bytes":0},"punted":{"local":0},"dropped":{"no-neighbor":0}}}]})";
+
+class CompartmentsHandler : public RequestHandler {
+ public:
+  Response Handle(const Request& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    requests_.push_back(json{{"op", r.op}, {"args", r.args}});
+    if (r.op != "compartments") return Response::Error("unknown operation \"" + r.op + "\"");
+    if (!r.args.contains("name")) return Response{true, answer_, {}};
+    const std::string name = r.args["name"].get<std::string>();
+    json one = {{"compartments", json::array()}};
+    for (const json& c : answer_["compartments"])
+      if (c["name"] == name) one["compartments"].push_back(c);
+    if (one["compartments"].empty()) return Response::Error("no compartment " + name);
+    return Response{true, one, {}};
+  }
+  std::vector<json> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+  void Answer(json answer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answer_ = std::move(answer);
+  }
+
+ private:
+  std::mutex mu_;
+  json answer_ = json::parse(kContoso);
+  std::vector<json> requests_;
+};
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class HnvctlCompartmentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hnvctl-gw-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    socket_ = dir_ + "/gateway.sock";
+    std::string error;
+    ASSERT_TRUE(server_.Listen(socket_, &error)) << error;
+    thread_ = std::thread([this] {
+      while (!stop_.load()) server_.Poll(handler_, 10);
+    });
+  }
+  void TearDown() override {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    std::filesystem::remove_all(dir_);
+  }
+
+  CtlRun Hnvctl(const std::vector<std::string>& args) {
+    const std::string out_path = dir_ + "/stdout";
+    const std::string err_path = dir_ + "/stderr";
+    std::vector<std::string> argv_s = {HNVCTL_PATH};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string env_line = "HNV_SOCKET=" + socket_;
+    std::vector<char*> envp = {env_line.data(), nullptr};
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(out, 1);
+      dup2(err, 2);
+      execve(argv[0], argv.data(), envp.data());
+      _exit(127);
+    }
+    CtlRun r;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = ReadFile(out_path);
+    r.err = ReadFile(err_path);
+    return r;
+  }
+
+  std::string dir_;
+  std::string socket_;
+  ControlServer server_;
+  CompartmentsHandler handler_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(HnvctlCompartmentsTest, CompartmentsIsOneLineEach) {
+  const CtlRun r = Hnvctl({"compartments"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "NAME     ID  NAMESPACE    RDID                                    VSID  GATEWAY CA   "
+            "EXTERNAL                             FORWARDED  PUNTED\n"
+            "contoso  0   hnv-contoso  {12345678-1000-2000-3000-123456780001}  6001  10.0.2.2/24  "
+            "ext0 (external, VLAN 0) 10.1.3.2/24          0       0\n");
+  EXPECT_EQ(handler_.requests(),
+            (std::vector<json>{json::parse(R"({"op":"compartments","args":{}})")}));
+}
+
+TEST_F(HnvctlCompartmentsTest, CompartmentShowsEverything) {
+  const CtlRun r = Hnvctl({"compartment", "contoso"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(
+      r.out,
+      "Compartment contoso (id 0)\n"
+      "  namespace  hnv-contoso\n"
+      "  rdid       {12345678-1000-2000-3000-123456780001}\n"
+      "  file       tenants/contoso.yaml\n"
+      "\n"
+      "Interfaces\n"
+      "NAME   ROLE        IFINDEX  MAC                PORT      VLAN  VSID  MTU   ADDRESSES\n"
+      "vmnet  vm-network  2        60-01-60-01-03-01  vm:64     0     6001  1458  10.0.2.2/24\n"
+      "ext0   external    3        60-01-60-01-03-02  external  0     -     1500  10.1.3.2/24\n"
+      "\n"
+      "Routes\n"
+      "DESTINATION  NEXT HOP  INTERFACE  METRIC  ORIGIN  FAST PATH\n"
+      "10.1.3.0/24  0.0.0.0   ext0       0       kernel  forward\n"
+      "10.0.1.0/24  10.0.2.1  vmnet      0       hnv     forward\n"
+      "\n"
+      "Neighbors\n"
+      "IP          MAC                INTERFACE\n"
+      "10.1.3.100  02-00-00-00-00-01  ext0\n"
+      "\n"
+      "Counters\n"
+      "             PACKETS  BYTES\n"
+      "rx_vm              0      0\n"
+      "rx_external        0      0\n"
+      "to_external        0      0\n"
+      "to_vm              0      0\n"
+      "injected           0      0\n"
+      "punted: none\n"
+      "dropped: none\n");
+  EXPECT_EQ(handler_.requests(),
+            (std::vector<json>{json::parse(R"({"op":"compartments","args":{"name":"contoso"}})")}));
+}
+
+TEST_F(HnvctlCompartmentsTest, TotalsAndNonZeroReasons) {
+  json answer = json::parse(kContoso);
+  json& counters = answer["compartments"][0]["counters"];
+  counters["to_external"] = {{"packets", 7}, {"bytes", 700}};
+  counters["to_vm"] = {{"packets", 5}, {"bytes", 500}};
+  counters["punted"] = {{"local", 3}, {"arp", 0}, {"no-route", 2}};
+  counters["dropped"] = {{"no-neighbor", 4}, {"ttl", 0}};
+  handler_.Answer(answer);
+
+  const CtlRun list = Hnvctl({"compartments"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("10.1.3.2/24         12       5\n"), std::string::npos) << list.out;
+
+  const CtlRun one = Hnvctl({"compartment", "contoso"});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  const std::string tail =
+      "to_external        7    700\n"
+      "to_vm              5    500\n"
+      "injected           0      0\n"
+      "punted:\n"
+      "  local     3\n"
+      "  no-route  2\n"
+      "dropped:\n"
+      "  no-neighbor  4\n";
+  ASSERT_GE(one.out.size(), tail.size());
+  EXPECT_EQ(one.out.substr(one.out.size() - tail.size()), tail) << one.out;
+}
+
+TEST_F(HnvctlCompartmentsTest, JsonPassesTheServersAnswerThrough) {
+  const CtlRun all = Hnvctl({"--json", "compartments"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(json::parse(all.out), json::parse(kContoso));
+  const CtlRun one = Hnvctl({"--json", "compartment", "contoso"});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(json::parse(one.out), json::parse(kContoso));
+}
+
+TEST_F(HnvctlCompartmentsTest, Errors) {
+  const CtlRun unknown = Hnvctl({"compartment", "fabrikam"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err, "hnvctl: no compartment fabrikam\n");
+  EXPECT_EQ(unknown.out, "");
+
+  const CtlRun no_name = Hnvctl({"compartment"});
+  EXPECT_EQ(no_name.exit_code, 2);
+  EXPECT_EQ(no_name.err, "hnvctl: compartment: usage: hnvctl compartment NAME\n");
+  const CtlRun extra = Hnvctl({"compartments", "contoso"});
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_EQ(extra.err, "hnvctl: compartments: takes no arguments\n");
+  EXPECT_EQ(handler_.requests().size(), 1u);  // the unknown name only
+
+  handler_.Answer(json::parse(R"({"compartments":[]})"));
+  const CtlRun none = Hnvctl({"compartments"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_EQ(none.out, "no compartments\n");
+
+  handler_.Answer(json("surprise"));
+  const CtlRun odd = Hnvctl({"compartments"});
+  EXPECT_EQ(odd.exit_code, 1);
+  EXPECT_EQ(odd.err, "hnvctl: unexpected result from the server: \"surprise\"\n");
+}
+
+}  // namespace
+}  // namespace hnv::config
