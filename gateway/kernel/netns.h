@@ -78,8 +78,10 @@ class NetNamespace {
   unsigned long inode() const { return inode_; }
 
   // Unmounts and removes the name and closes our fd: the namespace is
-  // destroyed once no process, fd or mount refers to it any more (its
-  // non-persistent TAPs must be closed by their owners).
+  // destroyed once no process, fd, socket or mount refers to it any more.
+  // An open TAP fd (its tun socket) and any socket created inside keep it
+  // alive, nameless, until closed; its devices are then deleted with it,
+  // never moved to the root namespace (tested).
   bool Delete(std::string* error);
 
   // Runs fn() on the calling thread inside the namespace, then switches back.

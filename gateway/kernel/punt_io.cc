@@ -182,8 +182,7 @@ void PuntIo::Stop() {
 }
 
 bool PuntIo::running() const {
-  auto* self = const_cast<PuntIo*>(this);
-  std::lock_guard lk(self->mu_);
+  std::lock_guard lk(mu_);
   return thread_running_;
 }
 

@@ -117,7 +117,7 @@ class PuntIo {
   std::atomic<uint64_t> unknown_tap_{0};
 
   std::mutex call_mu_;  // one control call at a time
-  std::mutex mu_;       // guards the fields below and the handshake
+  mutable std::mutex mu_;  // guards the fields below and the handshake
   std::condition_variable cv_;
   std::thread thread_;
   bool thread_running_ = false;

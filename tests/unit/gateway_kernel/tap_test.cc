@@ -60,6 +60,28 @@ TEST_F(TapTest, StaleDeviceOfTheSameNameIsReplaced) {
   EXPECT_NE(Sh("ip -n " + ns->name() + " link show " + name), 0);
 }
 
+TEST_F(TapTest, DeletingTheNamespaceNeverMovesTheTapToTheRootNamespace) {
+  NetNamespace* ns = NewNs();
+  ASSERT_NE(ns, nullptr);
+  const std::string name = TapName(4);
+  std::string error;
+  auto tap = Tap::Create(*ns, name, Mac("02:00:5e:10:00:04"), 1500, &error);
+  ASSERT_TRUE(tap) << error;
+  const std::string ns_name = ns->name();
+  ASSERT_TRUE(ns->Delete(&error)) << error;
+  EXPECT_EQ(ShOut("ip netns list").find(ns_name), std::string::npos);
+  // The open TAP holds a reference to the (now nameless) namespace: the
+  // device stays there, usable, and never surfaces in the root namespace.
+  usleep(100 * 1000);
+  EXPECT_NE(Sh("ip link show " + name), 0) << "the TAP surfaced in the root namespace";
+  uint8_t frame[60] = {};
+  EXPECT_EQ(write(tap->fd(), frame, sizeof(frame)), 60);
+  // Closing it removes the device and lets the namespace go.
+  tap.reset();
+  usleep(100 * 1000);
+  EXPECT_NE(Sh("ip link show " + name), 0);
+}
+
 TEST_F(TapTest, BadArgumentsAreReported) {
   NetNamespace* ns = NewNs();
   ASSERT_NE(ns, nullptr);
