@@ -19,6 +19,8 @@
 //   counters  {}                                  -> {"ports":[...],"drops":{...},...}
 //   trace     {"port": "Contoso1", "frame": "<hex>"} -> {"steps":[{"stage":..,"decision":..},...]}
 //   capture   {"port": "uplink", "file": "/tmp/x.pcap", "count": N, "seconds": S} -> {"packets":N}
+//   compartments {} | {"name": N}               -> {"compartments":[...]} (hnv-gateway;
+//             the fields are in config/hnvctl/compartment_view.h)
 // Kinds K: "lookup-record", "customer-route", "provider-address",
 // "provider-route", "vm-network-adapter", "routing-domain", "virtual-subnet".
 // Object fields are those of the YAML files (config/README.md).

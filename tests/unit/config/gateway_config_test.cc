@@ -269,6 +269,84 @@ TEST(GatewayConfigChapter, ExampleIsTheExpectedConfig) {
   EXPECT_EQ(c.host.policy.subnets.size(), 2u);
 }
 
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The chapter's layout in a temp dir with a wrong MAC, then with a second
+// tenant on the same port and VLAN: the messages config/README.md shows.
+TEST(GatewayConfigChapter, ReadmeErrorsOnTheChapterLayout) {
+  TempDir dir;
+  const std::string d = dir.Path("");
+  auto errors = [&] {
+    Lines got;
+    for (const ConfigError& e : LoadGatewayConfig(dir.Path("gateway/gateway.yaml")).errors)
+      got.push_back(e.ToString());
+    return got;
+  };
+  dir.Write("contoso.yaml", ReadText(ChapterDir() / "contoso.yaml"));
+  const std::string tenant = ReadText(ChapterDir() / "gateway" / "tenants" / "contoso.yaml");
+  dir.Write("gateway/gateway.yaml", ReadText(ChapterDir() / "gateway" / "gateway.yaml"));
+  dir.Write("gateway/tenants/contoso.yaml",
+            Replace(tenant, "mac: 600160010301", "mac: 600160010399"));
+  EXPECT_EQ(errors(), (Lines{d +
+                             "gateway/tenants/contoso.yaml:14: tenant.vm_network.mac: "
+                             "600160010399 is not the MAC of the lookup record of 10.0.2.2, "
+                             "lookup_records[4] (" +
+                             d + "contoso.yaml:56): 600160010301"}));
+
+  dir.Write("gateway/tenants/contoso.yaml", tenant);
+  dir.Write("policy-2.yaml", PolicyFile('2', "7"));
+  std::string fabrikam = Replace(tenant, "../../contoso.yaml", "../../policy-2.yaml");
+  fabrikam = Replace(fabrikam, "name: contoso", "name: fabrikam");
+  fabrikam = Replace(fabrikam, "namespace: hnv-contoso", "namespace: hnv-fabrikam");
+  fabrikam = Replace(fabrikam, "123456780001", "123456780002");
+  dir.Write("gateway/tenants/fabrikam.yaml", fabrikam);
+  EXPECT_EQ(errors(), (Lines{d +
+                             "gateway/tenants/fabrikam.yaml:20: tenant.external[0].vlan: port "
+                             "external VLAN 0 is already used by tenant.external[0] of tenant "
+                             "contoso (" +
+                             d +
+                             "gateway/tenants/contoso.yaml:20); a port and VLAN carry one "
+                             "external interface"}));
+}
+
+// config/README.md's gateway example: every ```yaml block that starts with
+// "# gateway file: NAME", next to the chapter's contoso.yaml, loads and gives
+// the chapter's compartment.
+TEST(GatewayConfigChapter, ReadmeExampleLoads) {
+  std::ifstream in(SourceDir() / "config" / "README.md");
+  ASSERT_TRUE(in) << "config/README.md";
+  TempDir dir;
+  dir.Write("contoso.yaml", ReadText(ChapterDir() / "contoso.yaml"));
+  std::string line, name, block;
+  bool in_block = false;
+  int files = 0;
+  while (std::getline(in, line)) {
+    if (!in_block && line == "```yaml") {
+      in_block = true;
+      name.clear();
+      block.clear();
+    } else if (in_block && line == "```") {
+      in_block = false;
+      if (name.empty()) continue;
+      dir.Write(name, block);
+      ++files;
+    } else if (in_block) {
+      if (block.empty() && line.rfind("# gateway file: ", 0) == 0) name = line.substr(16);
+      block += line + "\n";
+    }
+  }
+  ASSERT_EQ(files, 2);
+  const GatewayLoadResult r = LoadGatewayConfig(dir.Path("gateway/gateway.yaml"));
+  ASSERT_TRUE(r.errors.empty()) << Join(r.errors);
+  ASSERT_EQ(r.config->compartments.size(), 1u);
+  CompartmentSpec want = ChapterContoso();
+  want.file = dir.Path("gateway/tenants/contoso.yaml");
+  EXPECT_EQ(r.config->compartments[0], want);
+}
+
 TEST(GatewayConfigChapter, DefaultsOfTheOptionalKeys) {
   // Without namespace, mac, interface, mtu, vlan, metric and the gateway
   // section: the documented defaults.
