@@ -39,9 +39,10 @@ struct GatewayLoadResult {
 };
 
 // `previous_ids` maps tenant names to the compartment ids they had (the
-// running configuration's): a tenant found there keeps its id; any other
-// takes the lowest id below gateway::kMaxCompartments that no tenant of this
-// load keeps or took before it (in file order).
+// running configuration's): a tenant found there keeps its id (when below
+// gateway::kMaxCompartments and not kept by an earlier tenant file); any
+// other takes the lowest id below gateway::kMaxCompartments that no tenant of
+// this load keeps or took before it (in file order).
 GatewayLoadResult LoadGatewayConfig(const std::string& path,
                                     const std::map<std::string, uint32_t>& previous_ids = {});
 

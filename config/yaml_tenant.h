@@ -4,11 +4,12 @@
 // phases of a load:
 //  1. ReadTenant (one file: keys, types, values) and CheckTenants (across
 //     tenants and against the gateway's ports: unique names, namespaces,
-//     routing domains and (port, VLAN) pairs; interface names; routes'
-//     interfaces and next hops);
+//     routing domains and (port, VLAN) pairs; interface names and
+//     addresses; routes' interfaces and families);
 //  2. ResolveTenant, only when phase 1 found nothing: against the policy
 //     (the routing domain, the gateway VSID and CA, its lookup record, the
-//     default MAC and MTU).
+//     default MAC and MTU), then the routes' next hops against the now
+//     known interface subnets.
 //
 // Not an API: use gateway_config.h. Thread: any; allocates.
 #pragma once
@@ -77,8 +78,8 @@ void CheckTenants(std::vector<TenantDraft>* tenants, const std::string& namespac
                   const std::vector<std::string>& files, ErrorList* errors);
 
 // Phase 2 for one tenant whose id is set: the routing domain, the gateway
-// VSID and CA against the policy; sets vm_mac, vm_mtu and vm_port. Returns
-// false when it reported an error.
+// VSID and CA against the policy, then the next hops; sets vm_mac, vm_mtu
+// and vm_port. Returns false when it reported an error.
 bool ResolveTenant(TenantDraft* t, const PolicyBuilder& b, const std::vector<std::string>& files,
                    ErrorList* errors);
 
