@@ -73,9 +73,9 @@ std::unique_ptr<NetlinkMirror> NetlinkMirror::Create(NetNamespace& ns, MirrorCal
     *error = what + "connect: " + nl::Err(err_events < 0 ? err_events : err_sync);
     return nullptr;
   }
-  int err = nl_socket_add_memberships(m->events_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
-                                      RTNLGRP_NEIGH, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-                                      RTNLGRP_LINK, 0);
+  int err =
+      nl_socket_add_memberships(m->events_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEIGH,
+                                RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK, 0);
   if (err < 0) {
     *error = what + "subscribe: " + nl::Err(err);
     return nullptr;

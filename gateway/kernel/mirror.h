@@ -116,7 +116,8 @@ class NetlinkMirror {
   using AddrKey = std::tuple<IpAddr, uint8_t, int>;
   enum What : unsigned { kRoutes = 1, kNeighbors = 2, kAddresses = 4 };
 
-  NetlinkMirror(std::string netns, MirrorCallbacks cbs) : netns_(std::move(netns)), cbs_(std::move(cbs)) {}
+  NetlinkMirror(std::string netns, MirrorCallbacks cbs)
+      : netns_(std::move(netns)), cbs_(std::move(cbs)) {}
   // Dumps `what` through the sync socket and reports the differences.
   bool Resync(unsigned what, std::string* error);
   void SetRoute(bool present, const MirrorRoute& r);

@@ -7,8 +7,8 @@
 #include <netlink/route/route.h>
 
 #include <array>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "gateway/kernel/nl_util.h"
@@ -87,12 +87,23 @@ const char* RouteProtocolName(uint8_t protocol) {
 std::string RouteSpec::ToString() const {
   std::string s = destination.ToString();
   switch (type) {
-    case RTN_UNICAST: break;
-    case RTN_BLACKHOLE: s = "blackhole " + s; break;
-    case RTN_UNREACHABLE: s = "unreachable " + s; break;
-    case RTN_PROHIBIT: s = "prohibit " + s; break;
-    case RTN_LOCAL: s = "local " + s; break;
-    default: s = "type " + std::to_string(type) + " " + s; break;
+    case RTN_UNICAST:
+      break;
+    case RTN_BLACKHOLE:
+      s = "blackhole " + s;
+      break;
+    case RTN_UNREACHABLE:
+      s = "unreachable " + s;
+      break;
+    case RTN_PROHIBIT:
+      s = "prohibit " + s;
+      break;
+    case RTN_LOCAL:
+      s = "local " + s;
+      break;
+    default:
+      s = "type " + std::to_string(type) + " " + s;
+      break;
   }
   if (!gateway.IsUnspecified()) s += " via " + gateway.ToString();
   if (oif != 0) s += " dev #" + std::to_string(oif);
@@ -102,8 +113,7 @@ std::string RouteSpec::ToString() const {
   return s;
 }
 
-std::unique_ptr<NetlinkConfig> NetlinkConfig::Create(const NetNamespace& ns,
-                                                     std::string* error) {
+std::unique_ptr<NetlinkConfig> NetlinkConfig::Create(const NetNamespace& ns, std::string* error) {
   nl_sock* sk = nl_socket_alloc();
   if (sk == nullptr) {
     *error = "netns " + ns.name() + ": nl_socket_alloc failed";

@@ -54,8 +54,8 @@ bool PrepareRunDir(std::string* error) {
 
 // Opens `path` and checks it is a namespace (nsfs). Returns -1 with
 // *is_stale set when the file exists but is not one.
-int OpenNsFile(const std::string& path, bool* is_stale, unsigned long* inode,
-               std::string* error, bool* missing = nullptr) {
+int OpenNsFile(const std::string& path, bool* is_stale, unsigned long* inode, std::string* error,
+               bool* missing = nullptr) {
   *is_stale = false;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

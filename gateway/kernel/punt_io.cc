@@ -37,11 +37,16 @@ struct PuntIo::TapSlot {
 
 const char* PuntDropName(PuntDrop d) {
   switch (d) {
-    case PuntDrop::kWriteFailed: return "tap-write-failed";
-    case PuntDrop::kNoMbuf: return "no-mbuf";
-    case PuntDrop::kRingFull: return "from-kernel-ring-full";
-    case PuntDrop::kTooBig: return "frame-too-big";
-    case PuntDrop::kCount: break;
+    case PuntDrop::kWriteFailed:
+      return "tap-write-failed";
+    case PuntDrop::kNoMbuf:
+      return "no-mbuf";
+    case PuntDrop::kRingFull:
+      return "from-kernel-ring-full";
+    case PuntDrop::kTooBig:
+      return "frame-too-big";
+    case PuntDrop::kCount:
+      break;
   }
   return "?";
 }
@@ -201,8 +206,8 @@ PuntTapCounters PuntIo::Counters(TapId tap) const {
 
 unsigned PuntIo::ToKernel() {
   rte_mbuf* pkts[kBurst];
-  const unsigned n = rte_ring_sc_dequeue_burst(rings_.to_kernel, reinterpret_cast<void**>(pkts),
-                                               kBurst, nullptr);
+  const unsigned n =
+      rte_ring_sc_dequeue_burst(rings_.to_kernel, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const TapId tap = m->port;
@@ -271,8 +276,8 @@ unsigned PuntIo::FromKernel(TapId tap) {
     pkts[count++] = m;
   }
   if (count == 0) return 0;
-  const unsigned sent = rte_ring_sp_enqueue_burst(rings_.from_kernel,
-                                                  reinterpret_cast<void**>(pkts), count, nullptr);
+  const unsigned sent =
+      rte_ring_sp_enqueue_burst(rings_.from_kernel, reinterpret_cast<void**>(pkts), count, nullptr);
   uint64_t bytes = 0;
   for (unsigned i = 0; i < sent; ++i) bytes += pkts[i]->pkt_len;
   Bump(s.from_packets, sent);

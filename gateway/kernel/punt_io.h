@@ -116,7 +116,7 @@ class PuntIo {
   std::unique_ptr<TapSlot[]> taps_;
   std::atomic<uint64_t> unknown_tap_{0};
 
-  std::mutex call_mu_;  // one control call at a time
+  std::mutex call_mu_;     // one control call at a time
   mutable std::mutex mu_;  // guards the fields below and the handshake
   std::condition_variable cv_;
   std::thread thread_;

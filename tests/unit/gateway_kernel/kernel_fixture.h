@@ -69,8 +69,8 @@ class KernelTest : public ::testing::Test {
   // A new namespace with a unique name; nullptr (and a test failure) if not.
   NetNamespace* NewNs() {
     const std::string name = NsPrefix() +
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-                             "-" + std::to_string(namespaces_.size());
+                             ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                             std::to_string(namespaces_.size());
     std::string error;
     bool created = false;
     auto ns = NetNamespace::CreateOrOpen(name, &created, &error);

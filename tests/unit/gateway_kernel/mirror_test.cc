@@ -27,9 +27,15 @@ struct Recorder {
   std::vector<Event<MirrorNeighbor>> neighbors;
   std::vector<Event<MirrorAddress>> addresses;
   MirrorCallbacks Callbacks() {
-    return {[this](bool add, const MirrorRoute& r) { routes.push_back({add, r}); },
-            [this](bool add, const MirrorNeighbor& n) { neighbors.push_back({add, n}); },
-            [this](bool add, const MirrorAddress& a) { addresses.push_back({add, a}); }};
+    return {[this](bool add, const MirrorRoute& r) {
+              routes.push_back({add, r});
+            },
+            [this](bool add, const MirrorNeighbor& n) {
+              neighbors.push_back({add, n});
+            },
+            [this](bool add, const MirrorAddress& a) {
+              addresses.push_back({add, a});
+            }};
   }
   const MirrorRoute* Route(bool add, const std::string& dst) const {
     for (auto it = routes.rbegin(); it != routes.rend(); ++it)
@@ -99,7 +105,7 @@ TEST_F(MirrorTest, InitialStateIsDeliveredAsAdds) {
       << error;
   ASSERT_TRUE(nl_->AddRoute({Pfx("fd00:20::/48"), IpAddr{}, tap_->ifindex()}, &error)) << error;
   ASSERT_EQ(Sh(IpCmd("neigh add 10.9.0.5 lladdr 02:00:00:00:00:05 dev " + tap_->ifname() +
-                  " nud permanent")),
+                     " nud permanent")),
             0);
   StartMirror();
   const MirrorRoute* r = rec_.Route(true, "10.20.0.0/16");
@@ -209,8 +215,7 @@ TEST_F(MirrorTest, SocketOverrunIsRepairedByAResync) {
   std::string batch;
   for (int i = 0; i < 200; ++i)
     batch += "route add 10.100." + std::to_string(i) + ".0/24 via 10.9.0.2\n";
-  for (int i = 0; i < 200; i += 2)
-    batch += "route del 10.100." + std::to_string(i) + ".0/24\n";
+  for (int i = 0; i < 200; i += 2) batch += "route del 10.100." + std::to_string(i) + ".0/24\n";
   ASSERT_EQ(Sh("printf '" + batch + "' | " + IpCmd("-batch -")), 0);
   std::string error;
   ASSERT_TRUE(mirror_->Process(&error)) << error;

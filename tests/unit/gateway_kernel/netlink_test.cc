@@ -97,8 +97,7 @@ TEST_F(NetlinkTest, RoutesAddReplaceDeleteWithOurProtocol) {
   RouteSpec hole{Pfx("10.66.0.0/16")};
   hole.type = RTN_BLACKHOLE;
   ASSERT_TRUE(nl_->AddRoute(hole, &error)) << error;
-  EXPECT_NE(Ip4Routes().find("blackhole 10.66.0.0/16 proto 241"), std::string::npos)
-      << Ip4Routes();
+  EXPECT_NE(Ip4Routes().find("blackhole 10.66.0.0/16 proto 241"), std::string::npos) << Ip4Routes();
   RouteSpec r6{Pfx("fd00:20::/48"), Ip("fd00:9::2")};
   ASSERT_TRUE(nl_->AddRoute(r6, &error)) << error;
   EXPECT_NE(Ip6Routes().find("fd00:20::/48 via fd00:9::2" + dev + " proto 241 metric 1024"),

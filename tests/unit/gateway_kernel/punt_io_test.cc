@@ -1,10 +1,9 @@
 #include "gateway/kernel/punt_io.h"
 
+#include <dirent.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
-
-#include <dirent.h>
 
 #include <atomic>
 #include <cstring>
@@ -37,10 +36,11 @@ class PuntIoTest : public KernelTest {
     ASSERT_TRUE(hnv::test::StartEalForTest());
     static int n = 0;
     const std::string id = std::to_string(getpid() % 100000) + "_" + std::to_string(n++);
-    pool_ = rte_pktmbuf_pool_create(("hnvut_p" + id).c_str(), 1023, 0, 0,
-                                    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    pool_ = rte_pktmbuf_pool_create(("hnvut_p" + id).c_str(), 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    SOCKET_ID_ANY);
     ASSERT_NE(pool_, nullptr);
-    rings_.to_kernel = rte_ring_create(("hnvut_tk" + id).c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    rings_.to_kernel =
+        rte_ring_create(("hnvut_tk" + id).c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
     rings_.from_kernel = rte_ring_create(("hnvut_fk" + id).c_str(), 256, SOCKET_ID_ANY,
                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
     ASSERT_NE(rings_.to_kernel, nullptr);
@@ -194,7 +194,8 @@ TEST_F(PuntIoTest, FullFromKernelRingIsCountedAsDrops) {
       break;
     }
   }
-  for (uint16_t i = 0; i < 5; ++i) ASSERT_EQ(rte_ring_mp_enqueue(rings_.to_kernel, EchoRequest(kTap, i)), 0);
+  for (uint16_t i = 0; i < 5; ++i)
+    ASSERT_EQ(rte_ring_mp_enqueue(rings_.to_kernel, EchoRequest(kTap, i)), 0);
   EXPECT_TRUE(WaitFor([&] { return punt_->Counters(kTap).drop(PuntDrop::kRingFull) >= 5; }, 2000))
       << punt_->Counters(kTap).drop(PuntDrop::kRingFull);
   EXPECT_EQ(punt_->Counters(kTap).to_kernel_packets, 5u);

@@ -86,8 +86,8 @@ TEST_F(TapTest, BadArgumentsAreReported) {
   NetNamespace* ns = NewNs();
   ASSERT_NE(ns, nullptr);
   std::string error;
-  EXPECT_FALSE(Tap::Create(*ns, "a-name-far-too-long-for-linux", Mac("02:00:00:00:00:01"), 1500,
-                           &error));
+  EXPECT_FALSE(
+      Tap::Create(*ns, "a-name-far-too-long-for-linux", Mac("02:00:00:00:00:01"), 1500, &error));
   EXPECT_NE(error.find("a-name-far-too-long-for-linux"), std::string::npos) << error;
   EXPECT_FALSE(Tap::Create(*ns, TapName(2), MacAddr::Broadcast(), 1500, &error));
   EXPECT_NE(error.find("unicast"), std::string::npos) << error;
@@ -103,7 +103,8 @@ bool ReadUntil(int fd, int ms, const std::function<bool(const uint8_t*, size_t)>
         const ssize_t n = read(fd, buf, sizeof(buf));
         return n > 0 && want(buf, static_cast<size_t>(n));
       },
-      ms, [&] {
+      ms,
+      [&] {
         pollfd p{fd, POLLIN, 0};
         poll(&p, 1, 20);
       });
@@ -124,8 +125,7 @@ TEST_F(TapTest, KernelAnswersArpWrittenIntoTheTap) {
                            .Eth(MacAddr::Broadcast(), peer_mac)
                            .Arp(kArpRequest, peer_mac, Ip("10.9.0.99"), MacAddr{}, Ip("10.9.0.1"))
                            .Build();
-  ASSERT_EQ(write(tap->fd(), request.data(), request.size()),
-            static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(write(tap->fd(), request.data(), request.size()), static_cast<ssize_t>(request.size()));
   const bool answered = ReadUntil(tap->fd(), 2000, [&](const uint8_t* f, size_t n) {
     if (n < 42 || f[12] != 0x08 || f[13] != 0x06) return false;  // other traffic (IPv6 RS, MLD)
     const uint8_t* arp = f + 14;
