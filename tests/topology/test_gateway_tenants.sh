@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two tenants with the same customer prefixes (10.0.1.0/24 VMs, 10.0.2.2 the
 # gateway CA) through one hnv-gateway, on VLANs 10 (Contoso) and 20
-# (Woodgrove) of one external port, each reaching its own physical host; both
+# (Woodgrove) of one external port (a userspace 802.1Q switch, vlan_switch.py,
+# as the kernel has no VLAN support), each reaching its own physical host; both
 # physical hosts are 10.1.3.100. Host 1 runs Contoso1 and Woodgrove1
 # (tests/topology/configs/gateway/). Asserts:
 #  - Contoso1 reaches its physical host; Woodgrove1 reaches nothing outside
@@ -70,15 +71,10 @@ topo_link c1 eth0 h1 vm1; topo_link w1 eth0 h1 vm2
 topo_provider pn h1 gw
 topo_link gw external sw gwx
 topo_link pc eth0 sw pc; topo_link pw eth0 sw pw
-for v in 10 20; do
-  ip -n "${P}sw" link add link gwx name "gwx.$v" type vlan id "$v"
-  ip -n "${P}sw" link add "br$v" type bridge
-  ip -n "${P}sw" link set "gwx.$v" master "br$v"
-  ip -n "${P}sw" link set "gwx.$v" up
-  ip -n "${P}sw" link set "br$v" up
-done
-ip -n "${P}sw" link set pc master br10
-ip -n "${P}sw" link set pw master br20
+# This kernel has no VLAN devices and no VLAN-filtering bridge: the external
+# switch is tests/topology/vlan_switch.py (VLAN 10 -> pc, VLAN 20 -> pw).
+topo_bg ip netns exec "${P}sw" "$TOPO_PY" "$TOPO_ROOT/tests/topology/vlan_switch.py" gwx 10:pc 20:pw \
+  --seconds 200 >"$W/vlan_switch.log" 2>&1
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm w1 10.0.1.101/24 60:00:70:00:01:01 10.0.1.1
 for p in pc pw; do
