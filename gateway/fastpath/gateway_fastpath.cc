@@ -283,6 +283,10 @@ void GatewayFastPath::Receive(WorkerContext& ctx, Pipeline& pipeline, uint16_t p
                               rte_mbuf** pkts, uint16_t n) noexcept {
   WorkerState& w = StateOf(ctx);
   const GatewaySnapshot& s = *tables_->snapshot();
+  if (port < kMaxPorts) {  // the port's own counters (hnvctl counters), as the HNV stages keep
+    ctx.counters->rx_packets[port] += n;
+    for (uint16_t i = 0; i < n; ++i) ctx.counters->rx_bytes[port] += rte_pktmbuf_pkt_len(pkts[i]);
+  }
   for (uint16_t off = 0; off < n; off += kBurstSize) {
     const uint16_t k = n - off < kBurstSize ? n - off : kBurstSize;
     Batch b;
