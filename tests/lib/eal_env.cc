@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,12 @@ bool StartEalForTest() {
 
 void EalEnvironment::SetUp() { ASSERT_TRUE(StartEalForTest()); }
 void EalEnvironment::TearDown() {
-  if (g_started) rte_eal_cleanup();
+  if (g_started) {
+    rte_eal_cleanup();
+    // EAL makes its runtime directory even with --no-shconf; leave nothing behind.
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/hnvtest" + std::to_string(getpid()), ec);
+  }
   g_started = false;
 }
 bool EalEnvironment::started() { return g_started; }
