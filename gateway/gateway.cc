@@ -1,6 +1,5 @@
 #include "gateway/gateway.h"
 
-#include <rte_lcore.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 
 #include "config/json_model.h"
 #include "config/log.h"
+#include "dataplane/runtime/eal.h"
 
 namespace hnv::gateway {
 
@@ -120,8 +120,7 @@ bool Gateway::Start(std::string* error) {
   DataplaneConfig dc;
   dc.limits.max_records = options_.max_records;
   dc.limits.max_routes = options_.max_routes;
-  unsigned lcore;
-  RTE_LCORE_FOREACH_WORKER(lcore) dc.worker_lcores.push_back(lcore);
+  dc.worker_lcores = EalWorkerLcores();
   if (dc.worker_lcores.empty()) {
     *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
     return false;

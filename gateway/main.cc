@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/log.h"
+#include "dataplane/runtime/eal.h"
 #include "gateway/gateway.h"
 
 namespace {
@@ -51,16 +52,8 @@ int main(int argc, char** argv) {
     else return Usage();
   }
   if (opt.config_path.empty()) return Usage();
-  std::vector<std::string> eal_args = {argv[0]};
-  if (i < argc) {
-    for (++i; i < argc; ++i) eal_args.push_back(argv[i]);
-  } else {
-    eal_args.insert(eal_args.end(), {"-l", "0,1", "--in-memory"});
-  }
-  std::vector<char*> eal;
-  for (auto& s : eal_args) eal.push_back(s.data());
-  if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) {
-    hnv::Log("EAL initialisation failed");
+  if (std::string error; !hnv::StartEal(argc, argv, i, &error)) {
+    hnv::Log("%s", error.c_str());
     return 1;
   }
   std::signal(SIGTERM, OnStop);

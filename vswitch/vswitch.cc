@@ -1,6 +1,5 @@
 #include "vswitch/vswitch.h"
 
-#include <rte_lcore.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -8,10 +7,11 @@
 #include <filesystem>
 #include <thread>
 
+#include "config/log.h"
 #include "dataplane/policy/validate.h"
 #include "dataplane/runtime/capture.h"
+#include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/trace.h"
-#include "config/log.h"
 
 namespace hnv::vswitch {
 
@@ -124,8 +124,7 @@ bool VSwitch::Start(std::string* error) {
   DataplaneConfig dc;
   dc.limits.max_records = options_.max_records;
   dc.limits.max_routes = options_.max_routes;
-  unsigned lcore;
-  RTE_LCORE_FOREACH_WORKER(lcore) dc.worker_lcores.push_back(lcore);
+  dc.worker_lcores = EalWorkerLcores();
   if (dc.worker_lcores.empty()) {
     *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
     return false;

@@ -1,5 +1,7 @@
 #include "dataplane/pipeline/drop.h"
 
+#include "dataplane/pipeline/kebab_names.h"
+
 namespace hnv {
 namespace {
 
@@ -18,32 +20,18 @@ constexpr DropInfo kInfo[] = {
 };
 static_assert(sizeof(kInfo) / sizeof(kInfo[0]) == kDropCount);
 
-struct KebabNames {
-  char buf[kDropCount][40];
-  constexpr KebabNames() : buf{} {
-    for (int i = 0; i < kDropCount; ++i) {
-      const char* s = kInfo[i].name + 1;  // skip 'k'
-      int o = 0;
-      for (int j = 0; s[j] != 0 && o < 38; ++j) {
-        const char c = s[j];
-        if (c >= 'A' && c <= 'Z') {
-          if (j > 0) buf[i][o++] = '-';
-          buf[i][o++] = static_cast<char>(c - 'A' + 'a');
-        } else {
-          buf[i][o++] = c;
-        }
-      }
-      buf[i][o] = 0;
-    }
-  }
+constexpr const char* kIds[] = {
+#define HNV_DROP_ID(name, stage, text) #name,
+    HNV_DROP_REASONS(HNV_DROP_ID)
+#undef HNV_DROP_ID
 };
-constexpr KebabNames kNames;
+constexpr KebabNames<kDropCount> kNames(kIds);
 
 }  // namespace
 
 const char* DropName(Drop d) {
   const auto i = static_cast<uint16_t>(d);
-  return i < kDropCount ? kNames.buf[i] : "unknown";
+  return kNames[i];
 }
 const char* DropStage(Drop d) {
   const auto i = static_cast<uint16_t>(d);

@@ -5,31 +5,11 @@
 #include <cstring>
 
 #include "dataplane/packet/checksum.h"
+#include "dataplane/pipeline/kebab_names.h"
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv::gateway {
 namespace {
-
-// "kNoNeighbor" -> "no-neighbor", at compile time (as dataplane/pipeline/drop.cc).
-template <size_t N>
-struct Names {
-  char buf[N][40] = {};
-  constexpr explicit Names(const char* const (&src)[N]) {
-    for (size_t i = 0; i < N; ++i) {
-      const char* s = src[i] + 1;  // skip the 'k'
-      size_t o = 0;
-      for (size_t j = 0; s[j] != 0 && o + 2 < sizeof(buf[i]); ++j) {
-        const char ch = s[j];
-        if (ch >= 'A' && ch <= 'Z') {
-          if (j != 0) buf[i][o++] = '-';
-          buf[i][o++] = static_cast<char>(ch - 'A' + 'a');
-        } else {
-          buf[i][o++] = ch;
-        }
-      }
-    }
-  }
-};
 
 #define HNV_GW_NAME(name, text) #name,
 #define HNV_GW_TEXT(name, text) text,
@@ -41,9 +21,9 @@ constexpr const char* kGlobalIds[] = {HNV_GW_GLOBAL_DROPS(HNV_GW_NAME)};
 constexpr const char* kGlobalTexts[] = {HNV_GW_GLOBAL_DROPS(HNV_GW_TEXT)};
 #undef HNV_GW_NAME
 #undef HNV_GW_TEXT
-constexpr Names<kPuntCount> kPuntNames(kPuntIds);
-constexpr Names<kGwDropCount> kDropNames(kDropIds);
-constexpr Names<kGlobalDropCount> kGlobalNames(kGlobalIds);
+constexpr KebabNames<kPuntCount> kPuntNames(kPuntIds);
+constexpr KebabNames<kGwDropCount> kDropNames(kDropIds);
+constexpr KebabNames<kGlobalDropCount> kGlobalNames(kGlobalIds);
 
 constexpr uint16_t kEthLen = sizeof(EthHdr);
 constexpr uint16_t kVlanLen = sizeof(VlanTag);
@@ -98,7 +78,7 @@ inline bool IsGroupV4(uint32_t dst_host) noexcept {
 
 const char* PuntName(Punt p) {
   const auto i = static_cast<size_t>(p);
-  return i < kPuntCount ? kPuntNames.buf[i] : "unknown";
+  return i < kPuntCount ? kPuntNames[i] : "unknown";
 }
 const char* PuntText(Punt p) {
   const auto i = static_cast<size_t>(p);
@@ -106,7 +86,7 @@ const char* PuntText(Punt p) {
 }
 const char* GwDropName(GwDrop d) {
   const auto i = static_cast<size_t>(d);
-  return i < kGwDropCount ? kDropNames.buf[i] : "unknown";
+  return i < kGwDropCount ? kDropNames[i] : "unknown";
 }
 const char* GwDropText(GwDrop d) {
   const auto i = static_cast<size_t>(d);
@@ -114,7 +94,7 @@ const char* GwDropText(GwDrop d) {
 }
 const char* GlobalDropName(GlobalDrop d) {
   const auto i = static_cast<size_t>(d);
-  return i < kGlobalDropCount ? kGlobalNames.buf[i] : "unknown";
+  return i < kGlobalDropCount ? kGlobalNames[i] : "unknown";
 }
 const char* GlobalDropText(GlobalDrop d) {
   const auto i = static_cast<size_t>(d);
