@@ -28,6 +28,14 @@ std::string Addresses(const json& iface, const char* separator) {
   return out.empty() ? "-" : out;
 }
 
+// The gateway CA as configured ("gateway_ca"); from an older server, the VM
+// network interface's addresses.
+std::string GatewayCa(const json& c, const json* vm) {
+  if (c.is_object() && c.contains("gateway_ca") && c["gateway_ca"].is_string())
+    return c["gateway_ca"].get<std::string>();
+  return vm ? Addresses(*vm, ",") : "-";
+}
+
 const json& Array(const json& o, const char* key) {
   static const json kEmpty = json::array();
   if (!o.is_object()) return kEmpty;
@@ -132,7 +140,7 @@ Rendered RenderCompartments(const json& result) {
     const json* vm = VmInterface(c);
     const json counters = c.is_object() && c.contains("counters") ? c["counters"] : json();
     rows.push_back({Field(c, "name"), Field(c, "id"), Field(c, "namespace"), Field(c, "rdid"),
-                    vm ? Field(*vm, "vsid") : "-", vm ? Addresses(*vm, ",") : "-", Externals(c),
+                    vm ? Field(*vm, "vsid") : "-", GatewayCa(c, vm), Externals(c),
                     std::to_string(Packets(counters, "to_external") + Packets(counters, "to_vm")),
                     std::to_string(Total(counters, "punted"))});
   }

@@ -145,6 +145,20 @@ TEST_F(HnvctlCompartmentsTest, CompartmentsIsOneLineEach) {
             (std::vector<json>{json::parse(R"({"op":"compartments","args":{}})")}));
 }
 
+// hnv-gateway's answer carries the configured gateway CA: the list shows it,
+// not the TAP's addresses (which include the kernel's IPv6 link-local one).
+TEST_F(HnvctlCompartmentsTest, GatewayCaIsTheConfiguredOne) {
+  json answer = json::parse(kContoso);
+  answer["compartments"][0]["gateway_ca"] = "10.0.2.2/24";
+  answer["compartments"][0]["interfaces"][0]["addresses"] =
+      json::array({"fe80::6201:60ff:fe01:301/64", "10.0.2.2/24"});
+  handler_.Answer(answer);
+  const CtlRun r = Hnvctl({"compartments"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  6001  10.0.2.2/24  "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("fe80::"), std::string::npos) << r.out;
+}
+
 TEST_F(HnvctlCompartmentsTest, CompartmentShowsEverything) {
   const CtlRun r = Hnvctl({"compartment", "contoso"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
