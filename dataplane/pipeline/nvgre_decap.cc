@@ -1,5 +1,7 @@
 #include "dataplane/pipeline/nvgre_decap.h"
 
+#include <algorithm>
+
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
@@ -7,7 +9,7 @@ namespace {
 
 bool PeerIs(const WorkerContext& ctx, uint32_t id, const IpAddr& pa) noexcept {
   const PeerEntry* p = ctx.tables->peer(id);
-  return p != nullptr && p->pa == pa;
+  return p != nullptr && SameIp(p->pa, pa);
 }
 
 // The inner frame's claimed source: IP (or ARP sender / NA target) and MAC.
@@ -27,140 +29,205 @@ void InnerSource(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpAddr* 
 
 // A source address that must have a lookup record to be believed.
 bool RoutableSource(const IpAddr& ip, Family family) noexcept {
-  if (ip.IsUnspecified() || ip.family != family) return false;
+  if (IsZeroIp(ip) || ip.family != family) return false;
   const bool link_local = ip.is_v6() && ip.b[0] == 0xfe && (ip.b[1] & 0xc0) == 0x80;
   return !link_local;
+}
+
+// A frame past the checks of pass 1, waiting for its source check.
+struct Decapsulated {
+  rte_mbuf* m;
+  const VsidInfo* v;
+  uint32_t vsid;
+  IpAddr outer_src;
+  IpAddr src_ip;  // unspecified: no CA lookup
+  MacAddr src_mac;
+};
+
+// Pass 1 for one frame: the GRE checks, the outer headers removed, the inner
+// frame parsed, its claimed source. False when the frame was dropped.
+bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
+  PacketMeta* meta = Meta(m);
+  const ParsedFrame outer = meta->pf;
+  const uint8_t* f = Data(m);
+  const auto* gre = outer.At<NvgreHdr>(f, outer.l4_offset);
+  const uint16_t fv = gre->flags_version.ToHost();
+  if ((fv & kGreVersionMask) != 0) {
+    ctx.Discard(m, Drop::kBadGreVersion);
+    return false;
+  }
+  if (fv != kNvgreFlags) {
+    ctx.Discard(m, Drop::kBadGreFlags);
+    return false;
+  }
+  if (gre->protocol.ToHost() != kEtherTypeTeb) {
+    ctx.Discard(m, Drop::kNotTeb);
+    return false;
+  }
+  // Copied out before use: in the frame the key sits at a 2-byte boundary,
+  // and calling a member of a misaligned Be32 (gre->vsid()) is undefined.
+  const Be32 key = gre->key;
+  const uint32_t vsid = key.ToHost() >> 8;
+  if (!IsValidVsid(vsid)) {
+    ctx.Discard(m, Drop::kReservedVsid);
+    return false;
+  }
+  const VsidInfo* v = ctx.snap->Vsid(vsid);
+  if (v == nullptr) {
+    ctx.Discard(m, Drop::kUnknownVsid);
+    return false;
+  }
+  d->outer_src = SrcIp(f, outer);
+  const uint32_t inner_off = outer.l4_offset + sizeof(NvgreHdr);
+  const uint32_t outer_end = outer.l3_offset + outer.l3_len;
+  if (outer_end < inner_off + sizeof(EthHdr)) {
+    ctx.Discard(m, Drop::kMalformedInner);
+    return false;
+  }
+  rte_pktmbuf_adj(m, static_cast<uint16_t>(inner_off));
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - (outer_end - inner_off)));
+  if (!Reparse(m)) {
+    ctx.Discard(m, Drop::kMalformedInner);
+    return false;
+  }
+  if (meta->pf.has_vlan) {
+    ctx.Discard(m, Drop::kInnerVlan);
+    return false;
+  }
+  d->m = m;
+  d->v = v;
+  d->vsid = vsid;
+  InnerSource(Data(m), meta->pf, rte_pktmbuf_data_len(m), &d->src_ip, &d->src_mac);
+  return true;
+}
+
+// Pass 2 for one frame: the source check given the CA entry of its source
+// (nullptr when none or not looked up), then to deliver.
+void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
+                 Burst& to_deliver) noexcept {
+  rte_mbuf* m = d.m;
+  PacketMeta* meta = Meta(m);
+  const VsidInfo* v = d.v;
+  const IpAddr& src_ip = d.src_ip;
+  const IpAddr& outer_src = d.outer_src;
+  const bool has_src = !IsZeroIp(src_ip);
+  bool ok = ca != nullptr && PeerIs(ctx, ca->peer, outer_src);
+  const L2Entry* l2 = nullptr;
+  if (!ok) {
+    // The MAC vouches for the sender only where no CA can: an L2Only
+    // record (its addresses are being learned), or a frame without a
+    // routable source of the VSID's family (DHCP from 0.0.0.0, ARP
+    // probes, IPv6 link-local, non-IP). Otherwise a host could send any
+    // source address from behind one of its VMs' MACs.
+    l2 = ctx.tables->FindL2(d.vsid, d.src_mac);
+    ok = l2 != nullptr && PeerIs(ctx, l2->peer, outer_src) &&
+         (l2->type == RecordType::kL2Only || !RoutableSource(src_ip, v->family));
+  }
+  if (!ok) {
+    for (uint32_t p : v->wildcard_peers)
+      if (PeerIs(ctx, p, outer_src)) ok = true;
+  }
+  if (!ok && has_src) {
+    // Return traffic through a gateway (flow 6): a source without a record
+    // that the routing domain routes via a next hop whose PA is the sender.
+    const RouteEntry* r = ctx.tables->FindRoute(v->rd, src_ip);
+    if (r != nullptr && !r->on_link) {
+      const CaEntry* gw = ctx.tables->FindCa(v->rd, r->next_hop);
+      ok = gw != nullptr && PeerIs(ctx, gw->peer, outer_src);
+    }
+  }
+  if (!ok) {
+    ctx.Discard(m, Drop::kSourceCheck);
+    return;
+  }
+  if (ca == nullptr && l2 != nullptr && l2->type == RecordType::kL2Only && has_src &&
+      (meta->pf.l3 == L3Kind::kArp ||
+       NdOf(Data(m), meta->pf, rte_pktmbuf_data_len(m)) != nullptr)) {
+    Event e{};
+    e.kind = Event::kLearn;
+    e.vsid = d.vsid;
+    e.ip = src_ip;
+    e.mac = d.src_mac;
+    e.pa = outer_src;
+    ctx.Post(e);
+  }
+  meta->vsid = d.vsid;
+  meta->vsid_index = static_cast<uint32_t>(v - ctx.snap->vsids.data());
+  ++ctx.counters->decapsulated;
+  Push(ctx, to_deliver, m);
 }
 
 }  // namespace
 
 void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexcept {
-  for (uint16_t i = 0; i < in.n; ++i) {
-    rte_mbuf* m = in.pkts[i];
-    PacketMeta* meta = Meta(m);
-    const ParsedFrame outer = meta->pf;
-    const uint8_t* f = Data(m);
-    const auto* gre = outer.At<NvgreHdr>(f, outer.l4_offset);
-    const uint16_t fv = gre->flags_version.ToHost();
-    if ((fv & kGreVersionMask) != 0) {
-      ctx.Discard(m, Drop::kBadGreVersion);
-      continue;
-    }
-    if (fv != kNvgreFlags) {
-      ctx.Discard(m, Drop::kBadGreFlags);
-      continue;
-    }
-    if (gre->protocol.ToHost() != kEtherTypeTeb) {
-      ctx.Discard(m, Drop::kNotTeb);
-      continue;
-    }
-    // Copied out before use: in the frame the key sits at a 2-byte boundary,
-    // and calling a member of a misaligned Be32 (gre->vsid()) is undefined.
-    const Be32 key = gre->key;
-    const uint32_t vsid = key.ToHost() >> 8;
-    if (!IsValidVsid(vsid)) {
-      ctx.Discard(m, Drop::kReservedVsid);
-      continue;
-    }
-    const VsidInfo* v = ctx.snap->Vsid(vsid);
-    if (v == nullptr) {
-      ctx.Discard(m, Drop::kUnknownVsid);
-      continue;
-    }
-    const IpAddr outer_src = SrcIp(f, outer);
-    const uint32_t inner_off = outer.l4_offset + sizeof(NvgreHdr);
-    const uint32_t outer_end = outer.l3_offset + outer.l3_len;
-    if (outer_end < inner_off + sizeof(EthHdr)) {
-      ctx.Discard(m, Drop::kMalformedInner);
-      continue;
-    }
-    rte_pktmbuf_adj(m, static_cast<uint16_t>(inner_off));
-    rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - (outer_end - inner_off)));
-    if (!Reparse(m)) {
-      ctx.Discard(m, Drop::kMalformedInner);
-      continue;
-    }
-    if (meta->pf.has_vlan) {
-      ctx.Discard(m, Drop::kInnerVlan);
-      continue;
-    }
-    f = Data(m);
-    IpAddr src_ip;
-    MacAddr src_mac;
-    InnerSource(f, meta->pf, rte_pktmbuf_data_len(m), &src_ip, &src_mac);
-    const CaEntry* ca = src_ip.IsUnspecified() ? nullptr : ctx.tables->FindCa(v->rd, src_ip);
-    bool ok = ca != nullptr && PeerIs(ctx, ca->peer, outer_src);
-    const L2Entry* l2 = nullptr;
-    if (!ok) {
-      // The MAC vouches for the sender only where no CA can: an L2Only
-      // record (its addresses are being learned), or a frame without a
-      // routable source of the VSID's family (DHCP from 0.0.0.0, ARP
-      // probes, IPv6 link-local, non-IP). Otherwise a host could send any
-      // source address from behind one of its VMs' MACs.
-      l2 = ctx.tables->FindL2(vsid, src_mac);
-      ok = l2 != nullptr && PeerIs(ctx, l2->peer, outer_src) &&
-           (l2->type == RecordType::kL2Only || !RoutableSource(src_ip, v->family));
-    }
-    if (!ok) {
-      for (uint32_t p : v->wildcard_peers)
-        if (PeerIs(ctx, p, outer_src)) ok = true;
-    }
-    if (!ok && !src_ip.IsUnspecified()) {
-      // Return traffic through a gateway (flow 6): a source without a record
-      // that the routing domain routes via a next hop whose PA is the sender.
-      const RouteEntry* r = ctx.tables->FindRoute(v->rd, src_ip);
-      if (r != nullptr && !r->on_link) {
-        const CaEntry* gw = ctx.tables->FindCa(v->rd, r->next_hop);
-        ok = gw != nullptr && PeerIs(ctx, gw->peer, outer_src);
+  for (uint16_t base = 0; base < in.n; base += kBurstSize) {
+    const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
+    // Pass 1: decapsulate; the CA lookups of the inner sources all at once
+    // (FindCaBulk), so their cache misses overlap.
+    Decapsulated d[kBurstSize];
+    KeyWords<CaKey> keys[kBurstSize];
+    const CaEntry* found[kBurstSize];
+    uint8_t slot[kBurstSize];
+    uint32_t nd = 0, nk = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      if (!Decapsulate(ctx, in.pkts[base + i], &d[nd])) continue;
+      if (!IsZeroIp(d[nd].src_ip)) {
+        slot[nd] = static_cast<uint8_t>(nk);
+        keys[nk++] = PolicyTables::CaKeyOf(d[nd].v->rd, d[nd].src_ip);
+      } else {
+        slot[nd] = kBurstSize;  // no lookup
       }
+      ++nd;
     }
-    if (!ok) {
-      ctx.Discard(m, Drop::kSourceCheck);
-      continue;
-    }
-    if (ca == nullptr && l2 != nullptr && l2->type == RecordType::kL2Only &&
-        !src_ip.IsUnspecified() &&
-        (meta->pf.l3 == L3Kind::kArp || NdOf(f, meta->pf, rte_pktmbuf_data_len(m)) != nullptr)) {
-      Event e{};
-      e.kind = Event::kLearn;
-      e.vsid = vsid;
-      e.ip = src_ip;
-      e.mac = src_mac;
-      e.pa = outer_src;
-      ctx.Post(e);
-    }
-    meta->vsid = vsid;
-    meta->vsid_index = static_cast<uint32_t>(v - ctx.snap->vsids.data());
-    ++ctx.counters->decapsulated;
-    Push(ctx, to_deliver, m);
+    if (nk != 0) ctx.tables->FindCaBulk(keys, nk, found);
+    // Pass 2: the source checks, in order.
+    for (uint32_t j = 0; j < nd; ++j)
+      CheckSource(ctx, d[j], slot[j] == kBurstSize ? nullptr : found[slot[j]], to_deliver);
   }
   in.n = 0;
 }
 
 void Deliver::Process(WorkerContext& ctx, Burst& in) noexcept {
-  for (uint16_t i = 0; i < in.n; ++i) {
-    rte_mbuf* m = in.pkts[i];
-    const PacketMeta* meta = Meta(m);
-    const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
-    const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(m))->dst;
-    if (dst.IsMulticast()) {
-      if (v.local_ports.empty()) {  // nobody to deliver to: counted, not lost
+  for (uint16_t base = 0; base < in.n; base += kBurstSize) {
+    const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
+    rte_mbuf* const* pkts = in.pkts + base;
+    // Pass 1: the L2 lookups of the unicast frames, all at once (FindL2Bulk).
+    KeyWords<L2Key> keys[kBurstSize];
+    const L2Entry* found[kBurstSize];
+    uint8_t slot[kBurstSize];
+    uint32_t nk = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(pkts[i]))->dst;
+      if (dst.IsMulticast()) continue;
+      slot[i] = static_cast<uint8_t>(nk);
+      keys[nk++] = PolicyTables::L2KeyOf(Meta(pkts[i])->vsid, dst);
+    }
+    if (nk != 0) ctx.tables->FindL2Bulk(keys, nk, found);
+    // Pass 2: each frame in order.
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      const PacketMeta* meta = Meta(m);
+      const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
+      const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(m))->dst;
+      if (dst.IsMulticast()) {
+        if (v.local_ports.empty()) {  // nobody to deliver to: counted, not lost
+          ctx.Discard(m, Drop::kNoLocalPort);
+          continue;
+        }
+        Flood(ctx, m, v, kNoPort, /*keep_original=*/false);
+        continue;
+      }
+      const L2Entry* e = found[slot[i]];
+      if (e == nullptr || e->peer != kLocalPeer) {
         ctx.Discard(m, Drop::kNoLocalPort);
         continue;
       }
-      Flood(ctx, m, v, kNoPort, /*keep_original=*/false);
-      continue;
+      if (e->port >= kMaxPorts || ctx.snap->ports[e->port].vsid != meta->vsid) {
+        ctx.Discard(m, Drop::kVsidMismatch);
+        continue;
+      }
+      ctx.Transmit(e->port, m);
     }
-    const L2Entry* e = ctx.tables->FindL2(meta->vsid, dst);
-    if (e == nullptr || e->peer != kLocalPeer) {
-      ctx.Discard(m, Drop::kNoLocalPort);
-      continue;
-    }
-    if (e->port >= kMaxPorts || ctx.snap->ports[e->port].vsid != meta->vsid) {
-      ctx.Discard(m, Drop::kVsidMismatch);
-      continue;
-    }
-    ctx.Transmit(e->port, m);
   }
   in.n = 0;
 }

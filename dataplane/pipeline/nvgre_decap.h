@@ -19,11 +19,19 @@
 // forwarding return traffic from outside the VM network, flow 6). An ARP / NA whose sender has no record but whose MAC holds
 // an L2Only record at the outer source posts a learn event (flow 4).
 // Output: deliver, with PacketMeta.vsid set and the outer headers removed.
+// Burst: in two passes per 32 frames. The first runs every check up to the
+// inner frame's claimed source (drops happen there) and looks the sources'
+// CA entries up at once (PolicyTables::FindCaBulk: at a million records
+// their cache misses overlap); the second runs the source check of each
+// surviving frame in order (its rarer lookups, L2 / wildcard / route, one at
+// a time) and pushes it to deliver, so deliver sees the frames in order.
 //
 // Theory of operation (Deliver): input is decapsulated frames. Unicast goes
 // to the local port holding the destination MAC on that VSID (kNoLocalPort,
 // kVsidMismatch otherwise: never re-encapsulated); broadcast and multicast go
 // to every local port of the VSID (kNoLocalPort when it has none here).
+// Burst: as l2-switch, the unicast frames' L2 entries are looked up at once
+// per 32 frames, then each frame is delivered in order.
 // Thread: worker-only.
 #pragma once
 

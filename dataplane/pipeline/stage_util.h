@@ -38,6 +38,21 @@ inline void Flood(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v, uint16_t e
   if (!keep_original) ctx.Absorb(m);  // no other local port on the VSID
 }
 
+// IpAddr tests for the per-packet path: IpAddr's operator== compares its
+// std::array through a memcmp call and IsUnspecified loops over the bytes;
+// these read the 16 address bytes as two words. Same results.
+inline bool SameIp(const IpAddr& x, const IpAddr& y) noexcept {
+  uint64_t a[2], b[2];
+  std::memcpy(a, x.b.data(), 16);
+  std::memcpy(b, y.b.data(), 16);
+  return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0 && x.family == y.family;
+}
+inline bool IsZeroIp(const IpAddr& x) noexcept {
+  uint64_t a[2];
+  std::memcpy(a, x.b.data(), 16);
+  return (a[0] | a[1]) == 0;
+}
+
 // Source and destination IP of a parsed IPv4/IPv6 frame.
 inline IpAddr SrcIp(const uint8_t* f, const ParsedFrame& pf) noexcept {
   return pf.l3 == L3Kind::kIpv4 ? IpAddr::V4Raw(pf.At<Ipv4Hdr>(f, pf.l3_offset)->src)

@@ -1,5 +1,7 @@
 #include "dataplane/pipeline/vm_ingress.h"
 
+#include <algorithm>
+
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
@@ -87,50 +89,69 @@ bool IsResolutionRequestFor(const uint8_t* f, const ParsedFrame& pf, uint32_t le
 }  // namespace
 
 void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
-  for (uint16_t i = 0; i < in.n; ++i) {
-    rte_mbuf* m = in.pkts[i];
-    PacketMeta* meta = Meta(m);
-    const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
-    const uint8_t* f = Data(m);
-    const MacAddr& dst = reinterpret_cast<const EthHdr*>(f)->dst;
-    if (v.l2only_local && (meta->pf.l3 == L3Kind::kArp || meta->pf.l3 == L3Kind::kIpv6))
-      MaybeLearnLocal(ctx, m, v);
-    if (dst.IsMulticast()) {
-      if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
-        Flood(ctx, m, v, meta->in_port, /*keep_original=*/true);
-        Push(ctx, out.to_arp_nd, m);
-      } else {
-        Flood(ctx, m, v, meta->in_port, /*keep_original=*/false);
-      }
-      continue;
+  for (uint16_t base = 0; base < in.n; base += kBurstSize) {
+    const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
+    rte_mbuf* const* pkts = in.pkts + base;
+    // Pass 1: the L2 lookups this chunk needs (unicast not to the DFGW MAC),
+    // all at once, so their cache misses overlap (FindL2Bulk).
+    KeyWords<L2Key> keys[kBurstSize];
+    const L2Entry* found[kBurstSize];
+    uint8_t slot[kBurstSize];
+    uint32_t nk = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      const PacketMeta* meta = Meta(pkts[i]);
+      const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
+      const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(pkts[i]))->dst;
+      if (dst.IsMulticast() || (v.has_dfgw && dst == v.dfgw_mac)) continue;
+      slot[i] = static_cast<uint8_t>(nk);
+      keys[nk++] = PolicyTables::L2KeyOf(meta->vsid, dst);
     }
-    if (v.has_dfgw && dst == v.dfgw_mac) {
-      // A unicast ARP request / NS for the DFGW is a VM re-validating its
-      // gateway entry (NUD probe): answered like the broadcast one.
-      const bool probe =
-          IsResolutionRequestFor(f, meta->pf, rte_pktmbuf_data_len(m), v.dfgw_ip);
-      Push(ctx, probe ? out.to_arp_nd : out.to_router, m);
-      continue;
-    }
-    const L2Entry* e = ctx.tables->FindL2(meta->vsid, dst);
-    if (e == nullptr) {
-      ctx.Discard(m, Drop::kUnknownDstMac);
-    } else if (e->peer == kLocalPeer) {
-      if (e->port == meta->in_port) {
-        ctx.Discard(m, Drop::kHairpin);
+    if (nk != 0) ctx.tables->FindL2Bulk(keys, nk, found);
+    // Pass 2: each frame in order.
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      PacketMeta* meta = Meta(m);
+      const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
+      const uint8_t* f = Data(m);
+      const MacAddr& dst = reinterpret_cast<const EthHdr*>(f)->dst;
+      if (v.l2only_local && (meta->pf.l3 == L3Kind::kArp || meta->pf.l3 == L3Kind::kIpv6))
+        MaybeLearnLocal(ctx, m, v);
+      if (dst.IsMulticast()) {
+        if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
+          Flood(ctx, m, v, meta->in_port, /*keep_original=*/true);
+          Push(ctx, out.to_arp_nd, m);
+        } else {
+          Flood(ctx, m, v, meta->in_port, /*keep_original=*/false);
+        }
         continue;
       }
-      ++ctx.counters->switched;
-      ctx.Transmit(e->port, m);
-    } else if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
-      // A VM re-validating a remote neighbour (unicast ARP / NS): the filter
-      // answers from policy as for the broadcast one; ARP never crosses the wire.
-      Push(ctx, out.to_arp_nd, m);
-    } else if (e->rule == TranslationRule::kNone) {
-      ctx.Discard(m, Drop::kRuleNone);
-    } else {
-      meta->peer = e->peer;
-      Push(ctx, out.to_encap, m);
+      if (v.has_dfgw && dst == v.dfgw_mac) {
+        // A unicast ARP request / NS for the DFGW is a VM re-validating its
+        // gateway entry (NUD probe): answered like the broadcast one.
+        const bool probe = IsResolutionRequestFor(f, meta->pf, rte_pktmbuf_data_len(m), v.dfgw_ip);
+        Push(ctx, probe ? out.to_arp_nd : out.to_router, m);
+        continue;
+      }
+      const L2Entry* e = found[slot[i]];
+      if (e == nullptr) {
+        ctx.Discard(m, Drop::kUnknownDstMac);
+      } else if (e->peer == kLocalPeer) {
+        if (e->port == meta->in_port) {
+          ctx.Discard(m, Drop::kHairpin);
+          continue;
+        }
+        ++ctx.counters->switched;
+        ctx.Transmit(e->port, m);
+      } else if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
+        // A VM re-validating a remote neighbour (unicast ARP / NS): the filter
+        // answers from policy as for the broadcast one; ARP never crosses the wire.
+        Push(ctx, out.to_arp_nd, m);
+      } else if (e->rule == TranslationRule::kNone) {
+        ctx.Discard(m, Drop::kRuleNone);
+      } else {
+        meta->peer = e->peer;
+        Push(ctx, out.to_encap, m);
+      }
     }
   }
   in.n = 0;

