@@ -14,6 +14,11 @@
 //    routes and records are keyed by it.
 // Drops: kNotIp, kWrongFamily, kTtlExpired, kNoRoute, kNoRecord, kToDfgw,
 // kNoLocalPort, kRuleNone.
+// Burst: in two passes per 32 frames. The first finds each IP frame's route
+// (FindRoute, one probe per prefix length present in the domain) and looks
+// the next hops' CA entries up at once (FindCaBulk: at a million records
+// their cache misses overlap); the second decides each frame in order as
+// above. No side effect happens in the first pass.
 // Thread: worker-only.
 #pragma once
 

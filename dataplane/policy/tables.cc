@@ -109,30 +109,39 @@ PolicyTables::~PolicyTables() {
 const RouteEntry* PolicyTables::FindRoute(uint32_t rd, const IpAddr& dst) const noexcept {
   if (rd >= limits_.max_rds) return nullptr;
   const RdMask& m = rd_masks_[rd];
-  RouteKey key;
-  key.rd = rd;
+  // The RouteKey built in words (rcu_hash.h, KeyWords): rd, len, zero[3];
+  // the prefix's 16 address bytes; its family and pad.
+  static_assert(offsetof(RouteKey, len) == 4 && offsetof(RouteKey, prefix) == 8 &&
+                sizeof(IpAddr) == 20 && offsetof(IpAddr, family) == 16);
+  KeyWords<RouteKey> k;
   if (dst.is_v4()) {
     uint64_t bits = m.v4.load(std::memory_order_acquire);
     const uint32_t host = dst.v4_host();
+    k.w[2] = 0;
+    k.w[3] = static_cast<uint8_t>(Family::kV4);  // IpAddr::V4: family, zero pad
     while (bits != 0) {
       const int len = 63 - std::countl_zero(bits);
       bits &= ~(uint64_t{1} << len);
       const uint32_t masked = len == 0 ? 0 : host & (~uint32_t{0} << (32 - len));
-      key.len = static_cast<uint8_t>(len);
-      key.prefix = IpAddr::V4(masked);
-      if (const RouteEntry* e = routes_.Find(key)) return e;
+      k.w[0] = rd | uint64_t{static_cast<uint8_t>(len)} << 32;
+      k.w[1] = HostToNet(masked);  // IpAddr::V4(masked): bytes 0..3, then zeros
+      if (const RouteEntry* e = routes_.Find(k)) return e;
     }
     return nullptr;
   }
+  uint32_t tail;  // IpAddr::Masked keeps the family and pad
+  std::memcpy(&tail, reinterpret_cast<const unsigned char*>(&dst) + 16, 4);
+  k.w[3] = tail;
   for (int w = 2; w >= 0; --w) {
     uint64_t bits = m.v6[w].load(std::memory_order_acquire);
     while (bits != 0) {
       const int bit = 63 - std::countl_zero(bits);
       bits &= ~(uint64_t{1} << bit);
       const int len = w * 64 + bit;
-      key.len = static_cast<uint8_t>(len);
-      key.prefix = dst.Masked(len);
-      if (const RouteEntry* e = routes_.Find(key)) return e;
+      const IpAddr prefix = dst.Masked(len);
+      k.w[0] = rd | uint64_t{static_cast<uint8_t>(len)} << 32;
+      std::memcpy(&k.w[1], prefix.b.data(), 16);
+      if (const RouteEntry* e = routes_.Find(k)) return e;
     }
   }
   return nullptr;
