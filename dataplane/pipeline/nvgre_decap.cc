@@ -7,30 +7,32 @@
 namespace hnv {
 namespace {
 
-bool PeerIs(const WorkerContext& ctx, uint32_t id, const IpAddr& pa) noexcept {
+bool PeerIs(const WorkerContext& ctx, uint32_t id, const IpWords& pa) noexcept {
   const PeerEntry* p = ctx.tables->peer(id);
-  return p != nullptr && SameIp(p->pa, pa);
+  return p != nullptr && pa.Is(p->pa);
 }
 
 // The inner frame's claimed source: IP (or ARP sender / NA target) and MAC.
-void InnerSource(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpAddr* ip,
+void InnerSource(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpWords* ip,
                  MacAddr* mac) noexcept {
   *mac = reinterpret_cast<const EthHdr*>(f)->src;
+  ip->SetZero();
   if (pf.l3 == L3Kind::kArp) {
     const auto* arp = pf.At<ArpHdr>(f, pf.l3_offset);
-    *ip = IpAddr::V4Raw(arp->spa);
+    ip->SetV4(arp->spa);
     *mac = arp->sha;
   } else if (pf.l3 == L3Kind::kIpv4 || pf.l3 == L3Kind::kIpv6) {
-    *ip = SrcIp(f, pf);
+    ip->SetSrc(f, pf);
     if (const NdHdr* nd = NdOf(f, pf, len); nd != nullptr && nd->type == kIcmp6NeighborAdvert)
-      *ip = IpAddr::V6Raw(nd->target);
+      ip->SetV6(nd->target);
   }
 }
 
 // A source address that must have a lookup record to be believed.
-bool RoutableSource(const IpAddr& ip, Family family) noexcept {
-  if (IsZeroIp(ip) || ip.family != family) return false;
-  const bool link_local = ip.is_v6() && ip.b[0] == 0xfe && (ip.b[1] & 0xc0) == 0x80;
+bool RoutableSource(const IpWords& ip, Family family) noexcept {
+  if (ip.IsZero() || ip.family() != family) return false;
+  const bool link_local =
+      ip.family() == Family::kV6 && ip.Byte(0) == 0xfe && (ip.Byte(1) & 0xc0) == 0x80;
   return !link_local;
 }
 
@@ -39,8 +41,8 @@ struct Decapsulated {
   rte_mbuf* m;
   const VsidInfo* v;
   uint32_t vsid;
-  IpAddr outer_src;
-  IpAddr src_ip;  // unspecified: no CA lookup
+  IpWords outer_src;
+  IpWords src_ip;  // zero: unspecified, no CA lookup
   MacAddr src_mac;
 };
 
@@ -77,7 +79,7 @@ bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
     ctx.Discard(m, Drop::kUnknownVsid);
     return false;
   }
-  d->outer_src = SrcIp(f, outer);
+  d->outer_src.SetSrc(f, outer);
   const uint32_t inner_off = outer.l4_offset + sizeof(NvgreHdr);
   const uint32_t outer_end = outer.l3_offset + outer.l3_len;
   if (outer_end < inner_off + sizeof(EthHdr)) {
@@ -108,9 +110,9 @@ void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
   rte_mbuf* m = d.m;
   PacketMeta* meta = Meta(m);
   const VsidInfo* v = d.v;
-  const IpAddr& src_ip = d.src_ip;
-  const IpAddr& outer_src = d.outer_src;
-  const bool has_src = !IsZeroIp(src_ip);
+  const IpWords& src_ip = d.src_ip;
+  const IpWords& outer_src = d.outer_src;
+  const bool has_src = !src_ip.IsZero();
   bool ok = ca != nullptr && PeerIs(ctx, ca->peer, outer_src);
   const L2Entry* l2 = nullptr;
   if (!ok) {
@@ -130,7 +132,7 @@ void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
   if (!ok && has_src) {
     // Return traffic through a gateway (flow 6): a source without a record
     // that the routing domain routes via a next hop whose PA is the sender.
-    const RouteEntry* r = ctx.tables->FindRoute(v->rd, src_ip);
+    const RouteEntry* r = ctx.tables->FindRoute(v->rd, src_ip.ToIpAddr());
     if (r != nullptr && !r->on_link) {
       const CaEntry* gw = ctx.tables->FindCa(v->rd, r->next_hop);
       ok = gw != nullptr && PeerIs(ctx, gw->peer, outer_src);
@@ -146,9 +148,9 @@ void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
     Event e{};
     e.kind = Event::kLearn;
     e.vsid = d.vsid;
-    e.ip = src_ip;
+    e.ip = src_ip.ToIpAddr();
     e.mac = d.src_mac;
-    e.pa = outer_src;
+    e.pa = outer_src.ToIpAddr();
     ctx.Post(e);
   }
   meta->vsid = d.vsid;
@@ -171,9 +173,9 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
     uint32_t nd = 0, nk = 0;
     for (uint16_t i = 0; i < n; ++i) {
       if (!Decapsulate(ctx, in.pkts[base + i], &d[nd])) continue;
-      if (!IsZeroIp(d[nd].src_ip)) {
+      if (!d[nd].src_ip.IsZero()) {
         slot[nd] = static_cast<uint8_t>(nk);
-        keys[nk++] = PolicyTables::CaKeyOf(d[nd].v->rd, d[nd].src_ip);
+        keys[nk++] = d[nd].src_ip.CaKeyIn(d[nd].v->rd);
       } else {
         slot[nd] = kBurstSize;  // no lookup
       }

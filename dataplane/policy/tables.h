@@ -208,6 +208,15 @@ class PolicyTables {
     k.w[2] = last | uint64_t{tail} << 32;
     return k;
   }
+  // The same key from the address's 16 bytes as two little-endian words
+  // (bytes 0..7, 8..15) and its family (pad zero), all in registers.
+  static KeyWords<CaKey> CaKeyOf(uint32_t rd, uint64_t lo, uint64_t hi, Family f) noexcept {
+    KeyWords<CaKey> k;
+    k.w[0] = rd | lo << 32;
+    k.w[1] = lo >> 32 | hi << 32;
+    k.w[2] = hi >> 32 | uint64_t{static_cast<uint8_t>(f)} << 32;
+    return k;
+  }
   static KeyWords<L2Key> L2KeyOf(uint32_t vsid, const MacAddr& mac) noexcept {
     static_assert(offsetof(L2Key, mac) == 4 && offsetof(L2Key, zero) == 10);
     KeyWords<L2Key> k;
