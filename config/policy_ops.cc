@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 namespace hnv::config {
 namespace {
@@ -149,6 +150,91 @@ std::string ApplyChange(Policy* p, const Change& c, const FromJsonOptions& optio
   return err;
 }
 
+RecordPlan PlanRecordChange(const RecordIndex& index, const Change& c,
+                            const FromJsonOptions& options) {
+  RecordPlan plan;
+  if (c.kind != Kind::kLookupRecord) return plan;
+  plan.handled = true;
+  auto fail = [&](std::string e) {
+    plan.error = std::move(e);
+    return plan;
+  };
+  FromJsonOptions partial = options;
+  partial.mode = Mode::kPartial;
+  FromJsonOptions full = options;
+  full.mode = Mode::kFull;
+  auto norm = NormalizeObject(c.kind, c.object, partial);
+  if (norm.error) return fail(norm.error->ToString());
+  const json& given = *norm.value;
+  const std::vector<std::string> id = IdentityFields(c.kind, given);
+  const bool by_ca = id[1] == "customer_address";
+  const std::string what = KindName(c.kind);
+  // The records whose identity fields equal the key's (ApplyTo's `same`).
+  auto hits = [&](const LookupRecord& key) {
+    std::vector<uint32_t> out =
+        by_ca ? index.FindByCa(key.vsid, key.ca) : index.FindByMac(key.vsid, key.mac);
+    if (!by_ca)
+      std::erase_if(out, [&](uint32_t s) { return index.record(s).type != key.type; });
+    return out;
+  };
+
+  if (c.op == "new") {
+    auto r = LookupRecordFromJson(c.object, full);
+    if (r.error) return fail(r.error->ToString());
+    if (!hits(*r.value).empty())
+      return fail(what + " " + Join(id) + " already exists (use set to change it)");
+    plan.edit = RecordEdit{RecordEdit::Op::kAppend, 0, *r.value};
+    return plan;
+  }
+  if (c.op == "set" || c.op == "upsert") {
+    for (const std::string& f : id)
+      if (!given.contains(f)) return fail(c.op + " " + what + " needs " + Join(id) + " to find it");
+    auto key = LookupRecordFromJson(given, partial);
+    if (key.error) return fail(key.error->ToString());
+    const std::vector<uint32_t> found = hits(*key.value);
+    if (found.empty()) {
+      if (c.op == "upsert") return PlanRecordChange(index, Change{"new", c.kind, c.object}, options);
+      return fail("no " + what + " with that " + Join(id) + " (use new to create it)");
+    }
+    if (found.size() > 1) return fail("several " + what + "s match; give more of " + Join(id));
+    json merged = ToJson(index.record(found[0]));
+    for (auto it = given.begin(); it != given.end(); ++it) merged[it.key()] = it.value();
+    auto r = LookupRecordFromJson(merged, full);
+    if (r.error) return fail(r.error->ToString());
+    plan.edit = RecordEdit{RecordEdit::Op::kReplace, found[0], *r.value};
+    return plan;
+  }
+  if (c.op == "remove") {
+    bool any_id = false;
+    for (const std::string& f : id) any_id |= given.contains(f);
+    if (!any_id) return fail("remove " + what + " needs at least one of " + Join(id));
+    auto key = LookupRecordFromJson(given, partial);
+    if (key.error) return fail(key.error->ToString());
+    // Every record matching all the fields given has this VSID and this CA
+    // (when specified) or this MAC.
+    std::vector<uint32_t> candidates;
+    if (given.contains("vsid") && given.contains("customer_address") &&
+        !key.value->ca.IsUnspecified())
+      candidates = index.FindByCa(key.value->vsid, key.value->ca);
+    else if (given.contains("vsid") && given.contains("mac"))
+      candidates = index.FindByMac(key.value->vsid, key.value->mac);
+    else
+      return RecordPlan{};
+    std::erase_if(candidates, [&](uint32_t s) {
+      const json ej = ToJson(index.record(s));
+      for (auto it = given.begin(); it != given.end(); ++it)
+        if (!ej.contains(it.key()) || ej[it.key()] != it.value()) return true;
+      return false;
+    });
+    if (candidates.empty()) return fail("no " + what + " matches");
+    if (candidates.size() > 1) return RecordPlan{};
+    plan.edit = RecordEdit{RecordEdit::Op::kErase, candidates[0], {}};
+    plan.edit.record = index.record(candidates[0]);
+    return plan;
+  }
+  return fail("unknown change '" + c.op + "' (new, set, remove)");
+}
+
 std::string ParseChange(const std::string& op, const nlohmann::json& args, Change* out) {
   if (!args.is_object() || !args.contains("kind") || !args["kind"].is_string())
     return op + ": needs \"kind\" (" + KindNames() + ")";
@@ -197,14 +283,33 @@ std::vector<Change> Journal::Read(std::vector<std::string>* errors) const {
 }
 
 std::string Journal::Rewrite(const std::vector<Change>& changes) {
+  // Written and flushed to disk before it replaces the journal, and the
+  // directory flushed after: a crash leaves the old journal or the new one.
   const std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    for (const Change& c : changes) out << ChangeToJson(c).dump() << "\n";
-    out.flush();
-    if (!out) return "journal " + tmp + ": write failed";
+  std::string text;
+  for (const Change& c : changes) text += ChangeToJson(c).dump() + "\n";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return "journal " + tmp + ": " + std::strerror(errno);
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = done == text.size() && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return "journal " + tmp + ": write failed: " + std::strerror(saved);
   }
   if (std::rename(tmp.c_str(), path_.c_str()) != 0) return "journal " + path_ + ": " + std::strerror(errno);
+  const size_t slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   return "";
 }
 

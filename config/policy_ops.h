@@ -26,6 +26,7 @@
 
 #include "config/json_model.h"
 #include "dataplane/policy/model.h"
+#include "dataplane/policy/record_index.h"
 
 namespace hnv::config {
 
@@ -39,6 +40,19 @@ struct Change {
 // the field). *p is unchanged on error. Whole-policy rules are not checked
 // here: validate the result (ValidatePolicy) before using it.
 std::string ApplyChange(Policy* p, const Change& c, const FromJsonOptions& options = {});
+
+// ApplyChange for one lookup record, found through the index's hashes instead
+// of a scan: the edit that ApplyChange would make to the index's policy, or
+// the error it would give (same words). `handled` is false where the change
+// is not one record's (a remove that names several, or no VSID with a CA or
+// MAC to find them by): use ApplyChange on index.ToPolicy() then.
+struct RecordPlan {
+  bool handled = false;
+  std::string error;  // handled: ApplyChange's error, or "" with `edit` set
+  RecordEdit edit;
+};
+RecordPlan PlanRecordChange(const RecordIndex& index, const Change& c,
+                            const FromJsonOptions& options = {});
 
 // Parses a request's {"kind": ..., "object": {...}} for `op`.
 std::string ParseChange(const std::string& op, const nlohmann::json& args, Change* out);

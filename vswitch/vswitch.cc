@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "config/journal_compact.h"
 #include "config/log.h"
 #include "dataplane/policy/validate.h"
 #include "dataplane/runtime/capture.h"
@@ -74,19 +75,19 @@ VSwitch::~VSwitch() {
 std::optional<uint16_t> VSwitch::PortByName(std::string_view name) const {
   for (const config::PortSpec& p : config_.ports)
     if (p.name == name) return p.index;
-  for (const VmPort& v : policy_.vm_ports)
+  for (const VmPort& v : policy_->rest().vm_ports)
     if (v.vm_name == name) return v.port;
   return std::nullopt;
 }
 
-bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, std::string* error) {
+bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journal_entries,
+                          std::string* error) {
   config::LoadResult loaded = config::LoadHostConfig(options_.config_path);
   if (!loaded.config) {
     *error = JoinErrors(loaded.errors);
     return false;
   }
   *cfg = std::move(*loaded.config);
-  *policy = cfg->policy;
   if (!journal_) {
     std::string path = options_.journal_path;
     if (path.empty()) path = "/var/lib/hnv/" + (cfg->host_name.empty() ? "vswitch" : cfg->host_name) + ".journal";
@@ -100,15 +101,11 @@ bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, std::string* 
       if (p.name == name) return p.index;
     return std::nullopt;
   };
-  for (const Change& c : journal_->Read(&bad)) {
-    Policy next = *policy;
-    const std::string err = config::ApplyChange(&next, c, opts);
-    if (!err.empty()) {
-      bad.push_back(journal_->path() + ": " + c.op + " " + config::KindName(c.kind) + " skipped: " + err);
-      continue;
-    }
-    *policy = std::move(next);
-  }
+  const std::vector<Change> changes = journal_->Read(&bad);
+  *journal_entries = changes.size() + bad.size();
+  std::vector<std::string> skipped;
+  *policy = config::ReplayChanges(cfg->policy, changes, opts, &skipped)->ToPolicy();
+  for (const std::string& s : skipped) bad.push_back(journal_->path() + ": " + s);
   for (const std::string& b : bad) Log("journal: %s", b.c_str());
   const auto errors = ValidatePolicy(*policy);
   if (!errors.empty()) {
@@ -119,8 +116,40 @@ bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, std::string* 
   return true;
 }
 
+// Compacting is safe at any moment: the journal is replaced by one that
+// replays to the same policy over the same files (checked before it is
+// written), by rename, so a crash leaves the old journal or the new one.
+void VSwitch::MaybeCompactJournal(size_t journal_entries) {
+  std::error_code ec;
+  const uintmax_t journal_bytes = std::filesystem::file_size(journal_->path(), ec);
+  if (ec || journal_bytes == 0) return;
+  uintmax_t config_bytes = 0;
+  for (const std::string& f : config_.files) {
+    const uintmax_t n = std::filesystem::file_size(f, ec);
+    if (!ec) config_bytes += n;
+  }
+  if (journal_entries <= kCompactEntries && journal_bytes <= config_bytes) return;
+  config::FromJsonOptions opts;
+  opts.port_by_name = [this](std::string_view n) { return PortByName(n); };
+  const auto changes = config::CompactChanges(config_.policy, policy_->ToPolicy(), opts);
+  if (!changes) {
+    Log("journal %s: %zu entries, no compact form found; left as it is", journal_->path().c_str(),
+        journal_entries);
+    return;
+  }
+  if (!changes->empty() && changes->size() >= journal_entries) return;
+  if (const std::string err = journal_->Rewrite(*changes); !err.empty()) {
+    Log("journal compaction failed: %s", err.c_str());
+    return;
+  }
+  Log("journal %s compacted: %zu entries -> %zu", journal_->path().c_str(), journal_entries,
+      changes->size());
+}
+
 bool VSwitch::Start(std::string* error) {
-  if (!BuildPolicy(&config_, &policy_, error)) return false;
+  Policy policy;
+  size_t journal_entries = 0;
+  if (!BuildPolicy(&config_, &policy, &journal_entries, error)) return false;
   DataplaneConfig dc;
   dc.limits.max_records = options_.max_records;
   dc.limits.max_routes = options_.max_routes;
@@ -138,14 +167,16 @@ bool VSwitch::Start(std::string* error) {
     }
   }
   dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
-  if (!dp_->tables().Apply(policy_, error) || !dp_->Start(error)) return false;
+  if (!dp_->tables().Apply(policy, error) || !dp_->Start(error)) return false;
+  policy_ = std::make_unique<RecordIndex>(std::move(policy));
+  MaybeCompactJournal(journal_entries);
   const std::string socket =
       !options_.socket_path.empty() ? options_.socket_path
       : !config_.control_socket.empty() ? config_.control_socket
                                         : "/run/hnv/vswitch.sock";
   if (!server_.Listen(socket, error)) return false;
   Log("running: %zu ports, %zu lookup records, %zu customer routes, control socket %s, journal %s",
-      config_.ports.size(), policy_.records.size(), policy_.customer_routes.size(), socket.c_str(),
+      config_.ports.size(), policy_->size(), policy_->rest().customer_routes.size(), socket.c_str(),
       journal_->path().c_str());
   return true;
 }
@@ -166,7 +197,8 @@ void VSwitch::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
 bool VSwitch::Reload(std::string* error) {
   config::HostConfig cfg;
   Policy policy;
-  if (!BuildPolicy(&cfg, &policy, error)) return false;
+  size_t journal_entries = 0;
+  if (!BuildPolicy(&cfg, &policy, &journal_entries, error)) return false;
   if (cfg.ports.size() != config_.ports.size()) {
     *error = "ports changed: adding or removing ports needs a restart";
     return false;
@@ -179,20 +211,83 @@ bool VSwitch::Reload(std::string* error) {
   }
   if (!dp_->tables().Apply(policy, error)) return false;
   config_ = std::move(cfg);
-  policy_ = std::move(policy);
+  policy_ = std::make_unique<RecordIndex>(std::move(policy));
+  MaybeCompactJournal(journal_entries);
   return true;
 }
 
 void VSwitch::OnLearned(const LookupRecord& r) {
+  if (!policy_) return;
+  // The tables hold the record already (PolicyTables::LearnDynamic); it
+  // joins the policy and the journal only if the policy stays valid.
   Change c{"upsert", config::Kind::kLookupRecord, config::ToJson(r)};
-  const std::string err = config::ApplyChange(&policy_, c);
+  const config::RecordPlan plan = config::PlanRecordChange(*policy_, c);
+  std::string err = plan.error;
+  if (err.empty()) {
+    const auto errors = ValidateRecordChange(*policy_, plan.edit);
+    if (!errors.empty()) err = errors.front().ToString();
+  }
   if (!err.empty()) {
-    Log("learned %s on VSID %u: %s", r.ca.ToString().c_str(), r.vsid, err.c_str());
+    Log("learned %s on VSID %u refused: %s", r.ca.ToString().c_str(), r.vsid, err.c_str());
+    std::string ignored;
+    if (plan.error.empty() && plan.edit.op == RecordEdit::Op::kReplace)
+      dp_->tables().UpsertRecord(policy_->record(plan.edit.slot), &ignored);
+    else
+      dp_->tables().RemoveRecord(r);
     return;
   }
   if (const std::string jerr = journal_->Append(c); !jerr.empty()) Log("%s", jerr.c_str());
+  policy_->Commit(plan.edit);
   Log("learned Dynamic record %s %s on VSID %u at PA %s", r.ca.ToString().c_str(),
       r.mac.ToCompactString().c_str(), r.vsid, r.pa.ToString().c_str());
+}
+
+namespace {
+
+// PolicyTables' identity of a record (tables.h, RecordId): an upsert with
+// the same one changes the entry in place, without a gap.
+bool SameTablesIdentity(const LookupRecord& a, const LookupRecord& b) {
+  if (a.vsid != b.vsid || a.type != b.type) return false;
+  switch (a.type) {
+    case RecordType::kStatic:
+    case RecordType::kDynamic:
+      return a.ca == b.ca;
+    case RecordType::kL2Only:
+      return a.mac == b.mac;
+    case RecordType::kGatewayWildcard:
+      return a.pa == b.pa;
+  }
+  return false;
+}
+
+std::string RefusedMessage(const std::string& op, const Change& c,
+                           const std::vector<PolicyError>& errors) {
+  std::string msg = op + " " + config::KindName(c.kind) + " refused: " + errors.front().ToString();
+  if (errors.size() > 1) msg += " (and " + std::to_string(errors.size() - 1) + " more)";
+  return msg;
+}
+
+}  // namespace
+
+bool VSwitch::ApplyRecordEdit(const RecordEdit& edit, std::string* error) {
+  PolicyTables& t = dp_->tables();
+  switch (edit.op) {
+    case RecordEdit::Op::kAppend:
+      return t.UpsertRecord(edit.record, error);
+    case RecordEdit::Op::kReplace: {
+      const LookupRecord& old = policy_->record(edit.slot);
+      if (SameTablesIdentity(old, edit.record)) return t.UpsertRecord(edit.record, error);
+      t.RemoveRecord(old);
+      if (t.UpsertRecord(edit.record, error)) return true;
+      std::string ignored;
+      t.UpsertRecord(old, &ignored);
+      return false;
+    }
+    case RecordEdit::Op::kErase:
+      t.RemoveRecord(policy_->record(edit.slot));
+      return true;
+  }
+  return false;
 }
 
 Response VSwitch::HandleChange(const std::string& op, const json& args) {
@@ -200,19 +295,33 @@ Response VSwitch::HandleChange(const std::string& op, const json& args) {
   if (std::string err = config::ParseChange(op, args, &c); !err.empty()) return Response::Error(err);
   config::FromJsonOptions opts;
   opts.port_by_name = [this](std::string_view n) { return PortByName(n); };
-  Policy next = policy_;
+  std::string error;
+  if (const config::RecordPlan plan = config::PlanRecordChange(*policy_, c, opts); plan.handled) {
+    if (!plan.error.empty())
+      return Response::Error(op + " " + config::KindName(c.kind) + ": " + plan.error);
+    // Several GatewayWildcard records may share the tables' identity (VSID,
+    // PA); the full path below keeps the tables' choice among them.
+    const bool wildcard =
+        plan.edit.record.type == RecordType::kGatewayWildcard ||
+        (plan.edit.op != RecordEdit::Op::kAppend &&
+         policy_->record(plan.edit.slot).type == RecordType::kGatewayWildcard);
+    if (!wildcard) {
+      const auto errors = ValidateRecordChange(*policy_, plan.edit);
+      if (!errors.empty()) return Response::Error(RefusedMessage(op, c, errors));
+      if (!ApplyRecordEdit(plan.edit, &error)) return Response::Error(error);
+      if (std::string jerr = journal_->Append(c); !jerr.empty()) Log("%s", jerr.c_str());
+      policy_->Commit(plan.edit);
+      return Response{true, c.object, {}};
+    }
+  }
+  Policy next = policy_->ToPolicy();
   if (std::string err = config::ApplyChange(&next, c, opts); !err.empty())
     return Response::Error(op + " " + config::KindName(c.kind) + ": " + err);
   const auto errors = ValidatePolicy(next);
-  if (!errors.empty()) {
-    std::string msg = op + " " + config::KindName(c.kind) + " refused: " + errors.front().ToString();
-    if (errors.size() > 1) msg += " (and " + std::to_string(errors.size() - 1) + " more)";
-    return Response::Error(msg);
-  }
-  std::string error;
+  if (!errors.empty()) return Response::Error(RefusedMessage(op, c, errors));
   if (!dp_->tables().Apply(next, &error)) return Response::Error(error);
   if (std::string jerr = journal_->Append(c); !jerr.empty()) Log("%s", jerr.c_str());
-  policy_ = std::move(next);
+  policy_ = std::make_unique<RecordIndex>(std::move(next));
   return Response{true, c.object, {}};
 }
 
@@ -299,14 +408,18 @@ Response VSwitch::Handle(const config::Request& req) {
   if (req.op == "apply") {
     std::string error;
     if (!Reload(&error)) return Response::Error(error);
-    return Response{true, {{"files", config_.files}, {"lookup_records", policy_.records.size()}}, {}};
+    return Response{true, {{"files", config_.files}, {"lookup_records", policy_->size()}}, {}};
   }
   if (req.op == "get") {
     if (!req.args.contains("kind") || !req.args["kind"].is_string())
       return Response::Error("get: needs \"kind\" (" + config::KindNames() + ")");
     const auto kind = config::ParseKind(req.args["kind"].get<std::string>());
     if (!kind) return Response::Error("get: unknown kind (" + config::KindNames() + ")");
-    return Response{true, config::KindToJson(policy_, *kind), {}};
+    if (*kind != config::Kind::kLookupRecord)
+      return Response{true, config::KindToJson(policy_->rest(), *kind), {}};
+    json records = json::array();
+    policy_->ForEach([&](const LookupRecord& r) { records.push_back(config::ToJson(r)); });
+    return Response{true, std::move(records), {}};
   }
   if (req.op == "new" || req.op == "set" || req.op == "remove") return HandleChange(req.op, req.args);
   if (req.op == "counters") return Counters();

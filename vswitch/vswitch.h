@@ -10,6 +10,12 @@
 // running tables as a diff (unchanged entries are not touched). Single
 // changes through hnvctl are validated against the whole policy, applied,
 // then journalled, so a restart (even after kill -9) comes back with them.
+// A lookup-record change (and a learned Dynamic record) is found, validated
+// and applied through indexes (dataplane/policy/record_index.h): its cost
+// does not grow with the number of records. Other kinds rebuild the policy.
+// After a start or reload, a journal of more than kCompactEntries entries, or
+// larger than the configuration files, is rewritten (atomically) as the few
+// changes from the files to the running policy (config/journal_compact.h).
 //
 // Thread: everything runs on the control thread (Run's loop); workers are
 // the Dataplane's lcores.
@@ -22,6 +28,7 @@
 #include "config/control.h"
 #include "config/host_config.h"
 #include "config/policy_ops.h"
+#include "dataplane/policy/record_index.h"
 #include "dataplane/runtime/dataplane.h"
 
 namespace hnv::vswitch {
@@ -50,9 +57,16 @@ class VSwitch final : public config::RequestHandler {
 
   config::Response Handle(const config::Request& request) override;
 
+  // Journals longer than this are compacted after a start or reload.
+  static constexpr size_t kCompactEntries = 1000;
+
  private:
-  bool BuildPolicy(config::HostConfig* cfg, Policy* policy, std::string* error);
+  bool BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journal_entries,
+                   std::string* error);
+  void MaybeCompactJournal(size_t journal_entries);
   config::Response HandleChange(const std::string& op, const nlohmann::json& args);
+  // Applies a validated single-record edit to the tables.
+  bool ApplyRecordEdit(const RecordEdit& edit, std::string* error);
   config::Response Counters() const;
   config::Response Trace(const nlohmann::json& args);
   config::Response Capture(const nlohmann::json& args);
@@ -61,7 +75,7 @@ class VSwitch final : public config::RequestHandler {
 
   Options options_;
   config::HostConfig config_;
-  Policy policy_;  // what the tables hold, as a Policy
+  std::unique_ptr<RecordIndex> policy_;  // what the tables hold, as a Policy
   std::unique_ptr<config::Journal> journal_;
   std::unique_ptr<Dataplane> dp_;
   config::ControlServer server_;

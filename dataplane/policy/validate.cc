@@ -104,16 +104,24 @@ std::string RangeMessage(uint64_t v, uint64_t lo, uint64_t hi) {
 std::string VsidRangeMessage(uint32_t vsid) { return RangeMessage(vsid, kVsidMin, kVsidMax); }
 
 std::vector<PolicyError> Validator::Run() {
+  LearnShape();
+  CheckRecords();
+  CheckVmPorts();
+  CheckGatewaySubnets();
+  return errors_.Take();
+}
+
+// Records depend on this shape, never the other way round; the sections'
+// errors sort by section, so the order of the passes only matters inside one.
+void Validator::LearnShape() {
   CheckSettings();
   CheckRoutingDomains();
   CheckSubnets();
   CheckProviderAddresses();
   CheckProviderRoutes();
-  CheckRecords();
   CheckCustomerRoutes();
-  CheckVmPorts();
-  CheckGatewaySubnets();
-  return errors_.Take();
+  for (size_t rd = 0; rd < rds_.size(); ++rd)
+    if (rds_[rd].has_gateway) gateway_vsids_.emplace(rds_[rd].gateway_vsid, static_cast<int>(rd));
 }
 
 void Validator::CheckSettings() {
@@ -283,47 +291,51 @@ void Validator::CheckRecords() {
   dfgw_record_.assign(p_.records.size(), false);
   record_rd_.assign(p_.records.size(), -1);
   for (size_t i = 0; i < p_.records.size(); ++i) {
-    const LookupRecord& r = p_.records[i];
-    std::optional<uint32_t> subnet;
-    if (!IsValidVsid(r.vsid)) {
-      errors_.Add(Section::kRecords, i, record_f::kVsid, VsidRangeMessage(r.vsid));
-    } else if (subnet = SubnetOf(r.vsid); !subnet) {
-      errors_.Add(Section::kRecords, i, record_f::kVsid,
-                  std::to_string(r.vsid) + " is not a virtual subnet of this policy");
-    }
-    if (const char* why = MacProblem(r.mac))
-      errors_.Add(Section::kRecords, i, record_f::kMac, MacMessage(r.mac, why));
-    if (r.rule != TranslationRule::kEncap && r.rule != TranslationRule::kNone)
-      errors_.Add(Section::kRecords, i, record_f::kRule,
-                  std::to_string(static_cast<int>(r.rule)) + " is not a translation rule");
-    if (subnet) record_rd_[i] = subnets_[*subnet].rd;
     bool is_dfgw = false;
-    CheckRecordCa(i, subnet, &is_dfgw);
+    CheckRecord(i, p_.records[i], &record_rd_[i], &is_dfgw);
     dfgw_record_[i] = is_dfgw;
-
-    if (const char* why = NotUnicastReason(r.pa)) {
-      errors_.Add(
-          Section::kRecords, i, record_f::kPa,
-          r.pa.ToString() + " " + why + "; a lookup record needs a unicast provider address");
-    } else if (is_dfgw && !IsLocalPa(r.pa)) {
-      errors_.Add(Section::kRecords, i, record_f::kPa,
-                  r.pa.ToString() + " is not a provider address of this host; the default " +
-                      "gateway record (" + r.ca.ToString() + ") carries the local PA");
-    } else if (r.rule == TranslationRule::kEncap && !reach_.Find(r.pa)) {
-      const Family f = r.pa.family;
-      errors_.Add(Section::kRecords, i, record_f::kPa,
-                  has_pa_family_[Fam(f)]
-                      ? r.pa.ToString() + " is unreachable: not on the subnet of a provider " +
-                            "address of this host and no provider route covers it"
-                      : r.pa.ToString() + " is " + FamilyName(f) + " but this host has no " +
-                            FamilyName(f) + " provider address to encapsulate from");
-    }
   }
   CheckRecordUniqueness();
 }
 
-void Validator::CheckRecordCa(size_t i, const std::optional<uint32_t>& subnet, bool* is_dfgw) {
-  const LookupRecord& r = p_.records[i];
+void Validator::CheckRecord(size_t i, const LookupRecord& r, int* rd, bool* is_dfgw) {
+  std::optional<uint32_t> subnet;
+  if (!IsValidVsid(r.vsid)) {
+    errors_.Add(Section::kRecords, i, record_f::kVsid, VsidRangeMessage(r.vsid));
+  } else if (subnet = SubnetOf(r.vsid); !subnet) {
+    errors_.Add(Section::kRecords, i, record_f::kVsid,
+                std::to_string(r.vsid) + " is not a virtual subnet of this policy");
+  }
+  if (const char* why = MacProblem(r.mac))
+    errors_.Add(Section::kRecords, i, record_f::kMac, MacMessage(r.mac, why));
+  if (r.rule != TranslationRule::kEncap && r.rule != TranslationRule::kNone)
+    errors_.Add(Section::kRecords, i, record_f::kRule,
+                std::to_string(static_cast<int>(r.rule)) + " is not a translation rule");
+  *rd = subnet ? subnets_[*subnet].rd : -1;
+  *is_dfgw = false;
+  CheckRecordCa(i, r, subnet, is_dfgw);
+
+  if (const char* why = NotUnicastReason(r.pa)) {
+    errors_.Add(
+        Section::kRecords, i, record_f::kPa,
+        r.pa.ToString() + " " + why + "; a lookup record needs a unicast provider address");
+  } else if (*is_dfgw && !IsLocalPa(r.pa)) {
+    errors_.Add(Section::kRecords, i, record_f::kPa,
+                r.pa.ToString() + " is not a provider address of this host; the default " +
+                    "gateway record (" + r.ca.ToString() + ") carries the local PA");
+  } else if (r.rule == TranslationRule::kEncap && !reach_.Find(r.pa)) {
+    const Family f = r.pa.family;
+    errors_.Add(Section::kRecords, i, record_f::kPa,
+                has_pa_family_[Fam(f)]
+                    ? r.pa.ToString() + " is unreachable: not on the subnet of a provider " +
+                          "address of this host and no provider route covers it"
+                    : r.pa.ToString() + " is " + FamilyName(f) + " but this host has no " +
+                          FamilyName(f) + " provider address to encapsulate from");
+  }
+}
+
+void Validator::CheckRecordCa(size_t i, const LookupRecord& r,
+                              const std::optional<uint32_t>& subnet, bool* is_dfgw) {
   const SubnetInfo* si = subnet ? &subnets_[*subnet] : nullptr;
   const int rd = si ? si->rd : -1;
   const bool rd_family = rd >= 0 && rds_[rd].has_family;
@@ -417,60 +429,70 @@ void Validator::CheckRecordUniqueness() {
     if (a.ca != b.ca) return a.ca < b.ca;
     return a.index < b.index;
   });
-  for (size_t k = 1, owner = 0; k < cas.size(); ++k) {
-    if (cas[k].rd != cas[owner].rd || cas[k].ca != cas[owner].ca) {
-      owner = k;
-      continue;
-    }
-    errors_.Add(Section::kRecords, cas[k].index, record_f::kCa,
-                cas[k].ca.ToString() + " is already used by " +
-                    Ref(Section::kRecords, cas[owner].index) + " in routing domain " +
-                    RdName(cas[k].rd) + "; a CA is unique inside its routing domain");
+  std::vector<uint32_t> run;
+  for (size_t k = 0; k < cas.size(); ++k) {
+    run.push_back(cas[k].index);
+    if (k + 1 < cas.size() && cas[k + 1].rd == cas[k].rd && cas[k + 1].ca == cas[k].ca) continue;
+    if (run.size() > 1) CheckCaRun(cas[k].rd, cas[k].ca, run);
+    run.clear();
   }
 
-  // A MAC is one VM's NIC: unique in its routing domain, except that dynamic
-  // learning adds Dynamic records beside the L2Only record of the same NIC.
   std::sort(macs.begin(), macs.end(), [](const MacKey& a, const MacKey& b) {
     return std::tie(a.rd, a.mac, a.index) < std::tie(b.rd, b.mac, b.index);
   });
+  std::vector<MacMember> members;
+  for (size_t k = 0; k < macs.size(); ++k) {
+    members.push_back(MacMember{macs[k].index, &p_.records[macs[k].index]});
+    if (k + 1 < macs.size() && macs[k + 1].rd == macs[k].rd && macs[k + 1].mac == macs[k].mac)
+      continue;
+    if (members.size() > 1) CheckMacRun(macs[k].rd, members);
+    members.clear();
+  }
+}
+
+void Validator::CheckCaRun(int rd, const IpAddr& ca, const std::vector<uint32_t>& indexes) {
+  for (size_t k = 1; k < indexes.size(); ++k)
+    errors_.Add(Section::kRecords, indexes[k], record_f::kCa,
+                ca.ToString() + " is already used by " + Ref(Section::kRecords, indexes[0]) +
+                    " in routing domain " + RdName(rd) +
+                    "; a CA is unique inside its routing domain");
+}
+
+// A MAC is one VM's NIC: unique in its routing domain, except that dynamic
+// learning adds Dynamic records beside the L2Only record of the same NIC.
+void Validator::CheckMacRun(int rd, const std::vector<MacMember>& members) {
   auto learnable = [](RecordType t) {
     return t == RecordType::kL2Only || t == RecordType::kDynamic;
   };
   constexpr uint32_t kNone = UINT32_MAX;
-  size_t owner = 0;
-  uint32_t l2only = kNone;  // the group's L2Only record
-  for (size_t k = 0; k < macs.size(); ++k) {
-    const LookupRecord& r = p_.records[macs[k].index];
-    if (k == 0 || macs[k].rd != macs[owner].rd || macs[k].mac != macs[owner].mac) {
-      owner = k;
-      l2only = r.type == RecordType::kL2Only ? macs[k].index : kNone;
-      continue;
-    }
-    const LookupRecord& first = p_.records[macs[owner].index];
+  const LookupRecord& first = *members[0].record;
+  const std::string owner_ref = Ref(Section::kRecords, members[0].index);
+  uint32_t l2only = first.type == RecordType::kL2Only ? members[0].index : kNone;
+  for (size_t k = 1; k < members.size(); ++k) {
+    const LookupRecord& r = *members[k].record;
+    const uint32_t index = members[k].index;
     const std::string mac = r.mac.ToCompactString();
-    const std::string owner_ref = Ref(Section::kRecords, macs[owner].index);
     if (!learnable(r.type) || !learnable(first.type)) {
-      errors_.Add(Section::kRecords, macs[k].index, record_f::kMac,
-                  mac + " is already used by " + owner_ref + " in routing domain " +
-                      RdName(macs[k].rd) +
+      errors_.Add(Section::kRecords, index, record_f::kMac,
+                  mac + " is already used by " + owner_ref + " in routing domain " + RdName(rd) +
                       "; a MAC is unique inside its routing domain (only an L2Only record and "
                       "its Dynamic records share one)");
     } else if (r.type == RecordType::kL2Only && l2only != kNone) {
-      errors_.Add(Section::kRecords, macs[k].index, record_f::kMac,
+      errors_.Add(Section::kRecords, index, record_f::kMac,
                   mac + " already has an L2Only record, " + Ref(Section::kRecords, l2only) +
                       "; one L2Only record per MAC");
     } else if (r.vsid != first.vsid) {
-      errors_.Add(Section::kRecords, macs[k].index, record_f::kVsid,
+      errors_.Add(Section::kRecords, index, record_f::kVsid,
                   std::to_string(r.vsid) + " differs from " + std::to_string(first.vsid) + " of " +
                       owner_ref + ", which has the same MAC " + mac +
                       "; an L2Only record and its Dynamic records share VSID and PA");
     } else if (r.pa != first.pa) {
-      errors_.Add(Section::kRecords, macs[k].index, record_f::kPa,
+      errors_.Add(Section::kRecords, index, record_f::kPa,
                   r.pa.ToString() + " differs from " + first.pa.ToString() + " of " + owner_ref +
                       ", which has the same MAC " + mac +
                       "; an L2Only record and its Dynamic records share VSID and PA");
     } else if (r.type == RecordType::kL2Only) {
-      l2only = macs[k].index;
+      l2only = index;
     }
   }
 }

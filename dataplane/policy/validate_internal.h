@@ -200,6 +200,37 @@ class Validator {
 
   std::vector<PolicyError> Run();
 
+  // ---- the pieces, for the incremental validator (validate_record.cc) ----
+  // Learns everything but the records (settings, routing domains, subnets,
+  // provider addresses and routes, customer routes and their gateways),
+  // collecting their errors.
+  void LearnShape();
+  // One record's own rules (Run's per-record pass) as records[i].
+  void CheckRecord(size_t i, const LookupRecord& r, int* rd, bool* is_dfgw);
+  // Records i0 < i1 < ... share (rd, CA): each but the first is an error.
+  void CheckCaRun(int rd, const IpAddr& ca, const std::vector<uint32_t>& indexes);
+  // Records sharing (rd, MAC), in model order: (index, record).
+  struct MacMember {
+    uint32_t index;
+    const LookupRecord* record;
+  };
+  void CheckMacRun(int rd, const std::vector<MacMember>& members);
+  // The routing domain whose gateway sits on `vsid`, or -1.
+  int GatewayRdOf(uint32_t vsid) const {
+    auto it = gateway_vsids_.find(vsid);
+    return it == gateway_vsids_.end() ? -1 : it->second;
+  }
+  const RdInfo& rd_info(int rd) const { return rds_[rd]; }
+  // The gateway rule's error on records[i] / vm_ports[i], on VSID `vsid`.
+  void AddGatewayRecordError(size_t i, uint32_t vsid, int rd);
+  void AddGatewayPortError(size_t i, uint32_t vsid, int rd);
+  // The routing domain of a record's VSID (-1 when unknown).
+  int RdOfVsid(uint32_t vsid) const {
+    const std::optional<uint32_t> s = SubnetOf(vsid);
+    return s ? subnets_[*s].rd : -1;
+  }
+  Errors& errors() { return errors_; }
+
  private:
   std::string RdName(int rd) const { return p_.routing_domains[rd].rdid.ToString(); }
   std::string SubnetName(uint32_t subnet) const {
@@ -238,8 +269,10 @@ class Validator {
   void CheckProviderAddresses();
   void CheckProviderRoutes();
   void CheckRecords();
-  void CheckRecordCa(size_t i, const std::optional<uint32_t>& subnet, bool* is_dfgw);
+  void CheckRecordCa(size_t i, const LookupRecord& r, const std::optional<uint32_t>& subnet,
+                     bool* is_dfgw);
   void CheckRecordUniqueness();
+  std::string GatewayMessage(uint32_t vsid, int rd) const;
   void CheckCustomerRoutes();
   void CheckCustomerRouteNextHop(size_t i, int rd, const std::optional<uint32_t>& subnet);
   void CheckVmPorts();
@@ -255,6 +288,7 @@ class Validator {
   std::vector<int> record_rd_;     // records[i]'s routing domain, or -1 when unknown
   PrefixIndex reach_;              // local PA subnets and provider routes
   bool has_pa_family_[2] = {false, false};
+  std::unordered_map<uint32_t, int> gateway_vsids_;  // gateway VSID -> its (first) rd
 };
 
 }  // namespace hnv::validate_internal

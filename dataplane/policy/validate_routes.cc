@@ -261,45 +261,47 @@ void Validator::CheckVmPorts() {
 // domain's gateway, only the gateway itself (records with its CA or MAC,
 // GatewayWildcard records) and the DFGW record may appear.
 void Validator::CheckGatewaySubnets() {
-  struct Gateway {
-    int rd;
-    std::vector<uint64_t> macs;
-  };
-  std::unordered_map<uint32_t, Gateway> by_vsid;
-  for (size_t rd = 0; rd < rds_.size(); ++rd)
-    if (rds_[rd].has_gateway)
-      by_vsid.emplace(rds_[rd].gateway_vsid, Gateway{static_cast<int>(rd), {}});
-  if (by_vsid.empty()) return;
+  if (gateway_vsids_.empty()) return;
+  std::unordered_map<uint32_t, std::vector<uint64_t>> macs;  // gateway VSID -> gateway MACs
   for (const LookupRecord& r : p_.records) {
-    auto it = by_vsid.find(r.vsid);
-    if (it != by_vsid.end() && r.ca == rds_[it->second.rd].gateway)
-      it->second.macs.push_back(r.mac.AsU64());
+    const int rd = GatewayRdOf(r.vsid);
+    if (rd >= 0 && r.ca == rds_[rd].gateway) macs[r.vsid].push_back(r.mac.AsU64());
   }
-  auto message = [&](uint32_t vsid, const Gateway& gw) {
-    const RdInfo& rd = rds_[gw.rd];
-    return std::to_string(vsid) + " is the subnet of the gateway " + rd.gateway.ToString() + " (" +
-           Ref(Section::kCustomerRoutes, rd.gateway_route) +
-           "); the gateway is on its own VSID, shared only with the default gateway record";
-  };
-  auto is_gateway_mac = [](const Gateway& gw, const MacAddr& m) {
-    return std::find(gw.macs.begin(), gw.macs.end(), m.AsU64()) != gw.macs.end();
+  auto is_gateway_mac = [&](uint32_t vsid, const MacAddr& m) {
+    auto it = macs.find(vsid);
+    return it != macs.end() &&
+           std::find(it->second.begin(), it->second.end(), m.AsU64()) != it->second.end();
   };
   for (size_t i = 0; i < p_.records.size(); ++i) {
     const LookupRecord& r = p_.records[i];
-    auto it = by_vsid.find(r.vsid);
-    if (it == by_vsid.end()) continue;
-    const Gateway& gw = it->second;
-    if (dfgw_record_[i] || r.type == RecordType::kGatewayWildcard || r.ca == rds_[gw.rd].gateway ||
-        is_gateway_mac(gw, r.mac))
+    const int rd = GatewayRdOf(r.vsid);
+    if (rd < 0) continue;
+    if (dfgw_record_[i] || r.type == RecordType::kGatewayWildcard || r.ca == rds_[rd].gateway ||
+        is_gateway_mac(r.vsid, r.mac))
       continue;
-    errors_.Add(Section::kRecords, i, record_f::kVsid, message(r.vsid, gw));
+    AddGatewayRecordError(i, r.vsid, rd);
   }
   for (size_t i = 0; i < p_.vm_ports.size(); ++i) {
     const VmPort& vp = p_.vm_ports[i];
-    auto it = by_vsid.find(vp.vsid);
-    if (it == by_vsid.end() || is_gateway_mac(it->second, vp.mac)) continue;
-    errors_.Add(Section::kVmPorts, i, port_f::kVsid, message(vp.vsid, it->second));
+    const int rd = GatewayRdOf(vp.vsid);
+    if (rd < 0 || is_gateway_mac(vp.vsid, vp.mac)) continue;
+    AddGatewayPortError(i, vp.vsid, rd);
   }
+}
+
+std::string Validator::GatewayMessage(uint32_t vsid, int rd) const {
+  const RdInfo& info = rds_[rd];
+  return std::to_string(vsid) + " is the subnet of the gateway " + info.gateway.ToString() + " (" +
+         Ref(Section::kCustomerRoutes, info.gateway_route) +
+         "); the gateway is on its own VSID, shared only with the default gateway record";
+}
+
+void Validator::AddGatewayRecordError(size_t i, uint32_t vsid, int rd) {
+  errors_.Add(Section::kRecords, i, record_f::kVsid, GatewayMessage(vsid, rd));
+}
+
+void Validator::AddGatewayPortError(size_t i, uint32_t vsid, int rd) {
+  errors_.Add(Section::kVmPorts, i, port_f::kVsid, GatewayMessage(vsid, rd));
 }
 
 }  // namespace hnv::validate_internal
