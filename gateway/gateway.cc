@@ -270,10 +270,15 @@ Response Gateway::Compartments(const json& args) const {
 Response Gateway::Counters() const {
   const WorkerCounters c = dp_->Counters();
   json ports = json::array();
-  for (const config::PortSpec& p : config_.host.ports)
-    ports.push_back({{"index", p.index}, {"name", p.name}, {"rx_packets", c.rx_packets[p.index]},
-                     {"rx_bytes", c.rx_bytes[p.index]}, {"tx_packets", c.tx_packets[p.index]},
-                     {"tx_bytes", c.tx_bytes[p.index]}});
+  for (const config::PortSpec& p : config_.host.ports) {
+    json o = {{"index", p.index}, {"name", p.name}, {"rx_packets", c.rx_packets[p.index]},
+              {"rx_bytes", c.rx_bytes[p.index]}, {"tx_packets", c.tx_packets[p.index]},
+              {"tx_bytes", c.tx_bytes[p.index]}};
+    if (Dataplane::PortLosses l; dp_->Losses(p.index, &l))
+      o.update({{"rx_missed", l.rx_missed}, {"rx_errors", l.rx_errors}, {"rx_nombuf", l.rx_nombuf},
+                {"tx_errors", l.tx_errors}});
+    ports.push_back(o);
+  }
   for (const auto& [name, comp] : compartments_) {
     const uint16_t v = comp->spec().vm_port;
     ports.push_back({{"index", v}, {"name", "compartment " + name}, {"rx_packets", c.rx_packets[v]},

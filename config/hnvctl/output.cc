@@ -121,7 +121,8 @@ std::string Pad(const std::string& s, size_t width, bool right) {
 
 // rx before tx, packets before bytes, then the rest by name.
 int ColumnRank(const std::string& name) {
-  static const char* kOrder[] = {"rx_packets", "rx_bytes",   "tx_packets", "tx_bytes",
+  static const char* kOrder[] = {"rx_packets", "rx_bytes",  "tx_packets", "tx_bytes",
+                                 "rx_missed",  "rx_errors", "rx_nombuf",  "tx_errors",
                                  "rx_dropped", "tx_dropped", "drops"};
   for (size_t i = 0; i < std::size(kOrder); ++i) {
     if (name == kOrder[i]) return static_cast<int>(i);

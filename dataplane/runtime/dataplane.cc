@@ -263,6 +263,17 @@ void Dataplane::Poll() {
   tables_->Reclaim();
 }
 
+bool Dataplane::Losses(uint16_t index, PortLosses* out) const {
+  const uint16_t eth = eth_port(index);
+  rte_eth_stats st{};
+  if (eth == kNoPort || rte_eth_stats_get(eth, &st) != 0) return false;
+  out->rx_missed = st.imissed;
+  out->rx_errors = st.ierrors;
+  out->rx_nombuf = st.rx_nombuf;
+  out->tx_errors = st.oerrors;
+  return true;
+}
+
 void Dataplane::SynchronizeWorkers() { rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID); }
 
 WorkerCounters Dataplane::Counters() const {

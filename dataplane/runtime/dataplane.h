@@ -69,6 +69,16 @@ class Dataplane {
   const PolicyTables& tables() const { return *tables_; }
   // Sums of every worker's counters (racy reads of monotonic values).
   WorkerCounters Counters() const;
+  // What the port's driver counted before the pipeline saw anything: frames
+  // lost at a full receive ring (imissed), receive errors, mbuf-pool misses,
+  // transmit errors. False for a virtual port or when the driver has none.
+  struct PortLosses {
+    uint64_t rx_missed = 0;
+    uint64_t rx_errors = 0;
+    uint64_t rx_nombuf = 0;
+    uint64_t tx_errors = 0;
+  };
+  bool Losses(uint16_t index, PortLosses* out) const;
   // Queues a frame for transmission on `port` by worker 0.
   bool Inject(uint16_t port, rte_mbuf* m);
   rte_mempool* pool() const { return pool_; }
