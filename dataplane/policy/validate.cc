@@ -27,6 +27,7 @@ std::vector<PolicyError> Errors::Take() {
     if (e.sub >= 0) path += "[" + std::to_string(e.sub) + "]";
     out.push_back(PolicyError{std::move(path), std::move(e.message)});
   }
+  entries_.clear();
   return out;
 }
 
