@@ -13,6 +13,13 @@ const LocalPa* PaOn(const Snapshot& s, uint16_t port, uint16_t vlan, const IpAdd
   return nullptr;
 }
 
+// As above for an address in words (the GRE path: no IpAddr built, no memcmp).
+const LocalPa* PaOn(const Snapshot& s, uint16_t port, uint16_t vlan, const IpWords& a) noexcept {
+  for (const LocalPa& p : s.pas)
+    if (p.port == port && p.vlan == vlan && a.Is(p.addr)) return &p;
+  return nullptr;
+}
+
 bool PortHasVlan(const Snapshot& s, uint16_t port, uint16_t vlan) noexcept {
   for (const LocalPa& p : s.pas)
     if (p.port == port && p.vlan == vlan) return true;
@@ -116,7 +123,9 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
     uint8_t* f = Data(m);
     if (pf.l3 == L3Kind::kIpv6 && pf.l4_proto == kIpProtoIcmp6 && HandleNd(ctx, m, port, vlan))
       continue;
-    const LocalPa* pa = PaOn(*ctx.snap, port, vlan, DstIp(f, pf));
+    IpWords dst;
+    dst.SetDst(f, pf);
+    const LocalPa* pa = PaOn(*ctx.snap, port, vlan, dst);
     // On a shared segment in promiscuous mode, frames for another host's MAC
     // are not ours even if they carry one of our addresses.
     if (pa == nullptr || reinterpret_cast<const EthHdr*>(f)->dst != pa->mac) {
