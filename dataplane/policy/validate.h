@@ -51,6 +51,9 @@
 // Errors come back all at once, in model order: sections in Policy member
 // order, elements by index, fields in struct order. O(n log n) in the number
 // of elements; a million records validate in well under a second or two.
+// One lookup-record change to a valid policy is validated with the same
+// rules, messages and order in O(log n) by ValidateRecordChange
+// (record_index.h), against indexes its caller keeps.
 // Thread: any; pure function of its argument.
 #pragma once
 
