@@ -173,8 +173,7 @@ RecordPlan PlanRecordChange(const RecordIndex& index, const Change& c,
   auto hits = [&](const LookupRecord& key) {
     std::vector<uint32_t> out =
         by_ca ? index.FindByCa(key.vsid, key.ca) : index.FindByMac(key.vsid, key.mac);
-    if (!by_ca)
-      std::erase_if(out, [&](uint32_t s) { return index.record(s).type != key.type; });
+    if (!by_ca) std::erase_if(out, [&](uint32_t s) { return index.record(s).type != key.type; });
     return out;
   };
 
@@ -193,7 +192,8 @@ RecordPlan PlanRecordChange(const RecordIndex& index, const Change& c,
     if (key.error) return fail(key.error->ToString());
     const std::vector<uint32_t> found = hits(*key.value);
     if (found.empty()) {
-      if (c.op == "upsert") return PlanRecordChange(index, Change{"new", c.kind, c.object}, options);
+      if (c.op == "upsert")
+        return PlanRecordChange(index, Change{"new", c.kind, c.object}, options);
       return fail("no " + what + " with that " + Join(id) + " (use new to create it)");
     }
     if (found.size() > 1) return fail("several " + what + "s match; give more of " + Join(id));
@@ -303,9 +303,12 @@ std::string Journal::Rewrite(const std::vector<Change>& changes) {
     ::unlink(tmp.c_str());
     return "journal " + tmp + ": write failed: " + std::strerror(saved);
   }
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0) return "journal " + path_ + ": " + std::strerror(errno);
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
+    return "journal " + path_ + ": " + std::strerror(errno);
   const size_t slash = path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path_.substr(0, slash);
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

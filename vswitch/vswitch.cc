@@ -104,7 +104,8 @@ bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journ
   const std::vector<Change> changes = journal_->Read(&bad);
   *journal_entries = changes.size() + bad.size();
   std::vector<std::string> skipped;
-  *policy = config::ReplayChanges(cfg->policy, changes, opts, &skipped)->ToPolicy();
+  if (changes.empty()) *policy = cfg->policy;
+  else *policy = config::ReplayChanges(cfg->policy, changes, opts, &skipped)->ToPolicy();
   for (const std::string& s : skipped) bad.push_back(journal_->path() + ": " + s);
   for (const std::string& b : bad) Log("journal: %s", b.c_str());
   const auto errors = ValidatePolicy(*policy);
@@ -301,10 +302,9 @@ Response VSwitch::HandleChange(const std::string& op, const json& args) {
       return Response::Error(op + " " + config::KindName(c.kind) + ": " + plan.error);
     // Several GatewayWildcard records may share the tables' identity (VSID,
     // PA); the full path below keeps the tables' choice among them.
-    const bool wildcard =
-        plan.edit.record.type == RecordType::kGatewayWildcard ||
-        (plan.edit.op != RecordEdit::Op::kAppend &&
-         policy_->record(plan.edit.slot).type == RecordType::kGatewayWildcard);
+    const bool wildcard = plan.edit.record.type == RecordType::kGatewayWildcard ||
+                          (plan.edit.op != RecordEdit::Op::kAppend &&
+                           policy_->record(plan.edit.slot).type == RecordType::kGatewayWildcard);
     if (!wildcard) {
       const auto errors = ValidateRecordChange(*policy_, plan.edit);
       if (!errors.empty()) return Response::Error(RefusedMessage(op, c, errors));

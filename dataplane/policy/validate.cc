@@ -317,9 +317,8 @@ void Validator::CheckRecord(size_t i, const LookupRecord& r, int* rd, bool* is_d
   CheckRecordCa(i, r, subnet, is_dfgw);
 
   if (const char* why = NotUnicastReason(r.pa)) {
-    errors_.Add(
-        Section::kRecords, i, record_f::kPa,
-        r.pa.ToString() + " " + why + "; a lookup record needs a unicast provider address");
+    errors_.Add(Section::kRecords, i, record_f::kPa,
+                r.pa.ToString() + " " + why + "; a lookup record needs a unicast provider address");
   } else if (*is_dfgw && !IsLocalPa(r.pa)) {
     errors_.Add(Section::kRecords, i, record_f::kPa,
                 r.pa.ToString() + " is not a provider address of this host; the default " +

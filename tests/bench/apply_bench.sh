@@ -22,10 +22,10 @@
 #                  the file + apply is the batch form
 #   hnvctl new     SAMPLE × `hnvctl new lookup-record ...` (a process each) on
 #                  the empty daemon and LARGE_SAMPLE × on the N-record daemon;
-#                  each change copies and revalidates the whole policy and
-#                  applies it as a diff, so the cost per record grows with the
-#                  table: the N-record total is extrapolated from both ends
-#                  (linear in between), and says so
+#                  the N-record total is extrapolated from both ends (linear
+#                  in between: before the indexed lookup-record path each
+#                  change copied and revalidated the whole policy, so the cost
+#                  grew with the table), and says so
 #   socket new     the same requests over one connection (e2e_ctl_pipe.py):
 #                  the server's share without the process start
 #   start-N+J      a restart with the N records and the first J (20) of the
@@ -231,8 +231,9 @@ import sys
 v = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if "\t" in l)
 N, S, L, J = (int(x) for x in sys.argv[2:6])
 f = lambda k: float(v[k])
-# Per-record cost of a `new` is about linear in the table size n (the whole
-# policy is copied, validated and diffed): fit c(n) = a + b*n through the two
+# Per-record cost of a `new` as a linear function of the table size n (it
+# was, when the whole policy was copied, validated and diffed; it is about
+# flat with the indexed lookup-record path): fit c(n) = a + b*n through the two
 # samples at the table sizes they ran at (their midpoints), then the N-record
 # total from an empty table is N*a + b*N^2/2.
 def extrapolate(m0, n0, m1, n1):

@@ -38,10 +38,10 @@ Change RandomChange(std::mt19937& rng) {
                                         "10.0.1.999", "10.0.2.101"};
   static const std::vector<json> vsids = {6000, 6000, 6000, 6001, "6000", 70000000, 5001};
   static const std::vector<json> macs = {"600060000101", "60-00-60-00-01-02", "02aa00000001",
-                                         "02aa00000002", "02aa00000002", "6000600001"};
+                                         "02aa00000002", "02aa00000002",      "6000600001"};
   static const std::vector<json> pas = {"192.168.0.22", "192.168.0.33", "192.168.0.44", "bad"};
-  static const std::vector<json> types = {"Static", "Dynamic", "L2Only", "GatewayWildcard",
-                                          "dynamic", "Weird"};
+  static const std::vector<json> types = {"Static",          "Dynamic", "L2Only",
+                                          "GatewayWildcard", "dynamic", "Weird"};
   static const std::vector<std::string> ops = {"new", "new", "set", "upsert", "remove", "remove"};
   Change c{Pick(rng, ops), Kind::kLookupRecord, json::object()};
   auto maybe = [&](const char* field, const std::vector<json>& pool, int percent) {
@@ -81,8 +81,8 @@ TEST(PlanRecordChangeTest, EqualsApplyChange) {
         continue;
       }
       ++handled;
-      ASSERT_EQ(plan.error, want_err) << "seed " << seed << " step " << step << ": "
-                                      << ChangeToJson(c).dump();
+      ASSERT_EQ(plan.error, want_err)
+          << "seed " << seed << " step " << step << ": " << ChangeToJson(c).dump();
       if (!want_err.empty()) {
         ++errors;
         continue;
@@ -108,7 +108,8 @@ std::vector<Change> RandomJournal(std::mt19937& rng, int n) {
     const int what = std::uniform_int_distribution<int>(0, 19)(rng);
     if (what == 0) {
       out.push_back(Change{"new", Kind::kVmNetworkAdapter,
-                           json{{"vm_name", "extra" + std::to_string(i)}, {"port", 20 + i},
+                           json{{"vm_name", "extra" + std::to_string(i)},
+                                {"port", 20 + i},
                                 {"mac", "02bb000000" + std::to_string(10 + i % 80)},
                                 {"vsid", 6000}}});
     } else if (what == 1) {
@@ -148,13 +149,16 @@ TEST(JournalCompactTest, ReplayEqualsApplyChangeAndCompactReplaysTheSame) {
     size_t want_skipped = 0;
     for (const Change& c : journal) {
       Policy next = want;
-      if (ApplyChange(&next, c).empty()) want = std::move(next);
-      else ++want_skipped;
+      if (ApplyChange(&next, c).empty())
+        want = std::move(next);
+      else
+        ++want_skipped;
     }
     std::vector<std::string> skipped;
     const Policy running = ReplayChanges(files, journal, {}, &skipped)->ToPolicy();
     ASSERT_EQ(skipped.size(), want_skipped) << "seed " << seed;
-    for (Kind k : kAllKinds) ASSERT_EQ(KindToJson(running, k), KindToJson(want, k)) << "seed " << seed;
+    for (Kind k : kAllKinds)
+      ASSERT_EQ(KindToJson(running, k), KindToJson(want, k)) << "seed " << seed;
 
     // A daemon compacts only a policy it runs, a valid one; for that one
     // there must be a compact form.
@@ -164,7 +168,8 @@ TEST(JournalCompactTest, ReplayEqualsApplyChangeAndCompactReplaysTheSame) {
     skipped.clear();
     const Policy again = ReplayChanges(files, *compact, {}, &skipped)->ToPolicy();
     EXPECT_TRUE(skipped.empty());
-    for (Kind k : kAllKinds) ASSERT_EQ(KindToJson(again, k), KindToJson(running, k)) << "seed " << seed;
+    for (Kind k : kAllKinds)
+      ASSERT_EQ(KindToJson(again, k), KindToJson(running, k)) << "seed " << seed;
     EXPECT_LE(compact->size(), journal.size());
     before += journal.size();
     after += compact->size();
@@ -183,10 +188,14 @@ TEST(JournalCompactTest, FilesHoldingEverythingGiveNothing) {
   // Changes that cancel out compact to nothing too.
   const std::vector<Change> journal = {
       {"new", Kind::kLookupRecord,
-       json{{"customer_address", "10.0.1.120"}, {"vsid", 6000}, {"mac", "02aa00000001"},
+       json{{"customer_address", "10.0.1.120"},
+            {"vsid", 6000},
+            {"mac", "02aa00000001"},
             {"provider_address", "192.168.0.33"}}},
       {"set", Kind::kLookupRecord,
-       json{{"customer_address", "10.0.1.120"}, {"vsid", 6000}, {"provider_address", "192.168.0.22"}}},
+       json{{"customer_address", "10.0.1.120"},
+            {"vsid", 6000},
+            {"provider_address", "192.168.0.22"}}},
       {"remove", Kind::kLookupRecord, json{{"customer_address", "10.0.1.120"}, {"vsid", 6000}}}};
   std::vector<std::string> skipped;
   const Policy running = ReplayChanges(files, journal, {}, &skipped)->ToPolicy();
@@ -211,7 +220,8 @@ TEST(JournalTest, RewriteIsAtomicAndReadsBack) {
   const std::vector<Change> read = j.Read(&bad);
   EXPECT_TRUE(bad.empty());
   ASSERT_EQ(read.size(), second.size());
-  for (size_t i = 0; i < read.size(); ++i) EXPECT_EQ(ChangeToJson(read[i]), ChangeToJson(second[i]));
+  for (size_t i = 0; i < read.size(); ++i)
+    EXPECT_EQ(ChangeToJson(read[i]), ChangeToJson(second[i]));
   ASSERT_EQ(j.Rewrite({}), "");
   EXPECT_EQ(std::filesystem::file_size(dir + "/host.journal"), 0u);
   // Appends after a rewrite go to the new file.

@@ -5,14 +5,13 @@
 // the edited policy: same paths, messages and order. Valid edits are
 // committed, so the walk also checks RecordIndex's order, lookups and
 // compaction against a plain Policy.
-#include "dataplane/policy/record_index.h"
-
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "dataplane/policy/record_index.h"
 #include "dataplane/policy/validate.h"
 #include "tests/lib/chapter_policy.h"
 
@@ -38,8 +37,8 @@ struct Pools {
     for (const char* s : {"10.0.2.2", "10.0.2.1", "10.0.9.9", "0.0.0.0", "::", "fd00::1", "fd00::2",
                           "fd00::5", "fd00::", "10.0.3.2", "10.0.3.2"})
       cas.push_back(Ip(s));
-    for (const char* s : {"192.168.0.10", "192.168.0.20", "192.168.0.20", "172.16.1.1",
-                          "10.9.9.9", "fd99::20", "224.0.0.1", "192.168.0.21"})
+    for (const char* s : {"192.168.0.10", "192.168.0.20", "192.168.0.20", "172.16.1.1", "10.9.9.9",
+                          "fd99::20", "224.0.0.1", "192.168.0.21"})
       pas.push_back(Ip(s));
     for (const char* s : {"020000000001", "020000000002", "020000000003", "020000000004",
                           "02000000000a", "02000000000a", "010000000000"})
@@ -59,26 +58,36 @@ LookupRecord RandomRecord(std::mt19937& rng, const Pools& pools) {
   r.mac = Pick(rng, pools.macs);
   r.pa = Pick(rng, pools.pas);
   const int t = std::uniform_int_distribution<int>(0, 9)(rng);
-  r.type = t < 4 ? RecordType::kStatic
+  r.type = t < 4   ? RecordType::kStatic
            : t < 7 ? RecordType::kDynamic
            : t < 9 ? RecordType::kL2Only
                    : RecordType::kGatewayWildcard;
   if (r.type == RecordType::kL2Only || r.type == RecordType::kGatewayWildcard)
     r.ca = std::uniform_int_distribution<int>(0, 5)(rng) == 0 ? Ip("::") : Ip("0.0.0.0");
   r.rule = std::uniform_int_distribution<int>(0, 7)(rng) == 0 ? TranslationRule::kNone
-                                                               : TranslationRule::kEncap;
+                                                              : TranslationRule::kEncap;
   return r;
 }
 
 LookupRecord Mutate(std::mt19937& rng, const Pools& pools, LookupRecord r) {
   switch (std::uniform_int_distribution<int>(0, 5)(rng)) {
-    case 0: r.pa = Pick(rng, pools.pas); break;
-    case 1: r.mac = Pick(rng, pools.macs); break;
-    case 2: r.ca = Pick(rng, pools.cas); break;
-    case 3: r.vsid = Pick(rng, pools.vsids); break;
-    case 4: r.type = static_cast<RecordType>(std::uniform_int_distribution<int>(0, 3)(rng)); break;
-    default: r.rule = r.rule == TranslationRule::kEncap ? TranslationRule::kNone
-                                                        : TranslationRule::kEncap;
+    case 0:
+      r.pa = Pick(rng, pools.pas);
+      break;
+    case 1:
+      r.mac = Pick(rng, pools.macs);
+      break;
+    case 2:
+      r.ca = Pick(rng, pools.cas);
+      break;
+    case 3:
+      r.vsid = Pick(rng, pools.vsids);
+      break;
+    case 4:
+      r.type = static_cast<RecordType>(std::uniform_int_distribution<int>(0, 3)(rng));
+      break;
+    default:
+      r.rule = r.rule == TranslationRule::kEncap ? TranslationRule::kNone : TranslationRule::kEncap;
   }
   return r;
 }
@@ -123,9 +132,12 @@ void MakeValid(Policy* p) {
       ASSERT_NE(open, std::string::npos) << e.ToString();
       const size_t i = std::stoul(e.path.substr(open + 1, close - open - 1));
       const std::string section = e.path.substr(0, open);
-      if (section == "records") bad_record[i] = true;
-      else if (section == "vm_ports") bad_port[i] = true;
-      else FAIL() << "the generator's shape is invalid: " << e.ToString();
+      if (section == "records")
+        bad_record[i] = true;
+      else if (section == "vm_ports")
+        bad_port[i] = true;
+      else
+        FAIL() << "the generator's shape is invalid: " << e.ToString();
     }
     std::vector<LookupRecord> records;
     for (size_t i = 0; i < p->records.size(); ++i)
@@ -142,9 +154,15 @@ Policy Applied(const Policy& p, const RecordIndex& index, const RecordEdit& e) {
   Policy q = p;
   const size_t i = e.op == RecordEdit::Op::kAppend ? q.records.size() : index.IndexOf(e.slot);
   switch (e.op) {
-    case RecordEdit::Op::kAppend: q.records.push_back(e.record); break;
-    case RecordEdit::Op::kReplace: q.records[i] = e.record; break;
-    case RecordEdit::Op::kErase: q.records.erase(q.records.begin() + static_cast<long>(i)); break;
+    case RecordEdit::Op::kAppend:
+      q.records.push_back(e.record);
+      break;
+    case RecordEdit::Op::kReplace:
+      q.records[i] = e.record;
+      break;
+    case RecordEdit::Op::kErase:
+      q.records.erase(q.records.begin() + static_cast<long>(i));
+      break;
   }
   return q;
 }
@@ -168,9 +186,13 @@ TEST(ValidateRecordChangeTest, EqualsValidatePolicyOnRandomEdits) {
   const Pools pools;
   size_t checked = 0, refused = 0, committed = 0;
   // Each rule that involves other records must be hit (by the refusals).
-  const char* const kRules[] = {"is already used by", "one L2Only record per MAC",
-                                "differs from", "vm_ports[", "is the subnet of the gateway",
-                                "is the default gateway of", "is the broadcast address",
+  const char* const kRules[] = {"is already used by",
+                                "one L2Only record per MAC",
+                                "differs from",
+                                "vm_ports[",
+                                "is the subnet of the gateway",
+                                "is the default gateway of",
+                                "is the broadcast address",
                                 "is unreachable"};
   size_t seen[std::size(kRules)] = {};
   for (uint32_t seed = 1; seed <= 150; ++seed) {
@@ -192,9 +214,12 @@ TEST(ValidateRecordChangeTest, EqualsValidatePolicyOnRandomEdits) {
             0, static_cast<uint32_t>(index.size()) - 1)(rng);
         uint32_t slot = 0;
         while (index.IndexOf(slot) != target || index.IndexOf(slot + 1) != target + 1) ++slot;
-        if (what < 5) e = RecordEdit{RecordEdit::Op::kReplace, slot, RandomRecord(rng, pools)};
-        else if (what < 8) e = RecordEdit{RecordEdit::Op::kReplace, slot, Mutate(rng, pools, index.record(slot))};
-        else e = RecordEdit{RecordEdit::Op::kErase, slot, {}};
+        if (what < 5)
+          e = RecordEdit{RecordEdit::Op::kReplace, slot, RandomRecord(rng, pools)};
+        else if (what < 8)
+          e = RecordEdit{RecordEdit::Op::kReplace, slot, Mutate(rng, pools, index.record(slot))};
+        else
+          e = RecordEdit{RecordEdit::Op::kErase, slot, {}};
       }
       const Policy next = Applied(p, index, e);
       const std::vector<PolicyError> want = ValidatePolicy(next);
