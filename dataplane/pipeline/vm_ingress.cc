@@ -98,7 +98,8 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
     const L2Entry* found[kBurstSize];
     uint8_t slot[kBurstSize];
     uint32_t nk = 0;
-    for (uint16_t i = 0; i < n; ++i) {
+    const bool bulk = ctx.tables->L2BulkPays();
+    for (uint16_t i = 0; bulk && i < n; ++i) {
       const PacketMeta* meta = Meta(pkts[i]);
       const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
       const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(pkts[i]))->dst;
@@ -132,7 +133,7 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
         Push(ctx, probe ? out.to_arp_nd : out.to_router, m);
         continue;
       }
-      const L2Entry* e = found[slot[i]];
+      const L2Entry* e = bulk ? found[slot[i]] : ctx.tables->FindL2(meta->vsid, dst);
       if (e == nullptr) {
         ctx.Discard(m, Drop::kUnknownDstMac);
       } else if (e->peer == kLocalPeer) {

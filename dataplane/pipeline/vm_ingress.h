@@ -31,7 +31,10 @@
 // (PolicyTables::FindL2Bulk: at a million records their cache misses
 // overlap); the second decides each frame in order, as above, with its
 // entry. No side effect happens in the first pass, so outputs and their
-// order are those of one frame at a time.
+// order are those of one frame at a time. A small L2 table (under
+// RcuHashTable::kBulkFrom keys, PolicyTables::L2BulkPays) stays in the
+// caches: there the first pass is skipped and the second looks each frame
+// up itself, which measured ~5 ns per frame cheaper (Encap, 1,000 records).
 // Thread: worker-only; reads the snapshot and the L2/CA tables.
 #pragma once
 

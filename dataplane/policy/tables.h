@@ -16,6 +16,10 @@
 // atomic pointer. Everything a reader may hold is reclaimed after an RCU
 // grace period (rte_rcu_qsbr); workers report quiescence once per loop.
 //
+// Readers look keys up one at a time (FindCa, FindL2, FindRoute) or a burst
+// at once (FindCaBulk, FindL2Bulk: rcu_hash.h, FindBulk), always with keys
+// built in registers (KeyWords).
+//
 // Thread contract: the Find*/snapshot()/peer() readers from registered
 // workers; everything else from the single control thread.
 #pragma once
@@ -237,6 +241,9 @@ class PolicyTables {
   // n <= kMaxBulk lookups at once, the found entries prefetched (the stages
   // look a burst up in one call: rcu_hash.h, FindBulk); misses give nullptr.
   static constexpr uint32_t kMaxBulk = RTE_HASH_LOOKUP_BULK_MAX;
+  // True when the L2 table is big enough for a bulk lookup to pay
+  // (RcuHashTable::kBulkFrom keys); below, a stage may look up one by one.
+  bool L2BulkPays() const noexcept { return l2_.size() >= l2_.kBulkFrom; }
   void FindCaBulk(const KeyWords<CaKey>* keys, uint32_t n, const CaEntry** out) const noexcept {
     ca_.FindBulk(keys, n, out);
   }
