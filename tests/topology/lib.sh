@@ -353,8 +353,9 @@ cap_start() {
   CAP_PID[$name]=$!
   TOPO_PIDS+=("$!")
   # dumpcap says "Capturing on" before it opens the interface; it writes the
-  # file's header after: a non-empty file means the capture is armed.
-  for i in $(seq 100); do
+  # file's header after: a non-empty file means the capture is armed. On a
+  # loaded machine (CI with busy-polling daemons) that takes seconds: 20 s.
+  for i in $(seq 400); do
     [ -s "$W/$name.pcapng" ] && return 0
     kill -0 "${CAP_PID[$name]}" 2>/dev/null || break
     sleep 0.05
