@@ -76,12 +76,16 @@ struct CaEntry {
 };
 static_assert(sizeof(CaEntry) == 16);
 
+// 16 bytes, not 12: rte_hash compares 16-byte keys with its vector compare
+// instead of calling libc's memcmp, and its key slot is 32 bytes either way
+// (8-byte data pointer + key, rounded to 16).
 struct L2Key {
   uint32_t vsid = 0;
   MacAddr mac;
   uint16_t zero = 0;
+  uint32_t zero2 = 0;
 };
-static_assert(sizeof(L2Key) == 12);
+static_assert(sizeof(L2Key) == 16);
 
 struct L2Entry {
   uint32_t peer = kNoPeer;  // kLocalPeer: a VM port on this host
@@ -229,7 +233,7 @@ class PolicyTables {
     std::memcpy(&head, mac.b.data(), 4);
     std::memcpy(&tail, mac.b.data() + 4, 2);
     k.w[0] = vsid | uint64_t{head} << 32;
-    k.w[1] = tail;  // then L2Key::zero
+    k.w[1] = tail;  // then L2Key::zero and zero2
     return k;
   }
   const CaEntry* FindCa(uint32_t rd, const IpAddr& ip) const noexcept {
