@@ -7,6 +7,8 @@
 // compaction against a plain Policy.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -285,6 +287,56 @@ TEST(RecordIndexTest, OrderAndLookupsAcrossCompaction) {
     const auto slots = index.FindByMac(vsid, rec(i).mac);
     ASSERT_EQ(slots.size(), 1u);
     EXPECT_EQ(index.IndexOf(slots[0]), base + k);
+  }
+}
+
+}  // namespace
+}  // namespace hnv
+
+namespace hnv {
+namespace {
+
+// The cost of one validated edit does not grow with the table: appends and
+// migrations (replace with another PA) at 1,000 and at 100,000 records.
+// Printed, not asserted (timings on a shared machine).
+TEST(RecordIndexTest, EditCostIsFlat) {
+  for (const uint32_t n : {1'000u, 100'000u}) {
+    Policy p = test::ChapterHost1();
+    const uint32_t vsid = 9000;
+    p.routing_domains.push_back(RoutingDomain{Rdid("{12345678-0000-0000-0000-000000000099}"), ""});
+    p.subnets.push_back({vsid, p.routing_domains.back().rdid, {test::Prefix("10.0.0.0/14")}});
+    auto rec = [&](uint32_t i) {
+      LookupRecord r;
+      r.vsid = vsid;
+      r.ca = IpAddr::V4(0x0a010000u + i);
+      r.mac = Mac("02aa00000000");
+      r.mac.b[3] = static_cast<uint8_t>(i >> 16);
+      r.mac.b[4] = static_cast<uint8_t>(i >> 8);
+      r.mac.b[5] = static_cast<uint8_t>(i);
+      r.pa = i % 2 ? Ip("192.168.0.33") : Ip("192.168.0.44");
+      return r;
+    };
+    for (uint32_t i = 0; i < n; ++i) p.records.push_back(rec(i));
+    ASSERT_TRUE(ValidatePolicy(p).empty()) << ValidatePolicy(p).front().ToString();
+    RecordIndex index(std::move(p));
+    constexpr uint32_t kEdits = 20'000;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (uint32_t k = 0; k < kEdits; ++k) {
+      RecordEdit e;
+      if (k % 2 == 0) {
+        e = RecordEdit{RecordEdit::Op::kAppend, 0, rec(n + k)};
+      } else {
+        const uint32_t slot = index.FindByCa(vsid, rec(k * 7 % n).ca).front();
+        LookupRecord moved = index.record(slot);
+        moved.pa = moved.pa == Ip("192.168.0.33") ? Ip("192.168.0.44") : Ip("192.168.0.33");
+        e = RecordEdit{RecordEdit::Op::kReplace, slot, moved};
+      }
+      ASSERT_TRUE(ValidateRecordChange(index, e).empty());
+      index.Commit(e);
+    }
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%u records: %.2f us per validated edit (append or migration)\n", n, us / kEdits);
   }
 }
 
