@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/counters_json.h"
 #include "config/json_model.h"
 #include "config/log.h"
 #include "dataplane/runtime/eal.h"
@@ -270,22 +271,11 @@ Response Gateway::Compartments(const json& args) const {
 Response Gateway::Counters() const {
   const WorkerCounters c = dp_->Counters();
   json ports = json::array();
-  for (const config::PortSpec& p : config_.host.ports) {
-    json o = {{"index", p.index}, {"name", p.name}, {"rx_packets", c.rx_packets[p.index]},
-              {"rx_bytes", c.rx_bytes[p.index]}, {"tx_packets", c.tx_packets[p.index]},
-              {"tx_bytes", c.tx_bytes[p.index]}};
-    if (Dataplane::PortLosses l; dp_->Losses(p.index, &l))
-      o.update({{"rx_missed", l.rx_missed}, {"rx_errors", l.rx_errors}, {"rx_nombuf", l.rx_nombuf},
-                {"tx_errors", l.tx_errors}});
-    ports.push_back(o);
-  }
-  for (const auto& [name, comp] : compartments_) {
-    const uint16_t v = comp->spec().vm_port;
-    ports.push_back({{"index", v}, {"name", "compartment " + name}, {"rx_packets", c.rx_packets[v]},
-                     {"rx_bytes", c.rx_bytes[v]}, {"tx_packets", c.tx_packets[v]}, {"tx_bytes", c.tx_bytes[v]}});
-  }
-  json drops = json::object();
-  for (uint16_t d = 0; d < kDropCount; ++d) drops[DropName(static_cast<Drop>(d))] = c.drops[d];
+  for (const config::PortSpec& p : config_.host.ports)
+    ports.push_back(config::PortCountersJson(*dp_, c, p.index, p.name));
+  for (const auto& [name, comp] : compartments_)
+    ports.push_back(config::PortCountersJson(*dp_, c, comp->spec().vm_port, "compartment " + name));
+  const json drops = config::DropCountersJson(c);
   const GlobalCounters g = fastpath_->Global();
   json gw = json::object();
   for (size_t d = 0; d < kGlobalDropCount; ++d) gw[GlobalDropName(static_cast<GlobalDrop>(d))] = g.drop[d];

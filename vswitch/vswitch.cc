@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config/journal_compact.h"
+#include "config/counters_json.h"
 #include "config/log.h"
 #include "dataplane/policy/validate.h"
 #include "dataplane/runtime/capture.h"
@@ -328,15 +329,8 @@ Response VSwitch::HandleChange(const std::string& op, const json& args) {
 Response VSwitch::Counters() const {
   const WorkerCounters c = dp_->Counters();
   json ports = json::array();
-  for (const config::PortSpec& p : config_.ports)
-    ports.push_back({{"index", p.index},
-                     {"name", p.name},
-                     {"rx_packets", c.rx_packets[p.index]},
-                     {"rx_bytes", c.rx_bytes[p.index]},
-                     {"tx_packets", c.tx_packets[p.index]},
-                     {"tx_bytes", c.tx_bytes[p.index]}});
-  json drops = json::object();
-  for (uint16_t d = 0; d < kDropCount; ++d) drops[DropName(static_cast<Drop>(d))] = c.drops[d];
+  for (const config::PortSpec& p : config_.ports) ports.push_back(config::PortCountersJson(*dp_, c, p.index, p.name));
+  const json drops = config::DropCountersJson(c);
   return Response{true,
                   {{"ports", ports},
                    {"drops", drops},

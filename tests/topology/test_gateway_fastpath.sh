@@ -84,5 +84,12 @@ for pair in "phys 10.1.3.2 7001" "c1 10.0.2.2 7002"; do
   if grep -q "hello from $src" "$W/tcp-$port.txt" 2>/dev/null; then pass "TCP $src -> listener in the namespace at $addr:$port"
   else fail "TCP $src -> $addr:$port: nothing arrived"; fi
 done
+losses=$(hnv gw --json counters | "$TOPO_PY" -c '
+import json, sys
+ports = json.load(sys.stdin)["ports"]
+print(" ".join(f"{p['name']}:{p.get('rx_missed', 'none')}" for p in ports))')
+log "-- ports' receive-ring losses (rx_missed): $losses"
+[[ $losses == *uplink:[0-9]* && $losses == *external:[0-9]* ]] && pass "hnvctl counters shows the ports' own losses" \
+  || fail "hnvctl counters lacks rx_missed for the ethdev ports: $losses"
 log "-- compartment counters:"; hnv gw compartment contoso | sed -n '/ounters/,$p' | head -30
 topo_done
