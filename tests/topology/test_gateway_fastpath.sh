@@ -87,7 +87,7 @@ done
 losses=$(hnv gw --json counters | "$TOPO_PY" -c '
 import json, sys
 ports = json.load(sys.stdin)["ports"]
-print(" ".join(f"{p['name']}:{p.get('rx_missed', 'none')}" for p in ports))')
+print(" ".join(p["name"] + ":" + str(p.get("rx_missed", "none")) for p in ports))')
 log "-- ports' receive-ring losses (rx_missed): $losses"
 [[ $losses == *uplink:[0-9]* && $losses == *external:[0-9]* ]] && pass "hnvctl counters shows the ports' own losses" \
   || fail "hnvctl counters lacks rx_missed for the ethdev ports: $losses"
