@@ -59,12 +59,12 @@ if out=$(hnv gw apply 2>&1); then
   fail "apply with a broken tenant file succeeded: $out"
 else
   log "$out"
-  echo "$out" | grep -qE 'broken\.yaml:[0-9]+: tenant\.external\[0\]\.vlan: .*5000' \
+  grep -qE 'broken\.yaml:[0-9]+: tenant\.external\[0\]\.vlan: .*5000' <<<"$out" \
     && pass "refused with file:line: field: message" || fail "refusal does not name broken.yaml, its line and tenant.external[0].vlan"
 fi
 after=$(hnv gw --json compartments | "$TOPO_PY" -c 'import json,sys; print(sorted(c["name"] for c in json.load(sys.stdin)["compartments"]))')
 [ "$before" = "$after" ] && pass "compartments unchanged: $after" || fail "compartments changed: $before -> $after"
-ip netns list | grep -q "^${P}broken" && fail "a namespace was made for the broken tenant" || pass "no namespace for the broken tenant"
+grep -q "^${P}broken" <<<"$(ip netns list)" && fail "a namespace was made for the broken tenant" || pass "no namespace for the broken tenant"
 expect_ping c1 10.1.3.100 "Contoso1 -> physical host after the refused apply"
 rm "$CONF/gateway/tenants/broken.yaml"
 
@@ -75,14 +75,15 @@ log "after kill -9: $n namespace(s) ${P}contoso"
 topo_gateway gw "$CONF/gateway/gateway.yaml" 1,0
 n=$(ip netns list | grep -c "^${P}contoso\b" || true)
 [ "$n" = 1 ] && pass "exactly one namespace ${P}contoso after the restart" || fail "$n namespaces ${P}contoso after the restart"
-cns contoso ip -4 addr show | grep -q "10.0.2.2/24" && cns contoso ip -4 addr show | grep -q "10.1.3.2/24" \
+addrs=$(cns contoso ip -4 addr show)   # (not piped into grep -q: with pipefail ip may die of SIGPIPE)
+grep -q "10.0.2.2/24" <<<"$addrs" && grep -q "10.1.3.2/24" <<<"$addrs" \
   && pass "addresses rebuilt in the namespace" || fail "addresses missing after the restart"
-cns contoso ip route show | grep -q "10.0.1.0/24 via 10.0.2.1" && pass "static route rebuilt" || fail "static route 10.0.1.0/24 missing"
+grep -q "10.0.1.0/24 via 10.0.2.1" <<<"$(cns contoso ip route show)" && pass "static route rebuilt" || fail "static route 10.0.1.0/24 missing"
 if wait_ping c1 10.1.3.100 15; then pass "Contoso1 -> physical host after the restart"; else fail "no traffic after the restart"; fi
 expect_ping phys 10.0.2.2 "physical host -> MT-GW after the restart"
 
 step "clean stop removes the compartment's namespace"
 topo_stop_host gw TERM
-ip netns list | grep -q "^${P}contoso\b" && fail "namespace ${P}contoso left after SIGTERM" || pass "SIGTERM removed ${P}contoso"
+grep -q "^${P}contoso\b" <<<"$(ip netns list)" && fail "namespace ${P}contoso left after SIGTERM" || pass "SIGTERM removed ${P}contoso"
 grep -q "stopped" "$W/gw.log" && pass "the daemon logged a clean stop" || fail "no clean stop in the log"
 topo_done

@@ -78,7 +78,7 @@ for pair in "phys 10.1.3.2 7001" "c1 10.0.2.2 7002"; do
   cns contoso timeout 20 sh -c "nc -4 -l -d -p $port > $W/tcp-$port.txt" &
   TOPO_PIDS+=("$!")
   lpid=$!
-  for i in $(seq 50); do cns contoso ss -ltn | grep -q ":$port " && break; sleep 0.1; done
+  for i in $(seq 50); do grep -q ":$port " <<<"$(cns contoso ss -ltn)" && break; sleep 0.1; done
   echo "hello from $src" | ns "$src" timeout 10 nc -N "$addr" "$port" || true
   wait "$lpid" || true
   if grep -q "hello from $src" "$W/tcp-$port.txt" 2>/dev/null; then pass "TCP $src -> listener in the namespace at $addr:$port"

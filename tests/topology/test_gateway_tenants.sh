@@ -108,7 +108,7 @@ step "add Woodgrove live: tenant file + hnvctl apply"
 tenant_file woodgrove "{12345678-1000-2000-3000-123456780002}" 7001 "$CONF/woodgrove.yaml" 20 600170010302 \
   >"$GWC/tenants/woodgrove.yaml"
 if out=$(hnv gw apply 2>&1); then pass "apply with Woodgrove: $out"; else fail "apply with Woodgrove refused: $out"; fi
-ip netns list | grep -q "^${P}woodgrove\b" && pass "namespace ${P}woodgrove exists" || fail "no namespace ${P}woodgrove"
+grep -q "^${P}woodgrove\b" <<<"$(ip netns list)" && pass "namespace ${P}woodgrove exists" || fail "no namespace ${P}woodgrove"
 hnv gw compartments
 if wait_ping w1 10.1.3.100 10; then pass "Woodgrove1 -> its physical host"; else fail "Woodgrove1 -> 10.1.3.100: no reply"; fi
 ping_ok w1 10.1.3.100 20 0.05 -p 576f6f6467726f76 && pass "Woodgrove1: 20 echo requests (pattern Woodgrov) answered" \
@@ -119,8 +119,8 @@ sleep 1
 step "remove Woodgrove live: tenant file gone + hnvctl apply"
 rm "$GWC/tenants/woodgrove.yaml"
 if out=$(hnv gw apply 2>&1); then pass "apply without Woodgrove: $out"; else fail "apply without Woodgrove refused: $out"; fi
-if ip netns list | grep -q "^${P}woodgrove\b"; then fail "namespace ${P}woodgrove left behind"; else pass "namespace ${P}woodgrove removed"; fi
-if hnv gw compartments | grep -q woodgrove; then fail "hnvctl still lists woodgrove"; else pass "hnvctl no longer lists woodgrove"; fi
+if grep -q "^${P}woodgrove\b" <<<"$(ip netns list)"; then fail "namespace ${P}woodgrove left behind"; else pass "namespace ${P}woodgrove removed"; fi
+if grep -q woodgrove <<<"$(hnv gw compartments)"; then fail "hnvctl still lists woodgrove"; else pass "hnvctl no longer lists woodgrove"; fi
 if ping_ok w1 10.1.3.100 2; then fail "Woodgrove1 still reaches 10.1.3.100"; else pass "Woodgrove1 has no way out again"; fi
 
 step "the long Contoso ping lost nothing"
