@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ bool StartEalForTest() {
     return false;
   }
   g_started = true;
+  // EAL makes its runtime directory even with --no-shconf; whoever started it
+  // (a test binary, a benchmark), nothing is left behind at exit.
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/hnvtest" + std::to_string(getpid()), ec);
+  });
   return true;
 }
 
