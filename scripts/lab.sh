@@ -74,11 +74,7 @@ topo_provider pn h1 h2 gw
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
 topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
-# The Contoso physical host: the chapter's New-NetIPAddress / New-NetRoute.
-ip -n "${P}phys" addr add 10.1.3.100/24 dev eth0
-ip -n "${P}phys" route add 10.0.1.0/24 via 10.1.3.2
-ip -n "${P}phys" route add 10.0.2.0/24 via 10.1.3.2
-ns phys ethtool -K eth0 tx off >/dev/null
+topo_physical_host phys
 
 CONF=$PWD/config/examples/chapter
 topo_compartments contoso

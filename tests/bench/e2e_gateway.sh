@@ -153,18 +153,7 @@ cat "$R/machine.txt"
 # ---------------------------------------------------------------- topologies
 step "topology: hnv (topo_gateway_lab's, daemons started per run), kernel VXLAN + forwarding"
 # hnv: topo_gateway_lab's namespaces and links, without starting the daemons.
-topo_infra h1 gw pn
-topo_ns c1 c2 phys
-topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2
-topo_link phys eth0 gw external
-topo_provider pn h1 gw
-topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
-topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
-ip -n "${P}phys" addr add 10.1.3.100/24 dev eth0
-ip -n "${P}phys" route add 10.0.1.0/24 via 10.1.3.2
-ip -n "${P}phys" route add 10.0.2.0/24 via 10.1.3.2
-ns phys ethtool -K eth0 tx off >/dev/null
-topo_compartments contoso
+topo_gateway_lab_net
 
 # kernel: VM kc1 - veth - kh1 (br0 = vm1 + vxlan0) - uplink - kpn (br0) - uplink - kgw (vxlan0 10.0.1.1, ext0) - veth - kphys
 topo_infra kh1 kgw kpn

@@ -431,8 +431,18 @@ tcp_transfer() {
 # physical host (10.1.3.100), joined by the provider bridge and the external
 # veth. CONF_DIR is config/examples/chapter or a copy of it. Waits until the
 # daemons run and Contoso1 reaches the physical host.
-topo_gateway_lab() {
-  local conf=$1
+# topo_physical_host NS: the chapter's Contoso physical host in namespace NS
+# (eth0 10.1.3.100/24, routes to 10.0.1.0/24 and 10.0.2.0/24 via MT-GW
+# 10.1.3.2; the chapter's New-NetIPAddress / New-NetRoute).
+topo_physical_host() {
+  ip -n "$P$1" addr add 10.1.3.100/24 dev eth0
+  ip -n "$P$1" route add 10.0.1.0/24 via 10.1.3.2
+  ip -n "$P$1" route add 10.0.2.0/24 via 10.1.3.2
+  ns "$1" ethtool -K eth0 tx off >/dev/null
+}
+
+# topo_gateway_lab_net: topo_gateway_lab's namespaces and links, no daemons.
+topo_gateway_lab_net() {
   topo_infra h1 gw pn
   topo_ns c1 c2 phys
   topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2
@@ -440,11 +450,13 @@ topo_gateway_lab() {
   topo_provider pn h1 gw
   topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
   topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
-  ip -n "${P}phys" addr add 10.1.3.100/24 dev eth0
-  ip -n "${P}phys" route add 10.0.1.0/24 via 10.1.3.2
-  ip -n "${P}phys" route add 10.0.2.0/24 via 10.1.3.2
-  ns phys ethtool -K eth0 tx off >/dev/null
+  topo_physical_host phys
   topo_compartments contoso
+}
+
+topo_gateway_lab() {
+  local conf=$1
+  topo_gateway_lab_net
   topo_host h1 "$conf/host1.yaml" 0,1 --no-wait
   topo_gateway gw "$conf/gateway/gateway.yaml" 1,0
   topo_wait_host h1

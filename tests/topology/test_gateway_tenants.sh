@@ -77,12 +77,7 @@ topo_bg ip netns exec "${P}sw" "$TOPO_PY" "$TOPO_ROOT/tests/topology/vlan_switch
   --seconds 200 >"$W/vlan_switch.log" 2>&1
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm w1 10.0.1.101/24 60:00:70:00:01:01 10.0.1.1
-for p in pc pw; do
-  ip -n "$P$p" addr add 10.1.3.100/24 dev eth0
-  ip -n "$P$p" route add 10.0.1.0/24 via 10.1.3.2
-  ip -n "$P$p" route add 10.0.2.0/24 via 10.1.3.2
-  ns "$p" ethtool -K eth0 tx off >/dev/null
-done
+topo_physical_host pc; topo_physical_host pw   # both are 10.1.3.100
 topo_compartments contoso woodgrove
 topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
 topo_gateway gw "$GWC/gateway.yaml" 1,0
