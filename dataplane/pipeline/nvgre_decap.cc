@@ -190,46 +190,30 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
 }
 
 void Deliver::Process(WorkerContext& ctx, Burst& in) noexcept {
-  for (uint16_t base = 0; base < in.n; base += kBurstSize) {
-    const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
-    rte_mbuf* const* pkts = in.pkts + base;
-    // Pass 1: the L2 lookups of the unicast frames, all at once (FindL2Bulk).
-    KeyWords<L2Key> keys[kBurstSize];
-    const L2Entry* found[kBurstSize];
-    uint8_t slot[kBurstSize];
-    uint32_t nk = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-      const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(pkts[i]))->dst;
-      if (dst.IsMulticast()) continue;
-      slot[i] = static_cast<uint8_t>(nk);
-      keys[nk++] = PolicyTables::L2KeyOf(Meta(pkts[i])->vsid, dst);
-    }
-    if (nk != 0) ctx.tables->FindL2Bulk(keys, nk, found);
-    // Pass 2: each frame in order.
-    for (uint16_t i = 0; i < n; ++i) {
-      rte_mbuf* m = pkts[i];
-      const PacketMeta* meta = Meta(m);
-      const VsidInfo& v = ctx.snap->vsids[meta->vsid_index];
-      const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(m))->dst;
-      if (dst.IsMulticast()) {
-        if (v.local_ports.empty()) {  // nobody to deliver to: counted, not lost
-          ctx.Discard(m, Drop::kNoLocalPort);
-          continue;
-        }
-        Flood(ctx, m, v, kNoPort, /*keep_original=*/false);
-        continue;
-      }
-      const L2Entry* e = found[slot[i]];
-      if (e == nullptr || e->peer != kLocalPeer) {
+  const Snapshot& snap = *ctx.snap;
+  for (uint16_t i = 0; i < in.n; ++i) {
+    rte_mbuf* m = in.pkts[i];
+    const PacketMeta* meta = Meta(m);
+    const MacAddr& dst = reinterpret_cast<const EthHdr*>(Data(m))->dst;
+    if (dst.IsMulticast()) {
+      const VsidInfo& v = snap.vsids[meta->vsid_index];
+      if (v.local_ports.empty()) {  // nobody to deliver to: counted, not lost
         ctx.Discard(m, Drop::kNoLocalPort);
         continue;
       }
-      if (e->port >= kMaxPorts || ctx.snap->ports[e->port].vsid != meta->vsid) {
-        ctx.Discard(m, Drop::kVsidMismatch);
-        continue;
-      }
-      ctx.Transmit(e->port, m);
+      Flood(ctx, m, v, kNoPort, /*keep_original=*/false);
+      continue;
     }
+    uint16_t port;
+    if (!snap.local_macs.Find(meta->vsid, dst, &port)) {
+      ctx.Discard(m, Drop::kNoLocalPort);
+      continue;
+    }
+    if (port >= kMaxPorts || snap.ports[port].vsid != meta->vsid) {
+      ctx.Discard(m, Drop::kVsidMismatch);
+      continue;
+    }
+    ctx.Transmit(port, m);
   }
   in.n = 0;
 }

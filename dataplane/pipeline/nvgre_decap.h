@@ -30,8 +30,10 @@
 // to the local port holding the destination MAC on that VSID (kNoLocalPort,
 // kVsidMismatch otherwise: never re-encapsulated); broadcast and multicast go
 // to every local port of the VSID (kNoLocalPort when it has none here).
-// Burst: as l2-switch, the unicast frames' L2 entries are looked up at once
-// per 32 frames, then each frame is delivered in order.
+// The unicast lookup is the snapshot's (VSID, MAC) -> local port map
+// (Snapshot::local_macs, built from vm_ports like the L2 table's local
+// entries, which are the only ones deliver can use), not the L2 table: with
+// a million remote MACs there, its lookup cost a cache miss per frame.
 // Thread: worker-only.
 #pragma once
 

@@ -353,6 +353,10 @@ std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
       }
     }
   }
+  std::vector<LocalPortMap::Item> local;
+  local.reserve(applied_.vm_ports.size());
+  for (const VmPort& p : applied_.vm_ports) local.push_back({p.vsid, p.mac, p.port});
+  s->local_macs = LocalPortMap(local);
   for (const VmPort& p : applied_.vm_ports) {
     if (p.port >= kMaxPorts) continue;
     PortInfo& pi = s->ports[p.port];
@@ -623,7 +627,12 @@ bool PolicyTables::Apply(const Policy& p, std::string* error) {
     Policy o = applied_;
     return o;
   }();
-  // Structure first, so that VSIDs exist before their records do.
+  // Structure first, so that VSIDs exist before their records do. This
+  // snapshot already carries the new vm_ports (ports, flood lists and the
+  // (VSID, MAC) -> port map deliver reads): a new VM port receives from here
+  // on and a removed one no longer does, before any table entry changes.
+  // Every later snapshot is built from the same applied_.vm_ports, so none
+  // can take a port's delivery back while the L2 table is being updated.
   applied_ = p;
   applied_.records.clear();
   // Keep the old VSIDs visible too until their entries are gone.
@@ -671,7 +680,8 @@ bool PolicyTables::Apply(const Policy& p, std::string* error) {
     if (!AddRoute(key.first, *r, error)) return false;
   }
 
-  // Local VM ports in the L2 table.
+  // Local VM ports in the L2 table (l2-switch and the router deliver through
+  // it; deliver after decapsulation reads the snapshot's copy, published above).
   auto port_key = [](const VmPort& v) {
     L2Key k;
     k.vsid = v.vsid;

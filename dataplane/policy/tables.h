@@ -12,7 +12,8 @@
 //                Ethernet (+802.1Q) + IP header template toward one remote PA,
 //                rebuilt when its provider next hop is (re)resolved.
 // Small structural state (VSIDs, their routing domain, DFGW, flood lists,
-// ports, local PAs, settings) is an immutable Snapshot swapped through one
+// ports and the (VSID, MAC) each VM port holds, local PAs, settings) is an
+// immutable Snapshot swapped through one
 // atomic pointer. Everything a reader may hold is reclaimed after an RCU
 // grace period (rte_rcu_qsbr); workers report quiescence once per loop.
 //
@@ -40,6 +41,7 @@
 
 #include "dataplane/packet/headers.h"
 #include "dataplane/policy/flat_map.h"
+#include "dataplane/policy/local_port_map.h"
 #include "dataplane/policy/model.h"
 #include "dataplane/policy/rcu_hash.h"
 
@@ -164,6 +166,10 @@ struct Snapshot {
   FlatU32Map vsid_index;
   std::vector<VsidInfo> vsids;
   std::array<PortInfo, kMaxPorts> ports{};
+  // (VSID, MAC) -> port of every vm_ports entry: what deliver looks up
+  // (the L2 table's local entries, without its million remote ones). Built
+  // from the same vm_ports as `ports`, so the two always agree.
+  LocalPortMap local_macs;
   std::vector<LocalPa> pas;
   uint32_t rd_count = 0;  // routing domains in the policy (for display)
 
