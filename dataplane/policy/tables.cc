@@ -784,11 +784,11 @@ void PolicyTables::Synchronize() {
 TableMemory PolicyTables::Memory() const {
   TableMemory m;
   m.dpdk_heap_bytes = dpdk_heap_bytes_;
-  m.pool_bytes = ca_.ValuePoolBytes() + l2_.ValuePoolBytes() + routes_.ValuePoolBytes() +
+  m.pool_bytes = ca_.WriterBytes() + l2_.WriterBytes() + routes_.WriterBytes() +
                  sizeof(std::atomic<const PeerEntry*>) * limits_.max_peers;
   m.per_record_bytes =
-      (dpdk_heap_bytes_ + ca_.ValuePoolBytes() + l2_.ValuePoolBytes()) / limits_.max_records;
-  m.route_bytes = route_heap_bytes_ + routes_.ValuePoolBytes();
+      (dpdk_heap_bytes_ + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
+  m.route_bytes = route_heap_bytes_ + routes_.WriterBytes();
   m.per_route_bytes = m.route_bytes / limits_.max_routes;
   m.per_rd_bytes = sizeof(RdMask) + sizeof(uint32_t) * 129 + sizeof(uint32_t);
   return m;

@@ -78,9 +78,7 @@ struct CaEntry {
 };
 static_assert(sizeof(CaEntry) == 16);
 
-// 16 bytes, not 12: rte_hash compares 16-byte keys with its vector compare
-// instead of calling libc's memcmp, and its key slot is 32 bytes either way
-// (8-byte data pointer + key, rounded to 16).
+// 16 bytes, not 12: two whole words to hash and compare.
 struct L2Key {
   uint32_t vsid = 0;
   MacAddr mac;
@@ -190,10 +188,10 @@ using LearnCallback = std::function<void(const LookupRecord&)>;
 // Memory the worker-visible tables reserve at creation (sized from
 // TableLimits; nothing grows later).
 struct TableMemory {
-  size_t dpdk_heap_bytes = 0;   // CA + L2 rte_hash tables, measured from the DPDK heap
-  size_t pool_bytes = 0;        // value pools of all tables and the peer array
-  size_t per_record_bytes = 0;  // (CA + L2 hashes and pools) / max_records
-  size_t route_bytes = 0;       // route rte_hash + pool
+  size_t dpdk_heap_bytes = 0;   // CA + L2 tables (buckets, key/value slots), measured from the DPDK heap
+  size_t pool_bytes = 0;        // the tables' writer-side free lists and the peer array
+  size_t per_record_bytes = 0;  // (CA + L2 tables and free lists) / max_records
+  size_t route_bytes = 0;       // route table + free list
   size_t per_route_bytes = 0;   // route_bytes / max_routes
   size_t per_rd_bytes = 0;      // prefix-length masks per routing domain (+ control-side counts)
 };
@@ -250,7 +248,7 @@ class PolicyTables {
   }
   // n <= kMaxBulk lookups at once, the found entries prefetched (the stages
   // look a burst up in one call: rcu_hash.h, FindBulk); misses give nullptr.
-  static constexpr uint32_t kMaxBulk = RTE_HASH_LOOKUP_BULK_MAX;
+  static constexpr uint32_t kMaxBulk = RcuHashTable<CaKey, CaEntry>::kMaxBulk;
   // True when the L2 table is big enough for a bulk lookup to pay
   // (RcuHashTable::kBulkFrom keys); below, a stage may look up one by one.
   bool L2BulkPays() const noexcept { return l2_.size() >= l2_.kBulkFrom; }
@@ -259,9 +257,6 @@ class PolicyTables {
   }
   void FindL2Bulk(const KeyWords<L2Key>* keys, uint32_t n, const L2Entry** out) const noexcept {
     l2_.FindBulk(keys, n, out);
-  }
-  void FindCaBulk(const CaKey* const* keys, uint32_t n, const CaEntry** out) const noexcept {
-    ca_.FindBulk(keys, n, out);
   }
   // Longest-prefix match in routing domain `rd`.
   const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept;

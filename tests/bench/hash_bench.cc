@@ -5,9 +5,10 @@
 //                            (same size, flags, key and hash function) and
 //                            holding the same N keys (routing domain, CA);
 //   BM_BareHashLookup/N      the same keys one rte_hash_lookup at a time;
-//   BM_FindCa/N, BM_FindCaBulk/N  the policy tables' own CA table through its
-//                            reader API (one key / 32 keys per call), which
-//                            also fetches the value pointer.
+//   BM_FindCa/N, BM_FindCaBulk/N  the policy tables' own CA table
+//                            (dataplane/policy/rcu_hash.h, not an rte_hash)
+//                            through its reader API (one key / 32 keys per
+//                            call, keys built as the pipeline builds them).
 // Keys are drawn uniformly at random from the remote records, in the same
 // sequence as BM_Encap's destinations; "ns_per_pkt" is per key here.
 #include <rte_hash.h>
@@ -29,6 +30,7 @@ struct BareHash {
   rte_hash* hash = nullptr;
   std::vector<CaKey> keys;        // in lookup order
   std::vector<const void*> ptrs;  // &keys[i], as rte_hash_lookup_bulk takes them
+  std::vector<KeyWords<CaKey>> words;  // keys[i] as the pipeline builds them
   ~BareHash() {
     if (hash != nullptr) rte_hash_free(hash);
   }
@@ -79,10 +81,12 @@ BareHash* GetBare(benchmark::State& state, uint32_t records) {
   const Traffic traffic(Flow::kEncap, 64, env.remote_records());
   b->keys.resize(traffic.sequence().size());
   b->ptrs.resize(traffic.sequence().size());
+  b->words.resize(traffic.sequence().size());
   for (size_t i = 0; i < b->keys.size(); ++i) {
     b->keys[i].rd = rd;
     b->keys[i].ip = IpAddr::V4(RemoteCa(traffic.sequence()[i]));
     b->ptrs[i] = &b->keys[i];
+    b->words[i] = PolicyTables::CaKeyOf(rd, b->keys[i].ip);
   }
   return bares.emplace(records, std::move(b)).first->second.get();
 }
@@ -154,7 +158,7 @@ void BM_FindCaBulk(benchmark::State& state, uint32_t records) {
   uint32_t pos = 0;
   uint64_t lookups = 0;
   for (auto _ : state) {
-    t.FindCaBulk(reinterpret_cast<const CaKey* const*>(&b->ptrs[pos]), kBurst, out);
+    t.FindCaBulk(&b->words[pos], kBurst, out);
     benchmark::DoNotOptimize(out);
     pos = (pos + kBurst) & kMask;
     lookups += kBurst;
