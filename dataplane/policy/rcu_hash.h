@@ -382,11 +382,13 @@ class RcuHashTable {
       return true;
     };
     Bucket* p = &buckets_[Primary(h)];
+    for (uint32_t i = 0; i < kBucketEntries; ++i)
+      if (check(p->sig[i], p->slot[i], p)) return w;
+    if (p->elsewhere.load(std::memory_order_relaxed) == 0) return w;
     Bucket* a = &buckets_[Alternate(Primary(h), sig)];
-    for (Bucket* b : {p, a})
-      for (uint32_t i = 0; i < kBucketEntries; ++i)
-        if (check(b->sig[i], b->slot[i], b)) return w;
-    for (uint32_t i = 0; i < kStashEntries; ++i)
+    for (uint32_t i = 0; i < kBucketEntries; ++i)
+      if (check(a->sig[i], a->slot[i], a)) return w;
+    for (uint32_t i = 0; stashed() != 0 && i < kStashEntries; ++i)
       if (check(stash_sig_[i], stash_slot_[i], nullptr)) return w;
     return w;
   }
