@@ -424,7 +424,11 @@ bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
 void PolicyTables::L2Unref(const LookupRecord& r) {
   if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return;
   auto it = l2_refs_.find(L2RefKey(r.vsid, r.mac));
-  if (it == l2_refs_.end() || --it->second > 0) return;
+  if (it == l2_refs_.end()) return;
+  if (it->second > 1) {  // 0: left by a change that failed (table full); the entry goes
+    --it->second;
+    return;
+  }
   l2_refs_.erase(it);
   L2Key k;
   k.vsid = r.vsid;
@@ -489,20 +493,25 @@ bool PolicyTables::UpsertRecord(const LookupRecord& r, std::string* error) {
   auto it = records_.find(id);
   const bool special = !HasCa(r) || IsDfgwRecord(r);
   if (it != records_.end()) {
-    if (SameRecord(it->second, r)) return true;
-    const LookupRecord old = it->second;
-    const bool same_l2 = old.vsid == r.vsid && old.mac == r.mac && !IsLocalPa(old.pa) &&
-                         !IsLocalPa(r.pa) && l2_refs_[L2RefKey(old.vsid, old.mac)] == 1;
-    if (same_l2) {
-      // Migration of a remote MAC: L2Ref below overwrites the entry in place
-      // (no gap) and releases the old peer.
-      l2_refs_.erase(L2RefKey(old.vsid, old.mac));
+    const LookupRecord& old = it->second;
+    if (SameRecord(old, r)) return true;
+    auto refs = l2_refs_.end();
+    if (old.vsid == r.vsid && old.mac == r.mac && !IsLocalPa(old.pa) && !IsLocalPa(r.pa))
+      refs = l2_refs_.find(L2RefKey(old.vsid, old.mac));
+    if (refs != l2_refs_.end() && refs->second == 1) {
+      // Migration of a remote MAC: with no reference left, L2Ref below
+      // overwrites the entry in place (no gap) and releases the old peer.
+      refs->second = 0;
     } else {
       L2Unref(old);
     }
   }
   if (!ApplyRecordEntries(r, error)) return false;
-  records_[id] = r;
+  if (it != records_.end()) {
+    it->second = r;
+  } else {
+    records_.emplace(id, r);
+  }
   if (special) {
     special_[id] = r;
     PublishSnapshot();
