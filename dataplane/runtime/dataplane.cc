@@ -8,6 +8,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include <algorithm>
+
 #include "dataplane/packet/build.h"
 
 namespace hnv {
@@ -233,9 +235,22 @@ bool Dataplane::Inject(uint16_t port, rte_mbuf* m) {
 }
 
 void Dataplane::SendResolutionRequests() {
+  const uint64_t now = rte_get_tsc_cycles();
+  const double hz = static_cast<double>(rte_get_tsc_hz());
+  const auto first = static_cast<uint64_t>(cfg_.resolve_interval_s * hz);
+  const auto most = std::max(first, static_cast<uint64_t>(cfg_.resolve_max_interval_s * hz));
+  std::map<std::pair<uint16_t, IpAddr>, Backoff> still;  // resolved ones are forgotten
   for (const auto& p : tables_->Unresolved()) {
+    const auto key = std::make_pair(p.port, p.next_hop);
+    auto it = resolving_.find(key);
+    Backoff b = it == resolving_.end() ? Backoff{now, first} : it->second;
+    if (now < b.next_tsc) {
+      still.emplace(key, b);
+      continue;
+    }
+    still.emplace(key, Backoff{now + b.interval, std::min(b.interval * 2, most)});
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    if (m == nullptr) return;
+    if (m == nullptr) continue;  // asked again at its next turn
     uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*);
     const uint32_t cap = rte_pktmbuf_tailroom(m);
     const uint32_t len =
@@ -250,6 +265,7 @@ void Dataplane::SendResolutionRequests() {
     m->pkt_len = len;
     Inject(p.port, m);
   }
+  resolving_ = std::move(still);
 }
 
 void Dataplane::Poll() {

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,12 @@ struct DataplaneConfig {
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
   std::vector<unsigned> worker_lcores;  // EAL lcore ids, at least one
-  double resolve_interval_s = 1.0;      // ARP/NS retry for unresolved next hops
+  // ARP/NS for an unresolved provider next hop: first at once, then after
+  // resolve_interval_s, doubling up to resolve_max_interval_s while it stays
+  // unanswered (an absent router is not asked every second forever); from
+  // the start again once it has been resolved and is lost.
+  double resolve_interval_s = 1.0;
+  double resolve_max_interval_s = 30.0;
 };
 
 class Dataplane {
@@ -103,6 +109,11 @@ class Dataplane {
   WorkerExtension* ext_ = nullptr;
   std::atomic<bool> running_{false};
   uint64_t last_resolve_tsc_ = 0;
+  struct Backoff {
+    uint64_t next_tsc = 0;
+    uint64_t interval = 0;  // TSC cycles until the next request
+  };
+  std::map<std::pair<uint16_t, IpAddr>, Backoff> resolving_;  // unresolved next hops asked for
   std::string name_;
 };
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -159,6 +160,60 @@ MacAddr MacOf(uint32_t i) {
   MacAddr m{{0x62, 0x00, 0, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
              static_cast<uint8_t>(i)}};
   return m;
+}
+
+// A provider next hop nobody answers is asked for at once, then after 1, 2,
+// 4, 8 ... intervals (here 50 ms: at about 0, 50, 150, 350, 750 and 1550 ms),
+// not every interval; once it answers it is no longer asked for.
+TEST(RuntimeTest, AnUnansweredNextHopIsAskedLessAndLessOften) {
+  RingDataplane r(4096);
+  Dataplane& dp = r.dp();
+  std::string error;
+  ASSERT_TRUE(dp.tables().Apply(test::ChapterHost1(), &error)) << error;
+  ASSERT_TRUE(dp.Start(&error)) << error;
+  std::map<IpAddr, int> asked;
+  auto collect = [&] {
+    void* m;
+    while (rte_ring_dequeue(r.uplink_tx(), &m) == 0) {
+      auto* arp = static_cast<rte_mbuf*>(m);
+      const auto* a = reinterpret_cast<const ArpHdr*>(rte_pktmbuf_mtod(arp, uint8_t*) + 14);
+      if (a->oper.ToHost() == kArpRequest) ++asked[IpAddr::V4Raw(a->tpa)];
+      rte_pktmbuf_free(arp);
+    }
+  };
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1650)) {
+    dp.Poll();
+    collect();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  collect();
+  // Every 50 ms would be 33 requests each.
+  ASSERT_EQ(asked.size(), 2u);
+  for (const auto& [ip, n] : asked) {
+    EXPECT_GE(n, 3) << ip.ToString();
+    EXPECT_LE(n, 7) << ip.ToString();
+  }
+  // Host 2's PA answers: it is not asked for any more; the gateway host's
+  // still is, on its own schedule.
+  const auto reply = test::PacketBuilder()
+                         .Eth(Mac("334455667788"), kRouterMac)
+                         .Arp(kArpReply, kRouterMac, Ip("192.168.0.33"), Mac("334455667788"),
+                              Ip("192.168.0.22"))
+                         .Build();
+  ASSERT_EQ(rte_ring_enqueue(r.uplink_rx(), ToMbuf(dp.pool(), reply)), 0);
+  asked.clear();
+  const auto again = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - again < std::chrono::milliseconds(1700)) {
+    dp.Poll();
+    collect();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(asked.count(Ip("192.168.0.33")), 0u);
+  EXPECT_GE(asked[Ip("192.168.0.11")], 1);
+  EXPECT_LE(asked[Ip("192.168.0.11")], 2);
+  dp.Stop();
 }
 
 TEST(LiveUpdateTest, HundredThousandRecordsChangeWhileAWorkerForwards) {
