@@ -31,8 +31,8 @@
 // reused at once: a reader that still sees the old signature follows the
 // index to a slot whose key it compares, so it can only miss the key that
 // was removed. A full table is an error returned to the writer, never an
-// allocation. Buckets and slots live on the DPDK heap (hugepages in
-// production: fewer TLB misses).
+// allocation. Buckets and slots live in HugeRegions (huge_region.h: 2 MiB
+// pages where the kernel gives them, fewer TLB misses).
 //
 // Thread contract: Find/FindBulk from any registered reader; everything else
 // from the single writer thread only.
@@ -41,7 +41,6 @@
 #include <emmintrin.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
-#include <rte_malloc.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
@@ -55,6 +54,8 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "dataplane/policy/huge_region.h"
 
 namespace hnv {
 
@@ -101,10 +102,7 @@ class RcuHashTable {
   RcuHashTable() = default;
   RcuHashTable(const RcuHashTable&) = delete;
   RcuHashTable& operator=(const RcuHashTable&) = delete;
-  ~RcuHashTable() {
-    rte_free(buckets_);
-    rte_free(slots_);
-  }
+  ~RcuHashTable() = default;
 
   // Creates the table for `capacity` keys. `name` tags its DPDK memory.
   bool Init(const std::string& name, uint32_t capacity, rte_rcu_qsbr* qsv, std::string* error) {
@@ -115,16 +113,14 @@ class RcuHashTable {
     pool_ = capacity + capacity / 4 + 64;
     const uint32_t buckets = std::bit_ceil(std::max<uint32_t>(pool_ / 3, 2));
     mask_ = buckets - 1;
-    buckets_ = static_cast<Bucket*>(
-        rte_zmalloc_socket(name.c_str(), sizeof(Bucket) * buckets, 64, SOCKET_ID_ANY));
-    slots_ = static_cast<Slot*>(
-        rte_zmalloc_socket(name.c_str(), sizeof(Slot) * size_t{pool_}, 64, SOCKET_ID_ANY));
-    if (buckets_ == nullptr || slots_ == nullptr) {
-      *error = "cannot allocate the " + name + " table for " + std::to_string(capacity) +
-               " entries (" + std::to_string((sizeof(Bucket) * buckets + sizeof(Slot) * pool_) >> 20) +
-               " MiB of DPDK memory)";
+    if (!bucket_mem_.Allocate(sizeof(Bucket) * buckets) ||
+        !slot_mem_.Allocate(sizeof(Slot) * size_t{pool_})) {
+      *error = "cannot map the " + name + " table for " + std::to_string(capacity) + " entries (" +
+               std::to_string((sizeof(Bucket) * buckets + sizeof(Slot) * pool_) >> 20) + " MiB)";
       return false;
     }
+    buckets_ = static_cast<Bucket*>(bucket_mem_.data());
+    slots_ = static_cast<Slot*>(slot_mem_.data());
     free_slots_.reserve(pool_);
     for (uint32_t i = pool_; i > 0; --i) free_slots_.push_back(i - 1);
     return true;
@@ -268,8 +264,8 @@ class RcuHashTable {
     return n;
   }
   uint32_t stashed() const { return stash_used_.load(std::memory_order_relaxed); }
-  // DPDK memory (buckets and key/value slots) and the writer's own (free list).
-  size_t DpdkBytes() const { return sizeof(Bucket) * (size_t{mask_} + 1) + sizeof(Slot) * size_t{pool_}; }
+  // The readers' memory (buckets and key/value slots) and the writer's own (free list).
+  size_t TableBytes() const { return bucket_mem_.bytes() + slot_mem_.bytes(); }
   size_t WriterBytes() const { return sizeof(uint32_t) * free_slots_.capacity(); }
 
  private:
@@ -411,6 +407,8 @@ class RcuHashTable {
   };
   void Defer(uint32_t slot) { deferred_.push_back({rte_rcu_qsbr_start(qsv_), slot}); }
 
+  HugeRegion bucket_mem_;
+  HugeRegion slot_mem_;
   Bucket* buckets_ = nullptr;
   Slot* slots_ = nullptr;
   uint32_t mask_ = 0;

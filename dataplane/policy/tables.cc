@@ -1,7 +1,5 @@
 #include "dataplane/policy/tables.h"
 
-#include <rte_malloc.h>
-
 #include <algorithm>
 #include <bit>
 #include <set>
@@ -10,15 +8,6 @@
 
 namespace hnv {
 namespace {
-
-size_t DpdkHeapAllocated() {
-  size_t total = 0;
-  for (int s = 0; s < RTE_MAX_NUMA_NODES; ++s) {
-    rte_malloc_socket_stats st{};
-    if (rte_malloc_get_socket_stats(s, &st) == 0) total += st.heap_allocsz_bytes;
-  }
-  return total;
-}
 
 uint64_t L2RefKey(uint32_t vsid, const MacAddr& mac) {
   return (static_cast<uint64_t>(vsid) << 48) ^ mac.AsU64();
@@ -79,13 +68,9 @@ std::unique_ptr<PolicyTables> PolicyTables::Create(const TableLimits& limits, rt
 }
 
 bool PolicyTables::Init(std::string* error) {
-  const size_t before = DpdkHeapAllocated();
   if (!ca_.Init(limits_.name + "_ca", limits_.max_records, qsv_, error)) return false;
   if (!l2_.Init(limits_.name + "_l2", limits_.max_records, qsv_, error)) return false;
-  dpdk_heap_bytes_ = DpdkHeapAllocated() - before;
-  const size_t before_routes = DpdkHeapAllocated();
   if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, qsv_, error)) return false;
-  route_heap_bytes_ = DpdkHeapAllocated() - before_routes;
   peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
   free_peers_.reserve(limits_.max_peers);
   for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
@@ -792,12 +777,12 @@ void PolicyTables::Synchronize() {
 
 TableMemory PolicyTables::Memory() const {
   TableMemory m;
-  m.dpdk_heap_bytes = dpdk_heap_bytes_;
+  m.table_bytes = ca_.TableBytes() + l2_.TableBytes();
   m.pool_bytes = ca_.WriterBytes() + l2_.WriterBytes() + routes_.WriterBytes() +
                  sizeof(std::atomic<const PeerEntry*>) * limits_.max_peers;
   m.per_record_bytes =
-      (dpdk_heap_bytes_ + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
-  m.route_bytes = route_heap_bytes_ + routes_.WriterBytes();
+      (m.table_bytes + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
+  m.route_bytes = routes_.TableBytes() + routes_.WriterBytes();
   m.per_route_bytes = m.route_bytes / limits_.max_routes;
   m.per_rd_bytes = sizeof(RdMask) + sizeof(uint32_t) * 129 + sizeof(uint32_t);
   return m;

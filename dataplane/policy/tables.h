@@ -188,7 +188,7 @@ using LearnCallback = std::function<void(const LookupRecord&)>;
 // Memory the worker-visible tables reserve at creation (sized from
 // TableLimits; nothing grows later).
 struct TableMemory {
-  size_t dpdk_heap_bytes = 0;   // CA + L2 tables (buckets, key/value slots), measured from the DPDK heap
+  size_t table_bytes = 0;       // CA + L2 tables (buckets, key/value slots: what the workers read)
   size_t pool_bytes = 0;        // the tables' writer-side free lists and the peer array
   size_t per_record_bytes = 0;  // (CA + L2 tables and free lists) / max_records
   size_t route_bytes = 0;       // route table + free list
@@ -357,8 +357,6 @@ class PolicyTables {
   std::unique_ptr<Snapshot> BuildSnapshot();
   void ReleaseSnapshotRefs(const Snapshot* s);
   void RebuildAllPeers();
-  size_t dpdk_heap_bytes_ = 0;
-  size_t route_heap_bytes_ = 0;
 
   TableLimits limits_;
   rte_rcu_qsbr* qsv_;

@@ -246,7 +246,7 @@ void ReportTables(benchmark::State& state, const BenchEnv& env) {
   const TableMemory& m = env.memory();
   state.counters["records"] = static_cast<double>(env.records());
   state.counters["bytes_per_record"] = static_cast<double>(m.per_record_bytes);
-  state.counters["dpdk_heap_bytes"] = static_cast<double>(m.dpdk_heap_bytes);
+  state.counters["table_bytes"] = static_cast<double>(m.table_bytes);
   state.counters["pool_bytes"] = static_cast<double>(m.pool_bytes);
   state.counters["ctl_bytes_per_record"] = env.control_bytes_per_record();
 }

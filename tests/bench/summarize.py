@@ -128,10 +128,10 @@ def main():
         if name is None:
             continue
         rows.append([n, fmt(get(runs, name, "bytes_per_record"), ".0f"),
-                     fmt(get(runs, name, "dpdk_heap_bytes") / 2**20, ".1f"),
+                     fmt(get(runs, name, "table_bytes") / 2**20, ".1f"),
                      fmt(get(runs, name, "pool_bytes") / 2**20, ".1f"),
                      fmt(get(runs, name, "ctl_bytes_per_record"), ".0f")])
-    table(["records", "bytes/record", "dpdk heap MiB", "pools MiB", "control bytes/record"], rows)
+    table(["records", "bytes/record", "tables MiB", "free lists MiB", "control bytes/record"], rows)
 
     print("\nPolicy updates with traffic running (UpsertRecord moving a record to another PA; "
           "worker on the other core)")

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <random>
 #include <thread>
@@ -247,6 +249,51 @@ TEST_F(RcuHashTest, ReadersNeverMissAStayingKeyNorSeeAnotherKeysValueWhileTheWri
   for (uint32_t i = 0; i < kStable; ++i) ASSERT_NE(t->Find(KeyOf(i)), nullptr);
   t->Synchronize();
   EXPECT_EQ(t->pending_reclaim(), 0u);
+}
+
+
+// The big tables' memory: zeroed, aligned, and on 2 MiB pages unless the
+// kernel's transparent huge pages are off ("never"); small ones on 4 KiB.
+size_t AnonHugeKiB(const void* addr) {
+  FILE* f = std::fopen("/proc/self/smaps", "r");
+  if (f == nullptr) return 0;
+  char line[512];
+  bool in = false;
+  size_t kib = 0;
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+      in = a >= lo && a < hi;
+      continue;
+    }
+    if (in && std::sscanf(line, "AnonHugePages: %zu kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return in ? kib : 0;
+}
+
+TEST(HugeRegionTest, BigRegionsAreOnHugePagesSmallOnesAreNot) {
+  std::string mode;
+  if (FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r"); f != nullptr) {
+    char buf[128] = {};
+    if (std::fgets(buf, sizeof(buf), f) != nullptr) mode = buf;
+    std::fclose(f);
+  }
+  HugeRegion big;
+  ASSERT_TRUE(big.Allocate(size_t{9} << 20));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % HugeRegion::kHugePage, 0u);
+  const auto* b = static_cast<const unsigned char*>(big.data());
+  for (size_t i = 0; i < big.bytes(); i += 4096) ASSERT_EQ(b[i], 0) << i;
+  if (mode.find("[never]") != std::string::npos) {
+    EXPECT_EQ(AnonHugeKiB(big.data()), 0u);
+  } else {
+    EXPECT_GE(AnonHugeKiB(big.data()), 2048u) << "no 2 MiB page behind a 9 MiB table (THP: " << mode << ")";
+  }
+  HugeRegion small;
+  ASSERT_TRUE(small.Allocate(100'000));
+  EXPECT_EQ(AnonHugeKiB(small.data()), 0u);
+  EXPECT_EQ(static_cast<const unsigned char*>(small.data())[99'999], 0);
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ TEST(TablesScaleTest, MillionRecordsHundredThousandRoutesSixteenThousandDomains)
       "scale: validate %.2f s, apply %.2f s (%.0f records/s)\n"
       "memory: records %zu B each (CA+L2 hashes %zu MiB, pools %zu MiB), routes %zu B each "
       "(%zu MiB), routing domains %zu B each\n",
-      validate_s, apply_s, kRecords / apply_s, m.per_record_bytes, m.dpdk_heap_bytes >> 20,
+      validate_s, apply_s, kRecords / apply_s, m.per_record_bytes, m.table_bytes >> 20,
       m.pool_bytes >> 20, m.per_route_bytes, m.route_bytes >> 20, m.per_rd_bytes);
   EXPECT_GT(m.per_record_bytes, 0u);
   tables.reset();
