@@ -65,7 +65,7 @@ Be16 Ipv4HeaderChecksum(const Ipv4Hdr* h) noexcept {
   return ChecksumFinish(sum);
 }
 
-bool Ipv4HeaderChecksumOk(const Ipv4Hdr* h) noexcept {
+bool Ipv4HeaderWithOptionsChecksumOk(const Ipv4Hdr* h) noexcept {
   size_t ihl = h->ihl_bytes();
   if (ihl < sizeof(Ipv4Hdr)) return false;
   return Fold(ChecksumPartial(h, ihl)) == 0xffff;
@@ -96,14 +96,6 @@ Be16 L4ChecksumV6(const Ipv6Hdr* ip, uint8_t proto, const void* l4, uint32_t l4_
   sum = Fold(static_cast<uint64_t>(sum) + proto + (l4_len >> 16) + (l4_len & 0xffff));
   sum = ChecksumPartial(l4, l4_len, sum);
   return FinishL4(sum, proto);
-}
-
-Be16 ChecksumUpdate16(Be16 old_checksum, Be16 old_word, Be16 new_word) noexcept {
-  // HC' = ~(~HC + ~m + m')
-  const uint64_t sum = static_cast<uint16_t>(~old_checksum.ToHost()) +
-                       static_cast<uint16_t>(~old_word.ToHost()) +
-                       static_cast<uint64_t>(new_word.ToHost());
-  return Be16::FromHost(static_cast<uint16_t>(~Fold(sum)));
 }
 
 void Ipv4DecrementTtl(Ipv4Hdr* h) noexcept {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "dataplane/packet/headers.h"
 
@@ -21,8 +22,28 @@ Be16 ChecksumFinish(uint32_t partial) noexcept;
 // The checksum to store in `h->checksum` (computed with that field as zero,
 // whatever it holds now).
 Be16 Ipv4HeaderChecksum(const Ipv4Hdr* h) noexcept;
-// True when the header's stored checksum is right.
-bool Ipv4HeaderChecksumOk(const Ipv4Hdr* h) noexcept;
+// True when the header's stored checksum is right. Inline for the usual
+// 20-byte header: every frame from the provider network is checked
+// (provider-ingress); a header with options takes the general path.
+bool Ipv4HeaderWithOptionsChecksumOk(const Ipv4Hdr* h) noexcept;
+inline bool Ipv4HeaderChecksumOk(const Ipv4Hdr* h) noexcept {
+  if (h->ihl_bytes() != sizeof(Ipv4Hdr)) return Ipv4HeaderWithOptionsChecksumOk(h);
+  uint64_t a, b;
+  uint32_t c;
+  std::memcpy(&a, h, 8);
+  std::memcpy(&b, reinterpret_cast<const uint8_t*>(h) + 8, 8);
+  std::memcpy(&c, reinterpret_cast<const uint8_t*>(h) + 16, 4);
+  // The five 32-bit words in native order, as ChecksumPartial takes them:
+  // their sum folds to 0xffff exactly when the big-endian one does (0xffff
+  // is its own byte swap). Fixed folds, no loop whose branch depends on the
+  // data (< 2^35 -> 33 bits -> 18 -> 17 -> 16).
+  uint64_t sum = (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) + c;
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
+}
 
 // TCP/UDP/ICMPv6 checksums with the pseudo header; `l4` holds `l4_len` bytes
 // with its checksum field zeroed by the caller. For UDP a computed zero is
@@ -30,8 +51,18 @@ bool Ipv4HeaderChecksumOk(const Ipv4Hdr* h) noexcept;
 Be16 L4ChecksumV4(const Ipv4Hdr* ip, uint8_t proto, const void* l4, uint32_t l4_len) noexcept;
 Be16 L4ChecksumV6(const Ipv6Hdr* ip, uint8_t proto, const void* l4, uint32_t l4_len) noexcept;
 
-// RFC 1624 eqn. 3: the new checksum after one 16-bit word changes.
-Be16 ChecksumUpdate16(Be16 old_checksum, Be16 old_word, Be16 new_word) noexcept;
+// RFC 1624 eqn. 3: the new checksum after one 16-bit word changes. Inline:
+// nvgre-encap fixes each outer IPv4 header's checksum with it.
+inline Be16 ChecksumUpdate16(Be16 old_checksum, Be16 old_word, Be16 new_word) noexcept {
+  // HC' = ~(~HC + ~m + m')
+  uint32_t sum = static_cast<uint16_t>(~old_checksum.ToHost()) +
+                 static_cast<uint16_t>(~old_word.ToHost()) +
+                 static_cast<uint32_t>(new_word.ToHost());
+  // At most 3 * 0xffff: two fixed folds (no data-dependent loop).
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return Be16::FromHost(static_cast<uint16_t>(~sum));
+}
 // IPv4 TTL decrement with the incremental checksum update. A TTL of 0 is left
 // alone (never wrapped to 255); callers drop such packets before this.
 void Ipv4DecrementTtl(Ipv4Hdr* h) noexcept;

@@ -161,6 +161,34 @@ TEST(ChecksumTest, PseudoHeaders) {
   }
 }
 
+// The header check (inline for 20 bytes, the general sum with options)
+// against the naive sum, on random headers of every IHL: right and wrong
+// checksums, and the all-zero / all-ones words where 0x0000 and 0xffff meet.
+TEST(ChecksumTest, HeaderCheckAgreesWithTheNaiveSum) {
+  std::mt19937 rng(6);
+  int valid = 0;
+  for (int iter = 0; iter < 200000; ++iter) {
+    const size_t ihl = 4 * (5 + rng() % 11);
+    std::vector<uint8_t> d(60);
+    for (auto& b : d) b = iter % 7 == 0 ? 0xff : iter % 7 == 1 ? 0x00 : static_cast<uint8_t>(rng());
+    d[0] = static_cast<uint8_t>(0x40 | ihl / 4);
+    if (iter % 2 == 0) {  // a right checksum
+      d[10] = d[11] = 0;
+      const uint16_t c = static_cast<uint16_t>(~NaiveSum({d.begin(), d.begin() + ihl}));
+      d[10] = static_cast<uint8_t>(c >> 8);
+      d[11] = static_cast<uint8_t>(c);
+    }
+    const bool want = NaiveSum({d.begin(), d.begin() + ihl}) == 0xffff;
+    valid += want;
+    ASSERT_EQ(Ipv4HeaderChecksumOk(reinterpret_cast<const Ipv4Hdr*>(d.data())), want)
+        << "iter " << iter << " ihl " << ihl;
+  }
+  EXPECT_GT(valid, 90000);
+  std::vector<uint8_t> short_ihl(60, 0);
+  short_ihl[0] = 0x44;  // IHL 4: never right
+  EXPECT_FALSE(Ipv4HeaderChecksumOk(reinterpret_cast<const Ipv4Hdr*>(short_ihl.data())));
+}
+
 // RFC 1624 eqn. 3 against a full recomputation, on random data and words.
 TEST(ChecksumTest, IncrementalUpdateEqualsRecompute) {
   std::mt19937 rng(4);
