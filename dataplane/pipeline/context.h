@@ -124,12 +124,16 @@ struct WorkerContext {
       ++counters->events_lost;
   }
   // Queues a frame for `port`, flushing that port's buffer when it is full.
+  // A port's dirty bit is set exactly while its buffer holds frames
+  // (FlushPort clears both), so only the first frame queued sets it.
   void Transmit(uint16_t port, rte_mbuf* m) noexcept {
     if (port >= kMaxPorts) return Discard(m, Drop::kUnknownPort);
     auto& b = tx_buf[port];
-    b.pkts[b.n++] = m;
-    tx_dirty[port / 64] |= uint64_t{1} << (port % 64);
-    if (b.full()) FlushPort(port);
+    const uint16_t n = b.n;
+    if (n == 0) tx_dirty[port / 64] |= uint64_t{1} << (port % 64);
+    b.pkts[n] = m;
+    b.n = static_cast<uint16_t>(n + 1);
+    if (n + 1 == kBurstSize) FlushPort(port);
   }
   void FlushPort(uint16_t port) noexcept;
   // Flushes every port with queued frames, until none is left (a flush to a

@@ -86,8 +86,13 @@ bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
     ctx.Discard(m, Drop::kMalformedInner);
     return false;
   }
-  rte_pktmbuf_adj(m, static_cast<uint16_t>(inner_off));
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - (outer_end - inner_off)));
+  // What rte_pktmbuf_adj + rte_pktmbuf_trim do to a one-segment mbuf (the
+  // frame is contiguous: provider-ingress), without their segment walk and
+  // checks: inner_off + 14 <= outer_end <= data_len (parsed above).
+  const auto inner_len = static_cast<uint16_t>(outer_end - inner_off);
+  m->data_off = static_cast<uint16_t>(m->data_off + inner_off);
+  m->data_len = inner_len;
+  m->pkt_len = inner_len;
   if (!Reparse(m)) {
     ctx.Discard(m, Drop::kMalformedInner);
     return false;

@@ -8,20 +8,31 @@
 
 namespace hnv {
 
+namespace {
+
+// rte_hash_crc(p, 8 * n, h): its 8-byte steps on words loaded with memcpy
+// (the frame's headers sit at any alignment), no copy, no length loop.
+uint32_t CrcWords(const uint8_t* p, int n, uint32_t h) noexcept {
+  for (int i = 0; i < n; ++i) {
+    uint64_t w;
+    std::memcpy(&w, p + 8 * i, 8);
+    h = rte_hash_crc_8byte(w, h);
+  }
+  return h;
+}
+
+}  // namespace
+
 uint8_t NvgreEncap::FlowId(const uint8_t* f, const ParsedFrame& pf) noexcept {
-  // rte_hash_crc loads 8 bytes at a time through plain pointers, and the
-  // frame's headers sit at any alignment: hash an aligned copy.
-  alignas(8) uint8_t addrs[32];
   uint32_t h = 0;
   if (pf.l3 == L3Kind::kIpv4) {
-    std::memcpy(addrs, pf.At<Ipv4Hdr>(f, pf.l3_offset)->src, 8);
-    h = rte_hash_crc(addrs, 8, pf.l4_proto);
+    h = CrcWords(pf.At<Ipv4Hdr>(f, pf.l3_offset)->src, 1, pf.l4_proto);  // src, dst
   } else if (pf.l3 == L3Kind::kIpv6) {
-    std::memcpy(addrs, pf.At<Ipv6Hdr>(f, pf.l3_offset)->src, 32);
-    h = rte_hash_crc(addrs, 32, pf.l4_proto);
+    h = CrcWords(pf.At<Ipv6Hdr>(f, pf.l3_offset)->src, 4, pf.l4_proto);
   } else {
-    std::memcpy(addrs, f, 12);
-    return static_cast<uint8_t>(rte_hash_crc(addrs, 12, 0));  // by MAC pair
+    uint32_t tail;  // by MAC pair: 12 bytes
+    std::memcpy(&tail, f + 8, 4);
+    return static_cast<uint8_t>(rte_hash_crc_4byte(tail, CrcWords(f, 1, 0)));
   }
   if (pf.l4_present && (pf.l4_proto == kIpProtoTcp || pf.l4_proto == kIpProtoUdp)) {
     uint32_t ports;
@@ -106,12 +117,26 @@ void NvgreEncap::Process(WorkerContext& ctx, Burst& in) noexcept {
       ctx.Discard(m, Drop::kNoHeadroom);
       continue;
     }
-    std::memcpy(h, peer->hdr, peer->hdr_len);
+    // hdr_len is 34..58 (Ethernet + IPv4 .. + 802.1Q + IPv6): two fixed
+    // 32-byte copies, the second ending at hdr_len, instead of a call to
+    // memcpy with a variable length.
+    static_assert(sizeof(peer->hdr) >= 32 && sizeof(peer->hdr) <= 64);
+    if (peer->hdr_len >= 32) {
+      std::memcpy(h, peer->hdr, 32);
+      std::memcpy(h + peer->hdr_len - 32, peer->hdr + peer->hdr_len - 32, 32);
+    } else {
+      std::memcpy(h, peer->hdr, peer->hdr_len);
+    }
     const uint32_t ip_total = rte_pktmbuf_pkt_len(m) - peer->ip_offset;
     if (peer->pa.is_v4()) {
       auto* ip = reinterpret_cast<Ipv4Hdr*>(h + peer->ip_offset);
-      ip->total_length = Be16::FromHost(static_cast<uint16_t>(ip_total));
-      ip->checksum = ChecksumUpdate16(ip->checksum, Be16{}, ip->total_length);
+      // From the template's checksum (total_length 0 there), not read back
+      // from the bytes just copied into the frame.
+      Be16 tmpl_checksum;
+      std::memcpy(&tmpl_checksum, peer->hdr + peer->ip_offset + offsetof(Ipv4Hdr, checksum), 2);
+      const Be16 total = Be16::FromHost(static_cast<uint16_t>(ip_total));
+      ip->total_length = total;
+      ip->checksum = ChecksumUpdate16(tmpl_checksum, Be16{}, total);
     } else {
       auto* ip = reinterpret_cast<Ipv6Hdr*>(h + peer->ip_offset);
       ip->payload_length = Be16::FromHost(static_cast<uint16_t>(ip_total - sizeof(Ipv6Hdr)));

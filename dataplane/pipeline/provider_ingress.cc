@@ -96,10 +96,11 @@ bool HandleNd(WorkerContext& ctx, rte_mbuf* m, uint16_t port, uint16_t vlan) noe
 
 void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
                               Burst& to_decap) noexcept {
+  // Counted once per burst, not per frame (one port, read racily anyway).
+  uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    ++ctx.counters->rx_packets[port];
-    ctx.counters->rx_bytes[port] += rte_pktmbuf_pkt_len(m);
+    rx_bytes += rte_pktmbuf_pkt_len(m);
     PacketMeta* meta = Meta(m);
     meta->in_port = port;
     if (!MakeContiguous(m) || !Reparse(m)) {
@@ -156,6 +157,8 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
     }
     ctx.Discard(m, Drop::kPaNotGre);
   }
+  ctx.counters->rx_packets[port] += n;
+  ctx.counters->rx_bytes[port] += rx_bytes;
 }
 
 }  // namespace hnv

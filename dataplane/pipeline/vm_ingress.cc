@@ -9,10 +9,11 @@ namespace hnv {
 void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
                         Burst& to_switch) noexcept {
   const PortInfo& pi = ctx.snap->ports[port];
+  // Counted once per burst, not per frame (one port, read racily anyway).
+  uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    ++ctx.counters->rx_packets[port];
-    ctx.counters->rx_bytes[port] += rte_pktmbuf_pkt_len(m);
+    rx_bytes += rte_pktmbuf_pkt_len(m);
     PacketMeta* meta = Meta(m);
     meta->in_port = port;
     if (!MakeContiguous(m) || !Reparse(m)) {
@@ -36,6 +37,8 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
     meta->src_vsid_index = pi.vsid_index;
     Push(ctx, to_switch, m);
   }
+  ctx.counters->rx_packets[port] += n;
+  ctx.counters->rx_bytes[port] += rx_bytes;
 }
 
 namespace {
