@@ -171,8 +171,8 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
     const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
     // Pass 1: decapsulate; the CA lookups of the inner sources all at once
     // (FindCaBulk), so their cache misses overlap.
-    Decapsulated d[kBurstSize];
-    KeyWords<CaKey> keys[kBurstSize];
+    UninitArray<Decapsulated, kBurstSize> d;
+    UninitArray<KeyWords<CaKey>, kBurstSize> keys;
     const CaEntry* found[kBurstSize];
     uint8_t slot[kBurstSize];
     uint32_t nd = 0, nk = 0;
@@ -186,7 +186,7 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
       }
       ++nd;
     }
-    if (nk != 0) ctx.tables->FindCaBulk(keys, nk, found);
+    if (nk != 0) ctx.tables->FindCaBulk(keys.data(), nk, found);
     // Pass 2: the source checks, in order.
     for (uint32_t j = 0; j < nd; ++j)
       CheckSource(ctx, d[j], slot[j] == kBurstSize ? nullptr : found[slot[j]], to_deliver);

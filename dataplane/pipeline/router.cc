@@ -35,7 +35,7 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
     // Pass 1: the route of every IP frame of the right family, and the CA
     // entries of the next hops all at once (FindCaBulk).
     const RouteEntry* routes[kBurstSize];
-    KeyWords<CaKey> keys[kBurstSize];
+    UninitArray<KeyWords<CaKey>, kBurstSize> keys;
     const CaEntry* found[kBurstSize];
     uint8_t slot[kBurstSize];
     uint32_t nk = 0;
@@ -54,7 +54,7 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
       slot[i] = static_cast<uint8_t>(nk);
       keys[nk++] = PolicyTables::CaKeyOf(v.rd, route->on_link ? dst : route->next_hop);
     }
-    if (nk != 0) ctx.tables->FindCaBulk(keys, nk, found);
+    if (nk != 0) ctx.tables->FindCaBulk(keys.data(), nk, found);
     // Pass 2: each frame in order.
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];

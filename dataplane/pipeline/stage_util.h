@@ -3,11 +3,33 @@
 // parsed frame. All are allocation-free (copies come from the mbuf pool).
 #pragma once
 
+#include <cstddef>
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "dataplane/pipeline/context.h"
 
 namespace hnv {
+
+// N elements of T on the stack, left uninitialised: a stage's per-burst key
+// and frame arrays are written before they are read, and their element
+// types' default member initialisers (KeyWords' zeroed words, MacAddr's
+// bytes) would otherwise clear them every burst (a 768-byte memset call for
+// nvgre-decap's CA keys). T is an implicit-lifetime type, so the bytes hold
+// T objects as soon as they are written.
+template <typename T, size_t N>
+class UninitArray {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+ public:
+  UninitArray() noexcept {}
+  T* data() noexcept { return std::launder(reinterpret_cast<T*>(bytes_)); }
+  T& operator[](size_t i) noexcept { return data()[i]; }
+
+ private:
+  alignas(T) unsigned char bytes_[sizeof(T) * N];
+};
 
 inline void Push(WorkerContext& ctx, Burst& b, rte_mbuf* m) noexcept {
   if (b.full()) return ctx.Discard(m, Drop::kBurstOverflow);

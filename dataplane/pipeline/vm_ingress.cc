@@ -97,7 +97,7 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
     rte_mbuf* const* pkts = in.pkts + base;
     // Pass 1: the L2 lookups this chunk needs (unicast not to the DFGW MAC),
     // all at once, so their cache misses overlap (FindL2Bulk).
-    KeyWords<L2Key> keys[kBurstSize];
+    UninitArray<KeyWords<L2Key>, kBurstSize> keys;
     const L2Entry* found[kBurstSize];
     uint8_t slot[kBurstSize];
     uint32_t nk = 0;
@@ -110,7 +110,7 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
       slot[i] = static_cast<uint8_t>(nk);
       keys[nk++] = PolicyTables::L2KeyOf(meta->vsid, dst);
     }
-    if (nk != 0) ctx.tables->FindL2Bulk(keys, nk, found);
+    if (nk != 0) ctx.tables->FindL2Bulk(keys.data(), nk, found);
     // Pass 2: each frame in order.
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
