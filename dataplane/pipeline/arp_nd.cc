@@ -54,9 +54,12 @@ void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noe
       Answer(ctx, m, is_arp, v.dfgw_mac, target, asker_mac, asker, /*router=*/true);
       continue;
     }
+    // A broadcast request was also flooded to the VSID's local ports; a
+    // unicast one (a VM re-validating a neighbour) went nowhere else.
+    const bool flooded = reinterpret_cast<const EthHdr*>(f)->dst.IsMulticast();
     const CaEntry* ca = ctx.tables->FindCa(v.rd, target);
     if (ca != nullptr && ca->vsid == v.vsid) {
-      if (ca->peer == kLocalPeer) {
+      if (ca->peer == kLocalPeer && flooded) {
         ctx.Absorb(m);  // the local VM answers for itself (it got the flood)
       } else {
         Answer(ctx, m, is_arp, ca->mac, target, asker_mac, asker, /*router=*/false);
@@ -81,7 +84,7 @@ void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noe
       ctx.Absorb(m);  // its copies went to the L2Only PAs
       continue;
     }
-    if (v.l2only_local) {
+    if (v.l2only_local && flooded) {
       ctx.Absorb(m);  // a local VM with an L2Only record may answer
       continue;
     }

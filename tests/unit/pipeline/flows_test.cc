@@ -200,6 +200,20 @@ TEST_F(FlowsTest, Flow3UnicastArpProbeForRemoteCaIsAnswered) {
   EXPECT_TRUE(OnPort(tx, kUplink).empty());
 }
 
+// A unicast request to a remote VM's MAC asking for a local CA was flooded
+// nowhere: the filter answers it from policy (it used to be absorbed
+// silently, found by decap_fuzz).
+TEST_F(FlowsTest, UnicastArpForALocalCaIsAnsweredFromPolicy) {
+  const Frame probe =
+      PacketBuilder().Eth(kC3Mac, kC1Mac).Arp(kArpRequest, kC1Mac, kC1, MacAddr{}, kC2).Build();
+  const Frame reply =
+      PacketBuilder().Eth(kC1Mac, kC2Mac).Arp(kArpReply, kC2Mac, kC2, kC1Mac, kC1).Build();
+  const auto tx = h1_->Run(kC1Port, probe);
+  ExpectTx(tx, {{kC1Port, reply}});
+  EXPECT_EQ(h1_->counters().absorbed, 0u);
+  EXPECT_EQ(h1_->total_drops(), 0u);
+}
+
 TEST_F(FlowsTest, Flow3EncapsulatedAndDecapsulated) {
   const Frame inner = PacketBuilder()
                           .Eth(kC3Mac, kC1Mac)
