@@ -8,63 +8,32 @@
 // VSID is not the frame's).
 #include <gtest/gtest.h>
 
-#include "tests/unit/pipeline/pipeline_test_util.h"
+#include "tests/unit/pipeline/big_vsid.h"
 
 namespace hnv::test::pipe {
 namespace {
 
-constexpr uint32_t kVsid6010 = 6010;
-constexpr uint32_t kRecords = 20'000;
+constexpr uint32_t kRecords = kBigRecords;
 constexpr uint16_t kPortA = 5;
 constexpr uint16_t kPortB = 6;
 const MacAddr kMacA = Mac("601060100001");
 const MacAddr kMacB = Mac("601060100002");
 const IpAddr kCaA = Ip("10.16.255.250");
 const IpAddr kCaB = Ip("10.16.255.251");
-const IpAddr kDfgw6010 = Ip("10.16.0.1");
-const MacAddr kDfgw6010Mac = Mac("601060100000");
-
-IpAddr CaOf(uint32_t i) { return IpAddr::V4(0x0a100000u + 2 + i); }  // 10.16.0.2 ..
-MacAddr MacOf(uint32_t i) {
-  return MacAddr{{0x60, 0x10, 0x61, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
-                  static_cast<uint8_t>(i)}};
-}
-IpAddr PaOf(uint32_t i) { return IpAddr::V4(0xc0a80000u + 100 + i % 50); }  // 192.168.0.100 ..
 
 // Host 1 with VSID 6010 (20,000 remote records over 50 PAs) and two local
 // VMs on it, A and B; `with_a` / `with_b` say which have their VM port.
 Policy BigHost1(bool with_a, bool with_b) {
-  Policy p = ChapterHost1();
-  p.subnets.push_back(VirtualSubnet{kVsid6010, ContosoRdid(), {Prefix("10.16.0.0/16")}});
-  CustomerRoute r;
-  r.rdid = ContosoRdid();
-  r.vsid = kVsid6010;
-  r.destination = Prefix("10.16.0.0/16");
-  r.next_hop = Ip("0.0.0.0");
-  p.customer_routes.push_back(r);
-  p.records.push_back(MakeRecord(kDfgw6010, kVsid6010, kDfgw6010Mac, kPa1));
-  p.records.push_back(MakeRecord(kCaA, kVsid6010, kMacA, kPa1));
-  p.records.push_back(MakeRecord(kCaB, kVsid6010, kMacB, kPa1));
-  for (uint32_t i = 0; i < kRecords; ++i)
-    p.records.push_back(MakeRecord(CaOf(i), kVsid6010, MacOf(i), PaOf(i)));
-  if (with_a) p.vm_ports.push_back(VmPort{"A", kPortA, kMacA, kVsid6010});
-  if (with_b) p.vm_ports.push_back(VmPort{"B", kPortB, kMacB, kVsid6010});
-  return p;
-}
-
-TableLimits BigLimits() {
-  TableLimits l = SmallLimitsForTest();
-  l.max_records = 32'768;
-  return l;
+  return Host1WithBigVsid({{"A", kPortA, kMacA, kCaA, with_a}, {"B", kPortB, kMacB, kCaB, with_b}});
 }
 
 // Record i's VM sends `inner` to a local VM, NVGRE from its PA to Host 1.
 Frame FromRemote(uint32_t i, const MacAddr& to_mac, const IpAddr& to_ca) {
-  const Frame inner = Ping(to_mac, MacOf(i), CaOf(i), to_ca);
-  return Encap(kPa1Mac, kRouterMac, PaOf(i), kPa1, kVsid6010, 0, inner);
+  const Frame inner = Ping(to_mac, BigMac(i), BigCa(i), to_ca);
+  return Encap(kPa1Mac, kRouterMac, BigPa(i), kPa1, kVsid6010, 0, inner);
 }
 Frame InnerOf(uint32_t i, const MacAddr& to_mac, const IpAddr& to_ca) {
-  return Ping(to_mac, MacOf(i), CaOf(i), to_ca);
+  return Ping(to_mac, BigMac(i), BigCa(i), to_ca);
 }
 
 class DeliverBigTablesTest : public ::testing::Test {
@@ -137,7 +106,7 @@ TEST_F(DeliverBigTablesTest, PortsFollowVmPortsThroughApply) {
 TEST_F(DeliverBigTablesTest, RemoteMacIsNoLocalPort) {
   // Record 7's MAC is in the L2 table, but remote: never delivered, never
   // sent back out.
-  ExpectNothing(h_->Run(kUplink, FromRemote(3, MacOf(7), CaOf(7))));
+  ExpectNothing(h_->Run(kUplink, FromRemote(3, BigMac(7), BigCa(7))));
   ExpectOnlyDrop(*h_, Drop::kNoLocalPort);
 }
 
@@ -154,13 +123,13 @@ TEST_F(DeliverBigTablesTest, PortOfAnotherVsidIsVsidMismatch) {
 TEST_F(DeliverBigTablesTest, BroadcastFloodsToTheVsidsPorts) {
   h_->Apply(BigHost1(true, true));
   const Frame inner = PacketBuilder()
-                          .Eth(MacAddr::Broadcast(), MacOf(3))
-                          .Ipv4(CaOf(3), Ip("10.16.255.255"))
+                          .Eth(MacAddr::Broadcast(), BigMac(3))
+                          .Ipv4(BigCa(3), Ip("10.16.255.255"))
                           .Udp(68, 67)
                           .Payload(16)
                           .Build();
   h_->ResetCounters();
-  const auto tx = h_->Run(kUplink, Encap(kPa1Mac, kRouterMac, PaOf(3), kPa1, kVsid6010, 0, inner));
+  const auto tx = h_->Run(kUplink, Encap(kPa1Mac, kRouterMac, BigPa(3), kPa1, kVsid6010, 0, inner));
   ExpectTx(tx, {{kPortA, inner}, {kPortB, inner}});
   EXPECT_EQ(h_->total_drops(), 0u);
 }
