@@ -344,6 +344,7 @@ Response VSwitch::Counters() const {
                    {"l2only_arp", c.l2only_arp},
                    {"mss_clamped", c.mss_clamped},
                    {"icmp_too_big", c.icmp_too_big},
+                   {"icmp_time_exceeded", c.icmp_time_exceeded},
                    {"absorbed", c.absorbed},
                    {"events", c.events},
                    {"events_lost", c.events_lost}},

@@ -224,9 +224,14 @@ bool EchoRequestToReplyInPlace(uint8_t* frame, const ParsedFrame& pf) noexcept {
   return true;
 }
 
-uint32_t BuildIcmpTooBig(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr dst_mac,
-                         IpAddr src_ip, const uint8_t* orig_ip, uint32_t orig_ip_len,
-                         uint32_t mtu) noexcept {
+namespace {
+
+// An ICMP error (type, code and the 4 bytes after the checksum, per family)
+// quoting as much of `orig_ip` as fits in the family's minimum MTU.
+uint32_t BuildIcmpError(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr dst_mac,
+                        IpAddr src_ip, const uint8_t* orig_ip, uint32_t orig_ip_len,
+                        uint8_t v4_type, uint8_t v4_code, uint32_t v4_rest, uint8_t v6_type,
+                        uint8_t v6_code, uint32_t v6_rest) noexcept {
   if (orig_ip == nullptr || orig_ip_len == 0) return 0;
   const uint8_t version = orig_ip[0] >> 4;
   if (version == 4) {
@@ -243,10 +248,10 @@ uint32_t BuildIcmpTooBig(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr ds
               kIpProtoIcmp, kDefaultTtl);
     uint8_t* l4 = ip + sizeof(Ipv4Hdr);
     IcmpHdr* icmp = HdrAt<IcmpHdr>(l4);
-    icmp->type = kIcmpDestUnreachable;
-    icmp->code = kIcmpFragNeeded;
+    icmp->type = v4_type;
+    icmp->code = v4_code;
     icmp->checksum = Be16::FromHost(0);
-    icmp->rest = Be32::FromHost(std::min<uint32_t>(mtu, 0xffff));
+    icmp->rest = Be32::FromHost(v4_rest);
     std::memcpy(l4 + sizeof(IcmpHdr), orig_ip, quote);
     icmp->checksum = ChecksumFinish(ChecksumPartial(l4, l4_len));
     return total;
@@ -265,14 +270,57 @@ uint32_t BuildIcmpTooBig(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr ds
               kDefaultTtl);
     uint8_t* l4 = ip + sizeof(Ipv6Hdr);
     IcmpHdr* icmp = HdrAt<IcmpHdr>(l4);
-    icmp->type = kIcmp6PacketTooBig;
-    icmp->code = 0;
-    icmp->rest = Be32::FromHost(mtu);
+    icmp->type = v6_type;
+    icmp->code = v6_code;
+    icmp->rest = Be32::FromHost(v6_rest);
     std::memcpy(l4 + sizeof(IcmpHdr), orig_ip, quote);
     SetIcmp6Checksum(ip, l4_len);
     return total;
   }
   return 0;
+}
+
+}  // namespace
+
+uint32_t BuildIcmpTooBig(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr dst_mac,
+                         IpAddr src_ip, const uint8_t* orig_ip, uint32_t orig_ip_len,
+                         uint32_t mtu) noexcept {
+  return BuildIcmpError(out, cap, src_mac, dst_mac, src_ip, orig_ip, orig_ip_len,
+                        kIcmpDestUnreachable, kIcmpFragNeeded, std::min<uint32_t>(mtu, 0xffff),
+                        kIcmp6PacketTooBig, 0, mtu);
+}
+
+uint32_t BuildIcmpTimeExceeded(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr dst_mac,
+                               IpAddr src_ip, const uint8_t* orig_ip,
+                               uint32_t orig_ip_len) noexcept {
+  return BuildIcmpError(out, cap, src_mac, dst_mac, src_ip, orig_ip, orig_ip_len,
+                        kIcmpTimeExceeded, 0, 0, kIcmp6TimeExceeded, 0, 0);
+}
+
+bool MayAnswerWithIcmpError(const uint8_t* frame, const ParsedFrame& pf) noexcept {
+  if (pf.is_fragment && !pf.is_first_fragment) return false;
+  if (pf.l3 == L3Kind::kIpv4) {
+    const auto* ip = pf.At<Ipv4Hdr>(frame, pf.l3_offset);
+    if (ip->dst[0] >= 224) return false;  // multicast, class E, limited broadcast
+    if (pf.l4_proto == kIpProtoIcmp) {
+      if (!pf.l4_present) return false;
+      const uint8_t type = frame[pf.l4_offset];
+      // Only queries (echo, timestamp, ...) may get an error: never an error.
+      return type == kIcmpEchoRequest || type == kIcmpEchoReply || type == 13 || type == 14 ||
+             type == 15 || type == 16 || type == 17 || type == 18;
+    }
+    return true;
+  }
+  if (pf.l3 == L3Kind::kIpv6) {
+    const auto* ip = pf.At<Ipv6Hdr>(frame, pf.l3_offset);
+    if (ip->dst[0] == 0xff) return false;  // multicast
+    if (pf.l4_proto == kIpProtoIcmp6) {
+      if (!pf.l4_present) return false;
+      return frame[pf.l4_offset] >= 128;  // informational; types below 128 are errors
+    }
+    return true;
+  }
+  return false;
 }
 
 bool ClampTcpMss(uint8_t* tcp, uint32_t tcp_len, uint16_t max_mss) noexcept {

@@ -55,6 +55,17 @@ uint32_t BuildIcmpTooBig(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr ds
                          IpAddr src_ip, const uint8_t* orig_ip, uint32_t orig_ip_len,
                          uint32_t mtu) noexcept;
 
+// ICMPv4 "time exceeded in transit" (type 11 code 0) or ICMPv6 "hop limit
+// exceeded in transit" (type 3 code 0), otherwise as BuildIcmpTooBig.
+uint32_t BuildIcmpTimeExceeded(uint8_t* out, uint32_t cap, MacAddr src_mac, MacAddr dst_mac,
+                               IpAddr src_ip, const uint8_t* orig_ip,
+                               uint32_t orig_ip_len) noexcept;
+
+// True when an ICMP error may be sent about the IP packet `orig_ip`
+// (RFC 1122 3.2.2, RFC 4443 2.4 e): not about an ICMP error message, a later
+// fragment, or a packet to a multicast or broadcast address.
+bool MayAnswerWithIcmpError(const uint8_t* frame, const ParsedFrame& pf) noexcept;
+
 // If the TCP segment at `tcp` (tcp_len bytes) is a SYN (or SYN-ACK) with an
 // MSS option above max_mss, lowers it and fixes the TCP checksum incrementally
 // (the pseudo header does not change). Options are walked within the data

@@ -65,6 +65,7 @@ struct alignas(64) WorkerCounters {
   uint64_t l2only_arp = 0;     // ARP/NS unicast to L2Only PAs
   uint64_t mss_clamped = 0;
   uint64_t icmp_too_big = 0;
+  uint64_t icmp_time_exceeded = 0;  // TTL / hop limit 1 at the distributed router
   uint64_t absorbed = 0;       // consumed by design, not forwarded: a flood with no
                                // other local port, an ARP/NS the local VM answers
   uint64_t events = 0;         // posted to the control thread

@@ -26,6 +26,33 @@ bool IsDfgwAddress(const WorkerContext& ctx, const VsidInfo& v, const RouteEntry
   return dv != nullptr && dv->rd == v.rd && dv->has_dfgw && SameIp(dv->dfgw_ip, dst);
 }
 
+// A packet whose TTL / hop limit ends at the distributed router: ICMP time
+// exceeded from the sender's DFGW to the sender's adapter (traceroute shows
+// the DFGW as the first hop). Not about ICMP errors, later fragments or
+// multicast (MayAnswerWithIcmpError). The caller drops `m` itself.
+void SendTimeExceeded(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v) noexcept {
+  const PacketMeta* meta = Meta(m);
+  const ParsedFrame& pf = meta->pf;
+  const uint8_t* f = Data(m);
+  if (!v.has_dfgw || !MayAnswerWithIcmpError(f, pf)) return;
+  rte_mbuf* r = rte_pktmbuf_alloc(ctx.pool);
+  if (r == nullptr) {
+    ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
+    return;
+  }
+  const uint32_t len = BuildIcmpTimeExceeded(
+      rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r), v.dfgw_mac,
+      reinterpret_cast<const EthHdr*>(f)->src, v.dfgw_ip, f + pf.l3_offset, pf.l3_len);
+  if (len == 0) {
+    rte_pktmbuf_free(r);
+    return;
+  }
+  r->data_len = static_cast<uint16_t>(len);
+  r->pkt_len = len;
+  ++ctx.counters->icmp_time_exceeded;
+  ctx.Transmit(meta->in_port, r);
+}
+
 }  // namespace
 
 void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
@@ -84,6 +111,7 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
       auto* ip4 = reinterpret_cast<Ipv4Hdr*>(f + pf.l3_offset);
       auto* ip6 = reinterpret_cast<Ipv6Hdr*>(f + pf.l3_offset);
       if ((pf.l3 == L3Kind::kIpv4 ? ip4->ttl : ip6->hop_limit) <= 1) {
+        SendTimeExceeded(ctx, m, v);
         ctx.Discard(m, Drop::kTtlExpired);
         continue;
       }

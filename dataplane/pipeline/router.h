@@ -12,6 +12,10 @@
 //    local PA delivers to the local port (flow 2, never encapsulated); a
 //    remote PA goes to nvgre-encap. Routing never leaves the routing domain:
 //    routes and records are keyed by it.
+//  - A packet arriving with TTL / hop limit 1 is dropped (kTtlExpired) and
+//    its sender gets ICMP time exceeded from its own subnet's DFGW
+//    (icmp_time_exceeded), unless the packet is an ICMP error, a later
+//    fragment or multicast (MayAnswerWithIcmpError).
 // Drops: kNotIp, kWrongFamily, kTtlExpired, kNoRoute, kNoRecord, kToDfgw,
 // kNoLocalPort, kRuleNone.
 // Burst: in two passes per 32 frames. The first finds each IP frame's route

@@ -362,6 +362,10 @@ TEST(IcmpTooBigTest, RejectsBadInput) {
   EXPECT_EQ(run(kGw6, v6, 39), 0u);
   EXPECT_EQ(run(kGwIp, v4, 0), 0u);
   EXPECT_EQ(BuildIcmpTooBig(out.data(), 2048, kGwMac, kVmMac, kGwIp, nullptr, 20, 1400), 0u);
+  EXPECT_EQ(BuildIcmpTimeExceeded(out.data(), 2048, kGwMac, kVmMac, kGwIp, nullptr, 20), 0u);
+  EXPECT_EQ(BuildIcmpTimeExceeded(out.data(), 2048, kGwMac, kVmMac, kGw6, v4.data() + 14,
+                                  static_cast<uint32_t>(v4.size() - 14)),
+            0u);  // family mismatch
   std::vector<uint8_t> bad_version(v4.begin() + 14, v4.end());
   bad_version[0] = 0x55;
   EXPECT_EQ(BuildIcmpTooBig(out.data(), 2048, kGwMac, kVmMac, kGwIp, bad_version.data(),

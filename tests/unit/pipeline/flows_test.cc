@@ -518,9 +518,53 @@ TEST_F(FlowsTest, UnknownDestinationMacIsDropped) {
   ExpectOnlyDrop(*h1_, Drop::kUnknownDstMac);
 }
 
-TEST_F(FlowsTest, TtlExpiredIsDropped) {
-  ExpectNothing(h1_->Run(kC1Port, Ping(kDfgw6000Mac, kC1Mac, kC1, kC4, 32, 1)));
+// TTL 1 at the distributed router: dropped, and the sender hears "time
+// exceeded" from its DFGW (so traceroute shows the DFGW as the first hop),
+// quoting the packet; never about an ICMP error, a later fragment or a
+// multicast destination.
+TEST_F(FlowsTest, TtlExpiredIsDroppedWithTimeExceeded) {
+  const Frame ping = Ping(kDfgw6000Mac, kC1Mac, kC1, kC4, 32, 1);
+  const Frame expected = PacketBuilder()
+                             .Eth(kC1Mac, kDfgw6000Mac)
+                             .Ipv4(kDfgw6000, kC1)
+                             .Icmp(kIcmpTimeExceeded, 0, 0)
+                             .Payload(Frame(ping.begin() + 14, ping.end()))
+                             .Build();
+  ExpectTx(h1_->Run(kC1Port, ping), {{kC1Port, expected}});
   ExpectOnlyDrop(*h1_, Drop::kTtlExpired);
+  EXPECT_EQ(h1_->counters().icmp_time_exceeded, 1u);
+  h1_->ResetCounters();
+
+  const Frame error = PacketBuilder()
+                          .Eth(kDfgw6000Mac, kC1Mac)
+                          .Ipv4(kC1, kC4)
+                          .Ttl(1)
+                          .Icmp(kIcmpDestUnreachable, 3, 0)
+                          .Payload(28)
+                          .Build();
+  ExpectNothing(h1_->Run(kC1Port, error));
+  ExpectOnlyDrop(*h1_, Drop::kTtlExpired);
+  EXPECT_EQ(h1_->counters().icmp_time_exceeded, 0u);
+}
+
+TEST_F(FlowsTest, TtlExpiredLaterFragmentOrMulticastGetsNoTimeExceeded) {
+  const Frame later = PacketBuilder()
+                          .Eth(kDfgw6000Mac, kC1Mac)
+                          .Ipv4(kC1, kC4)
+                          .Ttl(1)
+                          .Ipv4Frag(1480, false)
+                          .Payload(32)
+                          .Build();
+  ExpectNothing(h1_->Run(kC1Port, later));
+  const Frame multicast = PacketBuilder()
+                              .Eth(kDfgw6000Mac, kC1Mac)
+                              .Ipv4(kC1, Ip("239.1.2.3"))
+                              .Ttl(1)
+                              .Udp(5000, 5001)
+                              .Payload(32)
+                              .Build();
+  ExpectNothing(h1_->Run(kC1Port, multicast));
+  EXPECT_EQ(h1_->counters().icmp_time_exceeded, 0u);
 }
 
 TEST_F(FlowsTest, SourceMacSpoofIsDropped) {

@@ -142,8 +142,20 @@ TEST_F(Ipv6CaTest, RoutedLocallyWithHopLimit) {
   for (const TxFrame& t : tx) EXPECT_EQ(ChecksumErrors(t.bytes), "");
   EXPECT_EQ(h1_->counters().routed, 1u);
   h1_->ResetCounters();
-  ExpectNothing(h1_->Run(kF1Port, Ping(kFDfgwMac, kF1Mac, kF1, kF4, 32, 1)));
+  // Hop limit 1: dropped, and "hop limit exceeded" from the DFGW.
+  const Frame last = Ping(kFDfgwMac, kF1Mac, kF1, kF4, 32, 1);
+  const Frame exceeded = PacketBuilder()
+                             .Eth(kF1Mac, kFDfgwMac)
+                             .Ipv6(kFDfgw, kF1)
+                             .Ttl(64)
+                             .Icmp6(kIcmp6TimeExceeded, 0, 0)
+                             .Payload(Frame(last.begin() + 14, last.end()))
+                             .Build();
+  const auto expired = h1_->Run(kF1Port, last);
+  ExpectTx(expired, {{kF1Port, exceeded}});
+  for (const TxFrame& t : expired) EXPECT_EQ(ChecksumErrors(t.bytes), "");
   ExpectOnlyDrop(*h1_, Drop::kTtlExpired);
+  EXPECT_EQ(h1_->counters().icmp_time_exceeded, 1u);
 }
 
 TEST_F(Ipv6CaTest, RoutedToTheGatewayAndBeyond) {
