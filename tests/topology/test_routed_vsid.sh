@@ -4,6 +4,7 @@
 # 6002 (10.0.3.0/24, DFGW 10.0.3.1), with Contoso1 (6000) and Contoso4 (6002)
 # on Host 1, Contoso3 (6000) and Contoso5 (6002) on Host 2
 # (tests/topology/configs/routed/). Asserts:
+#  - TTL 1 gets ICMP time exceeded from the sender's DFGW;
 #  - same host, 6000 <-> 6002: pings answer with the TTL decremented once by
 #    the filter, and no frame of theirs is ever on the provider network;
 #  - across hosts: encapsulated with the DESTINATION's VSID in the GRE key
@@ -62,6 +63,17 @@ step "the DFGW of 6002 answers"
 if ping_ok c4 10.0.3.1 3; then pass "Contoso4 -> 10.0.3.1"; else fail "Contoso4 -> 10.0.3.1: no reply"; fi
 if ping_ok c5 10.0.3.1 3; then pass "Contoso5 -> 10.0.3.1"; else fail "Contoso5 -> 10.0.3.1: no reply"; fi
 cap_stop wire
+
+step "TTL 1 at the distributed router: time exceeded from the sender's DFGW (traceroute's first hop)"
+for pair in "c1 10.0.3.105 10.0.1.1" "c4 10.0.1.103 10.0.3.1"; do
+  read -r n d gw <<<"$pair"
+  out=$(ns "$n" ping -c 1 -t 1 -W 3 "$d" 2>&1) || true
+  if grep -q "From $gw icmp_seq=1 Time to live exceeded" <<<"$out"; then
+    pass "$n -> $d with TTL 1: time exceeded from $gw"
+  else
+    fail "$n -> $d with TTL 1: no time exceeded from $gw"; echo "$out" >&2
+  fi
+done
 
 step "provider network"
 tsh wire -Y 'gre && icmp' -T fields -e ip.src -e ip.dst -e ip.ttl -e gre.key | sort | uniq -c |
