@@ -86,9 +86,11 @@ hnv h1 capture Contoso1 "$W/vm.pcap" --count 8 --seconds 20 >"$W/cap2.txt" 2>&1 
 [ -s "$W/uplink.pcap" ] || fail "no pcap written"
 tshark -r "$W/uplink.pcap" -T fields -e ip.src -e ip.dst -e gre.key -e icmp.type -e arp.opcode 2>/dev/null | head -12 |
   sed 's/^/  /'
-# Besides the NVGRE frames the uplink carries the PAs' own ARP.
+# Besides the NVGRE frames the uplink carries the PAs' own ARP, and the
+# IGMP reports the lab's kernels send on their provider veths after link-up
+# (0.0.0.0 -> 224.0.0.22; CI saw one in the capture): not ours, not counted.
 frames=$(tshark -r "$W/uplink.pcap" 2>/dev/null | wc -l)
-ipf=$(tshark -r "$W/uplink.pcap" -Y ip 2>/dev/null | wc -l)
+ipf=$(tshark -r "$W/uplink.pcap" -Y 'ip && !igmp' 2>/dev/null | wc -l)
 gre=$(tshark -r "$W/uplink.pcap" -Y "gre.proto == 0x6558 && icmp && $(gre_key_range 6000)" 2>/dev/null | wc -l)
 [ "$frames" -ge 10 ] && pass "the uplink pcap has $frames frames" || fail "the uplink pcap has $frames frames (expected >= 10)"
 [ "$gre" = "$ipf" ] && [ "$gre" -ge 5 ] &&
