@@ -53,26 +53,14 @@ void SendTooBig(WorkerContext& ctx, rte_mbuf* m, uint32_t inner_mtu) noexcept {
   // An IPv4 sender without DF asked for fragmentation, which NVGRE never
   // does: it gets no ICMP (its packet is counted as kTooBig).
   if (pf.l3 == L3Kind::kIpv4 && !pf.At<Ipv4Hdr>(Data(m), pf.l3_offset)->dont_fragment()) return;
-  rte_mbuf* r = rte_pktmbuf_alloc(ctx.pool);
-  if (r == nullptr) {
-    ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
-    return;
-  }
   const uint8_t* f = Data(m);
   // To the sending VM's adapter: the frame's source MAC is no longer the
   // VM's once the router has rewritten it (flows 5, 6).
   const MacAddr& vm_mac = ctx.snap->ports[meta->in_port].mac;
-  const uint32_t len =
-      BuildIcmpTooBig(rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r), src.dfgw_mac,
-                      vm_mac, src.dfgw_ip, f + pf.l3_offset, pf.l3_len, inner_mtu);
-  if (len == 0) {
-    rte_pktmbuf_free(r);
-    return;
-  }
-  r->data_len = static_cast<uint16_t>(len);
-  r->pkt_len = len;
-  ++ctx.counters->icmp_too_big;
-  ctx.Transmit(meta->in_port, r);
+  SendIcmpError(ctx, meta->in_port, ctx.counters->icmp_too_big, [&](uint8_t* out, uint32_t cap) {
+    return BuildIcmpTooBig(out, cap, src.dfgw_mac, vm_mac, src.dfgw_ip, f + pf.l3_offset,
+                           pf.l3_len, inner_mtu);
+  });
 }
 
 }  // namespace

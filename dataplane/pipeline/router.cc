@@ -35,22 +35,12 @@ void SendTimeExceeded(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v) noexce
   const ParsedFrame& pf = meta->pf;
   const uint8_t* f = Data(m);
   if (!v.has_dfgw || !MayAnswerWithIcmpError(f, pf)) return;
-  rte_mbuf* r = rte_pktmbuf_alloc(ctx.pool);
-  if (r == nullptr) {
-    ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
-    return;
-  }
-  const uint32_t len = BuildIcmpTimeExceeded(
-      rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r), v.dfgw_mac,
-      reinterpret_cast<const EthHdr*>(f)->src, v.dfgw_ip, f + pf.l3_offset, pf.l3_len);
-  if (len == 0) {
-    rte_pktmbuf_free(r);
-    return;
-  }
-  r->data_len = static_cast<uint16_t>(len);
-  r->pkt_len = len;
-  ++ctx.counters->icmp_time_exceeded;
-  ctx.Transmit(meta->in_port, r);
+  const MacAddr& vm_mac = ctx.snap->ports[meta->in_port].mac;
+  SendIcmpError(ctx, meta->in_port, ctx.counters->icmp_time_exceeded,
+                [&](uint8_t* out, uint32_t cap) {
+                  return BuildIcmpTimeExceeded(out, cap, v.dfgw_mac, vm_mac, v.dfgw_ip,
+                                               f + pf.l3_offset, pf.l3_len);
+                });
 }
 
 }  // namespace

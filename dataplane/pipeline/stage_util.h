@@ -36,6 +36,28 @@ inline void Push(WorkerContext& ctx, Burst& b, rte_mbuf* m) noexcept {
   b.pkts[b.n++] = m;
 }
 
+// Sends the ICMP error that `build(out, capacity) -> length` writes into a
+// fresh mbuf (0: nothing to send) out of `port`, counting it in `sent`.
+// Only the mbuf pool allocates; a dry pool counts kNoMbuf.
+template <typename BuildFn>
+inline void SendIcmpError(WorkerContext& ctx, uint16_t port, uint64_t& sent,
+                          BuildFn&& build) noexcept {
+  rte_mbuf* r = rte_pktmbuf_alloc(ctx.pool);
+  if (r == nullptr) {
+    ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
+    return;
+  }
+  const uint32_t len = build(rte_pktmbuf_mtod(r, uint8_t*), rte_pktmbuf_tailroom(r));
+  if (len == 0) {
+    rte_pktmbuf_free(r);
+    return;
+  }
+  r->data_len = static_cast<uint16_t>(len);
+  r->pkt_len = len;
+  ++sent;
+  ctx.Transmit(port, r);
+}
+
 // Sends `m` to every local port of `v` except `exclude`. The original is
 // consumed unless `keep_original`, in which case only copies are sent.
 inline void Flood(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v, uint16_t exclude,
