@@ -53,6 +53,7 @@
 #include <deque>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "dataplane/policy/huge_region.h"
@@ -102,9 +103,8 @@ class RcuHashTable {
   RcuHashTable() = default;
   RcuHashTable(const RcuHashTable&) = delete;
   RcuHashTable& operator=(const RcuHashTable&) = delete;
-  ~RcuHashTable() = default;
 
-  // Creates the table for `capacity` keys. `name` tags its DPDK memory.
+  // Creates the table for `capacity` keys. `name` appears in its errors.
   bool Init(const std::string& name, uint32_t capacity, rte_rcu_qsbr* qsv, std::string* error) {
     qsv_ = qsv;
     capacity_ = capacity;
@@ -264,6 +264,13 @@ class RcuHashTable {
     return n;
   }
   uint32_t stashed() const { return stash_used_.load(std::memory_order_relaxed); }
+  uint32_t bucket_count() const { return mask_ + 1; }
+  // The primary and alternate bucket of `key` (tests build colliding keys
+  // with it).
+  std::pair<uint32_t, uint32_t> BucketsOf(const Key& key) const noexcept {
+    const uint32_t h = KeyWords<Key>::Of(key).Hash();
+    return {Primary(h), Alternate(Primary(h), Sig(h))};
+  }
   // The readers' memory (buckets and key/value slots) and the writer's own (free list).
   size_t TableBytes() const { return bucket_mem_.bytes() + slot_mem_.bytes(); }
   size_t WriterBytes() const { return sizeof(uint32_t) * free_slots_.capacity(); }

@@ -58,18 +58,6 @@ class RcuHashTest : public ::testing::Test {
     return t;
   }
 
-  // The primary bucket and signature a key gets in a table of `buckets`
-  // buckets (as rcu_hash.h derives them), to build colliding keys.
-  static uint32_t PrimaryOf(const TestKey& k, uint32_t buckets) {
-    return KeyWords<TestKey>::Of(k).Hash() & (buckets - 1);
-  }
-  static uint32_t AlternateOf(const TestKey& k, uint32_t buckets) {
-    const uint32_t h = KeyWords<TestKey>::Of(k).Hash();
-    uint16_t sig = static_cast<uint16_t>(h >> 16);
-    if (sig == 0) sig = 1;
-    return ((h & (buckets - 1)) ^ ((uint32_t{sig} * 0x5bd1e995u) | 1u)) & (buckets - 1);
-  }
-
   rte_rcu_qsbr* qsv_ = nullptr;
 };
 
@@ -129,17 +117,18 @@ TEST_F(RcuHashTest, AgreesWithAMapOverRandomOperations) {
 TEST_F(RcuHashTest, KeysOfOneBucketSpillToTheAlternateAndTheStashThenTheTableIsFull) {
   // capacity 100: a pool of 189 slots, 64 buckets.
   auto t = Make(100);
-  constexpr uint32_t kBuckets = 64;
+  ASSERT_EQ(t->bucket_count(), 64u);
   // 84 keys with the same primary AND the same alternate bucket: 10 fit in
   // each bucket, the other 64 in the stash; the 85th finds no room.
   std::vector<TestKey> keys;
-  uint32_t alternate = kBuckets;  // that of the first key found with primary 5
+  uint32_t alternate = t->bucket_count();  // that of the first key found with primary 5
   for (uint64_t id = 0; keys.size() < 85; ++id) {
     ASSERT_LT(id, 10'000'000u) << "could not build colliding keys";
     const TestKey k = KeyOf(id);
-    if (PrimaryOf(k, kBuckets) != 5) continue;
-    if (alternate == kBuckets) alternate = AlternateOf(k, kBuckets);
-    if (AlternateOf(k, kBuckets) == alternate) keys.push_back(k);
+    const auto [p, a] = t->BucketsOf(k);
+    if (p != 5) continue;
+    if (alternate == t->bucket_count()) alternate = a;
+    if (a == alternate) keys.push_back(k);
   }
   for (uint32_t i = 0; i < 84; ++i)
     ASSERT_TRUE(t->Upsert(keys[i], TestValue{CheckOf(keys[i]), i})) << "key " << i;
