@@ -26,6 +26,13 @@ Be16 Ipv4HeaderChecksum(const Ipv4Hdr* h) noexcept;
 // 20-byte header: every frame from the provider network is checked
 // (provider-ingress); a header with options takes the general path.
 bool Ipv4HeaderWithOptionsChecksumOk(const Ipv4Hdr* h) noexcept;
+// x + y in one's-complement arithmetic of T's width: the carry out added back.
+template <typename T>
+inline T OnesAdd(T x, T y) noexcept {
+  T s;
+  const bool carry = __builtin_add_overflow(x, y, &s);
+  return static_cast<T>(s + carry);
+}
 inline bool Ipv4HeaderChecksumOk(const Ipv4Hdr* h) noexcept {
   if (h->ihl_bytes() != sizeof(Ipv4Hdr)) return Ipv4HeaderWithOptionsChecksumOk(h);
   uint64_t a, b;
@@ -34,15 +41,16 @@ inline bool Ipv4HeaderChecksumOk(const Ipv4Hdr* h) noexcept {
   std::memcpy(&b, reinterpret_cast<const uint8_t*>(h) + 8, 8);
   std::memcpy(&c, reinterpret_cast<const uint8_t*>(h) + 16, 4);
   // The five 32-bit words in native order, as ChecksumPartial takes them:
-  // their sum folds to 0xffff exactly when the big-endian one does (0xffff
-  // is its own byte swap). Fixed folds, no loop whose branch depends on the
-  // data (< 2^35 -> 33 bits -> 18 -> 17 -> 16).
-  uint64_t sum = (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) + c;
-  sum = (sum & 0xffffffff) + (sum >> 32);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return sum == 0xffff;
+  // their one's-complement sum folds to 0xffff exactly when the big-endian
+  // one does (0xffff is its own byte swap). Summed as 64-bit words, then
+  // folded 64 -> 32 -> 16 bits, each add's carry added back at once
+  // (add, adc): a wrapped sum is at most 2^n - 2, so that never carries
+  // again. No loop, no branch on the data.
+  uint64_t sum = OnesAdd(a, b);
+  sum = OnesAdd(sum, uint64_t{c});
+  const uint32_t s32 = OnesAdd(static_cast<uint32_t>(sum), static_cast<uint32_t>(sum >> 32));
+  const uint16_t s16 = OnesAdd(static_cast<uint16_t>(s32), static_cast<uint16_t>(s32 >> 16));
+  return s16 == 0xffff;
 }
 
 // TCP/UDP/ICMPv6 checksums with the pseudo header; `l4` holds `l4_len` bytes

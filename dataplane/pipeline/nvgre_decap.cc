@@ -8,8 +8,7 @@ namespace hnv {
 namespace {
 
 bool PeerIs(const WorkerContext& ctx, uint32_t id, const IpWords& pa) noexcept {
-  const PeerEntry* p = ctx.tables->peer(id);
-  return p != nullptr && pa.Is(p->pa);
+  return ctx.tables->PeerHasPa(id, pa.w[0], pa.w[1], pa.family());
 }
 
 // The inner frame's claimed source: IP (or ARP sender / NA target) and MAC.
@@ -50,7 +49,7 @@ struct Decapsulated {
 // frame parsed, its claimed source. False when the frame was dropped.
 bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
   PacketMeta* meta = Meta(m);
-  const ParsedFrame outer = meta->pf;
+  const ParsedFrame& outer = meta->pf;  // until Reparse below overwrites it
   const uint8_t* f = Data(m);
   const auto* gre = outer.At<NvgreHdr>(f, outer.l4_offset);
   const uint16_t fv = gre->flags_version.ToHost();

@@ -109,7 +109,16 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
     }
     const ParsedFrame& pf = meta->pf;
     const uint16_t vlan = pf.has_vlan ? pf.vlan_id : 0;
-    if (!PortHasVlan(*ctx.snap, port, vlan)) {
+    uint8_t* f = Data(m);
+    // The usual frame, IP to one of our PAs, finds its PA at once; on a
+    // miss, the port and VLAN decide between kWrongVlan and the rest.
+    const LocalPa* pa = nullptr;
+    if (pf.l3 == L3Kind::kIpv4 || pf.l3 == L3Kind::kIpv6) [[likely]] {
+      IpWords dst;
+      dst.SetDst(f, pf);
+      pa = PaOn(*ctx.snap, port, vlan, dst);
+    }
+    if (pa == nullptr && !PortHasVlan(*ctx.snap, port, vlan)) {
       ctx.Discard(m, Drop::kWrongVlan);
       continue;
     }
@@ -121,12 +130,8 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
       ctx.Discard(m, Drop::kNotForUs);
       continue;
     }
-    uint8_t* f = Data(m);
     if (pf.l3 == L3Kind::kIpv6 && pf.l4_proto == kIpProtoIcmp6 && HandleNd(ctx, m, port, vlan))
       continue;
-    IpWords dst;
-    dst.SetDst(f, pf);
-    const LocalPa* pa = PaOn(*ctx.snap, port, vlan, dst);
     // On a shared segment in promiscuous mode, frames for another host's MAC
     // are not ours even if they carry one of our addresses.
     if (pa == nullptr || reinterpret_cast<const EthHdr*>(f)->dst != pa->mac) {

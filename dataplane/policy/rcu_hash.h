@@ -311,27 +311,20 @@ class RcuHashTable {
   }
 
   // Bit i set: entry i of `b` holds signature `sig`. One 16-byte compare for
-  // entries 0-7, one 4-byte for 8-9. The loads are plain (vector) loads of
-  // atomics the writer stores with release: on x86 each 2-byte lane is read
-  // whole, and the fence keeps the slot loads after them.
+  // entries 0-7, one 4-byte for 8-9; the two 16-bit lane masks are packed to
+  // bytes (all-ones saturates to 0xff) so that one movemask gives a bit per
+  // entry. The upper lanes of the 4-byte load are zero and never match: a
+  // signature is never 0 (Sig). The loads are plain (vector) loads of atomics
+  // the writer stores with release: on x86 each 2-byte lane is read whole,
+  // and the fence keeps the slot loads after them.
   static uint16_t Matches(const Bucket& b, uint16_t sig) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(&b.sig[0]);
     const __m128i want = _mm_set1_epi16(static_cast<short>(sig));
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i hi = _mm_cvtsi32_si128(*reinterpret_cast<const volatile int*>(p + 16));
-    const uint32_t mlo = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(lo, want)));
-    const uint32_t mhi = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(hi, want))) & 0xf;
+    const __m128i eq = _mm_packs_epi16(_mm_cmpeq_epi16(lo, want), _mm_cmpeq_epi16(hi, want));
     std::atomic_thread_fence(std::memory_order_acquire);
-    // One bit per 16-bit lane (movemask gives two).
-    return static_cast<uint16_t>(EvenBits(mlo) | EvenBits(mhi) << 8);
-  }
-  // Keeps every second bit (the even ones) of a 16-bit byte mask: 8 bits.
-  static uint32_t EvenBits(uint32_t m) noexcept {
-    m &= 0x5555;
-    m = (m | m >> 1) & 0x3333;
-    m = (m | m >> 2) & 0x0f0f;
-    m = (m | m >> 4) & 0x00ff;
-    return m;
+    return static_cast<uint16_t>(_mm_movemask_epi8(eq) & ((1u << kBucketEntries) - 1));
   }
 
   static bool SameKey(const Slot& s, const KeyWords<Key>& kw) noexcept {

@@ -72,6 +72,7 @@ bool PolicyTables::Init(std::string* error) {
   if (!l2_.Init(limits_.name + "_l2", limits_.max_records, qsv_, error)) return false;
   if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, qsv_, error)) return false;
   peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
+  peer_pas_ = std::make_unique<PeerPa[]>(limits_.max_peers);
   free_peers_.reserve(limits_.max_peers);
   for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
   rd_masks_ = std::make_unique<RdMask[]>(limits_.max_rds);
@@ -268,6 +269,14 @@ uint32_t PolicyTables::AcquirePeer(const IpAddr& pa) {
   const uint32_t id = free_peers_.back();
   free_peers_.pop_back();
   peer_by_pa_[pa] = PeerState{id, 1, pa};
+  // The address before any record can name the id (records are published
+  // after this, with release).
+  PeerPa& p = peer_pas_[id];
+  uint64_t w[2];
+  std::memcpy(w, pa.b.data(), 16);
+  p.w[0].store(w[0], std::memory_order_relaxed);
+  p.w[1].store(w[1], std::memory_order_relaxed);
+  p.fam.store(static_cast<uint8_t>(pa.family), std::memory_order_release);
   PublishPeer(id, pa);
   return id;
 }
@@ -762,6 +771,7 @@ void PolicyTables::Reclaim() {
   while (!retired_ids_.empty() && rte_rcu_qsbr_check(qsv_, retired_ids_.front().first, false) == 1) {
     const uint32_t id = retired_ids_.front().second;
     delete peers_[id].exchange(nullptr, std::memory_order_acq_rel);
+    peer_pas_[id].fam.store(PeerPa::kNoFamily, std::memory_order_relaxed);
     free_peers_.push_back(id);
     retired_ids_.pop_front();
   }
@@ -779,7 +789,7 @@ TableMemory PolicyTables::Memory() const {
   TableMemory m;
   m.table_bytes = ca_.TableBytes() + l2_.TableBytes();
   m.pool_bytes = ca_.WriterBytes() + l2_.WriterBytes() + routes_.WriterBytes() +
-                 sizeof(std::atomic<const PeerEntry*>) * limits_.max_peers;
+                 (sizeof(std::atomic<const PeerEntry*>) + sizeof(PeerPa)) * limits_.max_peers;
   m.per_record_bytes =
       (m.table_bytes + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
   m.route_bytes = routes_.TableBytes() + routes_.WriterBytes();

@@ -263,6 +263,20 @@ class PolicyTables {
   const PeerEntry* peer(uint32_t id) const noexcept {
     return id < limits_.max_peers ? peers_[id].load(std::memory_order_acquire) : nullptr;
   }
+  // Whether peer `id` is the PA given as its 16 bytes in two little-endian
+  // words and its family: nvgre-decap's source check. Read from a dense
+  // array of 24-byte addresses, not through the PeerEntry pointer (two
+  // dependent loads into a 100-byte entry). A peer id keeps its address
+  // until it is reused, and is reused only after a grace period, so a reader
+  // holding an id from a lookup sees that id's address; kLocalPeer, kNoPeer
+  // and free ids match nothing.
+  bool PeerHasPa(uint32_t id, uint64_t lo, uint64_t hi, Family f) const noexcept {
+    if (id >= limits_.max_peers) return false;
+    const PeerPa& p = peer_pas_[id];
+    return ((p.w[0].load(std::memory_order_relaxed) ^ lo) |
+            (p.w[1].load(std::memory_order_relaxed) ^ hi) |
+            (p.fam.load(std::memory_order_relaxed) ^ static_cast<uint8_t>(f))) == 0;
+  }
 
   // ---- writer side (control thread) ----
   // Replaces the whole policy with `p` (already validated), as a diff: entries
@@ -364,6 +378,13 @@ class PolicyTables {
   RcuHashTable<L2Key, L2Entry> l2_;
   RcuHashTable<RouteKey, RouteEntry> routes_;
   std::unique_ptr<std::atomic<const PeerEntry*>[]> peers_;
+  // Each peer id's PA for PeerHasPa; fam kNoFamily while the id is free.
+  struct PeerPa {
+    static constexpr uint64_t kNoFamily = ~uint64_t{0};
+    std::atomic<uint64_t> w[2] = {0, 0};
+    std::atomic<uint64_t> fam = kNoFamily;
+  };
+  std::unique_ptr<PeerPa[]> peer_pas_;
   std::unique_ptr<RdMask[]> rd_masks_;
   std::atomic<const Snapshot*> snapshot_{nullptr};
 
