@@ -11,20 +11,28 @@ bool PeerIs(const WorkerContext& ctx, uint32_t id, const IpWords& pa) noexcept {
   return ctx.tables->PeerHasPa(id, pa.w[0], pa.w[1], pa.family());
 }
 
-// The inner frame's claimed source: IP (or ARP sender / NA target) and MAC.
-void InnerSource(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpWords* ip,
-                 MacAddr* mac) noexcept {
-  *mac = reinterpret_cast<const EthHdr*>(f)->src;
-  ip->SetZero();
-  if (pf.l3 == L3Kind::kArp) {
-    const auto* arp = pf.At<ArpHdr>(f, pf.l3_offset);
-    ip->SetV4(arp->spa);
-    *mac = arp->sha;
-  } else if (pf.l3 == L3Kind::kIpv4 || pf.l3 == L3Kind::kIpv6) {
-    ip->SetSrc(f, pf);
+// The inner frame's claimed source IP: the IP source, an ARP sender or an
+// NA target; zero (unspecified) for anything else.
+void InnerSourceIp(const uint8_t* f, const ParsedFrame& pf, uint32_t len, IpWords* ip) noexcept {
+  if (pf.l3 == L3Kind::kIpv4) [[likely]] {
+    ip->SetV4(pf.At<Ipv4Hdr>(f, pf.l3_offset)->src);
+  } else if (pf.l3 == L3Kind::kIpv6) {
     if (const NdHdr* nd = NdOf(f, pf, len); nd != nullptr && nd->type == kIcmp6NeighborAdvert)
       ip->SetV6(nd->target);
+    else
+      ip->SetV6(pf.At<Ipv6Hdr>(f, pf.l3_offset)->src);
+  } else if (pf.l3 == L3Kind::kArp) {
+    ip->SetV4(pf.At<ArpHdr>(f, pf.l3_offset)->spa);
+  } else {
+    ip->SetZero();
   }
+}
+
+// Its claimed source MAC: the ARP sender's, else the Ethernet source. Read
+// only when the source IP alone does not decide (pass 2's rarer checks).
+MacAddr InnerSourceMac(const uint8_t* f, const ParsedFrame& pf) noexcept {
+  if (pf.l3 == L3Kind::kArp) return pf.At<ArpHdr>(f, pf.l3_offset)->sha;
+  return reinterpret_cast<const EthHdr*>(f)->src;
 }
 
 // A source address that must have a lookup record to be believed.
@@ -40,9 +48,9 @@ struct Decapsulated {
   rte_mbuf* m;
   const VsidInfo* v;
   uint32_t vsid;
+  uint32_t vsid_index;  // of v in the snapshot
   IpWords outer_src;
   IpWords src_ip;  // zero: unspecified, no CA lookup
-  MacAddr src_mac;
 };
 
 // Pass 1 for one frame: the GRE checks, the outer headers removed, the inner
@@ -73,11 +81,12 @@ bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
     ctx.Discard(m, Drop::kReservedVsid);
     return false;
   }
-  const VsidInfo* v = ctx.snap->Vsid(vsid);
-  if (v == nullptr) {
+  const uint32_t vi = ctx.snap->vsid_index.Find(vsid);
+  if (vi == FlatU32Map::kMissing) {
     ctx.Discard(m, Drop::kUnknownVsid);
     return false;
   }
+  const VsidInfo* v = &ctx.snap->vsids[vi];
   d->outer_src.SetSrc(f, outer);
   const uint32_t inner_off = outer.l4_offset + sizeof(NvgreHdr);
   const uint32_t outer_end = outer.l3_offset + outer.l3_len;
@@ -103,7 +112,8 @@ bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
   d->m = m;
   d->v = v;
   d->vsid = vsid;
-  InnerSource(Data(m), meta->pf, rte_pktmbuf_data_len(m), &d->src_ip, &d->src_mac);
+  d->vsid_index = vi;
+  InnerSourceIp(Data(m), meta->pf, inner_len, &d->src_ip);
   return true;
 }
 
@@ -119,13 +129,15 @@ void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
   const bool has_src = !src_ip.IsZero();
   bool ok = ca != nullptr && PeerIs(ctx, ca->peer, outer_src);
   const L2Entry* l2 = nullptr;
+  MacAddr src_mac{};
   if (!ok) {
+    src_mac = InnerSourceMac(Data(m), meta->pf);
     // The MAC vouches for the sender only where no CA can: an L2Only
     // record (its addresses are being learned), or a frame without a
     // routable source of the VSID's family (DHCP from 0.0.0.0, ARP
     // probes, IPv6 link-local, non-IP). Otherwise a host could send any
     // source address from behind one of its VMs' MACs.
-    l2 = ctx.tables->FindL2(d.vsid, d.src_mac);
+    l2 = ctx.tables->FindL2(d.vsid, src_mac);
     ok = l2 != nullptr && PeerIs(ctx, l2->peer, outer_src) &&
          (l2->type == RecordType::kL2Only || !RoutableSource(src_ip, v->family));
   }
@@ -153,12 +165,12 @@ void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
     e.kind = Event::kLearn;
     e.vsid = d.vsid;
     e.ip = src_ip.ToIpAddr();
-    e.mac = d.src_mac;
+    e.mac = src_mac;
     e.pa = outer_src.ToIpAddr();
     ctx.Post(e);
   }
   meta->vsid = d.vsid;
-  meta->vsid_index = static_cast<uint32_t>(v - ctx.snap->vsids.data());
+  meta->vsid_index = d.vsid_index;
   ++ctx.counters->decapsulated;
   Push(ctx, to_deliver, m);
 }
@@ -176,10 +188,11 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
     uint8_t slot[kBurstSize];
     uint32_t nd = 0, nk = 0;
     for (uint16_t i = 0; i < n; ++i) {
-      if (!Decapsulate(ctx, in.pkts[base + i], &d[nd])) continue;
-      if (!d[nd].src_ip.IsZero()) {
+      Decapsulated& cur = d[nd];
+      if (!Decapsulate(ctx, in.pkts[base + i], &cur)) continue;
+      if (!cur.src_ip.IsZero()) {
         slot[nd] = static_cast<uint8_t>(nk);
-        keys[nk++] = d[nd].src_ip.CaKeyIn(d[nd].v->rd);
+        keys[nk++] = cur.src_ip.CaKeyIn(cur.v->rd);
       } else {
         slot[nd] = kBurstSize;  // no lookup
       }
