@@ -18,6 +18,8 @@ constexpr IntSpec kPrefixLengthSpec{"a prefix length", 8, 128, kU8};
 constexpr IntSpec kMetricSpec{"a metric", 0, kU32, kU32};
 constexpr IntSpec kMtuSpec{"an MTU", 1280, 9216, kU32};
 constexpr IntSpec kTtlSpec{"a TTL", 1, 255, kU8};
+constexpr IntSpec kIcmpRateSpec{"a rate of ICMP errors per second", 0, kMaxIcmpErrorsPerSecond, kU32};
+constexpr IntSpec kIcmpBurstSpec{"a burst of ICMP errors", 1, kMaxIcmpErrorsBurst, kU32};
 
 constexpr EnumName<TranslationRule> kRules[] = {
     {"TranslationMethodEncap", TranslationRule::kEncap},
@@ -41,7 +43,8 @@ constexpr EnumName<FlowIdMode> kFlowIdModes[] = {
     {"zero", FlowIdMode::kZero},
 };
 
-constexpr std::string_view kSettingsKeys[] = {"underlay_mtu", "mtu_policy", "flow_id", "outer_ttl"};
+constexpr std::string_view kSettingsKeys[] = {"underlay_mtu", "mtu_policy", "flow_id", "outer_ttl",
+                                              "icmp_errors_per_second", "icmp_errors_burst"};
 constexpr std::string_view kPaKeys[] = {"address", "prefix_length", "mac", "vlan", "port"};
 constexpr std::string_view kProviderRouteKeys[] = {"destination", "port", "next_hop"};
 constexpr std::string_view kAdapterKeys[] = {"vm_name", "mac", "vsid", "port"};
@@ -156,6 +159,10 @@ void ReadSettings(Reader& r, const Value& v, PolicyBuilder* b) {
             [&](const Value& x) { return r.Enum<FlowIdMode>(x, kFlowIdModes, "a flow ID mode"); });
   ReadField(*m, "outer_ttl", Need::kOptional, "outer_ttl", &o, &s.outer_ttl,
             [&](const Value& x) { return r.Uint(x, kTtlSpec); });
+  ReadField(*m, "icmp_errors_per_second", Need::kOptional, "icmp_errors_per_second", &o,
+            &s.icmp_errors_per_second, [&](const Value& x) { return r.Uint(x, kIcmpRateSpec); });
+  ReadField(*m, "icmp_errors_burst", Need::kOptional, "icmp_errors_burst", &o,
+            &s.icmp_errors_burst, [&](const Value& x) { return r.Uint(x, kIcmpBurstSpec); });
 }
 
 void ReadProviderAddresses(Reader& r, const Value& v, PolicyBuilder* b) {

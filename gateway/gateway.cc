@@ -283,7 +283,9 @@ Response Gateway::Counters() const {
                   {{"ports", ports}, {"drops", drops}, {"gateway_drops", gw},
                    {"switched", c.switched}, {"routed", c.routed}, {"encapsulated", c.encapsulated},
                    {"decapsulated", c.decapsulated}, {"flooded", c.flooded}, {"arp_answered", c.arp_answered},
-                   {"echo_answered", c.echo_answered}, {"absorbed", c.absorbed}, {"events", c.events},
+                   {"echo_answered", c.echo_answered}, {"icmp_too_big", c.icmp_too_big},
+                   {"icmp_time_exceeded", c.icmp_time_exceeded},
+                   {"icmp_rate_limited", c.icmp_rate_limited}, {"absorbed", c.absorbed}, {"events", c.events},
                    {"events_lost", c.events_lost}},
                   {}};
 }

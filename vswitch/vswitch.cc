@@ -345,6 +345,7 @@ Response VSwitch::Counters() const {
                    {"mss_clamped", c.mss_clamped},
                    {"icmp_too_big", c.icmp_too_big},
                    {"icmp_time_exceeded", c.icmp_time_exceeded},
+                   {"icmp_rate_limited", c.icmp_rate_limited},
                    {"absorbed", c.absorbed},
                    {"events", c.events},
                    {"events_lost", c.events_lost}},

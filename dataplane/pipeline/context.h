@@ -16,6 +16,7 @@
 
 #include "dataplane/packet/parse.h"
 #include "dataplane/pipeline/drop.h"
+#include "dataplane/pipeline/token_bucket.h"
 #include "dataplane/policy/tables.h"
 
 namespace hnv {
@@ -66,6 +67,7 @@ struct alignas(64) WorkerCounters {
   uint64_t mss_clamped = 0;
   uint64_t icmp_too_big = 0;
   uint64_t icmp_time_exceeded = 0;  // TTL / hop limit 1 at the distributed router
+  uint64_t icmp_rate_limited = 0;   // ICMP errors not sent: over settings.icmp_errors_*
   uint64_t absorbed = 0;       // consumed by design, not forwarded: a flood with no
                                // other local port, an ARP/NS the local VM answers
   uint64_t events = 0;         // posted to the control thread
@@ -108,6 +110,7 @@ struct WorkerContext {
 
   std::array<BurstOf<kBurstSize>, kMaxPorts> tx_buf{};
   std::array<uint64_t, kMaxPorts / 64> tx_dirty{};  // ports with queued frames
+  TokenBucket icmp_errors;  // the ICMP errors this worker may still send (SendIcmpError)
 
   // Frees a frame the pipeline was meant to consume (not a drop).
   void Absorb(rte_mbuf* m) noexcept {

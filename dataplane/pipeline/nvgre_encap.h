@@ -10,7 +10,8 @@
 // MSS lowered so segments fit the underlay after encapsulation; a packet that
 // still does not fit is dropped as kTooBig and, with ICMP on, answered with
 // ICMP "fragmentation needed" (IPv4 with DF) or ICMPv6 "packet too big" from
-// the sender's DFGW, so nothing is lost silently.
+// the sender's DFGW, so nothing is lost silently (within the worker's share
+// of ICMP errors: settings.icmp_errors_*, counted in icmp_rate_limited).
 // Output: the provider port of the peer. Drops: kNoPath, kPeerUnresolved,
 // kTooBig, kNoHeadroom.
 // Thread: worker-only.

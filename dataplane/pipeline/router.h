@@ -15,7 +15,8 @@
 //  - A packet arriving with TTL / hop limit 1 is dropped (kTtlExpired) and
 //    its sender gets ICMP time exceeded from its own subnet's DFGW
 //    (icmp_time_exceeded), unless the packet is an ICMP error, a later
-//    fragment or multicast (MayAnswerWithIcmpError).
+//    fragment or multicast (MayAnswerWithIcmpError), or the worker has sent
+//    its share of ICMP errors (icmp_rate_limited; SendIcmpError).
 // Drops: kNotIp, kWrongFamily, kTtlExpired, kNoRoute, kNoRecord, kToDfgw,
 // kNoLocalPort, kRuleNone.
 // Burst: in two passes per 32 frames. The first finds each IP frame's route

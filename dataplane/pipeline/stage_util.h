@@ -8,6 +8,8 @@
 #include <new>
 #include <type_traits>
 
+#include <rte_cycles.h>
+
 #include "dataplane/pipeline/context.h"
 
 namespace hnv {
@@ -37,11 +39,20 @@ inline void Push(WorkerContext& ctx, Burst& b, rte_mbuf* m) noexcept {
 }
 
 // Sends the ICMP error that `build(out, capacity) -> length` writes into a
-// fresh mbuf (0: nothing to send) out of `port`, counting it in `sent`.
-// Only the mbuf pool allocates; a dry pool counts kNoMbuf.
+// fresh mbuf (0: nothing to send) out of `port`, counting it in `sent`,
+// unless the worker has sent its share already: at most
+// settings.icmp_errors_burst at once and icmp_errors_per_second after that
+// (counted in icmp_rate_limited). Only the mbuf pool allocates; a dry pool
+// counts kNoMbuf.
 template <typename BuildFn>
 inline void SendIcmpError(WorkerContext& ctx, uint16_t port, uint64_t& sent,
                           BuildFn&& build) noexcept {
+  const HostSettings& s = ctx.snap->settings;
+  if (!ctx.icmp_errors.Take(rte_get_tsc_cycles(), rte_get_tsc_hz(), s.icmp_errors_per_second,
+                            s.icmp_errors_burst)) {
+    ++ctx.counters->icmp_rate_limited;
+    return;
+  }
   rte_mbuf* r = rte_pktmbuf_alloc(ctx.pool);
   if (r == nullptr) {
     ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];

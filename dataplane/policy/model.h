@@ -93,7 +93,13 @@ struct HostSettings {
   MtuPolicy mtu_policy = MtuPolicy::kIcmpAndClamp;
   FlowIdMode flow_id_mode = FlowIdMode::kEntropy;
   uint8_t outer_ttl = 64;
+  // ICMP errors the distributed router sends (time exceeded, too big), per
+  // worker: up to `burst` at once, then `per_second` (0: none at all).
+  uint32_t icmp_errors_per_second = 1000;
+  uint32_t icmp_errors_burst = 50;
 };
+inline constexpr uint32_t kMaxIcmpErrorsPerSecond = 1'000'000;
+inline constexpr uint32_t kMaxIcmpErrorsBurst = 100'000;
 
 // One host's complete policy. The control plane validates a Policy as a whole
 // (validate.h) before anything of it reaches the dataplane.

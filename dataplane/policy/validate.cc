@@ -134,6 +134,12 @@ void Validator::CheckSettings() {
   if (s.outer_ttl < 1)
     errors_.Add(Section::kSettings, 0, settings_f::kOuterTtl,
                 "0 is outside 1..255: encapsulated packets would never leave the host");
+  if (s.icmp_errors_per_second > kMaxIcmpErrorsPerSecond)
+    errors_.Add(Section::kSettings, 0, settings_f::kIcmpErrorsPerSecond,
+                RangeMessage(s.icmp_errors_per_second, 0, kMaxIcmpErrorsPerSecond));
+  if (s.icmp_errors_burst < 1 || s.icmp_errors_burst > kMaxIcmpErrorsBurst)
+    errors_.Add(Section::kSettings, 0, settings_f::kIcmpErrorsBurst,
+                RangeMessage(s.icmp_errors_burst, 1, kMaxIcmpErrorsBurst));
 }
 
 void Validator::CheckRoutingDomains() {

@@ -46,6 +46,8 @@ struct Field {
 namespace settings_f {
 inline constexpr Field kUnderlayMtu{0, "underlay_mtu"};
 inline constexpr Field kOuterTtl{3, "outer_ttl"};
+inline constexpr Field kIcmpErrorsPerSecond{4, "icmp_errors_per_second"};
+inline constexpr Field kIcmpErrorsBurst{5, "icmp_errors_burst"};
 }  // namespace settings_f
 namespace rd_f {
 inline constexpr Field kRdid{0, "rdid"};

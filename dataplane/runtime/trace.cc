@@ -110,6 +110,7 @@ TraceResult TraceFrame(const PolicyTables& tables, rte_mempool* pool, uint16_t p
   step(c.mss_clamped, "nvgre-encap", "TCP MSS clamped");
   step(c.icmp_too_big, "nvgre-encap", "ICMP too big sent to the sender");
   step(c.icmp_time_exceeded, "router", "TTL / hop limit exceeded: ICMP time exceeded sent to the sender");
+  step(c.icmp_rate_limited, "pipeline", "ICMP error not sent: over settings.icmp_errors_per_second / _burst");
   step(c.encapsulated, "nvgre-encap", "encapsulated in NVGRE");
   step(c.decapsulated, "nvgre-decap", "decapsulated (RFC 7637 and source checks passed)");
   step(c.absorbed, "pipeline", "consumed: answered by a local VM or nothing else to deliver to");

@@ -290,7 +290,9 @@ TEST(HostConfigValues, SettingsAndProviderRoutes) {
                              "    underlay_mtu: 9000\n"
                              "    mtu_policy: clamp-mss\n"
                              "    flow_id: zero\n"
-                             "    outer_ttl: 16\n");
+                             "    outer_ttl: 16\n"
+                             "    icmp_errors_per_second: 0\n"
+                             "    icmp_errors_burst: 7\n");
   text = Replace(text, "    port: uplink\n",
                  "    vlan: 100\n    port: uplink\n"
                  "provider_routes:\n"
@@ -305,6 +307,8 @@ TEST(HostConfigValues, SettingsAndProviderRoutes) {
   EXPECT_EQ(p.settings.mtu_policy, MtuPolicy::kClampMss);
   EXPECT_EQ(p.settings.flow_id_mode, FlowIdMode::kZero);
   EXPECT_EQ(p.settings.outer_ttl, 16);
+  EXPECT_EQ(p.settings.icmp_errors_per_second, 0u);
+  EXPECT_EQ(p.settings.icmp_errors_burst, 7u);
   EXPECT_EQ(p.provider_addresses[0].vlan, 100);
   ASSERT_EQ(p.provider_routes.size(), 1u);
   EXPECT_EQ(p.provider_routes[0].destination, test::Prefix("10.20.0.0/16"));
@@ -580,6 +584,12 @@ TEST(HostConfigErrors, SettingsOutOfRange) {
   EXPECT_EQ(
       Errors(Replace(kBase, "  name: t\n", "  name: t\n  settings:\n    underlay_mtu: 100\n")),
       (Lines{"DIR/h.yaml:4: host.settings.underlay_mtu: 100 is outside 1280..9216"}));
+  EXPECT_EQ(Errors(Replace(kBase, "  name: t\n",
+                           "  name: t\n  settings:\n    icmp_errors_per_second: 1000001\n"
+                           "    icmp_errors_burst: 0\n")),
+            (Lines{"DIR/h.yaml:4: host.settings.icmp_errors_per_second: 1000001 is outside "
+                   "0..1000000",
+                   "DIR/h.yaml:5: host.settings.icmp_errors_burst: 0 is outside 1..100000"}));
 }
 
 // A host file, a tenant network file and a tenant records file: errors in two

@@ -142,6 +142,7 @@ TEST(Alloc, PerPacketPathAllocatesNothing) {
   EXPECT_GT(c.l2only_arp, 0u);
   EXPECT_GT(c.mss_clamped, 0u);
   EXPECT_GT(c.icmp_too_big, 0u);
+  EXPECT_GT(c.icmp_rate_limited, 0u);  // the limit's path is allocation-free too
   EXPECT_GT(c.events, 0u);
   EXPECT_GT(c.tx_packets[kUplink], 0u);
   EXPECT_GT(c.tx_packets[kC1Port], 0u);

@@ -547,6 +547,38 @@ TEST_F(FlowsTest, TtlExpiredIsDroppedWithTimeExceeded) {
   EXPECT_EQ(h1_->counters().icmp_time_exceeded, 0u);
 }
 
+// A VM sending TTL-1 packets as fast as it can gets at most
+// settings.icmp_errors_burst errors at once from a worker, then
+// icmp_errors_per_second; 0 per second silences them. Every packet is still
+// dropped as kTtlExpired; the errors not sent are counted.
+TEST_F(FlowsTest, TimeExceededIsRateLimited) {
+  Policy p = Host1With6002();
+  p.settings.icmp_errors_burst = 5;
+  p.settings.icmp_errors_per_second = 1;  // no new token during the test's microseconds
+  h1_->Apply(p);
+  const Frame ping = Ping(kDfgw6000Mac, kC1Mac, kC1, kC4, 32, 1);
+  const std::vector<Frame> burst(20, ping);
+  const std::vector<TxFrame> out = h1_->RunBurst(kC1Port, burst);
+  ASSERT_EQ(out.size(), 5u);
+  for (const TxFrame& f : out) {
+    EXPECT_EQ(f.port, kC1Port);
+    EXPECT_EQ(Parse(f.bytes).l4_proto, kIpProtoIcmp);
+  }
+  EXPECT_EQ(h1_->counters().icmp_time_exceeded, 5u);
+  EXPECT_EQ(h1_->counters().icmp_rate_limited, 15u);
+  EXPECT_EQ(h1_->drops(Drop::kTtlExpired), 20u);
+  EXPECT_EQ(h1_->total_drops(), 20u);
+  h1_->ResetCounters();
+
+  p.settings.icmp_errors_per_second = 0;
+  h1_->Apply(p);
+  ExpectNothing(h1_->RunBurst(kC1Port, std::vector<Frame>(3, ping)));
+  EXPECT_EQ(h1_->counters().icmp_time_exceeded, 0u);
+  EXPECT_EQ(h1_->counters().icmp_rate_limited, 3u);
+  EXPECT_EQ(h1_->drops(Drop::kTtlExpired), 3u);
+  EXPECT_EQ(h1_->total_drops(), 3u);
+}
+
 TEST_F(FlowsTest, TtlExpiredLaterFragmentOrMulticastGetsNoTimeExceeded) {
   const Frame later = PacketBuilder()
                           .Eth(kDfgw6000Mac, kC1Mac)

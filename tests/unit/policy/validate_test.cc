@@ -113,6 +113,10 @@ const std::vector<Case>& Cases() {
        "settings.underlay_mtu", "9217 is outside 1280..9216"},
       {"TtlZero", H1, [](Policy& p) { p.settings.outer_ttl = 0; }, "settings.outer_ttl",
        "0 is outside 1..255"},
+      {"IcmpRateTooHigh", H1, [](Policy& p) { p.settings.icmp_errors_per_second = 1'000'001; },
+       "settings.icmp_errors_per_second", "1000001 is outside 0..1000000"},
+      {"IcmpBurstZero", H1, [](Policy& p) { p.settings.icmp_errors_burst = 0; },
+       "settings.icmp_errors_burst", "0 is outside 1..100000"},
       // routing domains
       {"RdidNil", H1,
        [](Policy& p) {
