@@ -77,6 +77,7 @@ void NvgreEncap::Process(WorkerContext& ctx, Burst& in) noexcept {
       continue;
     }
     if (!peer->resolved) {
+      ctx.tables->WantPeer(meta->peer);  // ask for its next hop again soon
       ctx.Discard(m, Drop::kPeerUnresolved);
       continue;
     }

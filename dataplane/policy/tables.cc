@@ -73,6 +73,7 @@ bool PolicyTables::Init(std::string* error) {
   if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, qsv_, error)) return false;
   peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
   peer_pas_ = std::make_unique<PeerPa[]>(limits_.max_peers);
+  peer_wanted_ = std::make_unique<std::atomic<uint8_t>[]>(limits_.max_peers);
   free_peers_.reserve(limits_.max_peers);
   for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
   rd_masks_ = std::make_unique<RdMask[]>(limits_.max_rds);
@@ -740,7 +741,7 @@ void PolicyTables::LearnNeighbor(uint16_t port, const IpAddr& ip, const MacAddr&
   RebuildAllPeers();
 }
 
-std::vector<PolicyTables::PendingResolution> PolicyTables::Unresolved() const {
+std::vector<PolicyTables::PendingResolution> PolicyTables::Pending(bool take_wanted) const {
   std::vector<PendingResolution> out;
   for (const auto& [pa, st] : peer_by_pa_) {
     const PeerEntry* e = peer(st.id);
@@ -749,10 +750,14 @@ std::vector<PolicyTables::PendingResolution> PolicyTables::Unresolved() const {
     IpAddr nh;
     const LocalPa* local = nullptr;
     if (!ResolveProvider(pa, &port, &nh, &local)) continue;
-    const bool dup = std::any_of(out.begin(), out.end(), [&](const PendingResolution& x) {
+    std::atomic<uint8_t>& mark = peer_wanted_[st.id];
+    const bool wanted = (take_wanted ? mark.exchange(0, std::memory_order_relaxed)
+                                     : mark.load(std::memory_order_relaxed)) != 0;
+    auto same = std::find_if(out.begin(), out.end(), [&](const PendingResolution& x) {
       return x.port == port && x.next_hop == nh;
     });
-    if (!dup) out.push_back({port, local->vlan, nh, local->addr, local->mac});
+    if (same != out.end()) same->wanted |= wanted;
+    else out.push_back({port, local->vlan, nh, local->addr, local->mac, wanted});
   }
   return out;
 }
@@ -772,6 +777,7 @@ void PolicyTables::Reclaim() {
     const uint32_t id = retired_ids_.front().second;
     delete peers_[id].exchange(nullptr, std::memory_order_acq_rel);
     peer_pas_[id].fam.store(PeerPa::kNoFamily, std::memory_order_relaxed);
+    peer_wanted_[id].store(0, std::memory_order_relaxed);
     free_peers_.push_back(id);
     retired_ids_.pop_front();
   }
@@ -789,7 +795,7 @@ TableMemory PolicyTables::Memory() const {
   TableMemory m;
   m.table_bytes = ca_.TableBytes() + l2_.TableBytes();
   m.pool_bytes = ca_.WriterBytes() + l2_.WriterBytes() + routes_.WriterBytes() +
-                 (sizeof(std::atomic<const PeerEntry*>) + sizeof(PeerPa)) * limits_.max_peers;
+                 (sizeof(std::atomic<const PeerEntry*>) + sizeof(PeerPa) + 1) * limits_.max_peers;
   m.per_record_bytes =
       (m.table_bytes + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
   m.route_bytes = routes_.TableBytes() + routes_.WriterBytes();

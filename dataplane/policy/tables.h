@@ -270,6 +270,14 @@ class PolicyTables {
   // until it is reused, and is reused only after a grace period, so a reader
   // holding an id from a lookup sees that id's address; kLocalPeer, kNoPeer
   // and free ids match nothing.
+  // Worker side, on a frame dropped because peer `id`'s provider next hop is
+  // not resolved yet: marks the peer so that the resolver asks for that next
+  // hop at its base interval rather than its backed-off one (TakeUnresolved).
+  // One relaxed byte store, skipped when already marked.
+  void WantPeer(uint32_t id) const noexcept {
+    if (id < limits_.max_peers && peer_wanted_[id].load(std::memory_order_relaxed) == 0)
+      peer_wanted_[id].store(1, std::memory_order_relaxed);
+  }
   bool PeerHasPa(uint32_t id, uint64_t lo, uint64_t hi, Family f) const noexcept {
     if (id >= limits_.max_peers) return false;
     const PeerPa& p = peer_pas_[id];
@@ -297,8 +305,12 @@ class PolicyTables {
     IpAddr next_hop;
     IpAddr local_pa;
     MacAddr local_mac;
+    bool wanted = false;  // traffic for a peer behind it was dropped (WantPeer)
   };
-  std::vector<PendingResolution> Unresolved() const;
+  std::vector<PendingResolution> Unresolved() const { return Pending(false); }
+  // The same, and the wanted marks cleared: what the control thread's
+  // resolver reads once per round, so `wanted` means "since the last round".
+  std::vector<PendingResolution> TakeUnresolved() { return Pending(true); }
   // A Dynamic record learned by a worker (ARP/ND against an L2Only record).
   // Adds it if new and a valid CA of the VSID's subnet (not its network,
   // broadcast or DFGW address), and calls the learn callback. Returns true
@@ -371,6 +383,7 @@ class PolicyTables {
   std::unique_ptr<Snapshot> BuildSnapshot();
   void ReleaseSnapshotRefs(const Snapshot* s);
   void RebuildAllPeers();
+  std::vector<PendingResolution> Pending(bool take_wanted) const;
 
   TableLimits limits_;
   rte_rcu_qsbr* qsv_;
@@ -385,6 +398,7 @@ class PolicyTables {
     std::atomic<uint64_t> fam = kNoFamily;
   };
   std::unique_ptr<PeerPa[]> peer_pas_;
+  std::unique_ptr<std::atomic<uint8_t>[]> peer_wanted_;  // WantPeer's marks, per peer id
   std::unique_ptr<RdMask[]> rd_masks_;
   std::atomic<const Snapshot*> snapshot_{nullptr};
 

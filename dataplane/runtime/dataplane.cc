@@ -240,15 +240,19 @@ void Dataplane::SendResolutionRequests() {
   const auto first = static_cast<uint64_t>(cfg_.resolve_interval_s * hz);
   const auto most = std::max(first, static_cast<uint64_t>(cfg_.resolve_max_interval_s * hz));
   std::map<std::pair<uint16_t, IpAddr>, Backoff> still;  // resolved ones are forgotten
-  for (const auto& p : tables_->Unresolved()) {
+  for (const auto& p : tables_->TakeUnresolved()) {
     const auto key = std::make_pair(p.port, p.next_hop);
     auto it = resolving_.find(key);
-    Backoff b = it == resolving_.end() ? Backoff{now, first} : it->second;
-    if (now < b.next_tsc) {
+    const Backoff b = it == resolving_.end() ? Backoff{} : it->second;
+    // Traffic waiting for this next hop (a worker dropped a frame for it
+    // since the last round) has it asked for every `first` again, not
+    // after the backed-off wait; without traffic the wait doubles.
+    const uint64_t wait = p.wanted ? std::min(b.wait, first) : b.wait;
+    if (now - b.last_tsc < wait) {
       still.emplace(key, b);
       continue;
     }
-    still.emplace(key, Backoff{now + b.interval, std::min(b.interval * 2, most)});
+    still.emplace(key, Backoff{now, p.wanted || b.wait == 0 ? first : std::min(b.wait * 2, most)});
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (m == nullptr) continue;  // asked again at its next turn
     uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*);

@@ -42,7 +42,10 @@ struct DataplaneConfig {
   // ARP/NS for an unresolved provider next hop: first at once, then after
   // resolve_interval_s, doubling up to resolve_max_interval_s while it stays
   // unanswered (an absent router is not asked every second forever); from
-  // the start again once it has been resolved and is lost.
+  // the start again once it has been resolved and is lost. While traffic
+  // for it is being dropped (kPeerUnresolved) it is asked for every
+  // resolve_interval_s, so a router that comes back is found within about
+  // that long, not after up to resolve_max_interval_s.
   double resolve_interval_s = 1.0;
   double resolve_max_interval_s = 30.0;
 };
@@ -110,8 +113,8 @@ class Dataplane {
   std::atomic<bool> running_{false};
   uint64_t last_resolve_tsc_ = 0;
   struct Backoff {
-    uint64_t next_tsc = 0;
-    uint64_t interval = 0;  // TSC cycles until the next request
+    uint64_t last_tsc = 0;  // when it was last asked for
+    uint64_t wait = 0;      // TSC cycles from then to the next request (0: at once)
   };
   std::map<std::pair<uint16_t, IpAddr>, Backoff> resolving_;  // unresolved next hops asked for
   std::string name_;
