@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "dataplane/runtime/dataplane.h"
 #include "tests/lib/chapter_policy.h"
@@ -25,6 +26,16 @@ using test::Mac;
 const MacAddr kContoso1 = Mac("600060000101");
 const MacAddr kDfgw = Mac("600060000100");
 const MacAddr kRouterMac = Mac("020000000001");
+
+// A ping from Contoso1 (Host 1) to Contoso3 (Host 2, PA 192.168.0.33).
+std::vector<uint8_t> Contoso1ToContoso3() {
+  return test::PacketBuilder()
+      .Eth(Mac("600060000203"), kContoso1)
+      .Ipv4(Ip("10.0.1.101"), Ip("10.0.1.103"))
+      .Icmp()
+      .Payload(56)
+      .Build();
+}
 
 // A dataplane with two ring-backed ports: 0 the uplink, 1 Contoso1's adapter.
 class RingDataplane {
@@ -133,12 +144,7 @@ TEST(RuntimeTest, WorkerEncapsulatesAndResolvesTheProviderNextHop) {
   ASSERT_TRUE(dp.tables().Unresolved().empty());
   EXPECT_EQ(asked, (std::set<IpAddr>{Ip("192.168.0.33"), Ip("192.168.0.11")}));
 
-  const auto ping = test::PacketBuilder()
-                        .Eth(Mac("600060000203"), kContoso1)
-                        .Ipv4(Ip("10.0.1.101"), Ip("10.0.1.103"))
-                        .Icmp()
-                        .Payload(56)
-                        .Build();
+  const std::vector<uint8_t> ping = Contoso1ToContoso3();
   ASSERT_EQ(rte_ring_enqueue(r.vm_rx(), ToMbuf(dp.pool(), ping)), 0);
   rte_mbuf* out = WaitFrame(r.uplink_tx(), std::chrono::milliseconds(2000));
   ASSERT_NE(out, nullptr);
@@ -162,33 +168,58 @@ MacAddr MacOf(uint32_t i) {
   return m;
 }
 
+// Host 1 of the chapter on ring ports with nothing answering on the
+// provider network: runs the control thread's loop (Poll) every millisecond
+// for a while, optionally feeding a frame to the VM port every 10 ms, and
+// counts the ARP requests the dataplane sends per target address.
+class UnansweredHost {
+ public:
+  UnansweredHost() {
+    std::string error;
+    EXPECT_TRUE(r_.dp().tables().Apply(test::ChapterHost1(), &error)) << error;
+    EXPECT_TRUE(r_.dp().Start(&error)) << error;
+  }
+  ~UnansweredHost() { r_.dp().Stop(); }
+  Dataplane& dp() { return r_.dp(); }
+  RingDataplane& rings() { return r_; }
+
+  void Run(std::chrono::milliseconds how_long, const std::vector<uint8_t>* from_vm = nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int tick = 1; std::chrono::steady_clock::now() - start < how_long; ++tick) {
+      if (from_vm != nullptr && tick % 10 == 0) {
+        ASSERT_EQ(rte_ring_enqueue(r_.vm_rx(), ToMbuf(dp().pool(), *from_vm)), 0);
+      }
+      dp().Poll();
+      Collect();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Collect();
+  }
+  // ARP requests per target since the last call.
+  std::map<IpAddr, int> TakeAsked() { return std::exchange(asked_, {}); }
+
+ private:
+  void Collect() {
+    void* m;
+    while (rte_ring_dequeue(r_.uplink_tx(), &m) == 0) {
+      auto* arp = static_cast<rte_mbuf*>(m);
+      const auto* a = reinterpret_cast<const ArpHdr*>(rte_pktmbuf_mtod(arp, uint8_t*) + 14);
+      if (a->oper.ToHost() == kArpRequest) ++asked_[IpAddr::V4Raw(a->tpa)];
+      rte_pktmbuf_free(arp);
+    }
+  }
+  RingDataplane r_{4096};
+  std::map<IpAddr, int> asked_;
+};
+
 // A provider next hop nobody answers is asked for at once, then after 1, 2,
 // 4, 8 ... intervals (here 50 ms: at about 0, 50, 150, 350, 750 and 1550 ms),
 // not every interval; once it answers it is no longer asked for.
 TEST(RuntimeTest, AnUnansweredNextHopIsAskedLessAndLessOften) {
-  RingDataplane r(4096);
-  Dataplane& dp = r.dp();
-  std::string error;
-  ASSERT_TRUE(dp.tables().Apply(test::ChapterHost1(), &error)) << error;
-  ASSERT_TRUE(dp.Start(&error)) << error;
-  std::map<IpAddr, int> asked;
-  auto collect = [&] {
-    void* m;
-    while (rte_ring_dequeue(r.uplink_tx(), &m) == 0) {
-      auto* arp = static_cast<rte_mbuf*>(m);
-      const auto* a = reinterpret_cast<const ArpHdr*>(rte_pktmbuf_mtod(arp, uint8_t*) + 14);
-      if (a->oper.ToHost() == kArpRequest) ++asked[IpAddr::V4Raw(a->tpa)];
-      rte_pktmbuf_free(arp);
-    }
-  };
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1650)) {
-    dp.Poll();
-    collect();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  collect();
+  UnansweredHost h;
+  h.Run(std::chrono::milliseconds(1650));
+  std::map<IpAddr, int> asked = h.TakeAsked();
   // Every 50 ms would be 33 requests each.
   ASSERT_EQ(asked.size(), 2u);
   for (const auto& [ip, n] : asked) {
@@ -202,18 +233,12 @@ TEST(RuntimeTest, AnUnansweredNextHopIsAskedLessAndLessOften) {
                          .Arp(kArpReply, kRouterMac, Ip("192.168.0.33"), Mac("334455667788"),
                               Ip("192.168.0.22"))
                          .Build();
-  ASSERT_EQ(rte_ring_enqueue(r.uplink_rx(), ToMbuf(dp.pool(), reply)), 0);
-  asked.clear();
-  const auto again = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - again < std::chrono::milliseconds(1700)) {
-    dp.Poll();
-    collect();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ASSERT_EQ(rte_ring_enqueue(h.rings().uplink_rx(), ToMbuf(h.dp().pool(), reply)), 0);
+  h.Run(std::chrono::milliseconds(1700));
+  asked = h.TakeAsked();
   EXPECT_EQ(asked.count(Ip("192.168.0.33")), 0u);
   EXPECT_GE(asked[Ip("192.168.0.11")], 1);
   EXPECT_LE(asked[Ip("192.168.0.11")], 2);
-  dp.Stop();
 }
 
 // Traffic for a peer whose next hop does not answer keeps that next hop
@@ -221,59 +246,26 @@ TEST(RuntimeTest, AnUnansweredNextHopIsAskedLessAndLessOften) {
 // next hop without traffic backs off as before, and so does the first once
 // its traffic stops.
 TEST(RuntimeTest, TrafficWaitingForANextHopKeepsItAskedFor) {
-  RingDataplane r(4096);
-  Dataplane& dp = r.dp();
-  std::string error;
-  ASSERT_TRUE(dp.tables().Apply(test::ChapterHost1(), &error)) << error;
-  ASSERT_TRUE(dp.Start(&error)) << error;
-  std::map<IpAddr, int> asked;
-  auto collect = [&] {
-    void* m;
-    while (rte_ring_dequeue(r.uplink_tx(), &m) == 0) {
-      auto* arp = static_cast<rte_mbuf*>(m);
-      const auto* a = reinterpret_cast<const ArpHdr*>(rte_pktmbuf_mtod(arp, uint8_t*) + 14);
-      if (a->oper.ToHost() == kArpRequest) ++asked[IpAddr::V4Raw(a->tpa)];
-      rte_pktmbuf_free(arp);
-    }
-  };
+  UnansweredHost h;
   // Contoso1 -> Contoso3 (on Host 2, PA 192.168.0.33): dropped as
   // peer-unresolved, every 10 ms for 1.65 s.
-  const auto ping = test::PacketBuilder()
-                        .Eth(Mac("600060000203"), kContoso1)
-                        .Ipv4(Ip("10.0.1.101"), Ip("10.0.1.103"))
-                        .Icmp()
-                        .Payload(56)
-                        .Build();
-  auto run = [&](std::chrono::milliseconds how_long, bool traffic) {
-    const auto start = std::chrono::steady_clock::now();
-    int tick = 0;
-    while (std::chrono::steady_clock::now() - start < how_long) {
-      if (traffic && ++tick % 10 == 0) {
-        ASSERT_EQ(rte_ring_enqueue(r.vm_rx(), ToMbuf(dp.pool(), ping)), 0);
-      }
-      dp.Poll();
-      collect();
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  };
-  run(std::chrono::milliseconds(1650), true);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  collect();
+  const std::vector<uint8_t> ping = Contoso1ToContoso3();
+  h.Run(std::chrono::milliseconds(1650), &ping);
+  std::map<IpAddr, int> asked = h.TakeAsked();
   // Every 50 ms is 33 requests; backing off is 5-7 (as the gateway host's
   // PA, which has no traffic, shows).
   EXPECT_GE(asked[Ip("192.168.0.33")], 20);
   EXPECT_LE(asked[Ip("192.168.0.33")], 40);
   EXPECT_GE(asked[Ip("192.168.0.11")], 3);
   EXPECT_LE(asked[Ip("192.168.0.11")], 7);
-  EXPECT_GT(dp.Counters().drops[static_cast<uint16_t>(Drop::kPeerUnresolved)], 100u);
+  EXPECT_GT(h.dp().Counters().drops[static_cast<uint16_t>(Drop::kPeerUnresolved)], 100u);
   // The traffic stops: from 50 ms the waits double again (100, 200, 400,
   // 800 ms, after at most one more at 50 ms for the last ping: 3-6 requests,
   // 7 allowed for a late round; 33 if it never backed off again).
-  asked.clear();
-  run(std::chrono::milliseconds(1650), false);
+  h.Run(std::chrono::milliseconds(1650));
+  asked = h.TakeAsked();
   EXPECT_GE(asked[Ip("192.168.0.33")], 3);
   EXPECT_LE(asked[Ip("192.168.0.33")], 7);
-  dp.Stop();
 }
 
 TEST(LiveUpdateTest, HundredThousandRecordsChangeWhileAWorkerForwards) {
