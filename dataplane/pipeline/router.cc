@@ -19,11 +19,11 @@ bool IsEchoRequest(const uint8_t* f, const ParsedFrame& pf) noexcept {
 // True when `dst` is the DFGW address of a subnet of the routing domain;
 // `r` is the route for `dst` (looked up once per packet by the caller).
 bool IsDfgwAddress(const WorkerContext& ctx, const VsidInfo& v, const RouteEntry* r,
-                   const IpAddr& dst) noexcept {
-  if (v.has_dfgw && SameIp(dst, v.dfgw_ip)) return true;
+                   const IpWords& dst) noexcept {
+  if (v.has_dfgw && dst.Is(v.dfgw_ip)) return true;
   if (r == nullptr || !r->on_link) return false;
   const VsidInfo* dv = ctx.snap->Vsid(r->vsid);
-  return dv != nullptr && dv->rd == v.rd && dv->has_dfgw && SameIp(dv->dfgw_ip, dst);
+  return dv != nullptr && dv->rd == v.rd && dv->has_dfgw && dst.Is(dv->dfgw_ip);
 }
 
 // A packet whose TTL / hop limit ends at the distributed router: ICMP time
@@ -64,12 +64,16 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
       if ((pf.l3 != L3Kind::kIpv4 && pf.l3 != L3Kind::kIpv6) ||
           (pf.l3 == L3Kind::kIpv4) != (v.family == Family::kV4))
         continue;
-      const IpAddr dst = DstIp(Data(pkts[i]), pf);
-      const RouteEntry* route = ctx.tables->FindRoute(v.rd, dst);
+      // The address in words, straight from the frame: an IpAddr built from
+      // a 4-byte copy and read back as words (the route and CA keys, the
+      // DFGW compare) stalls on store forwarding (stage_util.h, IpWords).
+      IpWords dst;
+      dst.SetDst(Data(pkts[i]), pf);
+      const RouteEntry* route = ctx.tables->FindRoute(v.rd, dst.w[0], dst.w[1], dst.family());
       routes[i] = route;
       if (route == nullptr) continue;
       slot[i] = static_cast<uint8_t>(nk);
-      keys[nk++] = PolicyTables::CaKeyOf(v.rd, route->on_link ? dst : route->next_hop);
+      keys[nk++] = route->on_link ? dst.CaKeyIn(v.rd) : PolicyTables::CaKeyOf(v.rd, route->next_hop);
     }
     if (nk != 0) ctx.tables->FindCaBulk(keys.data(), nk, found);
     // Pass 2: each frame in order.
@@ -87,7 +91,8 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
         ctx.Discard(m, Drop::kWrongFamily);
         continue;
       }
-      const IpAddr dst = DstIp(f, pf);
+      IpWords dst;
+      dst.SetDst(f, pf);
       const RouteEntry* route = routes[i];
       if (IsDfgwAddress(ctx, v, route, dst)) {
         if (IsEchoRequest(f, pf) && EchoRequestToReplyInPlace(f, pf)) {

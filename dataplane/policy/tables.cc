@@ -94,18 +94,25 @@ PolicyTables::~PolicyTables() {
 // ---------------------------------------------------------------- readers
 
 const RouteEntry* PolicyTables::FindRoute(uint32_t rd, const IpAddr& dst) const noexcept {
+  uint64_t w[2];
+  std::memcpy(w, dst.b.data(), 16);
+  return FindRoute(rd, w[0], w[1], dst.family);
+}
+
+const RouteEntry* PolicyTables::FindRoute(uint32_t rd, uint64_t lo, uint64_t hi,
+                                          Family f) const noexcept {
   if (rd >= limits_.max_rds) return nullptr;
   const RdMask& m = rd_masks_[rd];
   // The RouteKey built in words (rcu_hash.h, KeyWords): rd, len, zero[3];
-  // the prefix's 16 address bytes; its family and pad.
+  // the prefix's 16 address bytes (IpAddr::Masked(len)); its family and pad.
   static_assert(offsetof(RouteKey, len) == 4 && offsetof(RouteKey, prefix) == 8 &&
                 sizeof(IpAddr) == 20 && offsetof(IpAddr, family) == 16);
   KeyWords<RouteKey> k;
-  if (dst.is_v4()) {
+  k.w[3] = static_cast<uint8_t>(f);  // family, zero pad
+  if (f == Family::kV4) {
     uint64_t bits = m.v4.load(std::memory_order_acquire);
-    const uint32_t host = dst.v4_host();
+    const uint32_t host = HostToNet(static_cast<uint32_t>(lo));  // the address, host order
     k.w[2] = 0;
-    k.w[3] = static_cast<uint8_t>(Family::kV4);  // IpAddr::V4: family, zero pad
     while (bits != 0) {
       const int len = 63 - std::countl_zero(bits);
       bits &= ~(uint64_t{1} << len);
@@ -116,18 +123,22 @@ const RouteEntry* PolicyTables::FindRoute(uint32_t rd, const IpAddr& dst) const 
     }
     return nullptr;
   }
-  uint32_t tail;  // IpAddr::Masked keeps the family and pad
-  std::memcpy(&tail, reinterpret_cast<const unsigned char*>(&dst) + 16, 4);
-  k.w[3] = tail;
+  // The first `n` bits (0..64) of a word holding 8 address bytes in memory
+  // order: the big-endian mask, byte-swapped to the word's order.
+  auto keep = [](uint64_t word, int n) -> uint64_t {
+    if (n <= 0) return 0;
+    if (n >= 64) return word;
+    return word & ByteSwap(~uint64_t{0} << (64 - n));
+  };
   for (int w = 2; w >= 0; --w) {
     uint64_t bits = m.v6[w].load(std::memory_order_acquire);
     while (bits != 0) {
       const int bit = 63 - std::countl_zero(bits);
       bits &= ~(uint64_t{1} << bit);
       const int len = w * 64 + bit;
-      const IpAddr prefix = dst.Masked(len);
       k.w[0] = rd | uint64_t{static_cast<uint8_t>(len)} << 32;
-      std::memcpy(&k.w[1], prefix.b.data(), 16);
+      k.w[1] = keep(lo, len);
+      k.w[2] = keep(hi, len - 64);
       if (const RouteEntry* e = routes_.Find(k)) return e;
     }
   }
@@ -563,7 +574,7 @@ bool PolicyTables::LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& 
 // ---------------------------------------------------------------- routes
 
 void PolicyTables::AdjustMask(uint32_t rd, const IpPrefix& prefix, int delta) {
-  uint32_t& count = mask_counts_[rd][prefix.len];
+  uint32_t& count = mask_counts_[rd][(prefix.addr.is_v4() ? 0 : kV6Counts) + prefix.len];
   const uint32_t before = count;
   count = static_cast<uint32_t>(static_cast<int>(count) + delta);
   if ((before == 0) == (count == 0)) return;
@@ -800,7 +811,7 @@ TableMemory PolicyTables::Memory() const {
       (m.table_bytes + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
   m.route_bytes = routes_.TableBytes() + routes_.WriterBytes();
   m.per_route_bytes = m.route_bytes / limits_.max_routes;
-  m.per_rd_bytes = sizeof(RdMask) + sizeof(uint32_t) * 129 + sizeof(uint32_t);
+  m.per_rd_bytes = sizeof(RdMask) + sizeof(mask_counts_[0]) + sizeof(uint32_t);
   return m;
 }
 

@@ -260,6 +260,10 @@ class PolicyTables {
   }
   // Longest-prefix match in routing domain `rd`.
   const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept;
+  // The same for an address given as its 16 bytes in two little-endian
+  // words and its family, as a stage loads it from a frame (stage_util.h,
+  // IpWords): no IpAddr is built and read back.
+  const RouteEntry* FindRoute(uint32_t rd, uint64_t lo, uint64_t hi, Family f) const noexcept;
   const PeerEntry* peer(uint32_t id) const noexcept {
     return id < limits_.max_peers ? peers_[id].load(std::memory_order_acquire) : nullptr;
   }
@@ -413,7 +417,12 @@ class PolicyTables {
   // Records that shape the snapshot: DFGW, L2Only, GatewayWildcard.
   std::unordered_map<RecordId, LookupRecord, RecordIdHash> special_;
   std::unordered_map<uint64_t, uint32_t> l2_refs_;  // (vsid,mac) -> records using it
-  std::vector<std::array<uint32_t, 129>> mask_counts_;  // per rd, per length
+  // Routes per rd, per family and length: IPv4 /0../32 at [0..32], IPv6
+  // /0../128 at [33..161]. One count per length for both families lost an
+  // IPv6 route whose length an IPv4 route of the domain already had (its
+  // mask bit was never set: a dual-stack tenant's ::/0 next to 0.0.0.0/0).
+  static constexpr size_t kV6Counts = 33;
+  std::vector<std::array<uint32_t, 33 + 129>> mask_counts_;
   struct Retired {
     uint64_t token;
     const Snapshot* snapshot;
