@@ -246,22 +246,6 @@ void VSwitch::OnLearned(const LookupRecord& r) {
 
 namespace {
 
-// PolicyTables' identity of a record (tables.h, RecordId): an upsert with
-// the same one changes the entry in place, without a gap.
-bool SameTablesIdentity(const LookupRecord& a, const LookupRecord& b) {
-  if (a.vsid != b.vsid || a.type != b.type) return false;
-  switch (a.type) {
-    case RecordType::kStatic:
-    case RecordType::kDynamic:
-      return a.ca == b.ca;
-    case RecordType::kL2Only:
-      return a.mac == b.mac;
-    case RecordType::kGatewayWildcard:
-      return a.pa == b.pa;
-  }
-  return false;
-}
-
 std::string RefusedMessage(const std::string& op, const Change& c,
                            const std::vector<PolicyError>& errors) {
   std::string msg = op + " " + config::KindName(c.kind) + " refused: " + errors.front().ToString();
@@ -278,7 +262,7 @@ bool VSwitch::ApplyRecordEdit(const RecordEdit& edit, std::string* error) {
       return t.UpsertRecord(edit.record, error);
     case RecordEdit::Op::kReplace: {
       const LookupRecord& old = policy_->record(edit.slot);
-      if (SameTablesIdentity(old, edit.record)) return t.UpsertRecord(edit.record, error);
+      if (PolicyTables::SameIdentity(old, edit.record)) return t.UpsertRecord(edit.record, error);
       t.RemoveRecord(old);
       if (t.UpsertRecord(edit.record, error)) return true;
       std::string ignored;

@@ -9,10 +9,6 @@
 namespace hnv {
 namespace {
 
-uint64_t L2RefKey(uint32_t vsid, const MacAddr& mac) {
-  return (static_cast<uint64_t>(vsid) << 48) ^ mac.AsU64();
-}
-
 bool HasCa(const LookupRecord& r) {
   return r.type == RecordType::kStatic || r.type == RecordType::kDynamic;
 }
@@ -50,8 +46,12 @@ PolicyTables::RecordId PolicyTables::IdOf(const LookupRecord& r) {
       id.mac = r.mac;
       break;
     case RecordType::kGatewayWildcard:
+      // With its MAC: two wildcard records of one PA on a VSID that differ
+      // only in the MAC are two records (validation accepts both), and
+      // removing one must not take the other's wildcard away.
       id.kind = 2;
       id.addr = r.pa;
+      id.mac = r.mac;
       break;
   }
   return id;
@@ -352,11 +352,15 @@ std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
           if (p != kNoPeer) v.l2only_peers.push_back(p);
         }
         break;
-      case RecordType::kGatewayWildcard: {
-        const uint32_t p = AcquirePeer(r.pa);
-        if (p != kNoPeer) v.wildcard_peers.push_back(p);
+      case RecordType::kGatewayWildcard:
+        if (const IpAddr& pa = r.pa;
+            std::find_if(v.wildcard_peers.begin(), v.wildcard_peers.end(), [&](uint32_t p) {
+              return peer(p) != nullptr && peer(p)->pa == pa;
+            }) == v.wildcard_peers.end()) {
+          const uint32_t p = AcquirePeer(r.pa);
+          if (p != kNoPeer) v.wildcard_peers.push_back(p);
+        }
         break;
-      }
     }
   }
   std::vector<LocalPortMap::Item> local;
@@ -398,28 +402,37 @@ void PolicyTables::PublishSnapshot() {
 
 // ---------------------------------------------------------------- records
 
-bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
-  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return true;
-  uint32_t& refs = l2_refs_[L2RefKey(r.vsid, r.mac)];
-  if (refs++ > 0) return true;
+void PolicyTables::L2Group::Add(const LookupRecord& r, int delta) {
+  count = static_cast<uint32_t>(static_cast<int>(count) + delta);
+  uint32_t& n = by[static_cast<int>(r.type)][static_cast<int>(r.rule)];
+  n = static_cast<uint32_t>(static_cast<int>(n) + delta);
+}
+
+void PolicyTables::L2Group::Attributes(L2Entry* e) const {
+  for (RecordType t : {RecordType::kL2Only, RecordType::kStatic, RecordType::kDynamic}) {
+    const auto& n = by[static_cast<int>(t)];
+    if (n[0] + n[1] == 0) continue;
+    e->type = t;
+    e->rule = n[static_cast<int>(TranslationRule::kEncap)] > 0 ? TranslationRule::kEncap
+                                                                : TranslationRule::kNone;
+    return;
+  }
+}
+
+// The group's remote entry toward `pa`, over `prev` (an entry of an earlier
+// PA, released once replaced, or nothing).
+bool PolicyTables::InstallL2(const L2Key& k, const L2Group& g, const IpAddr& pa,
+                             const L2Entry* prev, std::string* error) {
   L2Entry e;
-  e.type = r.type;
-  e.rule = r.rule;
-  e.peer = AcquirePeer(r.pa);
+  g.Attributes(&e);
+  e.peer = AcquirePeer(pa);
   if (e.peer == kNoPeer) {
     *error = "peer table full (" + std::to_string(limits_.max_peers) + " provider addresses)";
-    --refs;
     return false;
   }
-  L2Key k;
-  k.vsid = r.vsid;
-  k.mac = r.mac;
-  const L2Entry* prev = l2_.Get(k);
-  if (prev != nullptr && prev->peer == kLocalPeer) return true;  // a local VM port wins
   const uint32_t prev_peer = prev ? prev->peer : kNoPeer;
   if (!l2_.Upsert(k, e)) {
     ReleasePeer(e.peer);
-    --refs;
     *error = "L2 table full (" + std::to_string(limits_.max_records) + " entries)";
     return false;
   }
@@ -427,23 +440,73 @@ bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
   return true;
 }
 
-void PolicyTables::L2Unref(const LookupRecord& r) {
-  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return;
-  auto it = l2_refs_.find(L2RefKey(r.vsid, r.mac));
-  if (it == l2_refs_.end()) return;
-  if (it->second > 1) {  // 0: left by a change that failed (table full); the entry goes
-    --it->second;
-    return;
-  }
-  l2_refs_.erase(it);
+// The entry's type and rule after the group changed; its peer stays.
+void PolicyTables::RefreshL2(const L2Key& k, const L2Group& g) {
+  const L2Entry* cur = l2_.Get(k);
+  if (cur == nullptr || cur->peer == kLocalPeer) return;
+  L2Entry e = *cur;
+  g.Attributes(&e);
+  if (e.type != cur->type || e.rule != cur->rule) l2_.Upsert(k, e);  // in place: no new slot
+}
+
+bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
+  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return true;
+  L2Group& g = l2_refs_[L2GroupOf(r.vsid, r.mac)];
+  const bool first = g.count == 0;
+  g.Add(r, +1);
   L2Key k;
   k.vsid = r.vsid;
   k.mac = r.mac;
+  const L2Entry* prev = l2_.Get(k);
+  // A local VM port wins: the record is counted (the entry comes back when
+  // the port goes: RestoreRemoteL2) but takes no peer reference.
+  if (prev != nullptr && prev->peer == kLocalPeer) return true;
+  if (!first && prev != nullptr) {
+    RefreshL2(k, g);
+    return true;
+  }
+  if (!InstallL2(k, g, r.pa, prev, error)) {
+    g.Add(r, -1);
+    return false;
+  }
+  return true;
+}
+
+void PolicyTables::L2Unref(const LookupRecord& r) {
+  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return;
+  auto it = l2_refs_.find(L2GroupOf(r.vsid, r.mac));
+  if (it == l2_refs_.end()) return;
+  L2Key k;
+  k.vsid = r.vsid;
+  k.mac = r.mac;
+  if (it->second.count > 1) {  // 0: left by a change that failed (table full); the entry goes
+    it->second.Add(r, -1);
+    RefreshL2(k, it->second);
+    return;
+  }
+  l2_refs_.erase(it);
   const L2Entry* prev = l2_.Get(k);
   if (prev == nullptr || prev->peer == kLocalPeer) return;
   const uint32_t prev_peer = prev->peer;
   l2_.Remove(k);
   ReleasePeer(prev_peer);
+}
+
+bool PolicyTables::RestoreRemoteL2(uint32_t vsid, const MacAddr& mac, std::string* error) {
+  auto g = l2_refs_.find(L2GroupOf(vsid, mac));
+  if (g == l2_refs_.end() || g->second.count == 0) return true;
+  // The records counted while the port held the MAC share one PA
+  // (validation): the first found gives it. A scan of the records, on a
+  // port's removal only.
+  for (const auto& [id, r] : records_) {
+    if (r.vsid != vsid || r.mac != mac || r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa))
+      continue;
+    L2Key k;
+    k.vsid = vsid;
+    k.mac = mac;
+    return InstallL2(k, g->second, r.pa, nullptr, error);
+  }
+  return true;
 }
 
 bool PolicyTables::ApplyRecordEntries(const LookupRecord& r, std::string* error) {
@@ -503,11 +566,11 @@ bool PolicyTables::UpsertRecord(const LookupRecord& r, std::string* error) {
     if (SameRecord(old, r)) return true;
     auto refs = l2_refs_.end();
     if (old.vsid == r.vsid && old.mac == r.mac && !IsLocalPa(old.pa) && !IsLocalPa(r.pa))
-      refs = l2_refs_.find(L2RefKey(old.vsid, old.mac));
-    if (refs != l2_refs_.end() && refs->second == 1) {
+      refs = l2_refs_.find(L2GroupOf(old.vsid, old.mac));
+    if (refs != l2_refs_.end() && refs->second.count == 1) {
       // Migration of a remote MAC: with no reference left, L2Ref below
       // overwrites the entry in place (no gap) and releases the old peer.
-      refs->second = 0;
+      refs->second = L2Group{};
     } else {
       L2Unref(old);
     }
@@ -709,7 +772,10 @@ bool PolicyTables::Apply(const Policy& p, std::string* error) {
     });
     if (!kept) {
       const L2Entry* cur = l2_.Get(port_key(v));
-      if (cur != nullptr && cur->peer == kLocalPeer) l2_.Remove(port_key(v));
+      if (cur != nullptr && cur->peer == kLocalPeer) {
+        l2_.Remove(port_key(v));
+        if (!RestoreRemoteL2(v.vsid, v.mac, error)) return false;
+      }
     }
   }
   for (const VmPort& v : p.vm_ports) {

@@ -298,6 +298,13 @@ class PolicyTables {
   // Single-record changes (hnvctl, learning, migration). The record's VSID
   // must exist in the applied policy.
   bool UpsertRecord(const LookupRecord& r, std::string* error);
+  // Whether `b` replaces `a` in place through UpsertRecord: the same record
+  // as the tables know them (Static/Dynamic: VSID and CA; L2Only: VSID and
+  // MAC; GatewayWildcard: VSID, PA and MAC). Otherwise a replacement is a
+  // RemoveRecord of `a` and an UpsertRecord of `b`.
+  static bool SameIdentity(const LookupRecord& a, const LookupRecord& b) {
+    return IdOf(a) == IdOf(b);
+  }
   bool RemoveRecord(const LookupRecord& r);
   // A provider-network neighbour (from an ARP reply / NA or configuration):
   // rebuilds the templates of every peer reached through it.
@@ -374,6 +381,9 @@ class PolicyTables {
   bool IsLocalPa(const IpAddr& pa) const;
   bool ResolveProvider(const IpAddr& pa, uint16_t* port, IpAddr* next_hop, const LocalPa** local) const;
   bool ApplyRecordEntries(const LookupRecord& r, std::string* error);
+  // After a VM port left (vsid, mac): the remote entry of the records that
+  // name that MAC, if any.
+  bool RestoreRemoteL2(uint32_t vsid, const MacAddr& mac, std::string* error);
   void RemoveRecordEntries(const LookupRecord& r);
   bool AddRoute(uint32_t rd, const CustomerRoute& r, std::string* error);
   void RemoveRoute(uint32_t rd, const IpPrefix& prefix);
@@ -416,7 +426,32 @@ class PolicyTables {
   std::unordered_map<RecordId, LookupRecord, RecordIdHash> records_;
   // Records that shape the snapshot: DFGW, L2Only, GatewayWildcard.
   std::unordered_map<RecordId, LookupRecord, RecordIdHash> special_;
-  std::unordered_map<uint64_t, uint32_t> l2_refs_;  // (vsid,mac) -> records using it
+  // The remote records that name one (VSID, MAC): an L2Only record and its
+  // Dynamic records share one (validation), and the L2 entry is theirs. Its
+  // type and rule follow from all of them, not from whichever came first,
+  // so a diff and a fresh Apply of one policy agree: L2Only before Static
+  // before Dynamic, and Encap if any record of that type encapsulates.
+  struct L2GroupKey {
+    uint32_t vsid = 0;
+    uint64_t mac = 0;
+    friend bool operator==(const L2GroupKey&, const L2GroupKey&) = default;
+  };
+  struct L2GroupKeyHash {
+    size_t operator()(const L2GroupKey& k) const noexcept {
+      return (k.mac ^ uint64_t{k.vsid} << 48 ^ uint64_t{k.vsid} >> 16) * 0x9e3779b97f4a7c15ull >> 16;
+    }
+  };
+  struct L2Group {
+    uint32_t count = 0;
+    uint32_t by[4][2] = {};  // [RecordType][TranslationRule]
+    void Add(const LookupRecord& r, int delta);
+    void Attributes(L2Entry* e) const;
+  };
+  static L2GroupKey L2GroupOf(uint32_t vsid, const MacAddr& mac) { return {vsid, mac.AsU64()}; }
+  bool InstallL2(const L2Key& k, const L2Group& g, const IpAddr& pa, const L2Entry* prev,
+                 std::string* error);
+  void RefreshL2(const L2Key& k, const L2Group& g);
+  std::unordered_map<L2GroupKey, L2Group, L2GroupKeyHash> l2_refs_;
   // Routes per rd, per family and length: IPv4 /0../32 at [0..32], IPv6
   // /0../128 at [33..161]. One count per length for both families lost an
   // IPv6 route whose length an IPv4 route of the domain already had (its

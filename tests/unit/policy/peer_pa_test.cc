@@ -3,11 +3,11 @@
 // entry for every live id, in both families, and match nothing for the
 // local peer, no peer, or an id whose PA was released and reclaimed.
 #include <gtest/gtest.h>
-#include <rte_malloc.h>
 
 #include <cstring>
 
 #include "dataplane/policy/tables.h"
+#include "tests/unit/policy/small_tables.h"
 
 namespace hnv {
 namespace {
@@ -28,20 +28,8 @@ LookupRecord Record(uint32_t vsid, uint32_t ca, uint8_t mac_last, const IpAddr& 
 }
 
 TEST(PeerPaTest, AgreesWithThePeerEntryAndForgetsReleasedIds) {
-  rte_rcu_qsbr* qsv = static_cast<rte_rcu_qsbr*>(
-      rte_zmalloc("peer_pa_qsv", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
-  ASSERT_NE(qsv, nullptr);
-  rte_rcu_qsbr_init(qsv, 1);
-  TableLimits limits;
-  limits.name = "peer_pa";
-  limits.max_records = 64;
-  limits.max_routes = 64;
-  limits.max_rds = 4;
-  limits.max_peers = 8;
-  limits.max_workers = 1;
+  test::SmallTables t("peer_pa", 64, 64);
   std::string error;
-  auto t = PolicyTables::Create(limits, qsv, &error);
-  ASSERT_TRUE(t != nullptr) << error;
 
   Policy p;
   ProviderAddress local4;
@@ -84,7 +72,7 @@ TEST(PeerPaTest, AgreesWithThePeerEntryAndForgetsReleasedIds) {
   EXPECT_FALSE(HasPa(*t, id4, IpAddr::V4(0xC0A80022)));
   EXPECT_FALSE(HasPa(*t, kLocalPeer, pa4));
   EXPECT_FALSE(HasPa(*t, kNoPeer, pa4));
-  for (uint32_t id = 0; id < limits.max_peers; ++id) {
+  for (uint32_t id = 0; id < t.max_peers(); ++id) {
     if (id == id4 || id == id6) continue;
     EXPECT_FALSE(HasPa(*t, id, IpAddr{})) << "free id " << id << " matches the unspecified address";
   }
@@ -98,8 +86,6 @@ TEST(PeerPaTest, AgreesWithThePeerEntryAndForgetsReleasedIds) {
   EXPECT_FALSE(HasPa(*t, id6, pa6));
   EXPECT_TRUE(HasPa(*t, id4, pa4));
 
-  t.reset();
-  rte_free(qsv);
 }
 
 }  // namespace

@@ -3,13 +3,13 @@
 // (odd ones included: /3, /57, /121), for random addresses and addresses
 // inside the routes; the IpAddr and the word forms agree.
 #include <gtest/gtest.h>
-#include <rte_malloc.h>
 
 #include <cstring>
 #include <random>
 #include <set>
 
 #include "dataplane/policy/tables.h"
+#include "tests/unit/policy/small_tables.h"
 
 namespace hnv {
 namespace {
@@ -33,20 +33,8 @@ IpAddr Inside(std::mt19937_64& rng, const IpPrefix& p) {
 }
 
 TEST(RouteLookupTest, LongestPrefixMatchOfBothFamiliesAgreesWithANaiveScan) {
-  rte_rcu_qsbr* qsv = static_cast<rte_rcu_qsbr*>(
-      rte_zmalloc("route_lookup_qsv", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
-  ASSERT_NE(qsv, nullptr);
-  rte_rcu_qsbr_init(qsv, 1);
-  TableLimits limits;
-  limits.name = "route_lookup";
-  limits.max_records = 64;
-  limits.max_routes = 4096;
-  limits.max_rds = 4;
-  limits.max_peers = 8;
-  limits.max_workers = 1;
+  test::SmallTables t("route_lookup", 64, 4096);
   std::string error;
-  auto t = PolicyTables::Create(limits, qsv, &error);
-  ASSERT_TRUE(t != nullptr) << error;
 
   std::mt19937_64 rng(7637);
   Policy p;
@@ -141,8 +129,6 @@ TEST(RouteLookupTest, LongestPrefixMatchOfBothFamiliesAgreesWithANaiveScan) {
   }
   ASSERT_TRUE(t->Apply(p, &error)) << error;
   EXPECT_GT(check(20000), 10000);
-  t.reset();
-  rte_free(qsv);
 }
 
 }  // namespace
