@@ -344,11 +344,14 @@ expect_ping() {
 }
 
 # Captures run dumpcap (light, quick to start), bounded; tshark reads them.
-# cap_start NAME NS IFACE [CAPTURE-FILTER] [SNAPLEN]: capture into $W/NAME.pcapng.
+# cap_start NAME NS IFACE [CAPTURE-FILTER] [SNAPLEN] [PACKETS]: capture into
+# $W/NAME.pcapng, for at most TOPO_CAP_LIMIT seconds and, when given, the
+# first PACKETS frames (so that tshark's pass stays short on a slow machine).
 cap_start() {
-  local name=$1 n=$2 dev=$3 filter=${4:-} snap=${5:-256} i
+  local name=$1 n=$2 dev=$3 filter=${4:-} snap=${5:-256} packets=${6:-} i
   local args=(-i "$dev" -s "$snap" -q -a "duration:${TOPO_CAP_LIMIT:-120}" -w "$W/$name.pcapng")
   [ -n "$filter" ] && args+=(-f "$filter")
+  [ -n "$packets" ] && args+=(-c "$packets")
   ip netns exec "$P$n" dumpcap "${args[@]}" 2>"$W/$name.dumpcap.log" &
   CAP_PID[$name]=$!
   TOPO_PIDS+=("$!")
