@@ -11,7 +11,7 @@
 #      in the journal for them;
 #  (d) the files already holding everything: the journal is emptied.
 . "$(dirname "$0")/lib.sh"
-topo_limit 300 "$0" "$@"
+topo_limit 220 "$0" "$@"
 TOPO_NAME=journal_compaction
 topo_init jc "$@"
 CONF=$W/conf
