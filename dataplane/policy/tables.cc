@@ -446,7 +446,10 @@ void PolicyTables::RefreshL2(const L2Key& k, const L2Group& g) {
   if (cur == nullptr || cur->peer == kLocalPeer) return;
   L2Entry e = *cur;
   g.Attributes(&e);
-  if (e.type != cur->type || e.rule != cur->rule) l2_.Upsert(k, e);  // in place: no new slot
+  // A new slot replaces the old one (a reader sees one or the other; the old
+  // is reused after a grace period). Should the table have no free slot
+  // left, the entry keeps its old type and rule until the next change.
+  if (e.type != cur->type || e.rule != cur->rule) l2_.Upsert(k, e);
 }
 
 bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
