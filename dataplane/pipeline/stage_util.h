@@ -93,21 +93,6 @@ inline void Flood(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v, uint16_t e
   if (!keep_original) ctx.Absorb(m);  // no other local port on the VSID
 }
 
-// IpAddr tests for the per-packet path: IpAddr's operator== compares its
-// std::array through a memcmp call and IsUnspecified loops over the bytes;
-// these read the 16 address bytes as two words. Same results.
-inline bool SameIp(const IpAddr& x, const IpAddr& y) noexcept {
-  uint64_t a[2], b[2];
-  std::memcpy(a, x.b.data(), 16);
-  std::memcpy(b, y.b.data(), 16);
-  return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0 && x.family == y.family;
-}
-inline bool IsZeroIp(const IpAddr& x) noexcept {
-  uint64_t a[2];
-  std::memcpy(a, x.b.data(), 16);
-  return (a[0] | a[1]) == 0;
-}
-
 // An address as the two words of its 16 bytes and its family, loaded
 // straight from a frame: what the per-packet paths compare and hash. Every
 // field is written and read as a whole 8-byte word, in place (the Set*
@@ -164,14 +149,11 @@ struct IpWords {
   }
 };
 
-// Source and destination IP of a parsed IPv4/IPv6 frame.
+// The source IP of a parsed IPv4/IPv6 frame, as an IpAddr (the ARP/ND
+// answers; the forwarding paths load IpWords instead).
 inline IpAddr SrcIp(const uint8_t* f, const ParsedFrame& pf) noexcept {
   return pf.l3 == L3Kind::kIpv4 ? IpAddr::V4Raw(pf.At<Ipv4Hdr>(f, pf.l3_offset)->src)
                                 : IpAddr::V6Raw(pf.At<Ipv6Hdr>(f, pf.l3_offset)->src);
-}
-inline IpAddr DstIp(const uint8_t* f, const ParsedFrame& pf) noexcept {
-  return pf.l3 == L3Kind::kIpv4 ? IpAddr::V4Raw(pf.At<Ipv4Hdr>(f, pf.l3_offset)->dst)
-                                : IpAddr::V6Raw(pf.At<Ipv6Hdr>(f, pf.l3_offset)->dst);
 }
 
 // The neighbour-discovery message in an ICMPv6 frame, or nullptr.

@@ -274,6 +274,13 @@ class PolicyTables {
   // until it is reused, and is reused only after a grace period, so a reader
   // holding an id from a lookup sees that id's address; kLocalPeer, kNoPeer
   // and free ids match nothing.
+  bool PeerHasPa(uint32_t id, uint64_t lo, uint64_t hi, Family f) const noexcept {
+    if (id >= limits_.max_peers) return false;
+    const PeerPa& p = peer_pas_[id];
+    return ((p.w[0].load(std::memory_order_relaxed) ^ lo) |
+            (p.w[1].load(std::memory_order_relaxed) ^ hi) |
+            (p.fam.load(std::memory_order_relaxed) ^ static_cast<uint8_t>(f))) == 0;
+  }
   // Worker side, on a frame dropped because peer `id`'s provider next hop is
   // not resolved yet: marks the peer so that the resolver asks for that next
   // hop at its base interval rather than its backed-off one (TakeUnresolved).
@@ -281,13 +288,6 @@ class PolicyTables {
   void WantPeer(uint32_t id) const noexcept {
     if (id < limits_.max_peers && peer_wanted_[id].load(std::memory_order_relaxed) == 0)
       peer_wanted_[id].store(1, std::memory_order_relaxed);
-  }
-  bool PeerHasPa(uint32_t id, uint64_t lo, uint64_t hi, Family f) const noexcept {
-    if (id >= limits_.max_peers) return false;
-    const PeerPa& p = peer_pas_[id];
-    return ((p.w[0].load(std::memory_order_relaxed) ^ lo) |
-            (p.w[1].load(std::memory_order_relaxed) ^ hi) |
-            (p.fam.load(std::memory_order_relaxed) ^ static_cast<uint8_t>(f))) == 0;
   }
 
   // ---- writer side (control thread) ----
