@@ -403,9 +403,14 @@ void PolicyTables::PublishSnapshot() {
 // ---------------------------------------------------------------- records
 
 void PolicyTables::L2Group::Add(const LookupRecord& r, int delta) {
-  count = static_cast<uint32_t>(static_cast<int>(count) + delta);
   uint32_t& n = by[static_cast<int>(r.type)][static_cast<int>(r.rule)];
   n = static_cast<uint32_t>(static_cast<int>(n) + delta);
+}
+
+uint32_t PolicyTables::L2Group::Count() const {
+  uint32_t n = 0;
+  for (const auto& t : by) n += t[0] + t[1];
+  return n;
 }
 
 void PolicyTables::L2Group::Attributes(L2Entry* e) const {
@@ -455,7 +460,7 @@ void PolicyTables::RefreshL2(const L2Key& k, const L2Group& g) {
 bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
   if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return true;
   L2Group& g = l2_refs_[L2GroupOf(r.vsid, r.mac)];
-  const bool first = g.count == 0;
+  const bool first = g.Count() == 0;
   g.Add(r, +1);
   L2Key k;
   k.vsid = r.vsid;
@@ -482,7 +487,7 @@ void PolicyTables::L2Unref(const LookupRecord& r) {
   L2Key k;
   k.vsid = r.vsid;
   k.mac = r.mac;
-  if (it->second.count > 1) {  // 0: left by a change that failed (table full); the entry goes
+  if (it->second.Count() > 1) {  // 0: left by a change that failed (table full); the entry goes
     it->second.Add(r, -1);
     RefreshL2(k, it->second);
     return;
@@ -497,7 +502,7 @@ void PolicyTables::L2Unref(const LookupRecord& r) {
 
 bool PolicyTables::RestoreRemoteL2(uint32_t vsid, const MacAddr& mac, std::string* error) {
   auto g = l2_refs_.find(L2GroupOf(vsid, mac));
-  if (g == l2_refs_.end() || g->second.count == 0) return true;
+  if (g == l2_refs_.end() || g->second.Count() == 0) return true;
   // The records counted while the port held the MAC share one PA
   // (validation): the first found gives it. A scan of the records, on a
   // port's removal only.
@@ -570,7 +575,7 @@ bool PolicyTables::UpsertRecord(const LookupRecord& r, std::string* error) {
     auto refs = l2_refs_.end();
     if (old.vsid == r.vsid && old.mac == r.mac && !IsLocalPa(old.pa) && !IsLocalPa(r.pa))
       refs = l2_refs_.find(L2GroupOf(old.vsid, old.mac));
-    if (refs != l2_refs_.end() && refs->second.count == 1) {
+    if (refs != l2_refs_.end() && refs->second.Count() == 1) {
       // Migration of a remote MAC: with no reference left, L2Ref below
       // overwrites the entry in place (no gap) and releases the old peer.
       refs->second = L2Group{};

@@ -442,9 +442,9 @@ class PolicyTables {
     }
   };
   struct L2Group {
-    uint32_t count = 0;
-    uint32_t by[4][2] = {};  // [RecordType][TranslationRule]
+    uint32_t by[4][2] = {};  // records by [RecordType][TranslationRule]
     void Add(const LookupRecord& r, int delta);
+    uint32_t Count() const;
     void Attributes(L2Entry* e) const;
   };
   static L2GroupKey L2GroupOf(uint32_t vsid, const MacAddr& mac) { return {vsid, mac.AsU64()}; }
@@ -457,7 +457,7 @@ class PolicyTables {
   // IPv6 route whose length an IPv4 route of the domain already had (its
   // mask bit was never set: a dual-stack tenant's ::/0 next to 0.0.0.0/0).
   static constexpr size_t kV6Counts = 33;
-  std::vector<std::array<uint32_t, 33 + 129>> mask_counts_;
+  std::vector<std::array<uint32_t, kV6Counts + 129>> mask_counts_;
   struct Retired {
     uint64_t token;
     const Snapshot* snapshot;
