@@ -12,9 +12,9 @@
 #include <string_view>
 #include <utility>
 
+#include "config/policy/validate.h"
 #include "config/yaml_loader.h"
 #include "config/yaml_tenant.h"
-#include "dataplane/policy/validate.h"
 
 namespace hnv::config {
 namespace {
@@ -177,12 +177,12 @@ std::optional<std::vector<std::string>> TenantFiles(const fs::path& dir, std::st
 // take the lowest id nobody keeps or took.
 void AssignIds(std::vector<TenantDraft>* tenants, const std::map<std::string, uint32_t>& previous,
                yaml::ErrorList* errors) {
-  std::vector<bool> used(gateway::kMaxCompartments, false);
+  std::vector<bool> used(kMaxCompartments, false);
   std::vector<bool> assigned(tenants->size(), false);
   for (size_t i = 0; i < tenants->size(); ++i) {
-    gateway::CompartmentSpec& s = (*tenants)[i].spec;
+    CompartmentSpec& s = (*tenants)[i].spec;
     const auto it = previous.find(s.name);
-    if (s.name.empty() || it == previous.end() || it->second >= gateway::kMaxCompartments ||
+    if (s.name.empty() || it == previous.end() || it->second >= kMaxCompartments ||
         used[it->second])
       continue;
     s.id = it->second;
@@ -193,10 +193,10 @@ void AssignIds(std::vector<TenantDraft>* tenants, const std::map<std::string, ui
   for (size_t i = 0; i < tenants->size(); ++i) {
     if (assigned[i]) continue;
     TenantDraft& t = (*tenants)[i];
-    while (next < gateway::kMaxCompartments && used[next]) ++next;
-    if (next == gateway::kMaxCompartments) {
+    while (next < kMaxCompartments && used[next]) ++next;
+    if (next == kMaxCompartments) {
       errors->Add(t.file, t.file_name, t.name.line, t.name.path,
-                  "a gateway has at most " + std::to_string(gateway::kMaxCompartments) +
+                  "a gateway has at most " + std::to_string(kMaxCompartments) +
                       " compartments; no id is left for tenant " + t.spec.name);
       continue;
     }
@@ -208,7 +208,7 @@ void AssignIds(std::vector<TenantDraft>* tenants, const std::map<std::string, ui
 // The compartment's interface into its VM network, as the dataplane sees it:
 // a local VM adapter on the gateway VSID.
 void AddVmPort(const TenantDraft& t, yaml::PolicyBuilder* b) {
-  const gateway::CompartmentSpec& s = t.spec;
+  const CompartmentSpec& s = t.spec;
   b->policy.vm_ports.push_back(VmPort{"compartment " + s.name, s.vm_port, s.vm_mac, s.vsid});
   yaml::ElementOrigin o{t.file, t.vm.path, t.vm.line, {}};
   o.Set("vm_name", t.name);
@@ -253,11 +253,11 @@ GatewayLoadResult LoadGatewayConfig(const std::string& path,
 
   yaml::ResolvePorts(host.ports, &builder, &errors);
   yaml::ResolveLocalPas(&builder, &errors);
-  if (host.ports.size() > gateway::kFirstVirtualPort) {
-    const yaml::PortOrigin& o = loader.port_origins()[gateway::kFirstVirtualPort];
+  if (host.ports.size() > kFirstVirtualPort) {
+    const yaml::PortOrigin& o = loader.port_origins()[kFirstVirtualPort];
     errors.Add(o.file, host.files[static_cast<size_t>(o.file)], o.name.line, o.name.path,
-               "a gateway has at most " + std::to_string(gateway::kFirstVirtualPort) +
-                   " ports (policy ports " + std::to_string(gateway::kFirstVirtualPort) +
+               "a gateway has at most " + std::to_string(kFirstVirtualPort) +
+                   " ports (policy ports " + std::to_string(kFirstVirtualPort) +
                    ".. are its compartments' interfaces into their VM networks)");
   }
   std::vector<TenantDraft>& tenants = sections.tenants();

@@ -15,21 +15,21 @@
 #include <string>
 #include <vector>
 
+#include "config/compartment_spec.h"
 #include "config/host_config.h"
-#include "gateway/compartment_spec.h"
 
 namespace hnv::config {
 
 struct GatewayConfig {
   // The dataplane: host name, control socket, ports, and the policy of every
   // file, plus one VmPort per compartment ("compartment <name>", port
-  // gateway::kFirstVirtualPort + id, the gateway CA's MAC, the gateway VSID).
+  // kFirstVirtualPort + id, the gateway CA's MAC, the gateway VSID).
   HostConfig host;
   std::string namespace_prefix;  // default "hnv-"
   std::string state_dir;         // default "/var/lib/hnv/<host name>"
   std::string tenants_dir;       // as resolved: relative to the gateway file's directory
   // In tenant file order (by file name); ids are stable (LoadGatewayConfig).
-  std::vector<gateway::CompartmentSpec> compartments;
+  std::vector<CompartmentSpec> compartments;
   std::vector<std::string> tenant_files;  // tenants_dir/<name>.yaml, sorted by name
 };
 
@@ -40,8 +40,8 @@ struct GatewayLoadResult {
 
 // `previous_ids` maps tenant names to the compartment ids they had (the
 // running configuration's): a tenant found there keeps its id (when below
-// gateway::kMaxCompartments and not kept by an earlier tenant file); any
-// other takes the lowest id below gateway::kMaxCompartments that no tenant of
+// kMaxCompartments and not kept by an earlier tenant file); any
+// other takes the lowest id below kMaxCompartments that no tenant of
 // this load keeps or took before it (in file order).
 GatewayLoadResult LoadGatewayConfig(const std::string& path,
                                     const std::map<std::string, uint32_t>& previous_ids = {});

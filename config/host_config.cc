@@ -16,8 +16,8 @@
 #include <string_view>
 #include <utility>
 
+#include "config/policy/validate.h"
 #include "config/yaml_loader.h"
-#include "dataplane/policy/validate.h"
 
 namespace hnv::config {
 

@@ -1,7 +1,7 @@
 // A host's configuration as users write it in YAML: the dataplane ports, the
 // host settings, and the HNV policy (possibly split over included files, e.g.
 // one shared file per tenant). LoadHostConfig parses, resolves includes,
-// builds the Policy and validates it as a whole (dataplane/policy/validate.h);
+// builds the Policy and validates it as a whole (config/policy/validate.h);
 // every error names the file, the line and the field.
 //
 // Thread: any; allocates; never on the per-packet path.

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "config/json_model.h"
+#include "config/policy/record_index.h"
 #include "config/policy_ops.h"
 #include "dataplane/policy/model.h"
-#include "dataplane/policy/record_index.h"
 
 namespace hnv::config {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <utility>
 
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 
 namespace hnv::config {
 namespace {

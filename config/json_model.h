@@ -31,7 +31,7 @@
 // Errors name the field and the value as JSON:
 //   mac: "60006000010" is not a MAC address (600060000101, 60-00-60-00-01-01 or 60:00:60:00:01:01)
 // Checks here are about one value (its form, the range of its type, the VSID
-// range); whole-policy rules are ValidatePolicy's (dataplane/policy/validate.h).
+// range); whole-policy rules are ValidatePolicy's (config/policy/validate.h).
 //
 // Thread: any; pure functions. Never throws.
 #pragma once

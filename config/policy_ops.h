@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "config/json_model.h"
+#include "config/policy/record_index.h"
 #include "dataplane/policy/model.h"
-#include "dataplane/policy/record_index.h"
 
 namespace hnv::config {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "config/host_config.h"
+#include "config/policy/validate.h"
 #include "config/yaml_reader.h"
-#include "dataplane/policy/validate.h"
 
 namespace hnv::config::yaml {
 

@@ -76,11 +76,11 @@ std::optional<MacAddr> UnicastMac(Reader& r, const Value& v) {
   return std::nullopt;
 }
 
-std::optional<gateway::IfAddress> Address(Reader& r, const Value& v) {
+std::optional<IfAddress> Address(Reader& r, const Value& v) {
   std::optional<std::string> text = r.Text(v, "an interface address");
   if (!text) return std::nullopt;
   std::string why;
-  std::optional<gateway::IfAddress> a = ParseIfAddress(*text, &why);
+  std::optional<IfAddress> a = ParseIfAddress(*text, &why);
   if (!a) r.Error(v.line, v.path, why);
   return a;
 }
@@ -90,14 +90,14 @@ void ReadVmNetwork(Reader& r, const Value& v, TenantDraft* t) {
   t->vsid = t->address = t->mac = t->vm_interface = t->vm_mtu = t->vm;
   std::optional<Map> m = r.AsMap(v, kVmNetworkKeys);
   if (!m) return;
-  gateway::CompartmentSpec& s = t->spec;
+  CompartmentSpec& s = t->spec;
   if (const std::optional<Value> x = m->Need("vsid")) {
     t->vsid = Of(*x);
     if (std::optional<uint64_t> n = UintIn(r, *x, kVsidSpec)) s.vsid = static_cast<uint32_t>(*n);
   }
   if (const std::optional<Value> x = m->Need("address")) {
     t->address = t->mac = Of(*x);
-    if (std::optional<gateway::IfAddress> a = Address(r, *x)) {
+    if (std::optional<IfAddress> a = Address(r, *x)) {
       s.vm_address = *a;
       t->has_vm_address = true;
     }
@@ -121,7 +121,7 @@ void ReadVmNetwork(Reader& r, const Value& v, TenantDraft* t) {
 void ReadExternal(Reader& r, const Value& item, TenantDraft* t) {
   std::optional<Map> m = r.AsMap(item, kExternalKeys);
   if (!m) return;
-  gateway::ExternalSpec e;
+  ExternalSpec e;
   TenantDraft::External o;
   o.item = o.interface = o.port = o.vlan = o.mac = o.mtu = Of(item);
   if (const std::optional<Value> x = m->Need("interface")) {
@@ -143,7 +143,7 @@ void ReadExternal(Reader& r, const Value& item, TenantDraft* t) {
   }
   if (const std::optional<Value> x = m->Get("addresses")) {
     for (const Value& av : r.AsList(*x)) {
-      std::optional<gateway::IfAddress> a = Address(r, av);
+      std::optional<IfAddress> a = Address(r, av);
       if (!a) continue;
       if (std::string why = HostAddressProblem(*a); !why.empty()) {
         r.Error(av.line, av.path, why);
@@ -164,7 +164,7 @@ void ReadExternal(Reader& r, const Value& item, TenantDraft* t) {
 void ReadRoute(Reader& r, const Value& item, TenantDraft* t) {
   std::optional<Map> m = r.AsMap(item, kRouteKeys);
   if (!m) return;
-  gateway::StaticRoute route;
+  StaticRoute route;
   TenantDraft::Route o;
   o.item = o.destination = o.next_hop = o.interface = o.metric = Of(item);
   if (const std::optional<Value> x = m->Need("destination")) {
@@ -202,7 +202,7 @@ TenantDraft ReadTenant(Reader& r, const Value& v) {
   t.vsid = t.address = t.mac = t.vm_interface = t.vm_mtu = t.section;
   std::optional<Map> m = r.AsMap(v, kTenantKeys);
   if (!m) return t;
-  gateway::CompartmentSpec& s = t.spec;
+  CompartmentSpec& s = t.spec;
   if (const std::optional<Value> x = m->Need("name")) {
     t.name = t.netns = Of(*x);
     if (std::optional<std::string> name = TenantName(r, *x)) s.name = *name;

@@ -18,18 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "config/compartment_spec.h"
 #include "config/yaml_origin.h"
 #include "config/yaml_policy.h"
 #include "config/yaml_reader.h"
-#include "gateway/compartment_spec.h"
 
 namespace hnv::config::yaml {
 
 struct TenantDraft {
   int file = 0;
   std::string file_name;
-  FieldOrigin section;            // the `tenant:` key
-  gateway::CompartmentSpec spec;  // as read; defaults where a key is absent
+  FieldOrigin section;   // the `tenant:` key
+  CompartmentSpec spec;  // as read; defaults where a key is absent
   bool has_namespace = false;
   bool has_mac = false;
   bool has_vm_mtu = false;
@@ -59,13 +59,13 @@ std::string InterfaceNameProblem(const std::string& name);
 //   digits, '.', '_', '-', at most 255, not starting with '.' or '-'.
 std::string NamespaceNameProblem(const std::string& name);
 // "10.1.3.2/24": an address with the length of its subnet, host bits set.
-std::optional<gateway::IfAddress> ParseIfAddress(const std::string& text, std::string* error);
+std::optional<IfAddress> ParseIfAddress(const std::string& text, std::string* error);
 // An IPv4 interface address that is its subnet's network or broadcast
 // address (lengths up to 30).
-std::string HostAddressProblem(const gateway::IfAddress& a);
+std::string HostAddressProblem(const IfAddress& a);
 // "10.1.3.2/24", and the subnet "10.1.3.0/24".
-std::string ToString(const gateway::IfAddress& a);
-IpPrefix SubnetOf(const gateway::IfAddress& a);
+std::string ToString(const IfAddress& a);
+IpPrefix SubnetOf(const IfAddress& a);
 
 // Reads the `tenant:` section of the file `r` reads.
 TenantDraft ReadTenant(Reader& r, const Value& v);

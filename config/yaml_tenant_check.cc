@@ -39,7 +39,7 @@ std::string NamespaceNameProblem(const std::string& name) {
          "not starting with '.' or '-')";
 }
 
-std::optional<gateway::IfAddress> ParseIfAddress(const std::string& text, std::string* error) {
+std::optional<IfAddress> ParseIfAddress(const std::string& text, std::string* error) {
   const size_t slash = text.find('/');
   const std::optional<IpAddr> addr = IpAddr::Parse(text.substr(0, slash));
   if (addr && slash == std::string::npos) {
@@ -58,14 +58,12 @@ std::optional<gateway::IfAddress> ParseIfAddress(const std::string& text, std::s
     *error = text + ": length " + len_text + " is outside 1.." + std::to_string(addr->bits());
     return std::nullopt;
   }
-  return gateway::IfAddress{*addr, static_cast<uint8_t>(len)};
+  return IfAddress{*addr, static_cast<uint8_t>(len)};
 }
 
-std::string ToString(const gateway::IfAddress& a) {
-  return a.addr.ToString() + "/" + std::to_string(a.len);
-}
+std::string ToString(const IfAddress& a) { return a.addr.ToString() + "/" + std::to_string(a.len); }
 
-IpPrefix SubnetOf(const gateway::IfAddress& a) { return IpPrefix{a.addr.Masked(a.len), a.len}; }
+IpPrefix SubnetOf(const IfAddress& a) { return IpPrefix{a.addr.Masked(a.len), a.len}; }
 
 namespace {
 
@@ -77,7 +75,7 @@ bool IsV4Broadcast(const IpAddr& a, int len) {
 
 }  // namespace
 
-std::string HostAddressProblem(const gateway::IfAddress& a) {
+std::string HostAddressProblem(const IfAddress& a) {
   if (!a.addr.is_v4() || a.len > 30) return "";
   const IpPrefix subnet = SubnetOf(a);
   if (a.addr == subnet.addr)
@@ -114,17 +112,17 @@ struct Errors {
 
 // An address of one of a tenant's interfaces.
 struct OwnAddress {
-  gateway::IfAddress address;
+  IfAddress address;
   std::string interface;
   FieldOrigin origin;
 };
 
 void CheckInterfaces(TenantDraft& t, const std::vector<PortSpec>& ports, const PolicyBuilder& b,
                      const std::vector<std::string>& files, const Errors& err) {
-  gateway::CompartmentSpec& s = t.spec;
-  if (s.external.size() >= gateway::kMaxInterfaces) {
-    err(t, t.external[gateway::kMaxInterfaces - 1].item,
-        "a compartment has at most " + std::to_string(gateway::kMaxInterfaces - 1) +
+  CompartmentSpec& s = t.spec;
+  if (s.external.size() >= kMaxInterfaces) {
+    err(t, t.external[kMaxInterfaces - 1].item,
+        "a compartment has at most " + std::to_string(kMaxInterfaces - 1) +
             " external interfaces (interface 0 is vm_network)");
   }
   // Ports that carry a provider address: uplinks.
@@ -133,7 +131,7 @@ void CheckInterfaces(TenantDraft& t, const std::vector<PortSpec>& ports, const P
     if (ref.kind == PortRef::Kind::kProviderAddress) uplinks.emplace(ref.name, ref.index);
   std::map<std::string, FieldOrigin> names{{s.vm_interface, t.vm_interface}};
   for (size_t j = 0; j < s.external.size(); ++j) {
-    gateway::ExternalSpec& e = s.external[j];
+    ExternalSpec& e = s.external[j];
     TenantDraft::External& o = t.external[j];
     if (!e.interface.empty()) {
       if (auto [it, inserted] = names.emplace(e.interface, o.interface); !inserted)
@@ -167,14 +165,14 @@ void CheckInterfaces(TenantDraft& t, const std::vector<PortSpec>& ports, const P
 
 void CheckAddresses(TenantDraft& t, std::vector<OwnAddress>* own,
                     const std::vector<std::string>& files, const Errors& err) {
-  const gateway::CompartmentSpec& s = t.spec;
+  const CompartmentSpec& s = t.spec;
   if (t.has_vm_address) own->push_back(OwnAddress{s.vm_address, s.vm_interface, t.address});
   for (size_t j = 0; j < s.external.size(); ++j) {
-    const gateway::ExternalSpec& e = s.external[j];
+    const ExternalSpec& e = s.external[j];
     const TenantDraft::External& o = t.external[j];
     bool v6 = false;
     for (size_t k = 0; k < e.addresses.size(); ++k) {
-      const gateway::IfAddress& a = e.addresses[k];
+      const IfAddress& a = e.addresses[k];
       v6 = v6 || a.addr.is_v6();
       for (const OwnAddress& other : *own) {
         if (other.address.addr == a.addr) {
@@ -203,12 +201,12 @@ void CheckAddresses(TenantDraft& t, std::vector<OwnAddress>* own,
 
 // Phase 1: what a route says about itself and the tenant's interface names.
 void CheckRoutes(TenantDraft& t, const std::vector<std::string>& files, const Errors& err) {
-  const gateway::CompartmentSpec& s = t.spec;
+  const CompartmentSpec& s = t.spec;
   std::string interfaces = s.vm_interface;
-  for (const gateway::ExternalSpec& e : s.external) interfaces += ", " + e.interface;
+  for (const ExternalSpec& e : s.external) interfaces += ", " + e.interface;
   std::map<std::pair<IpPrefix, uint32_t>, size_t> seen;
   for (size_t j = 0; j < s.routes.size(); ++j) {
-    const gateway::StaticRoute& r = s.routes[j];
+    const StaticRoute& r = s.routes[j];
     const TenantDraft::Route& o = t.routes[j];
     if (auto [it, inserted] = seen.emplace(std::pair(r.destination, r.metric), j); !inserted) {
       err(t, o.destination,
@@ -218,7 +216,7 @@ void CheckRoutes(TenantDraft& t, const std::vector<std::string>& files, const Er
     const bool known_interface =
         r.interface == s.vm_interface ||
         std::any_of(s.external.begin(), s.external.end(),
-                    [&](const gateway::ExternalSpec& e) { return e.interface == r.interface; });
+                    [&](const ExternalSpec& e) { return e.interface == r.interface; });
     if (!r.interface.empty() && !known_interface)
       err(t, o.interface, r.interface + " is not an interface of this tenant (" + interfaces + ")");
     if (r.next_hop.family != r.destination.addr.family) {
@@ -237,7 +235,7 @@ void CheckRoutes(TenantDraft& t, const std::vector<std::string>& files, const Er
 // a neighbour, not the compartment itself, and without `interface` on one of
 // its connected subnets.
 bool CheckNextHops(const TenantDraft& t, const std::vector<std::string>& files, const Errors& err) {
-  const gateway::CompartmentSpec& s = t.spec;
+  const CompartmentSpec& s = t.spec;
   std::vector<OwnAddress> own{{s.vm_address, s.vm_interface, t.address}};
   for (size_t j = 0; j < s.external.size(); ++j)
     for (size_t k = 0; k < s.external[j].addresses.size(); ++k)
@@ -249,7 +247,7 @@ bool CheckNextHops(const TenantDraft& t, const std::vector<std::string>& files, 
         (connected.empty() ? "" : ", ") + a.interface + " " + SubnetOf(a.address).ToString();
   bool ok = true;
   for (size_t j = 0; j < s.routes.size(); ++j) {
-    const gateway::StaticRoute& r = s.routes[j];
+    const StaticRoute& r = s.routes[j];
     const TenantDraft::Route& o = t.routes[j];
     if (r.next_hop.IsUnspecified()) continue;
     const auto self = std::find_if(
@@ -285,7 +283,7 @@ void CheckTenants(std::vector<TenantDraft>* tenants, const std::string& namespac
   std::map<std::pair<uint16_t, uint16_t>, std::pair<size_t, size_t>> attachments;
   for (size_t i = 0; i < tenants->size(); ++i) {
     TenantDraft& t = (*tenants)[i];
-    gateway::CompartmentSpec& s = t.spec;
+    CompartmentSpec& s = t.spec;
     bool duplicate_name = false;
     if (!s.name.empty()) {
       if (auto [it, inserted] = names.emplace(s.name, i); !inserted) {
@@ -323,7 +321,7 @@ void CheckTenants(std::vector<TenantDraft>* tenants, const std::string& namespac
     }
     CheckInterfaces(t, ports, b, files, err);
     for (size_t j = 0; j < s.external.size(); ++j) {
-      const gateway::ExternalSpec& e = s.external[j];
+      const ExternalSpec& e = s.external[j];
       if (!t.external[j].port_resolved) continue;
       const auto key = std::pair(e.port, e.vlan);
       if (auto [it, inserted] = attachments.emplace(key, std::pair(i, j)); !inserted) {
@@ -346,10 +344,10 @@ void CheckTenants(std::vector<TenantDraft>* tenants, const std::string& namespac
 bool ResolveTenant(TenantDraft* tp, const PolicyBuilder& b, const std::vector<std::string>& files,
                    ErrorList* errors) {
   TenantDraft& t = *tp;
-  gateway::CompartmentSpec& s = t.spec;
+  CompartmentSpec& s = t.spec;
   const Policy& p = b.policy;
   const Errors err{errors};
-  s.vm_port = static_cast<uint16_t>(gateway::kFirstVirtualPort + s.id);
+  s.vm_port = static_cast<uint16_t>(kFirstVirtualPort + s.id);
 
   const auto rd = std::find_if(p.routing_domains.begin(), p.routing_domains.end(),
                                [&](const RoutingDomain& d) { return d.rdid == s.rdid; });

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/compartment_spec.h"
+#include "config/compartment_spec.h"
 #include "gateway/fastpath/gateway_fastpath.h"
 #include "gateway/fastpath/gateway_tables.h"
 #include "gateway/kernel/mirror.h"
@@ -40,6 +40,12 @@
 #include "gateway/kernel/tap.h"
 
 namespace hnv::gateway {
+
+// The compartment as configured: the configuration's plain values.
+using config::CompartmentSpec;
+using config::ExternalSpec;
+using config::IfAddress;
+using config::StaticRoute;
 
 // What a compartment plugs into (owned by the daemon, outlive compartments).
 struct CompartmentEnv {

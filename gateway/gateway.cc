@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include "config/counters_json.h"
 #include "config/json_model.h"
 #include "config/log.h"
+#include "daemon/counters_json.h"
 #include "dataplane/runtime/eal.h"
 
 namespace hnv::gateway {
@@ -272,10 +272,10 @@ Response Gateway::Counters() const {
   const WorkerCounters c = dp_->Counters();
   json ports = json::array();
   for (const config::PortSpec& p : config_.host.ports)
-    ports.push_back(config::PortCountersJson(*dp_, c, p.index, p.name));
+    ports.push_back(daemon::PortCountersJson(*dp_, c, p.index, p.name));
   for (const auto& [name, comp] : compartments_)
-    ports.push_back(config::PortCountersJson(*dp_, c, comp->spec().vm_port, "compartment " + name));
-  const json drops = config::DropCountersJson(c);
+    ports.push_back(daemon::PortCountersJson(*dp_, c, comp->spec().vm_port, "compartment " + name));
+  const json drops = daemon::DropCountersJson(c);
   const GlobalCounters g = fastpath_->Global();
   json gw = json::object();
   for (size_t d = 0; d < kGlobalDropCount; ++d) gw[GlobalDropName(static_cast<GlobalDrop>(d))] = g.drop[d];

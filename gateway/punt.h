@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "gateway/compartment_spec.h"
+#include "dataplane/policy/gateway_limits.h"
 
 namespace hnv::gateway {
 

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "config/journal_compact.h"
-#include "config/counters_json.h"
 #include "config/log.h"
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
+#include "daemon/counters_json.h"
 #include "dataplane/runtime/capture.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/trace.h"
@@ -313,8 +313,8 @@ Response VSwitch::HandleChange(const std::string& op, const json& args) {
 Response VSwitch::Counters() const {
   const WorkerCounters c = dp_->Counters();
   json ports = json::array();
-  for (const config::PortSpec& p : config_.ports) ports.push_back(config::PortCountersJson(*dp_, c, p.index, p.name));
-  const json drops = config::DropCountersJson(c);
+  for (const config::PortSpec& p : config_.ports) ports.push_back(daemon::PortCountersJson(*dp_, c, p.index, p.name));
+  const json drops = daemon::DropCountersJson(c);
   return Response{true,
                   {{"ports", ports},
                    {"drops", drops},

@@ -11,7 +11,7 @@
 // changes through hnvctl are validated against the whole policy, applied,
 // then journalled, so a restart (even after kill -9) comes back with them.
 // A lookup-record change (and a learned Dynamic record) is found, validated
-// and applied through indexes (dataplane/policy/record_index.h): its cost
+// and applied through indexes (config/policy/record_index.h): its cost
 // does not grow with the number of records. Other kinds rebuild the policy.
 // After a start or reload, a journal of more than kCompactEntries entries, or
 // larger than the configuration files, is rewritten (atomically) as the few
@@ -27,8 +27,8 @@
 
 #include "config/control.h"
 #include "config/host_config.h"
+#include "config/policy/record_index.h"
 #include "config/policy_ops.h"
-#include "dataplane/policy/record_index.h"
 #include "dataplane/runtime/dataplane.h"
 
 namespace hnv::vswitch {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/control.h"
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 
 namespace hnv::ctl {
 namespace {

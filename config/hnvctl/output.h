@@ -1,5 +1,5 @@
 // What hnvctl prints for each result: the chapter's Get-* views (built into a
-// Policy and printed by dataplane/policy/policy_dump.h), counters as a table,
+// Policy and printed by config/policy/policy_dump.h), counters as a table,
 // trace steps, and the short answers of apply, capture and version.
 //
 // Thread: any; pure functions.

@@ -102,7 +102,7 @@ inline constexpr uint32_t kMaxIcmpErrorsPerSecond = 1'000'000;
 inline constexpr uint32_t kMaxIcmpErrorsBurst = 100'000;
 
 // One host's complete policy. The control plane validates a Policy as a whole
-// (validate.h) before anything of it reaches the dataplane.
+// (config/policy/validate.h) before anything of it reaches the dataplane.
 struct Policy {
   HostSettings settings;
   std::vector<RoutingDomain> routing_domains;

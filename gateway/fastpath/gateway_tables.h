@@ -61,9 +61,9 @@
 
 #include "dataplane/packet/types.h"
 #include "dataplane/policy/flat_map.h"
+#include "dataplane/policy/gateway_limits.h"
 #include "dataplane/policy/rcu_hash.h"
 #include "dataplane/policy/tables.h"
-#include "gateway/compartment_spec.h"
 
 namespace hnv::gateway {
 

@@ -9,7 +9,7 @@
 #include <map>
 #include <utility>
 
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
 #include "tests/bench/bench_policy.h"
 #include "tests/lib/chapter_policy.h"
 

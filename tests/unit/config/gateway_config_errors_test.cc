@@ -14,7 +14,6 @@ namespace hnv::config {
 namespace {
 
 using namespace gwtest;  // NOLINT: the fixture files of these tests
-using gateway::CompartmentSpec;
 
 struct TenantCase {
   const char* name;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 #include "tests/lib/chapter_policy.h"
 #include "tests/unit/config/gateway_test_files.h"
 
@@ -20,9 +20,6 @@ namespace hnv::config {
 namespace {
 
 using namespace gwtest;  // NOLINT: the fixture files of these tests
-using gateway::CompartmentSpec;
-using gateway::ExternalSpec;
-using gateway::StaticRoute;
 
 // ---------------------------------------------------------------------------
 // The chapter's gateway.
@@ -82,10 +79,10 @@ TEST(GatewayConfigChapter, ExampleIsTheExpectedConfig) {
   // interface into VSID 6001 as the local VM adapter MT-GW's NIC was.
   Policy want = test::ChapterGatewayHost();
   want.vm_ports = {
-      VmPort{"compartment contoso", gateway::kFirstVirtualPort, test::Mac("600160010301"), 6001}};
+      VmPort{"compartment contoso", kFirstVirtualPort, test::Mac("600160010301"), 6001}};
   EXPECT_EQ(DumpPolicy(c.host.policy), DumpPolicy(want));
   ASSERT_EQ(c.host.policy.vm_ports.size(), 1u);
-  EXPECT_EQ(c.host.policy.vm_ports[0].port, gateway::kFirstVirtualPort);
+  EXPECT_EQ(c.host.policy.vm_ports[0].port, kFirstVirtualPort);
   EXPECT_EQ(c.host.policy.routing_domains.size(), 1u);
   EXPECT_EQ(c.host.policy.subnets.size(), 2u);
 }
@@ -236,12 +233,12 @@ TEST(GatewayConfigTenants, SameCaPrefixOnTwoVlansLoads) {
   EXPECT_EQ(b.external[0].vlan, 20);
   EXPECT_EQ(a.id, 0u);
   EXPECT_EQ(b.id, 1u);
-  EXPECT_EQ(b.vm_port, gateway::kFirstVirtualPort + 1);
+  EXPECT_EQ(b.vm_port, kFirstVirtualPort + 1);
   EXPECT_EQ(b.vm_mac, test::Mac("700170010301"));
   ASSERT_EQ(c.host.policy.vm_ports.size(), 2u);
-  EXPECT_EQ(c.host.policy.vm_ports[0].port, gateway::kFirstVirtualPort);
+  EXPECT_EQ(c.host.policy.vm_ports[0].port, kFirstVirtualPort);
   EXPECT_EQ(c.host.policy.vm_ports[0].vm_name, "compartment contoso");
-  EXPECT_EQ(c.host.policy.vm_ports[1].port, gateway::kFirstVirtualPort + 1);
+  EXPECT_EQ(c.host.policy.vm_ports[1].port, kFirstVirtualPort + 1);
   EXPECT_EQ(c.host.policy.vm_ports[1].vsid, 7001u);
   EXPECT_EQ(c.host.policy.routing_domains.size(), 2u);
 }
@@ -267,8 +264,8 @@ TEST(GatewayConfigTenants, IdsAreStableAndFreedIdsAreReused) {
             (Map{{"contoso", 1}, {"fabrikam", 0}, {"c", 2}}));
   EXPECT_EQ(Ids(f.Load({{"c", 7}})), (Map{{"contoso", 0}, {"fabrikam", 1}, {"c", 7}}));
   const GatewayLoadResult moved = f.Load({{"c", 7}});
-  EXPECT_EQ(moved.config->compartments[2].vm_port, gateway::kFirstVirtualPort + 7);
-  EXPECT_EQ(moved.config->host.policy.vm_ports[2].port, gateway::kFirstVirtualPort + 7);
+  EXPECT_EQ(moved.config->compartments[2].vm_port, kFirstVirtualPort + 7);
+  EXPECT_EQ(moved.config->host.policy.vm_ports[2].port, kFirstVirtualPort + 7);
 
   // contoso removed, d added: d takes contoso's freed id 0, the others keep theirs.
   fs::remove(f.dir.Path("tenants/a.yaml"));

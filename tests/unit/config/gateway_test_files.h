@@ -22,7 +22,6 @@ namespace hnv::config::gwtest {
 
 namespace fs = std::filesystem;
 using Lines = std::vector<std::string>;
-using gateway::IfAddress;
 
 inline fs::path SourceDir() {
   if (const char* env = std::getenv("HNV_SOURCE_DIR")) return env;

@@ -18,8 +18,8 @@
 
 #include "config/control.h"
 #include "config/json_model.h"
+#include "config/policy/policy_dump.h"
 #include "dataplane/packet/headers.h"
-#include "dataplane/policy/policy_dump.h"
 #include "tests/lib/chapter_policy.h"
 #include "tests/lib/frame_diff.h"
 #include "tests/lib/packet_builder.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 #include "tests/lib/chapter_policy.h"
 
 namespace hnv::config {

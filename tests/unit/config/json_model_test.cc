@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 #include "tests/lib/chapter_policy.h"
 
 namespace hnv::config {

@@ -16,8 +16,8 @@
 #include <random>
 
 #include "config/journal_compact.h"
+#include "config/policy/validate.h"
 #include "config/policy_ops.h"
-#include "dataplane/policy/validate.h"
 #include "tests/lib/chapter_policy.h"
 
 namespace hnv::config {

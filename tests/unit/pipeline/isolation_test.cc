@@ -12,7 +12,7 @@
 #include <random>
 #include <set>
 
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
 #include "tests/unit/pipeline/pipeline_test_util.h"
 
 namespace hnv::test::pipe {

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/policy/record_index.h"
+#include "config/policy/record_index.h"
 #include "dataplane/policy/tables.h"
-#include "tests/unit/policy/random_policy.h"
+#include "tests/lib/random_policy.h"
 #include "tests/unit/policy/small_tables.h"
 
 namespace hnv {

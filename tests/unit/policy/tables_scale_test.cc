@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "config/policy/validate.h"
 #include "dataplane/policy/tables.h"
-#include "dataplane/policy/validate.h"
 
 namespace hnv {
 namespace {

@@ -25,8 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/policy/validate.h"
 #include "dataplane/policy/model.h"
-#include "dataplane/policy/validate.h"
 
 namespace hnv {
 

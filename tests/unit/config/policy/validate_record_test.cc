@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/policy/record_index.h"
-#include "dataplane/policy/validate.h"
+#include "config/policy/record_index.h"
+#include "config/policy/validate.h"
 #include "tests/lib/chapter_policy.h"
-#include "tests/unit/policy/random_policy.h"
+#include "tests/lib/random_policy.h"
 
 namespace hnv {
 namespace {

@@ -1,5 +1,7 @@
 // A tenant's compartment as configured (config/gateway_config.h builds these
-// from the per-tenant YAML): plain values, no DPDK, no kernel state.
+// from the per-tenant YAML): plain values, no DPDK, no kernel state. The
+// gateway (gateway/compartment.h) builds its namespaces, TAPs and fast-path
+// tables from them.
 //
 // A compartment is one routing domain's stack inside hnv-gateway: a Linux
 // network namespace whose interfaces are TAP devices mirroring the
@@ -13,14 +15,9 @@
 #include <vector>
 
 #include "dataplane/packet/types.h"
+#include "dataplane/policy/gateway_limits.h"
 
-namespace hnv::gateway {
-
-inline constexpr uint32_t kMaxCompartments = 128;
-inline constexpr uint8_t kMaxInterfaces = 8;  // per compartment: 0 VM network, 1.. external
-// Compartment c's interface into the VM network is the virtual policy port
-// kFirstVirtualPort + c (a VM adapter port with no ethdev).
-inline constexpr uint16_t kFirstVirtualPort = 64;
+namespace hnv::config {
 
 // An interface address: address and prefix length (host bits allowed).
 struct IfAddress {
@@ -67,4 +64,4 @@ struct CompartmentSpec {
   friend bool operator==(const CompartmentSpec&, const CompartmentSpec&) = default;
 };
 
-}  // namespace hnv::gateway
+}  // namespace hnv::config

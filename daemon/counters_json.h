@@ -1,5 +1,5 @@
 // The dataplane's counters as `hnvctl counters` shows them, shared by the
-// daemons (header-only: config/ itself does not link the DPDK runtime).
+// daemons.
 // Thread: control thread.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include "dataplane/runtime/dataplane.h"
 
-namespace hnv::config {
+namespace hnv::daemon {
 
 // One port's row: what the pipeline counted, and for ethdev ports what the
 // driver lost before the pipeline saw it (a virtual port has no such row).
@@ -36,4 +36,4 @@ inline nlohmann::json DropCountersJson(const WorkerCounters& c) {
   return drops;
 }
 
-}  // namespace hnv::config
+}  // namespace hnv::daemon

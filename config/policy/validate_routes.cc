@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "dataplane/policy/validate_internal.h"
+#include "config/policy/validate_internal.h"
 
 namespace hnv::validate_internal {
 

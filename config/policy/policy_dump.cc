@@ -1,4 +1,4 @@
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 
 #include <cstdint>
 #include <string>

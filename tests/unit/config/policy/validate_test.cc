@@ -1,7 +1,7 @@
 // ValidatePolicy: the chapter's hosts are valid; one table case per rule with
 // the exact path and a message substring; all errors at once in model order;
 // a million records. Also the policy_dump golden text for the chapter's Host 1.
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 #include "tests/lib/chapter_policy.h"
 
 namespace hnv {

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
 
 namespace hnv::validate_internal {
 

@@ -1,10 +1,10 @@
-#include "dataplane/policy/record_index.h"
+#include "config/policy/record_index.h"
 
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
-#include "dataplane/policy/validate_internal.h"
+#include "config/policy/validate_internal.h"
 
 namespace hnv {
 namespace {

@@ -16,8 +16,8 @@
 #include <optional>
 #include <utility>
 
-#include "dataplane/policy/record_index.h"
-#include "dataplane/policy/validate_internal.h"
+#include "config/policy/record_index.h"
+#include "config/policy/validate_internal.h"
 
 namespace hnv {
 

@@ -1,4 +1,4 @@
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <tuple>
 #include <utility>
 
-#include "dataplane/policy/validate_internal.h"
+#include "config/policy/validate_internal.h"
 
 namespace hnv {
 namespace validate_internal {

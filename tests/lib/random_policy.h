@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/policy/validate.h"
+#include "config/policy/validate.h"
 #include "tests/lib/chapter_policy.h"
 
 namespace hnv::test {
