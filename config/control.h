@@ -9,7 +9,8 @@
 //             {"version": 1, "ok": false, "error": "one line naming what is wrong"}
 // A request with another major version gets ok=false and the server's version.
 //
-// Operations (args -> result), implemented by the daemon's RequestHandler:
+// Operations (args -> result), each a typed handler the daemon registers
+// (daemon/operations.h):
 //   version   {}                                  -> {"protocol":1,"program":"hnv-vswitch 0.1"}
 //   apply     {}                                  -> {"files":[...],"changed":{...}} | error
 //   get       {"kind": K}                         -> [object, ...]

@@ -2,7 +2,7 @@
 
 #include <linux/rtnetlink.h>
 
-#include "config/log.h"
+#include "daemon/log.h"
 
 namespace hnv::gateway {
 

@@ -1,37 +1,41 @@
 #include "gateway/gateway.h"
 
-
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "config/json_model.h"
-#include "config/log.h"
 #include "daemon/counters_json.h"
-#include "dataplane/runtime/eal.h"
+#include "daemon/log.h"
 
 namespace hnv::gateway {
 
 using config::Response;
+using daemon::JoinErrors;
 using nlohmann::json;
 
 namespace {
 
 constexpr unsigned kPuntRingSize = 4096;
 
-std::string JoinErrors(const std::vector<config::ConfigError>& errors) {
-  std::string s;
-  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e.ToString();
-  return s;
-}
-
 }  // namespace
 
-Gateway::Gateway(Options options) : options_(std::move(options)) {}
+bool CompartmentsArgs::Parse(daemon::ArgReader& r, CompartmentsArgs* out) {
+  std::string name;
+  if (!r.String("name", &name, daemon::ArgReader::Need::kOptional, "must be a compartment's name"))
+    return false;
+  if (r.Has("name")) out->name = std::move(name);
+  return true;
+}
+
+Gateway::Gateway(daemon::Shell& shell, Options options)
+    : shell_(shell), options_(std::move(options)) {
+  RegisterOperations();
+}
 
 Gateway::~Gateway() {
-  compartments_.clear();  // namespaces stay (a crash-like exit); Shutdown removes them
+  compartments_.clear();  // namespaces stay (a crash-like exit); Stop removes them
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
   fastpath_.reset();
@@ -93,7 +97,7 @@ bool Gateway::Load(config::GatewayConfig* cfg, std::string* error) {
   for (const auto& [name, c] : compartments_) ids[name] = c->spec().id;
   if (compartments_.empty() && dp_ == nullptr) {
     // First load: the ids of the previous run, from its state file.
-    config::GatewayLoadResult first = config::LoadGatewayConfig(options_.config_path);
+    config::GatewayLoadResult first = config::LoadGatewayConfig(shell_.options().config_path);
     if (!first.config) {
       *error = JoinErrors(first.errors);
       return false;
@@ -101,7 +105,7 @@ bool Gateway::Load(config::GatewayConfig* cfg, std::string* error) {
     config_.state_dir = options_.state_dir.empty() ? first.config->state_dir : options_.state_dir;
     ids = LoadState();
   }
-  config::GatewayLoadResult r = config::LoadGatewayConfig(options_.config_path, ids);
+  config::GatewayLoadResult r = config::LoadGatewayConfig(shell_.options().config_path, ids);
   if (!r.config) {
     *error = JoinErrors(r.errors);
     return false;
@@ -118,22 +122,8 @@ bool Gateway::Load(config::GatewayConfig* cfg, std::string* error) {
 
 bool Gateway::Start(std::string* error) {
   if (!Load(&config_, error)) return false;
-  DataplaneConfig dc;
-  dc.limits.max_records = options_.max_records;
-  dc.limits.max_routes = options_.max_routes;
-  dc.worker_lcores = EalWorkerLcores();
-  if (dc.worker_lcores.empty()) {
-    *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
-    return false;
-  }
-  dp_ = Dataplane::Create(dc, error);
+  dp_ = shell_.CreateDataplane(config_.host.ports, error);
   if (!dp_) return false;
-  for (const config::PortSpec& p : config_.host.ports) {
-    if (!dp_->AttachPort(p.index, p.device, error)) {
-      *error = "port " + p.name + ": " + *error;
-      return false;
-    }
-  }
   tables_ = GatewayTables::Create(GatewayLimits{}, dp_->qsv(), error);
   if (!tables_) return false;
   const int socket = static_cast<int>(rte_socket_id());
@@ -158,10 +148,8 @@ bool Gateway::Start(std::string* error) {
   }
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();
-  const std::string sock = !options_.socket_path.empty()        ? options_.socket_path
-                           : !config_.host.control_socket.empty() ? config_.host.control_socket
-                                                                  : "/run/hnv/gateway.sock";
-  if (!server_.Listen(sock, error)) return false;
+  const std::string sock = shell_.Listen(config_.host.control_socket, error);
+  if (sock.empty()) return false;
   Log("running: %zu ports, %zu compartments, %zu lookup records, control socket %s, state %s",
       config_.host.ports.size(), compartments_.size(), config_.host.policy.records.size(), sock.c_str(),
       config_.state_dir.c_str());
@@ -217,15 +205,9 @@ bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* e
 bool Gateway::Reload(std::string* error) {
   config::GatewayConfig cfg;
   if (!Load(&cfg, error)) return false;
-  if (cfg.host.ports.size() != config_.host.ports.size()) {
-    *error = "ports changed: adding or removing ports needs a restart";
+  if (std::string p = daemon::PortsChangeProblem(config_.host.ports, cfg.host.ports); !p.empty()) {
+    *error = std::move(p);
     return false;
-  }
-  for (size_t i = 0; i < cfg.host.ports.size(); ++i) {
-    if (cfg.host.ports[i].device != config_.host.ports[i].device) {
-      *error = "port " + cfg.host.ports[i].name + ": device changed: needs a restart";
-      return false;
-    }
   }
   const bool ok = ApplyCompartments(cfg, error);
   config_ = std::move(cfg);
@@ -233,21 +215,13 @@ bool Gateway::Reload(std::string* error) {
   return ok;
 }
 
-void Gateway::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  while (!stop.load()) {
-    dp_->Poll();
-    tables_->Reclaim();
-    for (auto& [name, c] : compartments_) c->Poll();
-    server_.Poll(*this, 2);
-    if (reload.exchange(false)) {
-      std::string error;
-      if (Reload(&error)) Log("reloaded %s", options_.config_path.c_str());
-      else Log("reload refused or incomplete:\n%s", error.c_str());
-    }
-  }
+void Gateway::Poll() {
+  dp_->Poll();
+  tables_->Reclaim();
+  for (auto& [name, c] : compartments_) c->Poll();
 }
 
-void Gateway::Shutdown() {
+void Gateway::Stop() {
   for (auto& [name, c] : compartments_) c->DeleteNamespace();
   compartments_.clear();
   SaveState();
@@ -255,9 +229,8 @@ void Gateway::Shutdown() {
   if (punt_) punt_->Stop();
 }
 
-Response Gateway::Compartments(const json& args) const {
-  std::string only;
-  if (args.contains("name") && args["name"].is_string()) only = args["name"].get<std::string>();
+Response Gateway::Compartments(const CompartmentsArgs& args) const {
+  const std::string only = args.name.value_or("");
   if (!only.empty() && compartments_.count(only) == 0) return Response::Error("no compartment \"" + only + "\"");
   json list = json::array();
   const std::vector<std::string> names = PortNames();
@@ -270,48 +243,37 @@ Response Gateway::Compartments(const json& args) const {
 
 Response Gateway::Counters() const {
   const WorkerCounters c = dp_->Counters();
-  json ports = json::array();
-  for (const config::PortSpec& p : config_.host.ports)
-    ports.push_back(daemon::PortCountersJson(*dp_, c, p.index, p.name));
+  std::vector<std::pair<uint16_t, std::string>> ports;
+  for (const config::PortSpec& p : config_.host.ports) ports.emplace_back(p.index, p.name);
   for (const auto& [name, comp] : compartments_)
-    ports.push_back(daemon::PortCountersJson(*dp_, c, comp->spec().vm_port, "compartment " + name));
-  const json drops = daemon::DropCountersJson(c);
+    ports.emplace_back(comp->spec().vm_port, "compartment " + name);
+  json result = daemon::CountersJson(*dp_, c, ports);
   const GlobalCounters g = fastpath_->Global();
   json gw = json::object();
   for (size_t d = 0; d < kGlobalDropCount; ++d) gw[GlobalDropName(static_cast<GlobalDrop>(d))] = g.drop[d];
-  return Response{true,
-                  {{"ports", ports}, {"drops", drops}, {"gateway_drops", gw},
-                   {"switched", c.switched}, {"routed", c.routed}, {"encapsulated", c.encapsulated},
-                   {"decapsulated", c.decapsulated}, {"flooded", c.flooded}, {"arp_answered", c.arp_answered},
-                   {"echo_answered", c.echo_answered}, {"icmp_too_big", c.icmp_too_big},
-                   {"icmp_time_exceeded", c.icmp_time_exceeded},
-                   {"icmp_rate_limited", c.icmp_rate_limited}, {"absorbed", c.absorbed}, {"events", c.events},
-                   {"events_lost", c.events_lost}},
-                  {}};
+  result["gateway_drops"] = std::move(gw);
+  return Response{true, std::move(result), {}};
 }
 
-Response Gateway::Handle(const config::Request& req) {
-  if (req.op == "version")
-    return Response{true, {{"protocol", config::kProtocolVersion}, {"program", "hnv-gateway 0.1"}}, {}};
-  if (req.op == "apply") {
+void Gateway::RegisterOperations() {
+  daemon::Operations& ops = shell_.operations();
+  ops.Add<daemon::NoArgs>("apply", [this](const daemon::NoArgs&) {
     std::string error;
     if (!Reload(&error)) return Response::Error(error);
     json names = json::array();
     for (const auto& [name, c] : compartments_) names.push_back(name);
     return Response{true, {{"files", config_.host.files}, {"tenants", names}}, {}};
+  });
+  ops.Add<daemon::GetArgs>("get", [this](const daemon::GetArgs& a) {
+    return Response{true, config::KindToJson(config_.host.policy, a.kind), {}};
+  });
+  ops.Add<CompartmentsArgs>("compartments",
+                            [this](const CompartmentsArgs& a) { return Compartments(a); });
+  ops.Add<daemon::NoArgs>("counters", [this](const daemon::NoArgs&) { return Counters(); });
+  for (const char* op : {"new", "set", "remove"}) {
+    ops.Refuse(op, std::string(op) + ": the gateway's policy comes from its tenant files: " +
+                       "edit them and run `hnvctl apply`");
   }
-  if (req.op == "get") {
-    if (!req.args.contains("kind") || !req.args["kind"].is_string())
-      return Response::Error("get: needs \"kind\" (" + config::KindNames() + ")");
-    const auto kind = config::ParseKind(req.args["kind"].get<std::string>());
-    if (!kind) return Response::Error("get: unknown kind (" + config::KindNames() + ")");
-    return Response{true, config::KindToJson(config_.host.policy, *kind), {}};
-  }
-  if (req.op == "compartments") return Compartments(req.args);
-  if (req.op == "counters") return Counters();
-  if (req.op == "new" || req.op == "set" || req.op == "remove")
-    return Response::Error(req.op + ": the gateway's policy comes from its tenant files: edit them and run `hnvctl apply`");
-  return Response::Error("unknown operation \"" + req.op + "\" (version, apply, get, compartments, counters)");
 }
 
 }  // namespace hnv::gateway

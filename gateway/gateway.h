@@ -20,53 +20,60 @@
 // it was down. A clean stop (SIGTERM) removes every compartment's namespace;
 // after kill -9 the namespaces stay and the next start reuses them.
 //
-// Thread: everything here runs on the control thread (Run's loop); workers
-// are the Dataplane's lcores; the punt thread is PuntIo's.
+// The shell around it (options, EAL, signals, the control loop and socket)
+// is daemon/shell.h; its control operations are registered as typed
+// handlers (daemon/operations.h).
+//
+// Thread: everything here runs on the control thread (the shell's loop);
+// workers are the Dataplane's lcores; the punt thread is PuntIo's.
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include "config/control.h"
 #include "config/gateway_config.h"
+#include "daemon/shell.h"
 #include "dataplane/runtime/dataplane.h"
 #include "gateway/compartment.h"
 
 namespace hnv::gateway {
 
+// hnv-gateway's own options (the common ones are daemon::CommonOptions).
 struct Options {
-  std::string config_path;
-  std::string socket_path;       // overrides the configuration's control_socket
   std::string state_dir;         // overrides gateway.state_dir
   std::string namespace_prefix;  // overrides gateway.namespace_prefix
-  uint32_t max_records = 1'100'000;
-  uint32_t max_routes = 110'000;
 };
 
-class Gateway final : public config::RequestHandler {
+// compartments {} | {"name": N}
+struct CompartmentsArgs {
+  std::optional<std::string> name;  // absent: every compartment
+  static bool Parse(daemon::ArgReader& r, CompartmentsArgs* out);
+};
+
+class Gateway final : public daemon::Program {
  public:
-  explicit Gateway(Options options);
+  Gateway(daemon::Shell& shell, Options options);
   ~Gateway() override;
 
-  bool Start(std::string* error);
-  void Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
-  bool Reload(std::string* error);
+  bool Start(std::string* error) override;
+  void Poll() override;
+  bool Reload(std::string* error) override;
   // Removes every compartment (and its namespace); then the dataplane stops.
-  void Shutdown();
-
-  config::Response Handle(const config::Request& request) override;
+  void Stop() override;
 
  private:
+  void RegisterOperations();
   bool Load(config::GatewayConfig* cfg, std::string* error);
   bool ApplyCompartments(const config::GatewayConfig& cfg, std::string* error);
   void SaveState();
   std::map<std::string, uint32_t> LoadState();
-  config::Response Compartments(const nlohmann::json& args) const;
+  config::Response Compartments(const CompartmentsArgs& args) const;
   config::Response Counters() const;
   std::vector<std::string> PortNames() const;
 
+  daemon::Shell& shell_;
   Options options_;
   config::GatewayConfig config_;
   std::unique_ptr<Dataplane> dp_;
@@ -76,7 +83,6 @@ class Gateway final : public config::RequestHandler {
   PuntRings rings_;
   std::map<std::string, std::unique_ptr<Compartment>> compartments_;  // by tenant name
   std::map<std::string, std::string> known_netns_;  // tenant -> namespace, from the state file
-  config::ControlServer server_;
 };
 
 }  // namespace hnv::gateway

@@ -7,72 +7,22 @@
 // EAL arguments default to "-l 0,1 --in-memory" (hugepages). The first EAL
 // lcore is the control thread, every other one a worker. SIGHUP reloads the
 // configuration (as `hnvctl apply`); SIGTERM/SIGINT stop cleanly and remove
-// the compartments' namespaces.
-#include <rte_eal.h>
+// the compartments' namespaces. The shell around the daemon (options, EAL,
+// signals, control socket) is daemon/shell.h.
+#include <memory>
 
-#include <atomic>
-#include <csignal>
-#include <cstring>
-#include <string>
-#include <vector>
-
-#include "config/log.h"
-#include "dataplane/runtime/eal.h"
+#include "daemon/shell.h"
 #include "gateway/gateway.h"
 
-namespace {
-
-std::atomic<bool> g_stop{false};
-std::atomic<bool> g_reload{false};
-void OnStop(int) { g_stop.store(true); }
-void OnHup(int) { g_reload.store(true); }
-
-int Usage() {
-  std::fprintf(stderr,
-               "usage: hnv-gateway --config FILE [--socket PATH] [--state-dir DIR] "
-               "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [-- EAL args]\n");
-  return 2;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  hnv::g_log_program = "hnv-gateway";
   hnv::gateway::Options opt;
-  int i = 1;
-  for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
-    const std::string a = argv[i];
-    if (i + 1 >= argc) return Usage();
-    if (a == "--config") opt.config_path = argv[++i];
-    else if (a == "--socket") opt.socket_path = argv[++i];
-    else if (a == "--state-dir") opt.state_dir = argv[++i];
-    else if (a == "--namespace-prefix") opt.namespace_prefix = argv[++i];
-    else if (a == "--max-records") opt.max_records = static_cast<uint32_t>(std::stoul(argv[++i]));
-    else if (a == "--max-routes") opt.max_routes = static_cast<uint32_t>(std::stoul(argv[++i]));
-    else return Usage();
-  }
-  if (opt.config_path.empty()) return Usage();
-  if (std::string error; !hnv::StartEal(argc, argv, i, &error)) {
-    hnv::Log("%s", error.c_str());
-    return 1;
-  }
-  std::signal(SIGTERM, OnStop);
-  std::signal(SIGINT, OnStop);
-  std::signal(SIGHUP, OnHup);
-  std::signal(SIGPIPE, SIG_IGN);
-  int rc = 0;
-  {
-    hnv::gateway::Gateway gw(opt);
-    std::string error;
-    if (!gw.Start(&error)) {
-      hnv::Log("cannot start:\n%s", error.c_str());
-      rc = 1;
-    } else {
-      gw.Run(g_stop, g_reload);
-      gw.Shutdown();
-      hnv::Log("stopped");
-    }
-  }
-  rte_eal_cleanup();
-  return rc;
+  hnv::daemon::ProgramInfo info{"hnv-gateway",
+                                "0.1",
+                                "/run/hnv/gateway.sock",
+                                "reload refused or incomplete",
+                                {{"--state-dir", "DIR", &opt.state_dir},
+                                 {"--namespace-prefix", "PFX", &opt.namespace_prefix}}};
+  return hnv::daemon::Main(argc, argv, std::move(info), [&](hnv::daemon::Shell& shell) {
+    return std::make_unique<hnv::gateway::Gateway>(shell, opt);
+  });
 }

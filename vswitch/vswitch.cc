@@ -8,32 +8,21 @@
 #include <thread>
 
 #include "config/journal_compact.h"
-#include "config/log.h"
 #include "config/policy/validate.h"
 #include "daemon/counters_json.h"
+#include "daemon/log.h"
 #include "dataplane/runtime/capture.h"
-#include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/trace.h"
 
 namespace hnv::vswitch {
 
 using config::Change;
 using config::Response;
+using daemon::ArgReader;
+using daemon::JoinErrors;
 using nlohmann::json;
 
 namespace {
-
-std::string JoinErrors(const std::vector<config::ConfigError>& errors) {
-  std::string s;
-  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e.ToString();
-  return s;
-}
-
-std::string JoinPolicyErrors(const std::vector<PolicyError>& errors) {
-  std::string s;
-  for (const auto& e : errors) s += (s.empty() ? "" : "\n") + e.ToString();
-  return s;
-}
 
 std::optional<std::vector<uint8_t>> FromHex(const std::string& hex) {
   std::vector<uint8_t> out;
@@ -68,7 +57,38 @@ std::string ToHex(const std::vector<uint8_t>& b) {
 
 }  // namespace
 
-VSwitch::VSwitch(Options options) : options_(std::move(options)) {}
+bool ChangeArgs::Parse(ArgReader& r, ChangeArgs* out) {
+  const std::string error = config::ParseChange(std::string(r.op()), r.args(), &out->change);
+  return error.empty() || r.FailWith(error);
+}
+
+bool TraceArgs::Parse(ArgReader& r, TraceArgs* out) {
+  std::string hex;
+  if (!r.Port("port", &out->port, ArgReader::Need::kRequired, "must name a port or VM adapter") ||
+      !r.String("frame", &hex, ArgReader::Need::kRequired, "must be the frame in hex"))
+    return false;
+  std::optional<std::vector<uint8_t>> frame = FromHex(hex);
+  if (!frame || frame->size() < 14) return r.Fail("frame", "is not a hex Ethernet frame");
+  out->frame = std::move(*frame);
+  return true;
+}
+
+bool CaptureArgs::Parse(ArgReader& r, CaptureArgs* out) {
+  if (!r.Port("port", &out->port, ArgReader::Need::kRequired, "must name a port or VM adapter") ||
+      !r.String("file", &out->file, ArgReader::Need::kRequired, "must be the pcap file to write") ||
+      !r.Unsigned("count", &out->count, ArgReader::Need::kOptional,
+                  "must be a number of packets") ||
+      !r.Number("seconds", &out->seconds, ArgReader::Need::kOptional, "must be in (0, 600]"))
+    return false;
+  if (out->seconds <= 0 || out->seconds > 600) return r.Fail("seconds", "must be in (0, 600]");
+  return true;
+}
+
+VSwitch::VSwitch(daemon::Shell& shell, std::string journal_path)
+    : shell_(shell), journal_path_(std::move(journal_path)) {
+  RegisterOperations();
+}
+
 VSwitch::~VSwitch() {
   if (dp_) dp_->Stop();
 }
@@ -83,14 +103,14 @@ std::optional<uint16_t> VSwitch::PortByName(std::string_view name) const {
 
 bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journal_entries,
                           std::string* error) {
-  config::LoadResult loaded = config::LoadHostConfig(options_.config_path);
+  config::LoadResult loaded = config::LoadHostConfig(shell_.options().config_path);
   if (!loaded.config) {
     *error = JoinErrors(loaded.errors);
     return false;
   }
   *cfg = std::move(*loaded.config);
   if (!journal_) {
-    std::string path = options_.journal_path;
+    std::string path = journal_path_;
     if (path.empty()) path = "/var/lib/hnv/" + (cfg->host_name.empty() ? "vswitch" : cfg->host_name) + ".journal";
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     journal_ = std::make_unique<config::Journal>(path);
@@ -112,7 +132,7 @@ bool VSwitch::BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journ
   const auto errors = ValidatePolicy(*policy);
   if (!errors.empty()) {
     *error = "the policy (configuration + journal " + journal_->path() + ") is invalid:\n" +
-             JoinPolicyErrors(errors);
+             JoinErrors(errors);
     return false;
   }
   return true;
@@ -152,64 +172,32 @@ bool VSwitch::Start(std::string* error) {
   Policy policy;
   size_t journal_entries = 0;
   if (!BuildPolicy(&config_, &policy, &journal_entries, error)) return false;
-  DataplaneConfig dc;
-  dc.limits.max_records = options_.max_records;
-  dc.limits.max_routes = options_.max_routes;
-  dc.worker_lcores = EalWorkerLcores();
-  if (dc.worker_lcores.empty()) {
-    *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
-    return false;
-  }
-  dp_ = Dataplane::Create(dc, error);
+  dp_ = shell_.CreateDataplane(config_.ports, error);
   if (!dp_) return false;
-  for (const config::PortSpec& p : config_.ports) {
-    if (!dp_->AttachPort(p.index, p.device, error)) {
-      *error = "port " + p.name + ": " + *error;
-      return false;
-    }
-  }
   dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
   if (!dp_->tables().Apply(policy, error) || !dp_->Start(error)) return false;
   policy_ = std::make_unique<RecordIndex>(std::move(policy));
   MaybeCompactJournal(journal_entries);
-  const std::string socket =
-      !options_.socket_path.empty() ? options_.socket_path
-      : !config_.control_socket.empty() ? config_.control_socket
-                                        : "/run/hnv/vswitch.sock";
-  if (!server_.Listen(socket, error)) return false;
+  const std::string socket = shell_.Listen(config_.control_socket, error);
+  if (socket.empty()) return false;
   Log("running: %zu ports, %zu lookup records, %zu customer routes, control socket %s, journal %s",
       config_.ports.size(), policy_->size(), policy_->rest().customer_routes.size(), socket.c_str(),
       journal_->path().c_str());
   return true;
 }
 
-void VSwitch::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  while (!stop.load()) {
-    dp_->Poll();
-    server_.Poll(*this, 2);
-    if (reload.exchange(false)) {
-      std::string error;
-      if (Reload(&error)) Log("reloaded %s", options_.config_path.c_str());
-      else Log("reload refused, running policy unchanged:\n%s", error.c_str());
-    }
-  }
-  dp_->Stop();
-}
+void VSwitch::Poll() { dp_->Poll(); }
+
+void VSwitch::Stop() { dp_->Stop(); }
 
 bool VSwitch::Reload(std::string* error) {
   config::HostConfig cfg;
   Policy policy;
   size_t journal_entries = 0;
   if (!BuildPolicy(&cfg, &policy, &journal_entries, error)) return false;
-  if (cfg.ports.size() != config_.ports.size()) {
-    *error = "ports changed: adding or removing ports needs a restart";
+  if (std::string p = daemon::PortsChangeProblem(config_.ports, cfg.ports); !p.empty()) {
+    *error = std::move(p);
     return false;
-  }
-  for (size_t i = 0; i < cfg.ports.size(); ++i) {
-    if (cfg.ports[i].device != config_.ports[i].device) {
-      *error = "port " + cfg.ports[i].name + ": device changed: needs a restart";
-      return false;
-    }
   }
   if (!dp_->tables().Apply(policy, error)) return false;
   config_ = std::move(cfg);
@@ -276,9 +264,8 @@ bool VSwitch::ApplyRecordEdit(const RecordEdit& edit, std::string* error) {
   return false;
 }
 
-Response VSwitch::HandleChange(const std::string& op, const json& args) {
-  Change c;
-  if (std::string err = config::ParseChange(op, args, &c); !err.empty()) return Response::Error(err);
+Response VSwitch::HandleChange(const Change& c) {
+  const std::string& op = c.op;
   config::FromJsonOptions opts;
   opts.port_by_name = [this](std::string_view n) { return PortByName(n); };
   std::string error;
@@ -312,42 +299,16 @@ Response VSwitch::HandleChange(const std::string& op, const json& args) {
 
 Response VSwitch::Counters() const {
   const WorkerCounters c = dp_->Counters();
-  json ports = json::array();
-  for (const config::PortSpec& p : config_.ports) ports.push_back(daemon::PortCountersJson(*dp_, c, p.index, p.name));
-  const json drops = daemon::DropCountersJson(c);
-  return Response{true,
-                  {{"ports", ports},
-                   {"drops", drops},
-                   {"switched", c.switched},
-                   {"routed", c.routed},
-                   {"encapsulated", c.encapsulated},
-                   {"decapsulated", c.decapsulated},
-                   {"flooded", c.flooded},
-                   {"arp_answered", c.arp_answered},
-                   {"echo_answered", c.echo_answered},
-                   {"l2only_arp", c.l2only_arp},
-                   {"mss_clamped", c.mss_clamped},
-                   {"icmp_too_big", c.icmp_too_big},
-                   {"icmp_time_exceeded", c.icmp_time_exceeded},
-                   {"icmp_rate_limited", c.icmp_rate_limited},
-                   {"absorbed", c.absorbed},
-                   {"events", c.events},
-                   {"events_lost", c.events_lost}},
-                  {}};
+  std::vector<std::pair<uint16_t, std::string>> ports;
+  for (const config::PortSpec& p : config_.ports) ports.emplace_back(p.index, p.name);
+  json result = daemon::CountersJson(*dp_, c, ports);
+  result["l2only_arp"] = c.l2only_arp;
+  result["mss_clamped"] = c.mss_clamped;
+  return Response{true, std::move(result), {}};
 }
 
-Response VSwitch::Trace(const json& args) {
-  std::optional<uint16_t> port;
-  if (args.contains("port") && args["port"].is_number_unsigned())
-    port = args["port"].get<uint16_t>();
-  else if (args.contains("port") && args["port"].is_string())
-    port = PortByName(args["port"].get<std::string>());
-  if (!port) return Response::Error("trace: \"port\" must name a port or VM adapter");
-  if (!args.contains("frame") || !args["frame"].is_string())
-    return Response::Error("trace: \"frame\" must be the frame in hex");
-  const auto frame = FromHex(args["frame"].get<std::string>());
-  if (!frame || frame->size() < 14) return Response::Error("trace: \"frame\" is not a hex Ethernet frame");
-  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), *port, *frame);
+Response VSwitch::Trace(const TraceArgs& args) {
+  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame);
   json steps = json::array();
   for (const TraceStep& s : r.steps) steps.push_back({{"stage", s.stage}, {"decision", s.decision}});
   json outs = json::array();
@@ -356,25 +317,15 @@ Response VSwitch::Trace(const json& args) {
   return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
 }
 
-Response VSwitch::Capture(const json& args) {
-  std::optional<uint16_t> port;
-  if (args.contains("port") && args["port"].is_number_unsigned())
-    port = args["port"].get<uint16_t>();
-  else if (args.contains("port") && args["port"].is_string())
-    port = PortByName(args["port"].get<std::string>());
-  if (!port) return Response::Error("capture: \"port\" must name a port or VM adapter");
-  if (!args.contains("file") || !args["file"].is_string())
-    return Response::Error("capture: \"file\" must be the pcap file to write");
-  const uint64_t count = args.value("count", uint64_t{0});
-  double seconds = args.value("seconds", 10.0);
-  if (seconds <= 0 || seconds > 600) return Response::Error("capture: \"seconds\" must be in (0, 600]");
+Response VSwitch::Capture(const CaptureArgs& args) {
   PortCapture cap;
   std::string error;
-  if (!cap.Start(*dp_, *port, args["file"].get<std::string>(), 65535, &error))
+  if (!cap.Start(*dp_, args.port, args.file, 65535, &error))
     return Response::Error("capture: " + error);
   // The control loop keeps running (neighbours, learning) while capturing.
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end && (count == 0 || cap.written() < count)) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(args.seconds);
+  while (std::chrono::steady_clock::now() < end &&
+         (args.count == 0 || cap.written() < args.count)) {
     dp_->Poll();
     cap.Drain();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -383,30 +334,28 @@ Response VSwitch::Capture(const json& args) {
   return Response{true, {{"packets", cap.written()}, {"lost", cap.lost()}}, {}};
 }
 
-Response VSwitch::Handle(const config::Request& req) {
-  if (req.op == "version") return Response{true, {{"protocol", config::kProtocolVersion}, {"program", "hnv-vswitch 0.1"}}, {}};
-  if (req.op == "apply") {
+Response VSwitch::Get(const daemon::GetArgs& args) const {
+  if (args.kind != config::Kind::kLookupRecord)
+    return Response{true, config::KindToJson(policy_->rest(), args.kind), {}};
+  json records = json::array();
+  policy_->ForEach([&](const LookupRecord& r) { records.push_back(config::ToJson(r)); });
+  return Response{true, std::move(records), {}};
+}
+
+void VSwitch::RegisterOperations() {
+  daemon::Operations& ops = shell_.operations();
+  ops.set_port_by_name([this](std::string_view name) { return PortByName(name); });
+  ops.Add<daemon::NoArgs>("apply", [this](const daemon::NoArgs&) {
     std::string error;
     if (!Reload(&error)) return Response::Error(error);
     return Response{true, {{"files", config_.files}, {"lookup_records", policy_->size()}}, {}};
-  }
-  if (req.op == "get") {
-    if (!req.args.contains("kind") || !req.args["kind"].is_string())
-      return Response::Error("get: needs \"kind\" (" + config::KindNames() + ")");
-    const auto kind = config::ParseKind(req.args["kind"].get<std::string>());
-    if (!kind) return Response::Error("get: unknown kind (" + config::KindNames() + ")");
-    if (*kind != config::Kind::kLookupRecord)
-      return Response{true, config::KindToJson(policy_->rest(), *kind), {}};
-    json records = json::array();
-    policy_->ForEach([&](const LookupRecord& r) { records.push_back(config::ToJson(r)); });
-    return Response{true, std::move(records), {}};
-  }
-  if (req.op == "new" || req.op == "set" || req.op == "remove") return HandleChange(req.op, req.args);
-  if (req.op == "counters") return Counters();
-  if (req.op == "trace") return Trace(req.args);
-  if (req.op == "capture") return Capture(req.args);
-  return Response::Error("unknown operation \"" + req.op +
-                         "\" (version, apply, get, new, set, remove, counters, trace, capture)");
+  });
+  ops.Add<daemon::GetArgs>("get", [this](const daemon::GetArgs& a) { return Get(a); });
+  for (const char* op : {"new", "set", "remove"})
+    ops.Add<ChangeArgs>(op, [this](const ChangeArgs& a) { return HandleChange(a.change); });
+  ops.Add<daemon::NoArgs>("counters", [this](const daemon::NoArgs&) { return Counters(); });
+  ops.Add<TraceArgs>("trace", [this](const TraceArgs& a) { return Trace(a); });
+  ops.Add<CaptureArgs>("capture", [this](const CaptureArgs& a) { return Capture(a); });
 }
 
 }  // namespace hnv::vswitch

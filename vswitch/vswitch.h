@@ -17,68 +17,88 @@
 // larger than the configuration files, is rewritten (atomically) as the few
 // changes from the files to the running policy (config/journal_compact.h).
 //
-// Thread: everything runs on the control thread (Run's loop); workers are
-// the Dataplane's lcores.
+// The shell around it (options, EAL, signals, the control loop and socket)
+// is daemon/shell.h; its control operations are registered as typed
+// handlers (daemon/operations.h).
+//
+// Thread: everything runs on the control thread (the shell's loop); workers
+// are the Dataplane's lcores.
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include "config/control.h"
 #include "config/host_config.h"
 #include "config/policy/record_index.h"
 #include "config/policy_ops.h"
+#include "daemon/shell.h"
 #include "dataplane/runtime/dataplane.h"
 
 namespace hnv::vswitch {
 
-struct Options {
-  std::string config_path;
-  std::string journal_path;  // default: <config dir>/<host>.journal
-  std::string socket_path;   // overrides the configuration's control_socket
-  uint32_t max_records = 1'100'000;  // table sizes (memory is reserved at start)
-  uint32_t max_routes = 110'000;
+// The arguments of hnv-vswitch's own control operations (config/control.h).
+// new / set / remove {"kind": K, "object": {...}}
+struct ChangeArgs {
+  config::Change change;
+  static bool Parse(daemon::ArgReader& r, ChangeArgs* out);
+};
+// trace {"port": P, "frame": "<hex>"}
+struct TraceArgs {
+  uint16_t port = 0;
+  std::vector<uint8_t> frame;
+  static bool Parse(daemon::ArgReader& r, TraceArgs* out);
+};
+// capture {"port": P, "file": F, "count": N, "seconds": S}
+struct CaptureArgs {
+  uint16_t port = 0;
+  std::string file;
+  uint64_t count = 0;  // 0: until `seconds`
+  double seconds = 10;
+  static bool Parse(daemon::ArgReader& r, CaptureArgs* out);
 };
 
-class VSwitch final : public config::RequestHandler {
+class VSwitch final : public daemon::Program {
  public:
-  explicit VSwitch(Options options);
+  // `journal_path` "": /var/lib/hnv/<host>.journal.
+  VSwitch(daemon::Shell& shell, std::string journal_path);
   ~VSwitch() override;
 
   // Loads the configuration, creates the dataplane on the EAL lcores after
   // the main one, attaches the ports, applies the policy, starts the workers
   // and the control socket.
-  bool Start(std::string* error);
-  // Runs the control loop until `stop`; reloads when `reload` is raised.
-  void Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
+  bool Start(std::string* error) override;
+  void Poll() override;
   // Rebuilds the policy from files + journal and applies it if valid.
-  bool Reload(std::string* error);
-
-  config::Response Handle(const config::Request& request) override;
+  bool Reload(std::string* error) override;
+  void Stop() override;
 
   // Journals longer than this are compacted after a start or reload.
   static constexpr size_t kCompactEntries = 1000;
 
  private:
+  void RegisterOperations();
   bool BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journal_entries,
                    std::string* error);
   void MaybeCompactJournal(size_t journal_entries);
-  config::Response HandleChange(const std::string& op, const nlohmann::json& args);
+  config::Response Get(const daemon::GetArgs& args) const;
+  config::Response HandleChange(const config::Change& c);
   // Applies a validated single-record edit to the tables.
   bool ApplyRecordEdit(const RecordEdit& edit, std::string* error);
   config::Response Counters() const;
-  config::Response Trace(const nlohmann::json& args);
-  config::Response Capture(const nlohmann::json& args);
+  config::Response Trace(const TraceArgs& args);
+  config::Response Capture(const CaptureArgs& args);
   std::optional<uint16_t> PortByName(std::string_view name) const;
   void OnLearned(const LookupRecord& r);
 
-  Options options_;
+  daemon::Shell& shell_;
+  std::string journal_path_;
   config::HostConfig config_;
   std::unique_ptr<RecordIndex> policy_;  // what the tables hold, as a Policy
   std::unique_ptr<config::Journal> journal_;
   std::unique_ptr<Dataplane> dp_;
-  config::ControlServer server_;
 };
 
 }  // namespace hnv::vswitch

@@ -1,0 +1,178 @@
+#include "daemon/shell.h"
+
+#include <rte_eal.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+#include "daemon/log.h"
+#include "dataplane/runtime/eal.h"
+
+namespace hnv::daemon {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+void OnStop(int) { g_stop.store(true); }
+void OnHup(int) { g_reload.store(true); }
+
+void InstallSignals() {
+  std::signal(SIGTERM, OnStop);
+  std::signal(SIGINT, OnStop);
+  std::signal(SIGHUP, OnHup);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool ParseCount(std::string_view text, uint32_t* out) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() ||
+      v > std::numeric_limits<uint32_t>::max())
+    return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+}  // namespace
+
+std::string Usage(const ProgramInfo& info) {
+  std::string u = std::string("usage: ") + info.name + " --config FILE [--socket PATH]";
+  for (const Flag& f : info.flags) u += std::string(" [") + f.name + " " + f.metavar + "]";
+  return u + " [--max-records N] [--max-routes N] [-- EAL args]";
+}
+
+int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptions* options,
+                     std::string* error) {
+  int i = 1;
+  for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+    const std::string_view a = argv[i];
+    if (i + 1 >= argc) {
+      *error = std::string(a) + " needs a value";
+      return -1;
+    }
+    const char* value = argv[++i];
+    std::string* target = a == "--config"   ? &options->config_path
+                          : a == "--socket" ? &options->socket_path
+                                            : nullptr;
+    for (const Flag& f : info.flags)
+      if (a == f.name) target = f.value;
+    if (target != nullptr) {
+      *target = value;
+    } else if (a == "--max-records" || a == "--max-routes") {
+      uint32_t* n = a == "--max-records" ? &options->max_records : &options->max_routes;
+      if (!ParseCount(value, n)) {
+        *error = std::string(a) + ": \"" + value + "\" is not a number";
+        return -1;
+      }
+    } else {
+      *error = "unknown option " + std::string(a);
+      return -1;
+    }
+  }
+  if (options->config_path.empty()) {
+    *error = "--config is required";
+    return -1;
+  }
+  return i;
+}
+
+Shell::Shell(ProgramInfo info, CommonOptions options)
+    : info_(std::move(info)), options_(std::move(options)) {
+  ops_.Add<NoArgs>("version", [this](const NoArgs&) {
+    return config::Response{true,
+                            {{"protocol", config::kProtocolVersion},
+                             {"program", std::string(info_.name) + " " + info_.version}},
+                            {}};
+  });
+}
+
+std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::PortSpec>& ports,
+                                                  std::string* error) const {
+  DataplaneConfig dc;
+  dc.limits.max_records = options_.max_records;
+  dc.limits.max_routes = options_.max_routes;
+  dc.worker_lcores = EalWorkerLcores();
+  if (dc.worker_lcores.empty()) {
+    *error = "no worker lcore: give EAL at least two lcores (-l 0,1)";
+    return nullptr;
+  }
+  std::unique_ptr<Dataplane> dp = Dataplane::Create(dc, error);
+  if (!dp) return nullptr;
+  for (const config::PortSpec& p : ports) {
+    if (!dp->AttachPort(p.index, p.device, error)) {
+      *error = "port " + p.name + ": " + *error;
+      return nullptr;
+    }
+  }
+  return dp;
+}
+
+std::string Shell::Listen(const std::string& configured, std::string* error) {
+  const std::string path = !options_.socket_path.empty() ? options_.socket_path
+                           : !configured.empty()         ? configured
+                                                         : info_.default_socket;
+  return server_.Listen(path, error) ? path : std::string();
+}
+
+void Shell::Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  while (!stop.load()) {
+    program.Poll();
+    server_.Poll(ops_, 2);
+    if (reload.exchange(false)) {
+      std::string error;
+      if (program.Reload(&error))
+        Log("reloaded %s", options_.config_path.c_str());
+      else
+        Log("%s:\n%s", info_.reload_failed, error.c_str());
+    }
+  }
+}
+
+std::string PortsChangeProblem(const std::vector<config::PortSpec>& running,
+                               const std::vector<config::PortSpec>& next) {
+  if (next.size() != running.size())
+    return "ports changed: adding or removing ports needs a restart";
+  for (size_t i = 0; i < next.size(); ++i)
+    if (next[i].device != running[i].device)
+      return "port " + next[i].name + ": device changed: needs a restart";
+  return {};
+}
+
+int Main(int argc, char** argv, ProgramInfo info,
+         const std::function<std::unique_ptr<Program>(Shell&)>& make) {
+  g_log_program = info.name;
+  CommonOptions options;
+  std::string error;
+  const int dashdash = ParseCommandLine(argc, argv, info, &options, &error);
+  if (dashdash < 0) {
+    std::fprintf(stderr, "%s: %s\n%s\n", info.name, error.c_str(), Usage(info).c_str());
+    return 2;
+  }
+  if (!StartEal(argc, argv, dashdash, &error)) {
+    Log("%s", error.c_str());
+    return 1;
+  }
+  InstallSignals();
+  int rc = 0;
+  {
+    Shell shell(std::move(info), std::move(options));
+    std::unique_ptr<Program> program = make(shell);
+    if (!program->Start(&error)) {
+      Log("cannot start:\n%s", error.c_str());
+      rc = 1;
+    } else {
+      shell.Run(*program, g_stop, g_reload);
+      program->Stop();
+      Log("stopped");
+    }
+  }
+  rte_eal_cleanup();
+  return rc;
+}
+
+}  // namespace hnv::daemon
