@@ -1,6 +1,6 @@
 // A tenant's compartment as configured (config/gateway_config.h builds these
 // from the per-tenant YAML): plain values, no DPDK, no kernel state. The
-// gateway (gateway/compartment.h) builds its namespaces, TAPs and fast-path
+// gateway (gateway/compartment/) builds its namespaces, TAPs and fast-path
 // tables from them.
 //
 // A compartment is one routing domain's stack inside hnv-gateway: a Linux

@@ -145,6 +145,8 @@ bool Gateway::Start(std::string* error) {
     if (wanted.count(netns) != 0) continue;
     std::string e;
     if (NetNamespace::DeleteByName(netns, &e)) Log("tenant %s is gone: namespace %s removed", name.c_str(), netns.c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(CompartmentStateDir(config_.state_dir, name), ec);
   }
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();
@@ -154,6 +156,12 @@ bool Gateway::Start(std::string* error) {
       config_.host.ports.size(), compartments_.size(), config_.host.policy.records.size(), sock.c_str(),
       config_.state_dir.c_str());
   return true;
+}
+
+CompartmentEnv Gateway::EnvFor(const config::GatewayConfig& cfg) const {
+  CompartmentEnv env{tables_.get(), fastpath_.get(), punt_.get(), cfg.state_dir, StandardServices()};
+  env.services.insert(env.services.end(), extra_services_.begin(), extra_services_.end());
+  return env;
 }
 
 bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* error) {
@@ -166,8 +174,8 @@ bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* e
       Log("tenant %s removed", it->first.c_str());
       it->second->DeleteNamespace();
       it = compartments_.erase(it);
-    } else if (!it->second->SameInterfaces(*n->second)) {
-      Log("tenant %s: interfaces changed, compartment re-created", it->first.c_str());
+    } else if (const std::string why = it->second->NeedsRecreate(*n->second); !why.empty()) {
+      Log("tenant %s: %s, compartment re-created", it->first.c_str(), why.c_str());
       if (n->second->netns != it->second->spec().netns) it->second->DeleteNamespace();
       it = compartments_.erase(it);
     } else {
@@ -182,7 +190,7 @@ bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* e
     auto it = compartments_.find(s.name);
     std::string e;
     if (it == compartments_.end()) {
-      auto c = Compartment::Create(s, CompartmentEnv{tables_.get(), fastpath_.get(), punt_.get()}, &e);
+      auto c = Compartment::Create(s, EnvFor(cfg), &e);
       if (!c) {
         *error += (error->empty() ? "" : "\n") + e;
         ok = false;

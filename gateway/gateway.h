@@ -36,7 +36,8 @@
 #include "config/gateway_config.h"
 #include "daemon/shell.h"
 #include "dataplane/runtime/dataplane.h"
-#include "gateway/compartment.h"
+#include "gateway/compartment/compartment.h"
+#include "gateway/compartment/standard_services.h"
 
 namespace hnv::gateway {
 
@@ -57,6 +58,10 @@ class Gateway final : public daemon::Program {
   Gateway(daemon::Shell& shell, Options options);
   ~Gateway() override;
 
+  // A service every compartment that wants it gets, after the standard ones
+  // (gateway/compartment/service.h); call before Start (in the program's
+  // factory, gateway/main.cc).
+  void AddService(ServiceFactory factory) { extra_services_.push_back(std::move(factory)); }
   bool Start(std::string* error) override;
   void Poll() override;
   bool Reload(std::string* error) override;
@@ -67,6 +72,7 @@ class Gateway final : public daemon::Program {
   void RegisterOperations();
   bool Load(config::GatewayConfig* cfg, std::string* error);
   bool ApplyCompartments(const config::GatewayConfig& cfg, std::string* error);
+  CompartmentEnv EnvFor(const config::GatewayConfig& cfg) const;
   void SaveState();
   std::map<std::string, uint32_t> LoadState();
   config::Response Compartments(const CompartmentsArgs& args) const;
@@ -81,6 +87,7 @@ class Gateway final : public daemon::Program {
   std::unique_ptr<GatewayFastPath> fastpath_;
   std::unique_ptr<PuntIo> punt_;
   PuntRings rings_;
+  std::vector<ServiceFactory> extra_services_;
   std::map<std::string, std::unique_ptr<Compartment>> compartments_;  // by tenant name
   std::map<std::string, std::string> known_netns_;  // tenant -> namespace, from the state file
 };

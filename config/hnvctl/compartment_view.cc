@@ -166,10 +166,21 @@ Rendered RenderCompartment(const json& result, const std::string& name) {
   const json& c = *found;
   std::string& out = r.text;
   out += "Compartment " + Field(c, "name") + " (id " + Field(c, "id") + ")\n";
-  out += Table({{"  namespace", Field(c, "namespace")},
-                {"  rdid", Field(c, "rdid")},
-                {"  file", Field(c, "file")}},
-               2);
+  Rows identity = {{"  namespace", Field(c, "namespace")},
+                   {"  rdid", Field(c, "rdid")},
+                   {"  file", Field(c, "file")}};
+  if (c.is_object() && c.contains("fast_path")) identity.push_back({"  fast path", Field(c, "fast_path")});
+  out += Table(identity, 2);
+
+  if (c.is_object() && c.contains("services")) {
+    Rows services = {{"SERVICE", "STATE", "SUMMARY"}};
+    for (const json& s : Array(c, "services")) {
+      std::string summary = Field(s, "summary");
+      if (s.is_object() && s.contains("error")) summary += " (error: " + Field(s, "error") + ")";
+      services.push_back({Field(s, "name"), Field(s, "state"), summary});
+    }
+    out += "\nServices\n" + (services.size() == 1 ? std::string("none\n") : Table(services, 3));
+  }
 
   Rows ifs = {{"NAME", "ROLE", "IFINDEX", "MAC", "PORT", "VLAN", "VSID", "MTU", "ADDRESSES"}};
   for (const json& i : Array(c, "interfaces"))
@@ -178,11 +189,20 @@ Rendered RenderCompartment(const json& result, const std::string& name) {
                    Addresses(i, ", ")});
   out += "\nInterfaces\n" + Table(ifs, ifs.front().size());
 
+  // A TABLE column only when a route is in a table other than main (policy routing).
+  bool tables = false;
+  for (const json& rt : Array(c, "routes")) {
+    const std::string t = Field(rt, "table");
+    tables = tables || (t != "-" && t != "main" && t != "local");
+  }
   Rows routes = {{"DESTINATION", "NEXT HOP", "INTERFACE", "METRIC", "ORIGIN", "FAST PATH"}};
-  for (const json& rt : Array(c, "routes"))
+  if (tables) routes[0].insert(routes[0].begin() + 5, "TABLE");
+  for (const json& rt : Array(c, "routes")) {
     routes.push_back({Field(rt, "destination"), Field(rt, "next_hop"), Field(rt, "interface"),
                       Field(rt, "metric"), Field(rt, "origin"), Field(rt, "fast_path")});
-  out += "\nRoutes\n" + (routes.size() == 1 ? std::string("none\n") : Table(routes, 6));
+    if (tables) routes.back().insert(routes.back().begin() + 5, Field(rt, "table"));
+  }
+  out += "\nRoutes\n" + (routes.size() == 1 ? std::string("none\n") : Table(routes, routes[0].size()));
 
   Rows neighbors = {{"IP", "MAC", "INTERFACE"}};
   for (const json& n : Array(c, "neighbors"))

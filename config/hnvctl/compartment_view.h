@@ -5,8 +5,12 @@
 //                     "mac", "vsid" (vm-network), "port", "vlan", "mtu",
 //                     "addresses": ["10.0.2.2/24", ...]}, ...],
 //     "routes": [{"destination", "next_hop", "interface", "metric", "origin",
-//                 "fast_path"}, ...],
+//                 "table" ("main", "local", "220", ...), "fast_path"}, ...],
 //     "neighbors": [{"ip", "mac", "interface"}, ...],
+//     "fast_path": "main table" | "main table; the kernel decides ..." |
+//                  "everything to the kernel: <why>",
+//     "services": [{"name", "state" ("running" | "failed"), "summary",
+//                   "detail": {...}, "error" (when failed)}, ...],
 //     "counters": {"rx_vm": {"packets", "bytes"}, "rx_external": {..},
 //                  "to_external": {..}, "to_vm": {..}, "injected": {..},
 //                  "punted": {reason: packets, ...},
@@ -31,10 +35,11 @@ namespace hnv::ctl {
 // punted (every punt reason) in total.
 Rendered RenderCompartments(const nlohmann::json& result);
 
-// `hnvctl compartment NAME`: that compartment's identity, then its
-// interfaces, its routes (with their origin and what the fast path does with
-// them), its neighbours, and its counters: packets and bytes per direction,
-// then every non-zero punt and drop reason. An error when the result holds
+// `hnvctl compartment NAME`: that compartment's identity (with what feeds
+// its fast path), its services and their state, its interfaces, its routes
+// (with their origin, their table when one is not main, and what the fast
+// path does with them), its neighbours, and its counters: packets and bytes
+// per direction, then every non-zero punt and drop reason. An error when the result holds
 // no compartment of that name.
 Rendered RenderCompartment(const nlohmann::json& result, const std::string& name);
 

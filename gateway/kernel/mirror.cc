@@ -1,9 +1,11 @@
 #include "gateway/kernel/mirror.h"
 
+#include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/cache.h>
+#include <netlink/handlers.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/object.h>
@@ -38,6 +40,11 @@ void ParseCb(nl_object* obj, void* arg) {
   ctx->self->OnObject(obj, ctx->removed);
 }
 void DumpCb(nl_object* obj, void* arg) { static_cast<NetlinkMirror*>(arg)->OnObject(obj, false); }
+int RuleDumpCb(nl_msg* msg, void* arg) { return static_cast<NetlinkMirror*>(arg)->OnRuleDump(msg); }
+
+struct CbDeleter {
+  void operator()(nl_cb* cb) const { nl_cb_put(cb); }
+};
 
 bool IsType(nl_object* obj, const char* type) {
   return std::strcmp(nl_object_get_type(obj), type) == 0;
@@ -76,6 +83,8 @@ std::unique_ptr<NetlinkMirror> NetlinkMirror::Create(NetNamespace& ns, MirrorCal
   int err =
       nl_socket_add_memberships(m->events_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEIGH,
                                 RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK, 0);
+  if (err >= 0 && m->cbs_.rule)
+    err = nl_socket_add_memberships(m->events_, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE, 0);
   if (err < 0) {
     *error = what + "subscribe: " + nl::Err(err);
     return nullptr;
@@ -90,7 +99,7 @@ std::unique_ptr<NetlinkMirror> NetlinkMirror::Create(NetNamespace& ns, MirrorCal
   const int fd = nl_socket_get_fd(m->events_);
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kEventBufferBytes, sizeof(int)) != 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kEventBufferBytes, sizeof(int));
-  if (!m->Resync(kRoutes | kNeighbors | kAddresses, &why)) {
+  if (!m->Resync(kRoutes | kNeighbors | kAddresses | kRules, &why)) {
     *error = what + why;
     return nullptr;
   }
@@ -111,7 +120,7 @@ bool NetlinkMirror::Process(std::string* error) {
     if (err >= 0) continue;
     if (err == -NLE_AGAIN) break;
     if (err == -NLE_NOMEM) {  // ENOBUFS: notifications were lost
-      pending_resync_ |= kRoutes | kNeighbors | kAddresses;
+      pending_resync_ |= kRoutes | kNeighbors | kAddresses | kRules;
       continue;
     }
     if (error != nullptr) *error = "netns " + netns_ + ": netlink mirror: receive: " + nl::Err(err);
@@ -142,6 +151,15 @@ int NetlinkMirror::OnMessage(nl_msg* msg) {
         pending_resync_ |= kRoutes;
       return NL_OK;
     }
+    case RTM_NEWRULE:
+    case RTM_DELRULE: {
+      MirrorRule r;
+      if (!cbs_.rule || !ParseRule(h, &r)) return NL_OK;
+      SetRule(h->nlmsg_type == RTM_NEWRULE, r);
+      // An equal rule may still be there (see the header): ask the kernel.
+      if (h->nlmsg_type == RTM_DELRULE) pending_resync_ |= kRules;
+      return NL_OK;
+    }
     case RTM_NEWROUTE:
     case RTM_NEWNEIGH:
     case RTM_NEWADDR:
@@ -163,7 +181,8 @@ void NetlinkMirror::OnObject(nl_object* obj, bool removed) {
     auto* r = reinterpret_cast<rtnl_route*>(obj);
     const int family = rtnl_route_get_family(r);
     if (family != AF_INET && family != AF_INET6) return;
-    if (rtnl_route_get_table(r) != RT_TABLE_MAIN) return;
+    const uint32_t table = rtnl_route_get_table(r);
+    if (table == RT_TABLE_LOCAL || (table != RT_TABLE_MAIN && !cbs_.table_route)) return;
     if ((rtnl_route_get_flags(r) & RTM_F_CLONED) != 0) return;
     MirrorRoute m;
     nl_addr* dst = rtnl_route_get_dst(r);
@@ -181,7 +200,7 @@ void NetlinkMirror::OnObject(nl_object* obj, bool removed) {
       IpAddr gw;
       if (nl::FromNl(rtnl_route_nh_get_gateway(nh), &gw)) m.gateway = gw;
     }
-    if (seen_routes_ != nullptr) (*seen_routes_)[{m.destination, m.metric}] = true;
+    if (seen_routes_ != nullptr) (*seen_routes_)[{m.table, m.destination, m.metric}] = true;
     SetRoute(!removed, m);
   } else if (IsType(obj, "route/neigh")) {
     auto* n = reinterpret_cast<rtnl_neigh*>(obj);
@@ -212,17 +231,73 @@ void NetlinkMirror::OnObject(nl_object* obj, bool removed) {
 }
 
 void NetlinkMirror::SetRoute(bool present, const MirrorRoute& r) {
-  const RouteKey key{r.destination, r.metric};
+  const RouteKey key{r.table, r.destination, r.metric};
+  const auto& cb = r.table == RT_TABLE_MAIN ? cbs_.route : cbs_.table_route;
   auto it = routes_.find(key);
   if (present) {
     if (it != routes_.end() && it->second == r) return;
     routes_[key] = r;
-    if (cbs_.route) cbs_.route(true, r);
+    if (cb) cb(true, r);
   } else if (it != routes_.end()) {
     const MirrorRoute old = it->second;
     routes_.erase(it);
-    if (cbs_.route) cbs_.route(false, old);
+    if (cb) cb(false, old);
   }
+}
+
+void NetlinkMirror::SetRule(bool present, const MirrorRule& r) {
+  auto it = rules_.find(r);
+  if (present) {
+    if (it != rules_.end()) return;
+    rules_[r] = true;
+    cbs_.rule(true, r);
+  } else if (it != rules_.end()) {
+    rules_.erase(it);
+    cbs_.rule(false, r);
+  }
+}
+
+int NetlinkMirror::OnRuleDump(nl_msg* msg) {
+  const nlmsghdr* h = nlmsg_hdr(msg);
+  MirrorRule r;
+  if (h->nlmsg_type != RTM_NEWRULE || !ParseRule(h, &r)) return NL_OK;
+  (*seen_rules_)[r] = true;
+  SetRule(true, r);
+  return NL_OK;
+}
+
+bool NetlinkMirror::DumpRules(std::string* error) {
+  // Through libnl's socket but parsed here (fib_rule.h): libnl's rule
+  // object drops the attributes it does not know, and an unknown selector
+  // must not read as "every packet".
+  fib_rule_hdr req{};
+  req.family = AF_UNSPEC;
+  int err = nl_send_simple(sync_, RTM_GETRULE, NLM_F_DUMP, &req, sizeof(req));
+  if (err < 0) {
+    *error = "dump rules: " + nl::Err(err);
+    return false;
+  }
+  std::unique_ptr<nl_cb, CbDeleter> base(nl_socket_get_cb(sync_));  // a reference
+  std::unique_ptr<nl_cb, CbDeleter> cb(nl_cb_clone(base.get()));
+  if (!cb) {
+    *error = "dump rules: out of memory";
+    return false;
+  }
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, RuleDumpCb, this);
+  std::map<MirrorRule, bool> seen;
+  seen_rules_ = &seen;
+  err = nl_recvmsgs(sync_, cb.get());
+  seen_rules_ = nullptr;
+  if (err < 0) {
+    *error = "dump rules: " + nl::Err(err);
+    return false;
+  }
+  for (auto it = rules_.begin(); it != rules_.end();) {
+    auto next = std::next(it);
+    if (!seen.count(it->first)) SetRule(false, it->first);
+    it = next;
+  }
+  return true;
 }
 
 void NetlinkMirror::SetNeighbor(bool present, const MirrorNeighbor& n) {
@@ -255,6 +330,8 @@ void NetlinkMirror::SetAddress(bool present, const MirrorAddress& a) {
 
 bool NetlinkMirror::Resync(unsigned what, std::string* error) {
   ++resyncs_;
+  // Rules first: a route is judged by the rules in force.
+  if ((what & kRules) && cbs_.rule && !DumpRules(error)) return false;
   if (what & kRoutes) {
     nl_cache* raw = nullptr;
     const int err = rtnl_route_alloc_cache(sync_, AF_UNSPEC, 0, &raw);
