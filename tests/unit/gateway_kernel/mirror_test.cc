@@ -248,3 +248,49 @@ TEST_F(MirrorTest, OtherTablesAndOtherNamespacesAreNotSeen) {
 
 }  // namespace
 }  // namespace hnv::gateway::test
+
+namespace hnv::gateway::test {
+namespace {
+
+// With the table_route and rule callbacks: routes of other tables (not
+// local) and every rule, with its selectors in `ip rule` words.
+TEST_F(MirrorTest, RulesAndOtherTablesWhenAsked) {
+  std::vector<std::pair<bool, MirrorRule>> rules;
+  std::vector<std::pair<bool, MirrorRoute>> table_routes;
+  MirrorCallbacks cbs = rec_.Callbacks();
+  cbs.rule = [&](bool add, const MirrorRule& r) { rules.push_back({add, r}); };
+  cbs.table_route = [&](bool add, const MirrorRoute& r) { table_routes.push_back({add, r}); };
+  ASSERT_EQ(Sh(IpCmd("route add 10.40.0.0/16 via 10.9.0.2 table 100")), 0);
+  std::string error;
+  mirror_ = NetlinkMirror::Create(*ns_, std::move(cbs), &error);
+  ASSERT_TRUE(mirror_) << error;
+  auto has_rule = [&](bool add, const std::string& text, uint8_t family = AF_INET) {
+    for (const auto& [a, r] : rules)
+      if (a == add && r.family == family && r.ToString() == text) return true;
+    return false;
+  };
+  // A fresh namespace's rules, every one for every packet.
+  EXPECT_TRUE(has_rule(true, "0: from all lookup local"));
+  EXPECT_TRUE(has_rule(true, "32766: from all lookup main"));
+  EXPECT_TRUE(has_rule(true, "32767: from all lookup default"));
+  EXPECT_TRUE(has_rule(true, "32766: from all lookup main", AF_INET6));
+  for (const auto& [add, r] : rules) EXPECT_TRUE(r.unconditional()) << r.ToString();
+  ASSERT_EQ(table_routes.size(), 1u);
+  EXPECT_EQ(table_routes[0].second.destination.ToString(), "10.40.0.0/16");
+  EXPECT_EQ(table_routes[0].second.table, 100u);
+  EXPECT_EQ(rec_.Route(true, "10.40.0.0/16"), nullptr) << "not through the main table's callback";
+  for (const auto& [add, r] : table_routes) EXPECT_NE(r.table, static_cast<uint32_t>(RT_TABLE_LOCAL));
+
+  ASSERT_EQ(Sh(IpCmd("rule add pref 100 from 10.1.0.0/16 to 10.2.0.0/16 iif lo fwmark 0x1/0xff lookup 100")), 0);
+  ASSERT_EQ(Sh(IpCmd("rule add pref 220 lookup 220")), 0);
+  const std::string sel = "100: from 10.1.0.0/16 to 10.2.0.0/16 fwmark 0x1/0xff iif lo lookup 100";
+  ASSERT_TRUE(Until([&] { return has_rule(true, sel) && has_rule(true, "220: from all lookup 220"); }));
+  ASSERT_EQ(Sh(IpCmd("rule del pref 100")), 0);
+  ASSERT_TRUE(Until([&] { return has_rule(false, sel); }));
+  EXPECT_EQ(mirror_->rule_count(), 3u + 2u + 1u) << "IPv4 3, IPv6 2, ours 1";
+  ASSERT_EQ(Sh(IpCmd("route del 10.40.0.0/16 table 100")), 0);
+  ASSERT_TRUE(Until([&] { return table_routes.back().first == false; }));
+}
+
+}  // namespace
+}  // namespace hnv::gateway::test
