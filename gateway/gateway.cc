@@ -146,7 +146,7 @@ bool Gateway::Start(std::string* error) {
     std::string e;
     if (NetNamespace::DeleteByName(netns, &e)) Log("tenant %s is gone: namespace %s removed", name.c_str(), netns.c_str());
     std::error_code ec;
-    std::filesystem::remove_all(CompartmentStateDir(config_.state_dir, name), ec);
+    if (!config_.state_dir.empty()) std::filesystem::remove_all(CompartmentStateDir(config_.state_dir, name), ec);
   }
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();

@@ -126,11 +126,19 @@ bool NetlinkMirror::Process(std::string* error) {
     if (error != nullptr) *error = "netns " + netns_ + ": netlink mirror: receive: " + nl::Err(err);
     return false;
   }
+  std::string why;
   if (pending_resync_ != 0) {
     const unsigned what = pending_resync_;
     pending_resync_ = 0;
-    std::string why;
+    pending_rules_ = pending_rules_ && (what & kRules) == 0;
     if (!Resync(what, &why)) {
+      if (error != nullptr) *error = "netns " + netns_ + ": netlink mirror: " + why;
+      return false;
+    }
+  }
+  if (pending_rules_) {
+    pending_rules_ = false;
+    if (!DumpRules(&why)) {
       if (error != nullptr) *error = "netns " + netns_ + ": netlink mirror: " + why;
       return false;
     }
@@ -157,7 +165,7 @@ int NetlinkMirror::OnMessage(nl_msg* msg) {
       if (!cbs_.rule || !ParseRule(h, &r)) return NL_OK;
       SetRule(h->nlmsg_type == RTM_NEWRULE, r);
       // An equal rule may still be there (see the header): ask the kernel.
-      if (h->nlmsg_type == RTM_DELRULE) pending_resync_ |= kRules;
+      if (h->nlmsg_type == RTM_DELRULE) pending_rules_ = true;
       return NL_OK;
     }
     case RTM_NEWROUTE:

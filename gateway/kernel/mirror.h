@@ -156,6 +156,7 @@ class NetlinkMirror {
   std::map<AddrKey, bool>* seen_addresses_ = nullptr;
   std::map<MirrorRule, bool>* seen_rules_ = nullptr;
   unsigned pending_resync_ = 0;
+  bool pending_rules_ = false;  // re-dump the rules after an RTM_DELRULE (not a resync)
   uint64_t resyncs_ = 0;
 };
 
