@@ -6,8 +6,6 @@
 #pragma once
 
 #include <rte_malloc.h>
-#include <rte_mbuf.h>
-#include <rte_ring.h>
 
 #include <filesystem>
 #include <map>
@@ -17,6 +15,7 @@
 #include "tests/lib/eal_env.h"
 #include "tests/lib/packet_builder.h"
 #include "tests/unit/gateway_kernel/kernel_fixture.h"
+#include "tests/unit/gateway_kernel/punt_rig.h"
 
 namespace hnv::gateway::test {
 
@@ -40,16 +39,9 @@ class CompartmentTest : public KernelTest {
     std::string error;
     tables_ = GatewayTables::Create(limits, qsv_, &error);
     ASSERT_TRUE(tables_) << error;
-    pool_ = rte_pktmbuf_pool_create(("hnvut_cp" + id).c_str(), 511, 0, 0,
-                                    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    ASSERT_NE(pool_, nullptr);
-    rings_.to_kernel = rte_ring_create(("hnvut_ctk" + id).c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
-    rings_.from_kernel = rte_ring_create(("hnvut_cfk" + id).c_str(), 256, SOCKET_ID_ANY,
-                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(rings_.to_kernel, nullptr);
-    ASSERT_NE(rings_.from_kernel, nullptr);
-    fastpath_ = std::make_unique<GatewayFastPath>(tables_.get(), rings_, 1);
-    punt_ = PuntIo::Create(pool_, rings_, &error);
+    ASSERT_TRUE(rig_.Create(511));
+    fastpath_ = std::make_unique<GatewayFastPath>(tables_.get(), rig_.rings, 1);
+    punt_ = PuntIo::Create(rig_.pool, rig_.rings, &error);
     ASSERT_TRUE(punt_) << error;
     ASSERT_TRUE(punt_->Start(&error)) << error;
     char tmpl[] = "/tmp/hnvut-state-XXXXXX";
@@ -62,13 +54,7 @@ class CompartmentTest : public KernelTest {
     fastpath_.reset();
     if (tables_) tables_->Synchronize();
     tables_.reset();
-    for (rte_ring* r : {rings_.to_kernel, rings_.from_kernel}) {
-      if (r == nullptr) continue;
-      void* m;
-      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-      rte_ring_free(r);
-    }
-    if (pool_ != nullptr) rte_mempool_free(pool_);
+    rig_.Free();
     rte_free(qsv_);
     if (!state_dir_.empty()) std::filesystem::remove_all(state_dir_);
     KernelTest::TearDown();
@@ -126,8 +112,7 @@ class CompartmentTest : public KernelTest {
 
   rte_rcu_qsbr* qsv_ = nullptr;
   std::unique_ptr<GatewayTables> tables_;
-  rte_mempool* pool_ = nullptr;
-  PuntRings rings_;
+  PuntRig rig_;
   std::unique_ptr<GatewayFastPath> fastpath_;
   std::unique_ptr<PuntIo> punt_;
   std::string state_dir_;

@@ -16,6 +16,7 @@
 #include "tests/lib/eal_env.h"
 #include "tests/lib/packet_builder.h"
 #include "tests/unit/gateway_kernel/kernel_fixture.h"
+#include "tests/unit/gateway_kernel/punt_rig.h"
 
 namespace hnv::gateway::test {
 namespace {
@@ -34,17 +35,9 @@ class PuntIoTest : public KernelTest {
     KernelTest::SetUp();
     if (IsSkipped()) return;
     ASSERT_TRUE(hnv::test::StartEalForTest());
-    static int n = 0;
-    const std::string id = std::to_string(getpid() % 100000) + "_" + std::to_string(n++);
-    pool_ = rte_pktmbuf_pool_create(("hnvut_p" + id).c_str(), 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                    SOCKET_ID_ANY);
-    ASSERT_NE(pool_, nullptr);
-    rings_.to_kernel =
-        rte_ring_create(("hnvut_tk" + id).c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
-    rings_.from_kernel = rte_ring_create(("hnvut_fk" + id).c_str(), 256, SOCKET_ID_ANY,
-                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(rings_.to_kernel, nullptr);
-    ASSERT_NE(rings_.from_kernel, nullptr);
+    ASSERT_TRUE(rig_.Create(1023));
+    pool_ = rig_.pool;
+    rings_ = rig_.rings;
     ns_ = NewNs();
     ASSERT_NE(ns_, nullptr);
     std::string error;
@@ -63,13 +56,7 @@ class PuntIoTest : public KernelTest {
   void TearDown() override {
     punt_.reset();  // stops the thread
     tap_.reset();
-    for (rte_ring* r : {rings_.to_kernel, rings_.from_kernel}) {
-      if (r == nullptr) continue;
-      void* m;
-      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-      rte_ring_free(r);
-    }
-    if (pool_ != nullptr) rte_mempool_free(pool_);
+    rig_.Free();
     KernelTest::TearDown();
   }
   // An echo request from the peer to the namespace's address, for TAP `tap`.
@@ -108,7 +95,8 @@ class PuntIoTest : public KernelTest {
     return replies;
   }
 
-  rte_mempool* pool_ = nullptr;
+  PuntRig rig_;
+  rte_mempool* pool_ = nullptr;  // rig_'s
   PuntRings rings_;
   NetNamespace* ns_ = nullptr;
   std::unique_ptr<Tap> tap_;
