@@ -146,7 +146,8 @@ bool Gateway::Start(std::string* error) {
     std::string e;
     if (NetNamespace::DeleteByName(netns, &e)) Log("tenant %s is gone: namespace %s removed", name.c_str(), netns.c_str());
     std::error_code ec;
-    if (!config_.state_dir.empty()) std::filesystem::remove_all(CompartmentStateDir(config_.state_dir, name), ec);
+    if (!config_.state_dir.empty())
+      std::filesystem::remove_all(CompartmentStateDir(config_.state_dir, name), ec);
   }
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();
@@ -159,7 +160,8 @@ bool Gateway::Start(std::string* error) {
 }
 
 CompartmentEnv Gateway::EnvFor(const config::GatewayConfig& cfg) const {
-  CompartmentEnv env{tables_.get(), fastpath_.get(), punt_.get(), cfg.state_dir, StandardServices()};
+  CompartmentEnv env{tables_.get(), fastpath_.get(), punt_.get(), cfg.state_dir,
+                     StandardServices()};
   env.services.insert(env.services.end(), extra_services_.begin(), extra_services_.end());
   return env;
 }

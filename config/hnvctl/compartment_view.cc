@@ -169,7 +169,8 @@ Rendered RenderCompartment(const json& result, const std::string& name) {
   Rows identity = {{"  namespace", Field(c, "namespace")},
                    {"  rdid", Field(c, "rdid")},
                    {"  file", Field(c, "file")}};
-  if (c.is_object() && c.contains("fast_path")) identity.push_back({"  fast path", Field(c, "fast_path")});
+  if (c.is_object() && c.contains("fast_path"))
+    identity.push_back({"  fast path", Field(c, "fast_path")});
   out += Table(identity, 2);
 
   if (c.is_object() && c.contains("services")) {
@@ -202,7 +203,8 @@ Rendered RenderCompartment(const json& result, const std::string& name) {
                       Field(rt, "metric"), Field(rt, "origin"), Field(rt, "fast_path")});
     if (tables) routes.back().insert(routes.back().begin() + 5, Field(rt, "table"));
   }
-  out += "\nRoutes\n" + (routes.size() == 1 ? std::string("none\n") : Table(routes, routes[0].size()));
+  out += "\nRoutes\n" +
+         (routes.size() == 1 ? std::string("none\n") : Table(routes, routes[0].size()));
 
   Rows neighbors = {{"IP", "MAC", "INTERFACE"}};
   for (const json& n : Array(c, "neighbors"))

@@ -14,7 +14,9 @@ namespace {
 
 json Pb(const PacketsBytes& p) { return {{"packets", p.packets}, {"bytes", p.bytes}}; }
 
-std::string AddrString(const IfAddress& a) { return a.addr.ToString() + "/" + std::to_string(a.len); }
+std::string AddrString(const IfAddress& a) {
+  return a.addr.ToString() + "/" + std::to_string(a.len);
+}
 
 }  // namespace
 
@@ -49,8 +51,8 @@ bool ServiceContext::MakeStateDir(std::string* error) {
 
 // ---- Compartment ----
 
-std::unique_ptr<Compartment> Compartment::Create(const CompartmentSpec& spec, const CompartmentEnv& env,
-                                                 std::string* error) {
+std::unique_ptr<Compartment> Compartment::Create(const CompartmentSpec& spec,
+                                                 const CompartmentEnv& env, std::string* error) {
   std::unique_ptr<Compartment> c(new Compartment(spec, env));
   c->slots_.resize(c->env_.services.size());
   for (size_t i = 0; i < c->env_.services.size(); ++i) {
@@ -67,7 +69,8 @@ std::unique_ptr<Compartment> Compartment::Create(const CompartmentSpec& spec, co
   return c;
 }
 
-bool Compartment::StartService(size_t i, std::unique_ptr<CompartmentService> s, std::string* error) {
+bool Compartment::StartService(size_t i, std::unique_ptr<CompartmentService> s,
+                               std::string* error) {
   if (!s->Start(ctx_, error)) {
     *error = std::string(s->name()) + ": " + *error;
     return false;
@@ -83,11 +86,13 @@ void Compartment::StopAll(StopReason why) {
     slots_[i].service->Stop(ctx_, why);
     slots_[i].service.reset();
   }
-  const bool drop_state = why == StopReason::kRemove || (why == StopReason::kStartFailed && ctx_.made_state_dir());
+  const bool drop_state =
+      why == StopReason::kRemove || (why == StopReason::kStartFailed && ctx_.made_state_dir());
   if (drop_state && !env_.state_dir.empty()) {
     std::error_code ec;
     const std::string dir = ctx_.state_dir();
-    if (std::filesystem::remove_all(dir, ec) > 0) Log("compartment %s: state %s removed", spec_.name.c_str(), dir.c_str());
+    if (std::filesystem::remove_all(dir, ec) > 0)
+      Log("compartment %s: state %s removed", spec_.name.c_str(), dir.c_str());
   }
 }
 
@@ -116,7 +121,8 @@ bool Compartment::Update(const CompartmentSpec& next, std::string* error) {
   // Services the new spec does not want any more stop, in reverse; new ones start, in order.
   for (size_t i = slots_.size(); i-- > 0;) {
     if (!slots_[i].service || fresh[i]) continue;
-    Log("compartment %s: service %s stopped (no longer configured)", spec_.name.c_str(), slots_[i].service->name());
+    Log("compartment %s: service %s stopped (no longer configured)", spec_.name.c_str(),
+        slots_[i].service->name());
     slots_[i].service->Stop(ctx_, StopReason::kRemove);
     slots_[i] = Slot{};
   }
@@ -139,7 +145,8 @@ void Compartment::PollService(Slot& slot) {
   std::string error;
   const bool ok = slot.service->Poll(ctx_, &error);
   if (!ok && (!slot.failed || error != slot.error))
-    Log("compartment %s: service %s failed: %s", spec_.name.c_str(), slot.service->name(), error.c_str());
+    Log("compartment %s: service %s failed: %s", spec_.name.c_str(), slot.service->name(),
+        error.c_str());
   else if (ok && slot.failed)
     Log("compartment %s: service %s running again", spec_.name.c_str(), slot.service->name());
   slot.failed = !ok;
@@ -182,9 +189,14 @@ std::string Compartment::service_state(std::string_view name) const {
   return {};
 }
 
-json Compartment::Status(const std::string& vm_port_label, const std::vector<std::string>& port_names) const {
-  json o = {{"name", spec_.name},      {"id", spec_.id},     {"namespace", spec_.netns},
-            {"rdid", spec_.rdid.ToString()}, {"vsid", spec_.vsid}, {"file", spec_.file},
+json Compartment::Status(const std::string& vm_port_label,
+                         const std::vector<std::string>& port_names) const {
+  json o = {{"name", spec_.name},
+            {"id", spec_.id},
+            {"namespace", spec_.netns},
+            {"rdid", spec_.rdid.ToString()},
+            {"vsid", spec_.vsid},
+            {"file", spec_.file},
             {"gateway_ca", AddrString(spec_.vm_address)}};
   const StatusLabels labels{vm_port_label, port_names};
   json services = json::array();
@@ -206,12 +218,18 @@ json Compartment::Status(const std::string& vm_port_label, const std::vector<std
   json punted = json::object(), dropped = json::object();
   for (size_t i = 0; i < kPuntCount; ++i) punted[PuntName(static_cast<Punt>(i))] = c.punt[i];
   for (size_t i = 0; i < kGwDropCount; ++i) dropped[GwDropName(static_cast<GwDrop>(i))] = c.drop[i];
-  PacketsBytes injected{c.inject_vm.packets + c.inject_external.packets, c.inject_vm.bytes + c.inject_external.bytes};
-  o["counters"] = {{"rx_vm", Pb(c.rx_vm)},       {"rx_external", Pb(c.rx_external)},
-                   {"to_external", Pb(c.fwd_external)}, {"to_vm", Pb(c.fwd_vm)},
-                   {"injected", Pb(injected)},   {"injected_vm", Pb(c.inject_vm)},
-                   {"injected_external", Pb(c.inject_external)}, {"punted_total", Pb(c.punted)},
-                   {"punted", punted},           {"dropped", dropped}};
+  PacketsBytes injected{c.inject_vm.packets + c.inject_external.packets,
+                        c.inject_vm.bytes + c.inject_external.bytes};
+  o["counters"] = {{"rx_vm", Pb(c.rx_vm)},
+                   {"rx_external", Pb(c.rx_external)},
+                   {"to_external", Pb(c.fwd_external)},
+                   {"to_vm", Pb(c.fwd_vm)},
+                   {"injected", Pb(injected)},
+                   {"injected_vm", Pb(c.inject_vm)},
+                   {"injected_external", Pb(c.inject_external)},
+                   {"punted_total", Pb(c.punted)},
+                   {"punted", punted},
+                   {"dropped", dropped}};
   return o;
 }
 

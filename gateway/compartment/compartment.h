@@ -38,11 +38,11 @@
 // Thread: control thread only (Create, Update, Poll, Status, destruction).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <poll.h>
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -62,8 +62,10 @@ std::string MirrorService::IfName(int ifindex) const {
 
 void MirrorService::OnRoute(bool add, const MirrorRoute& r) {
   auto& by_metric = routes_[r.destination];
-  if (add) by_metric[r.metric] = r;
-  else by_metric.erase(r.metric);
+  if (add)
+    by_metric[r.metric] = r;
+  else
+    by_metric.erase(r.metric);
   if (by_metric.empty()) routes_.erase(r.destination);
   Sync(r.destination);
 }
@@ -71,8 +73,10 @@ void MirrorService::OnRoute(bool add, const MirrorRoute& r) {
 void MirrorService::OnTableRoute(bool add, const MirrorRoute& r) {
   const auto key = std::make_tuple(r.table, r.destination, r.metric);
   const bool known = table_routes_.count(key) != 0;
-  if (add) table_routes_[key] = r;
-  else table_routes_.erase(key);
+  if (add)
+    table_routes_[key] = r;
+  else
+    table_routes_.erase(key);
   if (!r.destination.addr.is_v4() || add == known) return;  // an update of a known route
   auto& tables = table_prefixes_[r.destination];
   if (add) {
@@ -85,8 +89,10 @@ void MirrorService::OnTableRoute(bool add, const MirrorRoute& r) {
 }
 
 void MirrorService::OnRule(bool add, const MirrorRule& r) {
-  if (add) rules_.insert(r);
-  else rules_.erase(r);
+  if (add)
+    rules_.insert(r);
+  else
+    rules_.erase(r);
   if (!live_) return;
   RulePlan next = PlanRules(std::vector<MirrorRule>(rules_.begin(), rules_.end()));
   if (next == plan_) return;
@@ -115,8 +121,10 @@ void MirrorService::OnAddress(bool add, const MirrorAddress& a) {
 void MirrorService::OnNeighbor(bool add, const MirrorNeighbor& n) {
   const int iface = ctx_->InterfaceOf(n.ifindex);
   const auto key = std::make_pair(n.ifindex, n.ip);
-  if (add && n.usable) neighbors_[key] = n.mac;
-  else neighbors_.erase(key);
+  if (add && n.usable)
+    neighbors_[key] = n.mac;
+  else
+    neighbors_.erase(key);
   if (iface < 0 || !n.ip.is_v4()) return;
   const uint32_t id = ctx_->spec().id;
   std::string error;
@@ -160,8 +168,10 @@ void MirrorService::Sync(const IpPrefix& p) {
     const MirrorRoute& r = main->second.begin()->second;  // lowest metric
     if (r.type == RTN_UNICAST) {
       const int iface = ctx_->InterfaceOf(r.oif);
-      if (iface >= 0) want = NextHop{NextHopKind::kForward, static_cast<uint8_t>(iface), r.gateway};
-      else want = punt;  // a device the dataplane does not own
+      if (iface >= 0)
+        want = NextHop{NextHopKind::kForward, static_cast<uint8_t>(iface), r.gateway};
+      else
+        want = punt;  // a device the dataplane does not own
     } else if (r.type == RTN_BLACKHOLE) {
       want = NextHop{NextHopKind::kBlackhole, 0, {}};
     } else {
@@ -240,41 +250,55 @@ void MirrorService::AddCompartmentStatus(const ServiceContext& ctx, const Status
     const Tap& tap = *ctx.taps()[i];
     json addrs = json::array();
     for (const MirrorAddress& a : addresses_)
-      if (a.ifindex == tap.ifindex()) addrs.push_back(a.addr.ToString() + "/" + std::to_string(a.len));
+      if (a.ifindex == tap.ifindex())
+        addrs.push_back(a.addr.ToString() + "/" + std::to_string(a.len));
     json o = {{"name", tap.ifname()}, {"ifindex", tap.ifindex()}, {"addresses", addrs}};
     if (i == 0) {
-      o.update({{"role", "vm-network"}, {"mac", spec.vm_mac.ToString()}, {"vsid", spec.vsid},
-                {"port", labels.vm_port}, {"vlan", 0}, {"mtu", spec.vm_mtu}});
+      o.update({{"role", "vm-network"},
+                {"mac", spec.vm_mac.ToString()},
+                {"vsid", spec.vsid},
+                {"port", labels.vm_port},
+                {"vlan", 0},
+                {"mtu", spec.vm_mtu}});
     } else {
       const ExternalSpec& e = spec.external[i - 1];
-      o.update({{"role", "external"}, {"mac", e.mac.ToString()},
-                {"port", e.port < labels.ports.size() ? labels.ports[e.port] : std::to_string(e.port)},
-                {"vlan", e.vlan}, {"mtu", e.mtu}});
+      o.update(
+          {{"role", "external"},
+           {"mac", e.mac.ToString()},
+           {"port", e.port < labels.ports.size() ? labels.ports[e.port] : std::to_string(e.port)},
+           {"vlan", e.vlan},
+           {"mtu", e.mtu}});
     }
     ifs.push_back(o);
   }
   json routes = json::array();
   auto route = [&](const IpPrefix& prefix, const MirrorRoute& r, bool best) {
-    routes.push_back({{"destination", prefix.ToString()},
-                      {"next_hop", r.gateway.IsUnspecified() ? (prefix.addr.is_v4() ? "0.0.0.0" : "::")
-                                                              : r.gateway.ToString()},
-                      {"interface", IfName(r.oif)},
-                      {"metric", r.metric},
-                      {"origin", RouteProtocolName(r.protocol)},
-                      {"table", RouteTableName(r.table)},
-                      {"fast_path", RouteFastPath(prefix, r.table, best)}});
+    routes.push_back(
+        {{"destination", prefix.ToString()},
+         {"next_hop", r.gateway.IsUnspecified() ? (prefix.addr.is_v4() ? "0.0.0.0" : "::")
+                                                : r.gateway.ToString()},
+         {"interface", IfName(r.oif)},
+         {"metric", r.metric},
+         {"origin", RouteProtocolName(r.protocol)},
+         {"table", RouteTableName(r.table)},
+         {"fast_path", RouteFastPath(prefix, r.table, best)}});
   };
   for (const auto& [prefix, by_metric] : routes_)
     for (const auto& [metric, r] : by_metric) route(prefix, r, by_metric.begin()->first == metric);
   for (const auto& [key, r] : table_routes_) route(r.destination, r, true);
   for (const auto& [prefix, refs] : locals_) {
-    routes.push_back({{"destination", prefix.ToString()}, {"next_hop", "local"}, {"interface", ""},
-                      {"metric", 0}, {"origin", "address"}, {"table", "local"},
+    routes.push_back({{"destination", prefix.ToString()},
+                      {"next_hop", "local"},
+                      {"interface", ""},
+                      {"metric", 0},
+                      {"origin", "address"},
+                      {"table", "local"},
                       {"fast_path", prefix.addr.is_v4() ? "local" : "kernel (IPv6)"}});
   }
   json neighbors = json::array();
   for (const auto& [key, mac] : neighbors_)
-    neighbors.push_back({{"ip", key.second.ToString()}, {"mac", mac.ToString()}, {"interface", IfName(key.first)}});
+    neighbors.push_back(
+        {{"ip", key.second.ToString()}, {"mac", mac.ToString()}, {"interface", IfName(key.first)}});
   (*out)["interfaces"] = std::move(ifs);
   (*out)["routes"] = std::move(routes);
   (*out)["neighbors"] = std::move(neighbors);
@@ -288,10 +312,10 @@ ServiceStatus MirrorService::Status(const ServiceContext& /*ctx*/) const {
   for (const MirrorRule& r : rules_)
     rules.push_back((r.family == AF_INET6 ? "ipv6 " : "") + r.ToString());
   ServiceStatus s;
-  s.summary = std::to_string(main_routes) + " routes in main, " + std::to_string(table_routes_.size()) +
-              " in other tables, " + std::to_string(rules_.size()) + " rules, " +
-              std::to_string(neighbors_.size()) + " neighbours; " + std::to_string(installed_.size()) +
-              " fast path entries";
+  s.summary = std::to_string(main_routes) + " routes in main, " +
+              std::to_string(table_routes_.size()) + " in other tables, " +
+              std::to_string(rules_.size()) + " rules, " + std::to_string(neighbors_.size()) +
+              " neighbours; " + std::to_string(installed_.size()) + " fast path entries";
   s.detail = {{"main_routes", main_routes},
               {"table_routes", table_routes_.size()},
               {"neighbors", neighbors_.size()},

@@ -12,8 +12,9 @@ RulePlan PlanRules(const std::vector<MirrorRule>& all) {
   std::vector<const MirrorRule*> rules;
   for (const MirrorRule& r : all)
     if (r.family == AF_INET) rules.push_back(&r);
-  std::stable_sort(rules.begin(), rules.end(),
-                   [](const MirrorRule* a, const MirrorRule* b) { return a->priority < b->priority; });
+  std::stable_sort(rules.begin(), rules.end(), [](const MirrorRule* a, const MirrorRule* b) {
+    return a->priority < b->priority;
+  });
   RulePlan p;
   const MirrorRule* main = nullptr;
   for (const MirrorRule* r : rules) {
@@ -37,12 +38,13 @@ RulePlan PlanRules(const std::vector<MirrorRule>& all) {
       continue;
     }
     if (lookup) {
-      if (r->table != RT_TABLE_LOCAL && r->table != RT_TABLE_MAIN) p.punt_tables.emplace(r->table, r->priority);
+      if (r->table != RT_TABLE_LOCAL && r->table != RT_TABLE_MAIN)
+        p.punt_tables.emplace(r->table, r->priority);
       continue;
     }
-    p.punt_all = "rule " + r->ToString() + " precedes main" +
-                 (r->unconditional() ? std::string()
-                                     : " and has a selector the fast path cannot represent");
+    p.punt_all =
+        "rule " + r->ToString() + " precedes main" +
+        (r->unconditional() ? std::string() : " and has a selector the fast path cannot represent");
     p.punt_all_route = "punt (rule " + std::to_string(r->priority) + " precedes main)";
     p.punt_tables.clear();
     return p;

@@ -57,10 +57,9 @@
 // from inside NetNamespace::Enter (the thread would stay in the namespace).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -93,8 +92,8 @@ struct CompartmentEnv {
   GatewayTables* tables = nullptr;
   GatewayFastPath* fastpath = nullptr;
   PuntIo* punt = nullptr;
-  std::string state_dir;                  // the gateway's; "" = none (MakeStateDir fails)
-  std::vector<ServiceFactory> services;   // in start order (StandardServices() first)
+  std::string state_dir;                 // the gateway's; "" = none (MakeStateDir fails)
+  std::vector<ServiceFactory> services;  // in start order (StandardServices() first)
 };
 
 inline constexpr int kServiceTickMs = 100;
@@ -119,14 +118,13 @@ struct ServiceStatus {
 
 // Labels the daemon knows and services do not (for status output).
 struct StatusLabels {
-  std::string vm_port;              // "vm:64"
-  std::vector<std::string> ports;   // policy port index -> name
+  std::string vm_port;             // "vm:64"
+  std::vector<std::string> ports;  // policy port index -> name
 };
 
 class ServiceContext {
  public:
-  ServiceContext(const CompartmentSpec* spec, const CompartmentEnv* env)
-      : spec_(spec), env_(env) {}
+  ServiceContext(const CompartmentSpec* spec, const CompartmentEnv* env) : spec_(spec), env_(env) {}
 
   const CompartmentSpec& spec() const { return *spec_; }
   GatewayTables& tables() const { return *env_->tables; }

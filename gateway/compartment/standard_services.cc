@@ -33,13 +33,16 @@ void NamespaceService::Stop(ServiceContext& ctx, StopReason why) {
   if (ns_ && (why == StopReason::kRemove || (why == StopReason::kStartFailed && created_))) {
     std::string error;
     const std::string& who = ctx.spec().name;
-    if (ns_->Delete(&error)) Log("compartment %s: namespace %s removed", who.c_str(), ns_->name().c_str());
-    else Log("compartment %s: %s", who.c_str(), error.c_str());
+    if (ns_->Delete(&error))
+      Log("compartment %s: namespace %s removed", who.c_str(), ns_->name().c_str());
+    else
+      Log("compartment %s: %s", who.c_str(), error.c_str());
   }
   ns_.reset();
 }
 
-std::string NamespaceService::NeedsRecreate(const ServiceContext& ctx, const CompartmentSpec& next) const {
+std::string NamespaceService::NeedsRecreate(const ServiceContext& ctx,
+                                            const CompartmentSpec& next) const {
   return next.netns != ctx.spec().netns ? "namespace changed" : "";
 }
 
@@ -77,7 +80,8 @@ bool TapService::Start(ServiceContext& ctx, std::string* error) {
   layout.vm_mac = spec.vm_mac;
   layout.vm_mtu = spec.vm_mtu;
   layout.max_routes = spec.max_routes;
-  for (const ExternalSpec& e : spec.external) layout.external.push_back({e.port, e.vlan, e.mac, e.mtu});
+  for (const ExternalSpec& e : spec.external)
+    layout.external.push_back({e.port, e.vlan, e.mac, e.mtu});
   if (!ctx.tables().SetCompartment(id_, layout, error)) return fail();
   registered_ = true;
   ctx.fastpath().ResetCounters(id_);
@@ -100,7 +104,8 @@ void TapService::Stop(ServiceContext& ctx, StopReason /*why*/) {
   ctx.set_taps({});
   if (registered_) ctx.tables().RemoveCompartment(id_);
   registered_ = false;
-  for (size_t i = 0; i < punt_taps_; ++i) ctx.punt().RemoveTap(TapIdOf(id_, static_cast<uint8_t>(i)));
+  for (size_t i = 0; i < punt_taps_; ++i)
+    ctx.punt().RemoveTap(TapIdOf(id_, static_cast<uint8_t>(i)));
   punt_taps_ = 0;
   taps_.clear();
 }
@@ -108,14 +113,15 @@ void TapService::Stop(ServiceContext& ctx, StopReason /*why*/) {
 std::string TapService::NeedsRecreate(const ServiceContext& ctx, const CompartmentSpec& n) const {
   const CompartmentSpec& s = ctx.spec();
   const std::string kChanged = "interfaces changed";
-  if (n.id != s.id || n.vm_interface != s.vm_interface || n.vsid != s.vsid || n.vm_mac != s.vm_mac ||
-      n.vm_port != s.vm_port || n.vm_mtu != s.vm_mtu || n.max_routes != s.max_routes || n.rdid != s.rdid ||
-      n.external.size() != s.external.size())
+  if (n.id != s.id || n.vm_interface != s.vm_interface || n.vsid != s.vsid ||
+      n.vm_mac != s.vm_mac || n.vm_port != s.vm_port || n.vm_mtu != s.vm_mtu ||
+      n.max_routes != s.max_routes || n.rdid != s.rdid || n.external.size() != s.external.size())
     return kChanged;
   for (size_t i = 0; i < n.external.size(); ++i) {
     const ExternalSpec& a = n.external[i];
     const ExternalSpec& b = s.external[i];
-    if (a.interface != b.interface || a.port != b.port || a.vlan != b.vlan || a.mac != b.mac || a.mtu != b.mtu)
+    if (a.interface != b.interface || a.port != b.port || a.vlan != b.vlan || a.mac != b.mac ||
+        a.mtu != b.mtu)
       return kChanged;
   }
   return {};
@@ -130,15 +136,17 @@ ServiceStatus TapService::Status(const ServiceContext& ctx) const {
     json drops = json::object();
     for (size_t d = 0; d < static_cast<size_t>(PuntDrop::kCount); ++d)
       drops[PuntDropName(static_cast<PuntDrop>(d))] = c.drops[d];
-    taps.push_back({{"name", taps_[i]->ifname()},
-                    {"ifindex", taps_[i]->ifindex()},
-                    {"tap_id", id},
-                    {"to_kernel", {{"packets", c.to_kernel_packets}, {"bytes", c.to_kernel_bytes}}},
-                    {"from_kernel", {{"packets", c.from_kernel_packets}, {"bytes", c.from_kernel_bytes}}},
-                    {"drops", drops}});
+    taps.push_back(
+        {{"name", taps_[i]->ifname()},
+         {"ifindex", taps_[i]->ifindex()},
+         {"tap_id", id},
+         {"to_kernel", {{"packets", c.to_kernel_packets}, {"bytes", c.to_kernel_bytes}}},
+         {"from_kernel", {{"packets", c.from_kernel_packets}, {"bytes", c.from_kernel_bytes}}},
+         {"drops", drops}});
     s.summary += (i == 0 ? "" : ", ") + taps_[i]->ifname();
   }
-  s.summary = std::to_string(taps_.size()) + " TAPs (" + s.summary + ") in the fast path and the punt thread";
+  s.summary = std::to_string(taps_.size()) + " TAPs (" + s.summary +
+              ") in the fast path and the punt thread";
   s.detail = {{"taps", taps}};
   return s;
 }
@@ -157,7 +165,9 @@ RouteSpec ToRouteSpec(const StaticRoute& r, int oif) {
   return s;
 }
 
-std::string AddrString(const IfAddress& a) { return a.addr.ToString() + "/" + std::to_string(a.len); }
+std::string AddrString(const IfAddress& a) {
+  return a.addr.ToString() + "/" + std::to_string(a.len);
+}
 
 std::vector<IfAddress> AddressesOf(const CompartmentSpec& c, size_t iface) {
   return iface == 0 ? std::vector<IfAddress>{c.vm_address} : c.external[iface - 1].addresses;
@@ -202,8 +212,8 @@ ServiceStatus ConfigService::Status(const ServiceContext& ctx) const {
   return s;
 }
 
-bool ConfigService::Install(const ServiceContext& ctx, const CompartmentSpec& s, const CompartmentSpec* old,
-                            std::string* error) {
+bool ConfigService::Install(const ServiceContext& ctx, const CompartmentSpec& s,
+                            const CompartmentSpec* old, std::string* error) {
   const std::vector<const Tap*>& taps = ctx.taps();
   auto oif_of = [&](const CompartmentSpec& c, const StaticRoute& r) {
     if (r.interface.empty()) return 0;
@@ -242,7 +252,8 @@ bool ConfigService::Install(const ServiceContext& ctx, const CompartmentSpec& s,
   }
   for (const StaticRoute& r : s.routes) {
     if (!nl_->ReplaceRoute(ToRouteSpec(r, oif_of(s, r)), error)) {
-      *error = "route " + r.destination.ToString() + " via " + r.next_hop.ToString() + ": " + *error;
+      *error =
+          "route " + r.destination.ToString() + " via " + r.next_hop.ToString() + ": " + *error;
       return false;
     }
   }

@@ -28,9 +28,12 @@ std::string PrefixText(const nlattr* a, uint8_t family, uint8_t len) {
   const auto* p = static_cast<const uint8_t*>(nla_data(a));
   const int n = nla_len(a);
   IpAddr addr;
-  if (family == AF_INET && n >= 4) addr = IpAddr::V4Raw(p);
-  else if (family == AF_INET6 && n >= 16) addr = IpAddr::V6Raw(p);
-  else return "?/" + std::to_string(len);
+  if (family == AF_INET && n >= 4)
+    addr = IpAddr::V4Raw(p);
+  else if (family == AF_INET6 && n >= 16)
+    addr = IpAddr::V6Raw(p);
+  else
+    return "?/" + std::to_string(len);
   return addr.ToString() + "/" + std::to_string(len);
 }
 
@@ -103,8 +106,24 @@ bool ParseRule(const nlmsghdr* h, MirrorRule* out) {
   r.table = frh->table;
   // The selectors by the place `ip rule` prints them in (the kernel's
   // attribute order is its own business); unknown attributes last.
-  enum Place { kFrom, kTo, kTos, kMark, kIif, kOif, kL3mdev, kUid, kProto, kSport, kDport, kTun,
-               kRealms, kSuppressLen, kSuppressGroup, kUnknown };
+  enum Place {
+    kFrom,
+    kTo,
+    kTos,
+    kMark,
+    kIif,
+    kOif,
+    kL3mdev,
+    kUid,
+    kProto,
+    kSport,
+    kDport,
+    kTun,
+    kRealms,
+    kSuppressLen,
+    kSuppressGroup,
+    kUnknown
+  };
   std::map<int, std::string> words;
   if (frh->tos != 0) words[kTos] = "tos " + Hex(frh->tos);
   uint32_t fwmark = 0, fwmask = 0;
@@ -180,8 +199,10 @@ bool ParseRule(const nlmsghdr* h, MirrorRule* out) {
         break;
     }
   }
-  if (frh->src_len != 0 && words.count(kFrom) == 0) words[kFrom] = "from ?/" + std::to_string(frh->src_len);
-  if (frh->dst_len != 0 && words.count(kTo) == 0) words[kTo] = "to ?/" + std::to_string(frh->dst_len);
+  if (frh->src_len != 0 && words.count(kFrom) == 0)
+    words[kFrom] = "from ?/" + std::to_string(frh->src_len);
+  if (frh->dst_len != 0 && words.count(kTo) == 0)
+    words[kTo] = "to ?/" + std::to_string(frh->dst_len);
   if (has_mark) words[kMark] = "fwmark " + Hex(fwmark) + "/" + Hex(fwmask);
   const bool invert = (frh->flags & FIB_RULE_INVERT) != 0;
   if (invert || !words.empty()) {

@@ -77,7 +77,8 @@ TEST_F(CompartmentRulesTest, ATableBeforeMainPuntsItsPrefixesAndTheMainRoutesIns
   EXPECT_EQ(RouteLabel("10.9.9.0/24"), "punt (table 100 precedes main)");
   EXPECT_EQ(RouteLabel("10.9.0.0/16", "100"), "punt (table 100 precedes main)");
   EXPECT_EQ(RouteLabel("10.8.0.0/16"), "forward");
-  EXPECT_EQ(FastPath(), "main table; the kernel decides the prefixes of table 100 (rule 100 precedes main)");
+  EXPECT_EQ(FastPath(),
+            "main table; the kernel decides the prefixes of table 100 (rule 100 precedes main)");
 
   // While the rule is there: a main route inside, and a table-100 route
   // with no main route under it, are punt too.
@@ -115,13 +116,15 @@ TEST_F(CompartmentRulesTest, ARuleWithASelectorPuntsTheWholeCompartment) {
     const char* why;  // in the status
   };
   const Case cases[] = {
-      {"from 10.0.1.0/24 lookup 100", "rule 50: from 10.0.1.0/24 lookup 100 precedes main and has a selector"},
+      {"from 10.0.1.0/24 lookup 100",
+       "rule 50: from 10.0.1.0/24 lookup 100 precedes main and has a selector"},
       {"to 10.9.0.0/16 lookup 100", "rule 50: from all to 10.9.0.0/16 lookup 100 precedes main"},
       {"fwmark 0x1 lookup 100", "rule 50: from all fwmark 0x1/0xffffffff lookup 100"},
       {"iif vmnet lookup 100", "rule 50: from all iif vmnet lookup 100"},
       {"tos 0x10 lookup 100", "rule 50: from all tos 0x10 lookup 100"},
       {"uidrange 1000-2000 lookup 100", "rule 50: from all uidrange 1000-2000 lookup 100"},
-      {"ipproto tcp dport 443 lookup 100", "rule 50: from all ipproto 6 dport 443"},  // (+ a newer kernel's port mask)
+      {"ipproto tcp dport 443 lookup 100",
+       "rule 50: from all ipproto 6 dport 443"},  // (+ a newer kernel's port mask)
       {"not from 10.0.1.0/24 lookup 100", "rule 50: not from 10.0.1.0/24 lookup 100"},
       {"from 10.0.1.0/24 lookup main", "rule 50: from 10.0.1.0/24 lookup main"},
       {"lookup main suppress_prefixlength 0", "suppress_prefixlength 0 lookup main"},
@@ -144,7 +147,8 @@ TEST_F(CompartmentRulesTest, ARuleWithASelectorPuntsTheWholeCompartment) {
   // No rule for main at all: the kernel would not consult it.
   ASSERT_EQ(Ip("rule del pref 32766 lookup main"), 0);
   EXPECT_TRUE(FibBecomes(all_punt));
-  EXPECT_EQ(FastPath(), "everything to the kernel: no rule looks up the main table for every packet");
+  EXPECT_EQ(FastPath(),
+            "everything to the kernel: no rule looks up the main table for every packet");
   ASSERT_EQ(Ip("rule add pref 32766 lookup main"), 0);
   EXPECT_TRUE(FibBecomes(base_));
 }
@@ -155,12 +159,15 @@ TEST_F(CompartmentRulesTest, RulesAfterMainChangeNothing) {
   ASSERT_EQ(Ip("route add 10.9.9.0/24 dev lo table 220"), 0);
   ASSERT_EQ(Ip("rule add pref 32767 lookup 220"), 0);
   ASSERT_EQ(Ip("rule add pref 40000 from 10.0.1.0/24 fwmark 0x2 lookup 100"), 0);
-  ASSERT_TRUE(Settles([&] { return RouteLabel("0.0.0.0/0", "220") == "kernel (table 220 after main)"; }))
-      << RouteLabel("0.0.0.0/0", "220");
-  const std::string kernel_rules = ShOut("ip -n " + spec_.netns + " -4 rule; ip -n " + spec_.netns + " -6 rule");
+  ASSERT_TRUE(Settles([&] {
+    return RouteLabel("0.0.0.0/0", "220") == "kernel (table 220 after main)";
+  })) << RouteLabel("0.0.0.0/0", "220");
+  const std::string kernel_rules =
+      ShOut("ip -n " + spec_.netns + " -4 rule; ip -n " + spec_.netns + " -6 rule");
   EXPECT_EQ(c_->Status("vm:69", {})["services"][2]["detail"]["rules"].size(),
             static_cast<size_t>(std::count(kernel_rules.begin(), kernel_rules.end(), '\n')))
-      << "every IPv4 and IPv6 rule is followed:\n" << kernel_rules;
+      << "every IPv4 and IPv6 rule is followed:\n"
+      << kernel_rules;
   EXPECT_EQ(FibNow(), base_);
   EXPECT_EQ(FastPath(), "main table");
   EXPECT_EQ(RouteLabel("10.9.9.0/24"), "forward");
@@ -189,8 +196,9 @@ TEST_F(CompartmentRulesTest, RulesPresentAtStartAreInTheFirstFib) {
   std::string error;
   c_ = Compartment::Create(spec_, Env(), &error);
   ASSERT_TRUE(c_) << error;
-  const Fib want = {{"10.0.1.0/24", "forward"}, {"10.0.2.0/24", "forward"}, {"10.1.3.0/24", "forward"},
-                    {"10.0.2.2/32", "local"},   {"10.1.3.2/32", "local"},   {"127.0.0.1/32", "local"},
+  const Fib want = {{"10.0.1.0/24", "forward"}, {"10.0.2.0/24", "forward"},
+                    {"10.1.3.0/24", "forward"}, {"10.0.2.2/32", "local"},
+                    {"10.1.3.2/32", "local"},   {"127.0.0.1/32", "local"},
                     {"10.9.0.0/16", "punt"},    {"10.9.7.0/24", "punt"}};
   EXPECT_EQ(FibNow(), want) << "without polling: the FIB written after the initial dump";
   EXPECT_EQ(RouteLabel("10.9.7.0/24"), "punt (table 220 precedes main)");

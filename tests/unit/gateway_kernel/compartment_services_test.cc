@@ -120,8 +120,8 @@ TEST_F(CompartmentServicesTest, StartInOrderStopInReverse) {
   EXPECT_EQ(st["services"][4]["summary"], "test service a");
   EXPECT_EQ(st["fast_path"], "main table");
   // The fields hnvctl has always shown are still there.
-  for (const char* k : {"name", "id", "namespace", "rdid", "vsid", "file", "gateway_ca", "interfaces",
-                        "routes", "neighbors", "counters"})
+  for (const char* k : {"name", "id", "namespace", "rdid", "vsid", "file", "gateway_ca",
+                        "interfaces", "routes", "neighbors", "counters"})
     EXPECT_TRUE(st.contains(k)) << k;
   EXPECT_EQ(st["interfaces"].size(), 2u);
   EXPECT_EQ(st["interfaces"][1]["port"], "external");
@@ -131,7 +131,7 @@ TEST_F(CompartmentServicesTest, StartInOrderStopInReverse) {
   // A state directory of its own, private, kept when the compartment is
   // only detached (daemon exit, re-create).
   EXPECT_EQ(j.state_dir, state_dir_ + "/compartments.d/contoso");
-  struct stat sb{};
+  struct stat sb {};
   ASSERT_EQ(stat(j.state_dir.c_str(), &sb), 0);
   EXPECT_EQ(sb.st_mode & 0777, 0700u);
 
@@ -247,13 +247,15 @@ TEST_F(CompartmentServicesTest, UpdateAddsAndRemovesServicesAndSaysWhenToRecreat
 
   CompartmentSpec with_vpn = spec;
   with_vpn.file = "tenants/contoso-vpn.yaml";
-  with_vpn.routes.push_back({IpPrefix::Parse("10.5.0.0/16").value(), hnv::test::Ip("10.1.3.100"), "", 0});
+  with_vpn.routes.push_back(
+      {IpPrefix::Parse("10.5.0.0/16").value(), hnv::test::Ip("10.1.3.100"), "", 0});
   EXPECT_EQ(c->NeedsRecreate(with_vpn), "");
   j.events.clear();
   ASSERT_TRUE(c->Update(with_vpn, &error)) << error;
-  EXPECT_EQ(j.events, (std::vector<std::string>{
-                          "update a tenants/contoso.yaml -> tenants/contoso-vpn.yaml",
-                          "update b tenants/contoso.yaml -> tenants/contoso-vpn.yaml", "start vpn"}));
+  EXPECT_EQ(j.events,
+            (std::vector<std::string>{"update a tenants/contoso.yaml -> tenants/contoso-vpn.yaml",
+                                      "update b tenants/contoso.yaml -> tenants/contoso-vpn.yaml",
+                                      "start vpn"}));
   EXPECT_NE(c->service("vpn"), nullptr);
   EXPECT_EQ(c->spec().file, "tenants/contoso-vpn.yaml");
   EXPECT_EQ(ServiceNames(c->Status("vm:69", {})),
@@ -262,11 +264,13 @@ TEST_F(CompartmentServicesTest, UpdateAddsAndRemovesServicesAndSaysWhenToRecreat
 
   j.events.clear();
   ASSERT_TRUE(c->Update(spec, &error)) << error;
-  EXPECT_EQ(j.events, (std::vector<std::string>{
-                          "update a tenants/contoso-vpn.yaml -> tenants/contoso.yaml",
-                          "update b tenants/contoso-vpn.yaml -> tenants/contoso.yaml", "stop vpn remove"}));
+  EXPECT_EQ(j.events,
+            (std::vector<std::string>{"update a tenants/contoso-vpn.yaml -> tenants/contoso.yaml",
+                                      "update b tenants/contoso-vpn.yaml -> tenants/contoso.yaml",
+                                      "stop vpn remove"}));
   EXPECT_EQ(c->service("vpn"), nullptr);
-  EXPECT_TRUE(Until(*c, [&] { return FibNow().count("10.5.0.0/16") == 0; })) << "static route removed";
+  EXPECT_TRUE(Until(*c, [&] { return FibNow().count("10.5.0.0/16") == 0; }))
+      << "static route removed";
 
   CompartmentSpec other = spec;
   other.external[0].mtu = 9000;

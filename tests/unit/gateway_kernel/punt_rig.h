@@ -22,8 +22,8 @@ struct PuntRig {
   bool Create(unsigned pool_size) {
     static int n = 0;
     const std::string id = std::to_string(getpid() % 100000) + "_" + std::to_string(n++);
-    pool = rte_pktmbuf_pool_create(("hnvut_p" + id).c_str(), pool_size, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                   SOCKET_ID_ANY);
+    pool = rte_pktmbuf_pool_create(("hnvut_p" + id).c_str(), pool_size, 0, 0,
+                                   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     rings.to_kernel = rte_ring_create(("hnvut_tk" + id).c_str(), 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
     rings.from_kernel = rte_ring_create(("hnvut_fk" + id).c_str(), 256, SOCKET_ID_ANY,
                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
