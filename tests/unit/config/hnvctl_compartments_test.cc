@@ -197,6 +197,43 @@ TEST_F(HnvctlCompartmentsTest, CompartmentShowsEverything) {
             (std::vector<json>{json::parse(R"({"op":"compartments","args":{"name":"contoso"}})")}));
 }
 
+// A newer server: what feeds the fast path, the services, and routes of
+// another table (a TABLE column appears only then).
+TEST_F(HnvctlCompartmentsTest, CompartmentShowsServicesAndTheFastPathRule) {
+  json answer = json::parse(kContoso);
+  json& c = answer["compartments"][0];
+  c["fast_path"] = "main table; the kernel decides the prefixes of table 220 (rule 220 precedes main)";
+  c["services"] = json::parse(R"j([
+    {"name":"namespace","state":"running","summary":"/run/netns/hnv-contoso (created)","detail":{}},
+    {"name":"charon","state":"failed","summary":"charon exited","detail":{},"error":"exit status 1"}])j");
+  for (json& r : c["routes"]) r["table"] = "main";
+  c["routes"].push_back({{"destination", "10.2.0.0/16"}, {"next_hop", "0.0.0.0"}, {"interface", "ext0"},
+                         {"metric", 0}, {"origin", "static"}, {"table", "220"},
+                         {"fast_path", "punt (table 220 precedes main)"}});
+  handler_.Answer(answer);
+  const CtlRun r = Hnvctl({"compartment", "contoso"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string head =
+      "Compartment contoso (id 0)\n"
+      "  namespace  hnv-contoso\n"
+      "  rdid       {12345678-1000-2000-3000-123456780001}\n"
+      "  file       tenants/contoso.yaml\n"
+      "  fast path  main table; the kernel decides the prefixes of table 220 (rule 220 precedes main)\n"
+      "\n"
+      "Services\n"
+      "SERVICE    STATE    SUMMARY\n"
+      "namespace  running  /run/netns/hnv-contoso (created)\n"
+      "charon     failed   charon exited (error: exit status 1)\n";
+  EXPECT_EQ(r.out.substr(0, head.size()), head) << r.out;
+  const std::string routes =
+      "Routes\n"
+      "DESTINATION  NEXT HOP  INTERFACE  METRIC  ORIGIN  TABLE  FAST PATH\n"
+      "10.1.3.0/24  0.0.0.0   ext0       0       kernel  main   forward\n"
+      "10.0.1.0/24  10.0.2.1  vmnet      0       hnv     main   forward\n"
+      "10.2.0.0/16  0.0.0.0   ext0       0       static  220    punt (table 220 precedes main)\n";
+  EXPECT_NE(r.out.find(routes), std::string::npos) << r.out;
+}
+
 TEST_F(HnvctlCompartmentsTest, TotalsAndNonZeroReasons) {
   json answer = json::parse(kContoso);
   json& counters = answer["compartments"][0]["counters"];
