@@ -8,6 +8,7 @@
 #include "config/json_model.h"
 #include "daemon/counters_json.h"
 #include "daemon/log.h"
+#include "gateway/compartment/standard_services.h"
 
 namespace hnv::gateway {
 

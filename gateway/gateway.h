@@ -37,7 +37,6 @@
 #include "daemon/shell.h"
 #include "dataplane/runtime/dataplane.h"
 #include "gateway/compartment/compartment.h"
-#include "gateway/compartment/standard_services.h"
 
 namespace hnv::gateway {
 

@@ -146,10 +146,9 @@ class ServiceContext {
   bool MakeStateDir(std::string* error);
   bool made_state_dir() const { return made_state_dir_; }
 
-  // For the services that provide them, and the compartment.
+  // For the services that provide them.
   void set_netns(NetNamespace* ns) { netns_ = ns; }
   void set_taps(std::vector<const Tap*> taps) { taps_ = std::move(taps); }
-  void set_spec(const CompartmentSpec* spec) { spec_ = spec; }
 
  private:
   const CompartmentSpec* spec_;
