@@ -23,6 +23,8 @@ namespace hnv::config {
 struct IfAddress {
   IpAddr addr;
   uint8_t len = 0;
+  // "10.1.3.2/24"
+  std::string ToString() const { return addr.ToString() + "/" + std::to_string(len); }
   friend bool operator==(const IfAddress&, const IfAddress&) = default;
 };
 

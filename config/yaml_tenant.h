@@ -63,8 +63,7 @@ std::optional<IfAddress> ParseIfAddress(const std::string& text, std::string* er
 // An IPv4 interface address that is its subnet's network or broadcast
 // address (lengths up to 30).
 std::string HostAddressProblem(const IfAddress& a);
-// "10.1.3.2/24", and the subnet "10.1.3.0/24".
-std::string ToString(const IfAddress& a);
+// The subnet of "10.1.3.2/24": "10.1.3.0/24".
 IpPrefix SubnetOf(const IfAddress& a);
 
 // Reads the `tenant:` section of the file `r` reads.

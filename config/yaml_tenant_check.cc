@@ -61,8 +61,6 @@ std::optional<IfAddress> ParseIfAddress(const std::string& text, std::string* er
   return IfAddress{*addr, static_cast<uint8_t>(len)};
 }
 
-std::string ToString(const IfAddress& a) { return a.addr.ToString() + "/" + std::to_string(a.len); }
-
 IpPrefix SubnetOf(const IfAddress& a) { return IpPrefix{a.addr.Masked(a.len), a.len}; }
 
 namespace {
@@ -79,10 +77,10 @@ std::string HostAddressProblem(const IfAddress& a) {
   if (!a.addr.is_v4() || a.len > 30) return "";
   const IpPrefix subnet = SubnetOf(a);
   if (a.addr == subnet.addr)
-    return ToString(a) + " is the network address of " + subnet.ToString() +
+    return a.ToString() + " is the network address of " + subnet.ToString() +
            "; an interface address is one of its hosts";
   if (IsV4Broadcast(a.addr, a.len))
-    return ToString(a) + " is the broadcast address of " + subnet.ToString() +
+    return a.ToString() + " is the broadcast address of " + subnet.ToString() +
            "; an interface address is one of its hosts";
   return "";
 }
@@ -186,7 +184,7 @@ void CheckAddresses(TenantDraft& t, std::vector<OwnAddress>* own,
         if (other.interface != e.interface &&
             (mine.Contains(theirs.addr) || theirs.Contains(mine.addr))) {
           err(t, o.addresses[k],
-              ToString(a) + " overlaps " + other.interface + "'s subnet " + theirs.ToString() +
+              a.ToString() + " overlaps " + other.interface + "'s subnet " + theirs.ToString() +
                   ", " + Ref(other.origin, t.file, t.file, files) +
                   "; each interface of a compartment is on its own subnet");
           break;
@@ -384,7 +382,7 @@ bool ResolveTenant(TenantDraft* tp, const PolicyBuilder& b, const std::vector<st
   }
   const std::string in_subnet = vsid + " (" + prefix->ToString() + ")";
   if (!prefix->Contains(a)) {
-    err(t, t.address, ToString(s.vm_address) + " is outside " + in_subnet);
+    err(t, t.address, s.vm_address.ToString() + " is outside " + in_subnet);
     return false;
   }
   IpAddr dfgw = prefix->addr;  // the subnet's first address
@@ -401,7 +399,7 @@ bool ResolveTenant(TenantDraft* tp, const PolicyBuilder& b, const std::vector<st
   bool ok = true;
   if (s.vm_address.len != prefix->len) {
     err(t, t.address,
-        ToString(s.vm_address) + ": the length is that of " + in_subnet + ", " +
+        s.vm_address.ToString() + ": the length is that of " + in_subnet + ", " +
             std::to_string(prefix->len));
     ok = false;
   }

@@ -14,10 +14,6 @@ namespace {
 
 json Pb(const PacketsBytes& p) { return {{"packets", p.packets}, {"bytes", p.bytes}}; }
 
-std::string AddrString(const IfAddress& a) {
-  return a.addr.ToString() + "/" + std::to_string(a.len);
-}
-
 }  // namespace
 
 // ---- ServiceContext ----
@@ -197,7 +193,7 @@ json Compartment::Status(const std::string& vm_port_label,
             {"rdid", spec_.rdid.ToString()},
             {"vsid", spec_.vsid},
             {"file", spec_.file},
-            {"gateway_ca", AddrString(spec_.vm_address)}};
+            {"gateway_ca", spec_.vm_address.ToString()}};
   const StatusLabels labels{vm_port_label, port_names};
   json services = json::array();
   for (const Slot& s : slots_) {

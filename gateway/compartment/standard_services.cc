@@ -165,10 +165,6 @@ RouteSpec ToRouteSpec(const StaticRoute& r, int oif) {
   return s;
 }
 
-std::string AddrString(const IfAddress& a) {
-  return a.addr.ToString() + "/" + std::to_string(a.len);
-}
-
 std::vector<IfAddress> AddressesOf(const CompartmentSpec& c, size_t iface) {
   return iface == 0 ? std::vector<IfAddress>{c.vm_address} : c.external[iface - 1].addresses;
 }
@@ -245,7 +241,7 @@ bool ConfigService::Install(const ServiceContext& ctx, const CompartmentSpec& s,
     for (const IfAddress& a : AddressesOf(s, i)) {
       if (old != nullptr && Has(AddressesOf(*old, i), a)) continue;
       if (!nl_->AddAddress(ifindex, a.addr, a.len, error, /*nodad=*/true)) {
-        *error = taps[i]->ifname() + ": address " + AddrString(a) + ": " + *error;
+        *error = taps[i]->ifname() + ": address " + a.ToString() + ": " + *error;
         return false;
       }
     }
