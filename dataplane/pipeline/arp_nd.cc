@@ -26,7 +26,8 @@ void Answer(WorkerContext& ctx, rte_mbuf* m, bool is_arp, const MacAddr& mac,
 
 }  // namespace
 
-void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
+void ArpNdResponder::Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept {
+  Burst& to_encap = out[Edge::kEncap];
   for (uint16_t i = 0; i < in.n; ++i) {
     rte_mbuf* m = in.pkts[i];
     PacketMeta* meta = Meta(m);

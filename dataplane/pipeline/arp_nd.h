@@ -19,14 +19,16 @@
 
 #include <string_view>
 
-#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/stage.h"
 
 namespace hnv {
 
 class ArpNdResponder final {
  public:
   static constexpr std::string_view kName = "arp-nd";
-  static void Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept;
+  enum class Edge : uint8_t { kEncap, kCount };
+  static constexpr EdgeNames<Edge> kEdges = {"nvgre-encap"};
+  static void Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept;
 };
 
 }  // namespace hnv

@@ -120,7 +120,7 @@ bool Decapsulate(WorkerContext& ctx, rte_mbuf* m, Decapsulated* d) noexcept {
 // Pass 2 for one frame: the source check given the CA entry of its source
 // (nullptr when none or not looked up), then to deliver.
 void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
-                 Burst& to_deliver) noexcept {
+                 const Outputs<NvgreDecap::Edge>& out) noexcept {
   rte_mbuf* m = d.m;
   PacketMeta* meta = Meta(m);
   const VsidInfo* v = d.v;
@@ -172,12 +172,12 @@ void CheckSource(WorkerContext& ctx, const Decapsulated& d, const CaEntry* ca,
   meta->vsid = d.vsid;
   meta->vsid_index = d.vsid_index;
   ++ctx.counters->decapsulated;
-  Push(ctx, to_deliver, m);
+  out.Push(ctx, NvgreDecap::Edge::kDeliver, m);
 }
 
 }  // namespace
 
-void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexcept {
+void NvgreDecap::Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept {
   for (uint16_t base = 0; base < in.n; base += kBurstSize) {
     const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
     // Pass 1: decapsulate; the CA lookups of the inner sources all at once
@@ -201,7 +201,7 @@ void NvgreDecap::Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexc
     if (nk != 0) ctx.tables->FindCaBulk(keys.data(), nk, found);
     // Pass 2: the source checks, in order.
     for (uint32_t j = 0; j < nd; ++j)
-      CheckSource(ctx, d[j], slot[j] == kBurstSize ? nullptr : found[slot[j]], to_deliver);
+      CheckSource(ctx, d[j], slot[j] == kBurstSize ? nullptr : found[slot[j]], out);
   }
   in.n = 0;
 }

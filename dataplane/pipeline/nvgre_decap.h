@@ -39,19 +39,24 @@
 
 #include <string_view>
 
-#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/stage.h"
 
 namespace hnv {
 
 class NvgreDecap final {
  public:
   static constexpr std::string_view kName = "nvgre-decap";
-  static void Process(WorkerContext& ctx, Burst& in, Burst& to_deliver) noexcept;
+  enum class Edge : uint8_t { kDeliver, kCount };
+  static constexpr EdgeNames<Edge> kEdges = {"deliver"};
+  static void Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept;
 };
 
 class Deliver final {
  public:
   static constexpr std::string_view kName = "deliver";
+  // A terminal stage: every frame leaves by ctx.Transmit or a drop.
+  enum class Edge : uint8_t { kCount };
+  static constexpr EdgeNames<Edge> kEdges = {};
   static void Process(WorkerContext& ctx, Burst& in) noexcept;
 };
 

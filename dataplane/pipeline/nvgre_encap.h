@@ -19,13 +19,16 @@
 
 #include <string_view>
 
-#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/stage.h"
 
 namespace hnv {
 
 class NvgreEncap final {
  public:
   static constexpr std::string_view kName = "nvgre-encap";
+  // A terminal stage: every frame leaves by ctx.Transmit or a drop.
+  enum class Edge : uint8_t { kCount };
+  static constexpr EdgeNames<Edge> kEdges = {};
   static void Process(WorkerContext& ctx, Burst& in) noexcept;
   // The FlowID for an inner frame: 8 bits of a hash over its IP 5-tuple.
   static uint8_t FlowId(const uint8_t* frame, const ParsedFrame& pf) noexcept;

@@ -95,7 +95,7 @@ bool HandleNd(WorkerContext& ctx, rte_mbuf* m, uint16_t port, uint16_t vlan) noe
 }  // namespace
 
 void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
-                              Burst& to_decap) noexcept {
+                              const Outputs<Edge>& out) noexcept {
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -147,7 +147,7 @@ void ProviderIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts
         ctx.Discard(m, Drop::kOuterFragment);
         continue;
       }
-      Push(ctx, to_decap, m);
+      out.Push(ctx, Edge::kDecap, m);
       continue;
     }
     const bool echo = pf.l4_present && ((pf.l4_proto == kIpProtoIcmp && f[pf.l4_offset] == kIcmpEchoRequest) ||

@@ -18,15 +18,17 @@
 
 #include <string_view>
 
-#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/stage.h"
 
 namespace hnv {
 
 class ProviderIngress final {
  public:
   static constexpr std::string_view kName = "provider-ingress";
+  enum class Edge : uint8_t { kDecap, kCount };
+  static constexpr EdgeNames<Edge> kEdges = {"nvgre-decap"};
   static void Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
-                      Burst& to_decap) noexcept;
+                      const Outputs<Edge>& out) noexcept;
 };
 
 }  // namespace hnv

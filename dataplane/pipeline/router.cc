@@ -45,7 +45,7 @@ void SendTimeExceeded(WorkerContext& ctx, rte_mbuf* m, const VsidInfo& v) noexce
 
 }  // namespace
 
-void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
+void Router::Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept {
   for (uint16_t base = 0; base < in.n; base += kBurstSize) {
     const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
     rte_mbuf* const* pkts = in.pkts + base;
@@ -142,7 +142,7 @@ void Router::Process(WorkerContext& ctx, Burst& in, Burst& to_encap) noexcept {
         ctx.Discard(m, Drop::kRuleNone);
       } else {
         meta->peer = ca->peer;
-        Push(ctx, to_encap, m);
+        out.Push(ctx, Edge::kEncap, m);
       }
     }
   }

@@ -1,4 +1,4 @@
-// Small helpers shared by the stages: pushing to an output burst, flooding
+// Small helpers shared by the stages: flooding
 // a frame to the local ports of a VSID, and reading addresses out of a
 // parsed frame. All are allocation-free (copies come from the mbuf pool).
 #pragma once
@@ -11,6 +11,7 @@
 #include <rte_cycles.h>
 
 #include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/stage.h"
 
 namespace hnv {
 
@@ -32,11 +33,6 @@ class UninitArray {
  private:
   alignas(T) unsigned char bytes_[sizeof(T) * N];
 };
-
-inline void Push(WorkerContext& ctx, Burst& b, rte_mbuf* m) noexcept {
-  if (b.full()) return ctx.Discard(m, Drop::kBurstOverflow);
-  b.pkts[b.n++] = m;
-}
 
 // Sends the ICMP error that `build(out, capacity) -> length` writes into a
 // fresh mbuf (0: nothing to send) out of `port`, counting it in `sent`,

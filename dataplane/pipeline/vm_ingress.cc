@@ -7,7 +7,7 @@
 namespace hnv {
 
 void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
-                        Burst& to_switch) noexcept {
+                        const Outputs<Edge>& out) noexcept {
   const PortInfo& pi = ctx.snap->ports[port];
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
@@ -35,7 +35,7 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
     meta->vsid = pi.vsid;
     meta->vsid_index = pi.vsid_index;
     meta->src_vsid_index = pi.vsid_index;
-    Push(ctx, to_switch, m);
+    out.Push(ctx, Edge::kSwitch, m);
   }
   ctx.counters->rx_packets[port] += n;
   ctx.counters->rx_bytes[port] += rx_bytes;
@@ -91,7 +91,7 @@ bool IsResolutionRequestFor(const uint8_t* f, const ParsedFrame& pf, uint32_t le
 
 }  // namespace
 
-void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
+void L2Switch::Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept {
   for (uint16_t base = 0; base < in.n; base += kBurstSize) {
     const uint16_t n = std::min<uint16_t>(static_cast<uint16_t>(in.n - base), kBurstSize);
     rte_mbuf* const* pkts = in.pkts + base;
@@ -123,7 +123,7 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
       if (dst.IsMulticast()) {
         if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
           Flood(ctx, m, v, meta->in_port, /*keep_original=*/true);
-          Push(ctx, out.to_arp_nd, m);
+          out.Push(ctx, Edge::kArpNd, m);
         } else {
           Flood(ctx, m, v, meta->in_port, /*keep_original=*/false);
         }
@@ -133,7 +133,7 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
         // A unicast ARP request / NS for the DFGW is a VM re-validating its
         // gateway entry (NUD probe): answered like the broadcast one.
         const bool probe = IsResolutionRequestFor(f, meta->pf, rte_pktmbuf_data_len(m), v.dfgw_ip);
-        Push(ctx, probe ? out.to_arp_nd : out.to_router, m);
+        out.Push(ctx, probe ? Edge::kArpNd : Edge::kRouter, m);
         continue;
       }
       const L2Entry* e = bulk ? found[slot[i]] : ctx.tables->FindL2(meta->vsid, dst);
@@ -149,12 +149,12 @@ void L2Switch::Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept {
       } else if (IsResolutionRequest(f, meta->pf, rte_pktmbuf_data_len(m))) {
         // A VM re-validating a remote neighbour (unicast ARP / NS): the filter
         // answers from policy as for the broadcast one; ARP never crosses the wire.
-        Push(ctx, out.to_arp_nd, m);
+        out.Push(ctx, Edge::kArpNd, m);
       } else if (e->rule == TranslationRule::kNone) {
         ctx.Discard(m, Drop::kRuleNone);
       } else {
         meta->peer = e->peer;
-        Push(ctx, out.to_encap, m);
+        out.Push(ctx, Edge::kEncap, m);
       }
     }
   }

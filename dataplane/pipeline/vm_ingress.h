@@ -40,26 +40,25 @@
 
 #include <string_view>
 
-#include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/stage.h"
 
 namespace hnv {
 
 class VmIngress final {
  public:
   static constexpr std::string_view kName = "vm-ingress";
+  enum class Edge : uint8_t { kSwitch, kCount };
+  static constexpr EdgeNames<Edge> kEdges = {"l2-switch"};
   static void Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
-                      Burst& to_switch) noexcept;
+                      const Outputs<Edge>& out) noexcept;
 };
 
 class L2Switch final {
  public:
   static constexpr std::string_view kName = "l2-switch";
-  struct Out {
-    Burst& to_arp_nd;
-    Burst& to_router;
-    Burst& to_encap;
-  };
-  static void Process(WorkerContext& ctx, Burst& in, const Out& out) noexcept;
+  enum class Edge : uint8_t { kArpNd, kRouter, kEncap, kCount };
+  static constexpr EdgeNames<Edge> kEdges = {"arp-nd", "router", "nvgre-encap"};
+  static void Process(WorkerContext& ctx, Burst& in, const Outputs<Edge>& out) noexcept;
 };
 
 }  // namespace hnv
