@@ -23,4 +23,17 @@ void WorkerContext::FlushPort(uint16_t port) noexcept {
   b.n = 0;
 }
 
+void WorkerContext::FlushHandoff(uint32_t w) noexcept {
+  auto& b = handoff_buf[w];
+  handoff_dirty &= ~(1u << w);
+  if (b.n == 0) return;
+  const unsigned sent = handoff == nullptr
+                            ? 0
+                            : rte_ring_mp_enqueue_burst(handoff[w], reinterpret_cast<void**>(b.pkts),
+                                                        b.n, nullptr);
+  counters->handoff_out += sent;
+  for (unsigned i = sent; i < b.n; ++i) Discard(b.pkts[i], Drop::kHandoffFull);
+  b.n = 0;
+}
+
 }  // namespace hnv

@@ -22,6 +22,7 @@
 namespace hnv {
 
 inline constexpr uint16_t kBurstSize = 32;
+inline constexpr uint32_t kMaxWorkers = 16;
 
 // Per-packet metadata, kept in the mbuf's private area (pools made by
 // CreatePacketPool reserve it).
@@ -33,6 +34,9 @@ struct PacketMeta {
   uint32_t peer = kNoPeer;
   uint16_t in_port = 0;
   uint16_t out_port = 0;
+  // Scratch of the program's own stages (WorkerExtension: hnv-gateway's
+  // GwMeta); the dataplane's stages never read or write it.
+  alignas(8) uint8_t ext[16];
 };
 
 inline PacketMeta* Meta(rte_mbuf* m) { return static_cast<PacketMeta*>(rte_mbuf_to_priv(m)); }
@@ -70,6 +74,8 @@ struct alignas(64) WorkerCounters {
   uint64_t icmp_rate_limited = 0;   // ICMP errors not sent: over settings.icmp_errors_*
   uint64_t absorbed = 0;       // consumed by design, not forwarded: a flood with no
                                // other local port, an ARP/NS the local VM answers
+  uint64_t handoff_out = 0;    // frames handed to another worker (flow affinity)
+  uint64_t handoff_in = 0;     // frames taken from other workers
   uint64_t events = 0;         // posted to the control thread
   uint64_t events_lost = 0;    // event ring full
 };
@@ -101,6 +107,7 @@ class TxSink {
 
 struct WorkerContext {
   uint32_t worker_id = 0;
+  uint32_t workers = 1;  // how many the dataplane runs (flow_hash.h, OwnerOfFlow)
   const PolicyTables* tables = nullptr;
   const Snapshot* snap = nullptr;  // reloaded once per loop iteration
   rte_mempool* pool = nullptr;     // for copies (floods) and generated frames
@@ -110,6 +117,13 @@ struct WorkerContext {
 
   std::array<BurstOf<kBurstSize>, kMaxPorts> tx_buf{};
   std::array<uint64_t, kMaxPorts / 64> tx_dirty{};  // ports with queued frames
+  // Flow affinity: frames for the worker that owns their flow, through its
+  // handoff ring (handoff[w], multi-producer; the Dataplane makes one per
+  // worker and gives what a worker takes from its own to the extension:
+  // WorkerExtension::ReceiveHandoff). Null when there is one worker.
+  rte_ring* const* handoff = nullptr;
+  std::array<BurstOf<kBurstSize>, kMaxWorkers> handoff_buf{};
+  uint32_t handoff_dirty = 0;  // bit w: handoff_buf[w] holds frames
   TokenBucket icmp_errors;  // the ICMP errors this worker may still send (SendIcmpError)
 
   // Frees a frame the pipeline was meant to consume (not a drop).
@@ -140,6 +154,15 @@ struct WorkerContext {
     if (n + 1 == kBurstSize) FlushPort(port);
   }
   void FlushPort(uint16_t port) noexcept;
+  // Queues a frame for worker `w` (this one included: then it is taken up
+  // at the next loop iteration), flushing when the buffer is full.
+  void HandOff(uint32_t w, rte_mbuf* m) noexcept {
+    auto& b = handoff_buf[w];
+    handoff_dirty |= 1u << w;
+    b.pkts[b.n++] = m;
+    if (b.full()) FlushHandoff(w);
+  }
+  void FlushHandoff(uint32_t w) noexcept;
   // Flushes every port with queued frames, until none is left (a flush to a
   // virtual port may queue frames for others).
   void FlushTx() noexcept {
@@ -153,6 +176,7 @@ struct WorkerContext {
         }
       }
     }
+    while (handoff_dirty != 0) FlushHandoff(static_cast<uint32_t>(__builtin_ctz(handoff_dirty)));
   }
 };
 

@@ -13,6 +13,7 @@ namespace hnv {
   X(kNoMbuf, "any", "mbuf pool empty when a copy or reply was needed")        \
   X(kTxFull, "tx", "the port's transmit queue did not take the frame")        \
   X(kUnknownPort, "rx", "frame from a port with no role in the policy")       \
+  X(kHandoffFull, "handoff", "the owner worker's handoff ring was full (flow affinity)") \
   /* vm-ingress */                                                             \
   X(kVlanFromVm, "vm-ingress", "802.1Q-tagged frame from a VM adapter")       \
   X(kSrcMacSpoof, "vm-ingress", "source MAC is not the adapter's MAC")        \

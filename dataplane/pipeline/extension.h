@@ -12,11 +12,15 @@
 //    network. What the pipeline transmits to one goes to DeliverVirtual.
 // Poll runs once per worker loop iteration, after every port was received
 // and before the final flush: the place to drain the program's own rings.
+// ReceiveHandoff gets, at the top of a loop iteration, the frames other
+// workers (or this one, earlier) handed to this worker with ctx.HandOff:
+// flow affinity, both directions of a connection on one worker (the frames
+// carry what the program needs in PacketMeta::ext).
 //
-// Thread contract: all three run on worker lcores, are noexcept, and must not
+// Thread contract: all four run on worker lcores, are noexcept, and must not
 // allocate, lock or make a system call. Receive and Poll run at the top of
 // the worker loop and may feed frames into pipeline.ProcessRx (as if received
-// on a port, e.g. a virtual one). DeliverVirtual runs inside a flush, possibly
+// on a port, e.g. a virtual one). ReceiveHandoff like Receive. DeliverVirtual runs inside a flush, possibly
 // in the middle of a pipeline stage: it must not call pipeline.ProcessRx, and
 // may only ctx.Transmit to ports that are not virtual. Each takes ownership
 // of the mbufs it is given.
@@ -37,6 +41,8 @@ class WorkerExtension {
   virtual void DeliverVirtual(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts,
                               uint16_t n) noexcept = 0;
   virtual void Poll(WorkerContext& ctx, Pipeline& pipeline) noexcept = 0;
+  virtual void ReceiveHandoff(WorkerContext& ctx, Pipeline& pipeline, rte_mbuf** pkts,
+                              uint16_t n) noexcept = 0;
 };
 
 }  // namespace hnv

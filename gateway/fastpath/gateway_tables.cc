@@ -62,6 +62,9 @@ struct GatewayTables::Compartment {
   // (or the compartment removed) in the meantime.
   std::shared_ptr<uint64_t> fib_serial = std::make_shared<uint64_t>(0);
   std::map<std::pair<uint8_t, IpAddr>, MacAddr> neighbors;
+  // Its features (feature.h) and the chain the snapshot points to.
+  std::vector<std::shared_ptr<Feature>> features;
+  std::unique_ptr<FeatureChain> chain;
 };
 
 GatewayTables::GatewayTables(const GatewayLimits& limits, rte_rcu_qsbr* qsv)
@@ -141,6 +144,7 @@ void GatewayTables::Publish() {
     v.lpm = c->lpm;
     v.adj = c->adj.get();
     v.default_adj = c->default_adj;
+    v.features = c->chain.get();
     s->vm_port_owner[c->layout.vm_port] = static_cast<uint16_t>(id);
   }
   s->classify = FlatU32Map(classify);
@@ -385,6 +389,49 @@ void GatewayTables::RemoveCompartment(uint32_t id) {
     rte_lpm_free(raw->lpm);
     delete raw;
   });
+}
+
+bool GatewayTables::SetFeatures(uint32_t id, std::vector<std::shared_ptr<Feature>> features,
+                                std::string* error) {
+  if (id >= kMaxCompartments || compartments_[id] == nullptr) {
+    *error = "compartment " + std::to_string(id) + " does not exist";
+    return false;
+  }
+  std::stable_sort(features.begin(), features.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a->slot(), a->order()) < std::make_pair(b->slot(), b->order());
+  });
+  std::unique_ptr<FeatureChain> chain;
+  if (!features.empty()) {
+    chain = std::make_unique<FeatureChain>();
+    for (const std::shared_ptr<Feature>& f : features) {
+      const bool pre = f->slot() == FeatureSlot::kPreRoute;
+      uint8_t& n = pre ? chain->n_pre : chain->n_post;
+      if (n == FeatureChain::kMaxPerSlot) {
+        *error = "compartment " + std::to_string(id) + ": more than " +
+                 std::to_string(FeatureChain::kMaxPerSlot) + " features in one slot";
+        return false;
+      }
+      (pre ? chain->pre : chain->post)[n++] = f.get();
+      chain->steers = chain->steers || f->steers();
+    }
+  }
+  Compartment& c = *compartments_[id];
+  std::swap(c.features, features);
+  std::swap(c.chain, chain);
+  Publish();
+  // The old chain and features stay alive until no worker can hold them.
+  auto* old_chain = chain.release();
+  auto* old_features = new std::vector<std::shared_ptr<Feature>>(std::move(features));
+  Retire([old_chain, old_features] {
+    delete old_chain;
+    delete old_features;
+  });
+  return true;
+}
+
+std::vector<std::shared_ptr<Feature>> GatewayTables::Features(uint32_t id) const {
+  if (id >= kMaxCompartments || compartments_[id] == nullptr) return {};
+  return compartments_[id]->features;
 }
 
 bool GatewayTables::SetRoute(uint32_t id, const IpPrefix& dst, const NextHop& nh,

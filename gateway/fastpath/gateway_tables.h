@@ -64,6 +64,7 @@
 #include "dataplane/policy/gateway_limits.h"
 #include "dataplane/policy/rcu_hash.h"
 #include "dataplane/policy/tables.h"
+#include "gateway/fastpath/feature.h"
 
 namespace hnv::gateway {
 
@@ -136,6 +137,7 @@ struct CompartmentView {
   // used on an lpm miss; kNoDefault when there is none.
   static constexpr uint32_t kNoDefault = 0xffffffffu;
   uint32_t default_adj = kNoDefault;
+  const FeatureChain* features = nullptr;  // none: the path skips the slots
 };
 
 struct GatewaySnapshot {
@@ -212,6 +214,13 @@ class GatewayTables {
 
   bool SetNeighbor(uint32_t id, uint8_t iface, const IpAddr& ip, const MacAddr& mac,
                    std::string* error);
+
+  // Replaces the compartment's features (feature.h): ordered by slot and
+  // order, held in its snapshot view; the old ones are released after a
+  // grace period. An empty list removes them (the path skips the slots).
+  bool SetFeatures(uint32_t id, std::vector<std::shared_ptr<Feature>> features,
+                   std::string* error);
+  std::vector<std::shared_ptr<Feature>> Features(uint32_t id) const;
   void RemoveNeighbor(uint32_t id, uint8_t iface, const IpAddr& ip);
 
   // Hands back what a grace period has freed (cheap when idle).

@@ -6,6 +6,7 @@
 #
 #   tests/bench/count_instructions.sh                         # BM_Decap/1000/64
 #   tests/bench/count_instructions.sh 'BM_Encap/1000/64$'
+#   tests/bench/count_instructions.sh 'BM_VmToExt$'          # hnv-gateway transit (gateway_bench)
 #
 # Environment: BUILD (build-bench; configured as run_benchmarks.sh does).
 # Needs valgrind (apt-get install valgrind); runs the EAL on 4 KiB pages.
@@ -20,9 +21,31 @@ FILTER=${1:-'BM_Decap/1000/64$'}
 command -v valgrind >/dev/null || { echo "count_instructions: needs valgrind" >&2; exit 1; }
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHNV_BENCH=ON \
   -DCMAKE_CXX_FLAGS="-Wno-error=restrict" >/dev/null
-ninja -C "$BUILD" dataplane_bench >/dev/null
 out=$(mktemp /tmp/hnv-callgrind.XXXXXX)
 trap 'rm -f "$out"' EXIT
+case "$FILTER" in
+  BM_ExtToVm*|BM_VmToExt*|BM_ExtToExt*)
+    # The gateway: everything one worker does for a burst of 32 frames
+    # (RunBurst: classification, the compartment path, the HNV pipeline,
+    # the flush and the benchmark's sink), per frame.
+    ninja -C "$BUILD" gateway_bench >/dev/null
+    valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='*RunBurst*' \
+      "$BUILD/tests/bench/gateway_bench" --benchmark_filter="$FILTER" --benchmark_min_time=0.01 \
+      >/dev/null 2>&1
+    callgrind_annotate --inclusive=yes --tree=caller "$out" 2>/dev/null | python3 -c '
+import re, sys
+for line in sys.stdin:
+    m = re.match(r" *([0-9,]+) \([ 0-9.%]+\)  < .*BM_Flow\(.*\(([0-9,]+)x\)", line)
+    if m:
+        cost, bursts = (int(g.replace(",", "")) for g in m.groups())
+        print(f"{bursts * 32} frames; {cost / bursts / 32:.1f} instructions per frame "
+              "(RunBurst: classification, compartment path, HNV pipeline, flush, sink)")
+        sys.exit(0)
+sys.exit("count_instructions: no RunBurst calls in the profile")
+'
+    exit 0;;
+esac
+ninja -C "$BUILD" dataplane_bench >/dev/null
 valgrind --tool=callgrind --callgrind-out-file="$out" "$BUILD/tests/bench/dataplane_bench" \
   --benchmark_filter="$FILTER" --benchmark_min_time=0.01 >/dev/null 2>&1
 callgrind_annotate --inclusive=yes --tree=caller --threshold=100 "$out" 2>/dev/null | python3 -c '
