@@ -125,7 +125,7 @@ bool Gateway::Start(std::string* error) {
   if (!Load(&config_, error)) return false;
   dp_ = shell_.CreateDataplane(config_.host.ports, error);
   if (!dp_) return false;
-  tables_ = GatewayTables::Create(GatewayLimits{}, dp_->qsv(), error);
+  tables_ = GatewayTables::Create(GatewayLimits{}, dp_->reclaimer(), error);
   if (!tables_) return false;
   const int socket = static_cast<int>(rte_socket_id());
   rings_.to_kernel = rte_ring_create("gw_to_kernel", kPuntRingSize, socket, RING_F_SC_DEQ);
@@ -135,6 +135,10 @@ bool Gateway::Start(std::string* error) {
     return false;
   }
   fastpath_ = std::make_unique<GatewayFastPath>(tables_.get(), rings_, dp_->worker_count());
+  // Counters are copied by each worker on request, never read while it writes them.
+  fastpath_->SetPublisher([dp = dp_.get(), fp = fastpath_.get()] {
+    dp->RunOnWorkers([fp](WorkerContext& ctx) { fp->PublishCounters(ctx); });
+  });
   dp_->SetExtension(fastpath_.get());
   punt_ = PuntIo::Create(dp_->pool(), rings_, error);
   if (!punt_ || !punt_->Start(error)) return false;

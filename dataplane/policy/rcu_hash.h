@@ -27,7 +27,8 @@
 // of value writes a fresh slot and swaps the index; a removal clears the
 // signature. A slot a reader may hold (replaced or removed) goes back to the
 // free list only after an RCU grace period (rte_rcu_qsbr: every registered
-// reader has reported a quiescent state since). A bucket entry may be
+// reader has reported a quiescent state since), through the Reclaimer
+// (reclaimer.h) the table is given, or its own. A bucket entry may be
 // reused at once: a reader that still sees the old signature follows the
 // index to a slot whose key it compares, so it can only miss the key that
 // was removed. A full table is an error returned to the writer, never an
@@ -57,6 +58,7 @@
 #include <vector>
 
 #include "dataplane/policy/huge_region.h"
+#include "dataplane/policy/reclaimer.h"
 
 namespace hnv {
 
@@ -101,12 +103,23 @@ class RcuHashTable {
   static constexpr uint32_t kBulkFrom = 16384;
 
   RcuHashTable() = default;
+  // With a shared reclaimer, what this table retired runs first (after a
+  // grace period: by now no reader may hold its slots anyway).
+  ~RcuHashTable() {
+    if (reclaimer_ != nullptr && own_reclaimer_ == nullptr) reclaimer_->Synchronize();
+  }
   RcuHashTable(const RcuHashTable&) = delete;
   RcuHashTable& operator=(const RcuHashTable&) = delete;
 
   // Creates the table for `capacity` keys. `name` appears in its errors.
+  // Slots are retired through `reclaimer` (shared with other tables of one
+  // writer), or with `qsv` through a Reclaimer of the table's own.
   bool Init(const std::string& name, uint32_t capacity, rte_rcu_qsbr* qsv, std::string* error) {
-    qsv_ = qsv;
+    own_reclaimer_ = Reclaimer::Create(qsv, name, capacity / 4 + 64, error);
+    return own_reclaimer_ != nullptr && Init(name, capacity, own_reclaimer_.get(), error);
+  }
+  bool Init(const std::string& name, uint32_t capacity, Reclaimer* reclaimer, std::string* error) {
+    reclaimer_ = reclaimer;
     capacity_ = capacity;
     // Headroom: replaced values and removed keys keep their slots until
     // their grace period ends, so a full table can still be updated.
@@ -225,20 +238,9 @@ class RcuHashTable {
   const Value* Get(const Key& key) const { return Find(key); }
 
   // Returns to the free list what no reader can still hold. Cheap when idle.
-  void Reclaim() {
-    while (!deferred_.empty()) {
-      const Deferred& d = deferred_.front();
-      if (rte_rcu_qsbr_check(qsv_, d.token, false) != 1) break;
-      free_slots_.push_back(d.slot);
-      deferred_.pop_front();
-    }
-  }
+  void Reclaim() { reclaimer_->Reclaim(); }
   // Waits for a grace period, then reclaims everything pending.
-  void Synchronize() {
-    if (deferred_.empty()) return;
-    rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-    Reclaim();
-  }
+  void Synchronize() { reclaimer_->Synchronize(); }
 
   // Iterates all current entries (writer side).
   template <typename F>
@@ -255,7 +257,9 @@ class RcuHashTable {
 
   uint32_t size() const { return size_.load(std::memory_order_relaxed); }
   uint32_t capacity() const { return capacity_; }
-  size_t pending_reclaim() const { return deferred_.size(); }
+  // Slots waiting for their grace period (and, with a shared reclaimer,
+  // whatever else waits there).
+  size_t pending_reclaim() const { return reclaimer_->pending(); }
   // Keys living outside their primary bucket (alternate or stash), and in
   // the stash: the table's health (tests, diagnostics).
   uint32_t displaced() const {
@@ -401,18 +405,20 @@ class RcuHashTable {
     return Entry{};
   }
 
-  struct Deferred {
-    uint64_t token;
-    uint32_t slot;
-  };
-  void Defer(uint32_t slot) { deferred_.push_back({rte_rcu_qsbr_start(qsv_), slot}); }
+  void Defer(uint32_t slot) {
+    reclaimer_->Retire(
+        [](void* t, uint64_t s) {
+          static_cast<RcuHashTable*>(t)->free_slots_.push_back(static_cast<uint32_t>(s));
+        },
+        this, slot);
+  }
 
   HugeRegion bucket_mem_;
   HugeRegion slot_mem_;
   Bucket* buckets_ = nullptr;
   Slot* slots_ = nullptr;
   uint32_t mask_ = 0;
-  rte_rcu_qsbr* qsv_ = nullptr;
+  Reclaimer* reclaimer_ = nullptr;
   uint32_t capacity_ = 0;
   uint32_t pool_ = 0;
   std::atomic<uint32_t> size_{0};
@@ -420,7 +426,9 @@ class RcuHashTable {
   std::atomic<uint16_t> stash_sig_[kStashEntries] = {};
   std::atomic<uint32_t> stash_slot_[kStashEntries] = {};
   std::vector<uint32_t> free_slots_;
-  std::deque<Deferred> deferred_;
+  // Last: destroyed first, it hands back what is pending while the free
+  // list still exists.
+  std::unique_ptr<Reclaimer> own_reclaimer_;
 };
 
 }  // namespace hnv

@@ -57,20 +57,29 @@ PolicyTables::RecordId PolicyTables::IdOf(const LookupRecord& r) {
   return id;
 }
 
-PolicyTables::PolicyTables(const TableLimits& limits, rte_rcu_qsbr* qsv)
-    : limits_(limits), qsv_(qsv) {}
+PolicyTables::PolicyTables(const TableLimits& limits) : limits_(limits) {}
 
 std::unique_ptr<PolicyTables> PolicyTables::Create(const TableLimits& limits, rte_rcu_qsbr* qsv,
                                                    std::string* error) {
-  std::unique_ptr<PolicyTables> t(new PolicyTables(limits, qsv));
+  auto own = Reclaimer::Create(qsv, limits.name + "_rcl", kOwnReclaimerSize, error);
+  if (own == nullptr) return nullptr;
+  std::unique_ptr<PolicyTables> t = Create(limits, *own, error);
+  if (t != nullptr) t->own_reclaimer_ = std::move(own);
+  return t;
+}
+
+std::unique_ptr<PolicyTables> PolicyTables::Create(const TableLimits& limits, Reclaimer& reclaimer,
+                                                   std::string* error) {
+  std::unique_ptr<PolicyTables> t(new PolicyTables(limits));
+  t->reclaimer_ = &reclaimer;
   if (!t->Init(error)) return nullptr;
   return t;
 }
 
 bool PolicyTables::Init(std::string* error) {
-  if (!ca_.Init(limits_.name + "_ca", limits_.max_records, qsv_, error)) return false;
-  if (!l2_.Init(limits_.name + "_l2", limits_.max_records, qsv_, error)) return false;
-  if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, qsv_, error)) return false;
+  if (!ca_.Init(limits_.name + "_ca", limits_.max_records, reclaimer_, error)) return false;
+  if (!l2_.Init(limits_.name + "_l2", limits_.max_records, reclaimer_, error)) return false;
+  if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, reclaimer_, error)) return false;
   peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
   peer_pas_ = std::make_unique<PeerPa[]>(limits_.max_peers);
   peer_wanted_ = std::make_unique<std::atomic<uint8_t>[]>(limits_.max_peers);
@@ -83,12 +92,9 @@ bool PolicyTables::Init(std::string* error) {
 }
 
 PolicyTables::~PolicyTables() {
+  if (reclaimer_ != nullptr) reclaimer_->Synchronize();  // what was retired, while `this` lives
   delete snapshot_.load();
   for (uint32_t i = 0; peers_ && i < limits_.max_peers; ++i) delete peers_[i].load();
-  for (const Retired& r : retired_) {
-    delete r.snapshot;
-    delete r.peer;
-  }
 }
 
 // ---------------------------------------------------------------- readers
@@ -268,7 +274,7 @@ void PolicyTables::PublishPeer(uint32_t id, const IpAddr& pa) {
     e->hdr_len = off;
   }
   const PeerEntry* old = peers_[id].exchange(e, std::memory_order_acq_rel);
-  if (old != nullptr) retired_.push_back({rte_rcu_qsbr_start(qsv_), nullptr, old});
+  reclaimer_->Delete(old);
 }
 
 uint32_t PolicyTables::AcquirePeer(const IpAddr& pa) {
@@ -303,7 +309,9 @@ void PolicyTables::ReleasePeer(uint32_t id) {
   // The entry stays readable until every reader that may have seen a
   // reference to it is gone (a packet of a migrating VM in flight must still
   // find its PA); then Reclaim clears the slot, frees it and reuses the id.
-  retired_ids_.push_back({rte_rcu_qsbr_start(qsv_), id});
+  reclaimer_->Retire(
+      [](void* t, uint64_t i) { static_cast<PolicyTables*>(t)->FreePeerId(static_cast<uint32_t>(i)); },
+      this, id);
 }
 
 void PolicyTables::RebuildAllPeers() {
@@ -396,7 +404,7 @@ void PolicyTables::PublishSnapshot() {
   const Snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
   if (old != nullptr) {
     ReleaseSnapshotRefs(old);
-    retired_.push_back({rte_rcu_qsbr_start(qsv_), old, nullptr});
+    reclaimer_->Delete(old);
   }
 }
 
@@ -849,32 +857,16 @@ std::vector<PolicyTables::PendingResolution> PolicyTables::Pending(bool take_wan
 
 // ---------------------------------------------------------------- reclaim
 
-void PolicyTables::Reclaim() {
-  ca_.Reclaim();
-  l2_.Reclaim();
-  routes_.Reclaim();
-  while (!retired_.empty() && rte_rcu_qsbr_check(qsv_, retired_.front().token, false) == 1) {
-    delete retired_.front().snapshot;
-    delete retired_.front().peer;
-    retired_.pop_front();
-  }
-  while (!retired_ids_.empty() && rte_rcu_qsbr_check(qsv_, retired_ids_.front().first, false) == 1) {
-    const uint32_t id = retired_ids_.front().second;
-    delete peers_[id].exchange(nullptr, std::memory_order_acq_rel);
-    peer_pas_[id].fam.store(PeerPa::kNoFamily, std::memory_order_relaxed);
-    peer_wanted_[id].store(0, std::memory_order_relaxed);
-    free_peers_.push_back(id);
-    retired_ids_.pop_front();
-  }
+void PolicyTables::FreePeerId(uint32_t id) {
+  delete peers_[id].exchange(nullptr, std::memory_order_acq_rel);
+  peer_pas_[id].fam.store(PeerPa::kNoFamily, std::memory_order_relaxed);
+  peer_wanted_[id].store(0, std::memory_order_relaxed);
+  free_peers_.push_back(id);
 }
 
-void PolicyTables::Synchronize() {
-  rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-  ca_.Synchronize();
-  l2_.Synchronize();
-  routes_.Synchronize();
-  Reclaim();
-}
+void PolicyTables::Reclaim() { reclaimer_->Reclaim(); }
+
+void PolicyTables::Synchronize() { reclaimer_->Synchronize(); }
 
 TableMemory PolicyTables::Memory() const {
   TableMemory m;

@@ -198,7 +198,11 @@ struct TableMemory {
 
 class PolicyTables {
  public:
-  // `qsv` must have room for limits.max_workers readers.
+  // Retires through `reclaimer` (the Dataplane's, shared with other
+  // tables), or through a Reclaimer of its own on `qsv`, which must have
+  // room for limits.max_workers readers.
+  static std::unique_ptr<PolicyTables> Create(const TableLimits& limits, Reclaimer& reclaimer,
+                                              std::string* error);
   static std::unique_ptr<PolicyTables> Create(const TableLimits& limits, rte_rcu_qsbr* qsv,
                                               std::string* error);
   ~PolicyTables();
@@ -348,7 +352,9 @@ class PolicyTables {
   uint32_t RdIndex(const Guid& rdid) const;
 
  private:
-  explicit PolicyTables(const TableLimits& limits, rte_rcu_qsbr* qsv);
+  explicit PolicyTables(const TableLimits& limits);
+  static constexpr uint32_t kOwnReclaimerSize = 1u << 16;
+  void FreePeerId(uint32_t id);  // a released peer id, after its grace period
   bool Init(std::string* error);
 
   // A record's identity: (VSID, CA) for records with a CA; (VSID, MAC) for
@@ -400,7 +406,9 @@ class PolicyTables {
   std::vector<PendingResolution> Pending(bool take_wanted) const;
 
   TableLimits limits_;
-  rte_rcu_qsbr* qsv_;
+  // Declared before the tables that retire through it (destroyed after them).
+  std::unique_ptr<Reclaimer> own_reclaimer_;
+  Reclaimer* reclaimer_ = nullptr;
   RcuHashTable<CaKey, CaEntry> ca_;
   RcuHashTable<L2Key, L2Entry> l2_;
   RcuHashTable<RouteKey, RouteEntry> routes_;
@@ -458,13 +466,6 @@ class PolicyTables {
   // mask bit was never set: a dual-stack tenant's ::/0 next to 0.0.0.0/0).
   static constexpr size_t kV6Counts = 33;
   std::vector<std::array<uint32_t, kV6Counts + 129>> mask_counts_;
-  struct Retired {
-    uint64_t token;
-    const Snapshot* snapshot;
-    const PeerEntry* peer;
-  };
-  std::deque<Retired> retired_;
-  std::deque<std::pair<uint64_t, uint32_t>> retired_ids_;  // peer ids awaiting reuse
   uint64_t generation_ = 0;
   LearnCallback learn_cb_;
 };

@@ -15,8 +15,19 @@
 namespace hnv {
 namespace {
 std::atomic<int> g_instances{0};
-constexpr unsigned kInjectRingSize = 1024;
+constexpr unsigned kCommandRingSize = 1024;
+constexpr unsigned kHandoffRingSize = 4096;
+constexpr uint32_t kReclaimerSize = 1u << 16;
 }  // namespace
+
+// One control -> worker command: a frame to transmit, or a call to make on
+// the worker (RunOnWorkers).
+struct Dataplane::Command {
+  enum Kind : uint32_t { kTransmit, kCall } kind;
+  uint16_t port;
+  rte_mbuf* m;
+  const std::function<void(WorkerContext&)>* fn;
+};
 
 // Transmits on the worker's own queue of each port; a port with no ethdev is
 // a virtual one, handed to the extension (if any).
@@ -42,9 +53,12 @@ struct Dataplane::Worker {
   unsigned lcore = 0;
   uint32_t id = 0;
   std::vector<uint16_t> ports;  // policy port indices this worker receives
-  rte_ring* inject = nullptr;   // (control -> worker) frames to send; port in mbuf->port
+  rte_ring* commands = nullptr;  // control -> worker (Command)
+  std::atomic<uint64_t> calls_done{0};  // kCall commands run (release: what they wrote is visible)
+  uint64_t calls_posted = 0;            // control thread's count
   std::unique_ptr<EthTx> tx;
   WorkerCounters counters;
+  WorkerCounters published;  // its copy for the control thread (Counters)
   WorkerContext ctx;
   Pipeline pipeline;
 };
@@ -83,21 +97,35 @@ bool Dataplane::Init(std::string* error) {
     *error = std::string("event ring: ") + rte_strerror(rte_errno);
     return false;
   }
-  tables_ = PolicyTables::Create(cfg_.limits, qsv_, error);
+  reclaimer_ = Reclaimer::Create(qsv_, name_ + "_rcl", kReclaimerSize, error);
+  if (!reclaimer_) return false;
+  tables_ = PolicyTables::Create(cfg_.limits, *reclaimer_, error);
   if (!tables_) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    rte_ring* r = rte_ring_create((name_ + "_ho" + std::to_string(i)).c_str(), kHandoffRingSize,
+                                  static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (r == nullptr) {
+      *error = std::string("handoff ring: ") + rte_strerror(rte_errno);
+      return false;
+    }
+    handoff_.push_back(r);
+  }
   for (uint32_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->dp = this;
     w->id = i;
     w->lcore = cfg_.worker_lcores[i];
-    w->inject = rte_ring_create((name_ + "_inj" + std::to_string(i)).c_str(), kInjectRingSize,
-                                static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    if (w->inject == nullptr) {
-      *error = std::string("inject ring: ") + rte_strerror(rte_errno);
+    w->commands = rte_ring_create_elem((name_ + "_cmd" + std::to_string(i)).c_str(), sizeof(Command),
+                                       kCommandRingSize, static_cast<int>(rte_socket_id()),
+                                       RING_F_SC_DEQ);
+    if (w->commands == nullptr) {
+      *error = std::string("command ring: ") + rte_strerror(rte_errno);
       return false;
     }
     w->tx = std::make_unique<EthTx>(this, &w->ctx, static_cast<uint16_t>(i));
     w->ctx.worker_id = i;
+    w->ctx.workers = n;
+    w->ctx.handoff = handoff_.data();
     w->ctx.tables = tables_.get();
     w->ctx.pool = pool_;
     w->ctx.events = events_;
@@ -117,10 +145,17 @@ Dataplane::~Dataplane() {
     rte_eth_dev_close(eth_of_[i]);
   }
   tables_.reset();
+  reclaimer_.reset();
   for (auto& w : workers_) {
+    Command c;
+    while (rte_ring_dequeue_elem(w->commands, &c, sizeof(c)) == 0)
+      if (c.kind == Command::kTransmit) rte_pktmbuf_free(c.m);
+    rte_ring_free(w->commands);
+  }
+  for (rte_ring* r : handoff_) {
     rte_mbuf* m;
-    while (rte_ring_dequeue(w->inject, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
-    rte_ring_free(w->inject);
+    while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(r);
   }
   rte_ring_free(events_);
   rte_mempool_free(pool_);
@@ -179,6 +214,19 @@ bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) 
   return true;
 }
 
+void Dataplane::RunCommands(Worker& w) {
+  Command c[kBurstSize];
+  const unsigned k = rte_ring_sc_dequeue_burst_elem(w.commands, c, sizeof(Command), kBurstSize, nullptr);
+  for (unsigned i = 0; i < k; ++i) {
+    if (c[i].kind == Command::kTransmit) {
+      w.ctx.Transmit(c[i].port, c[i].m);
+    } else {
+      (*c[i].fn)(w.ctx);
+      w.calls_done.fetch_add(1, std::memory_order_release);
+    }
+  }
+}
+
 int Dataplane::WorkerMain(void* arg) {
   auto* w = static_cast<Worker*>(arg);
   Dataplane* dp = w->dp;
@@ -186,10 +234,16 @@ int Dataplane::WorkerMain(void* arg) {
   rte_mbuf* pkts[kBurstSize];
   while (dp->running_.load(std::memory_order_relaxed)) {
     w->ctx.snap = dp->tables_->snapshot();
-    const unsigned k = rte_ring_sc_dequeue_burst(w->inject, reinterpret_cast<void**>(pkts),
-                                                 kBurstSize, nullptr);
-    for (unsigned i = 0; i < k; ++i) w->ctx.Transmit(pkts[i]->port, pkts[i]);
+    RunCommands(*w);
     WorkerExtension* ext = dp->ext_;
+    if (ext != nullptr) {
+      const unsigned h = rte_ring_sc_dequeue_burst(dp->handoff_[w->id],
+                                                   reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
+      if (h != 0) {
+        w->counters.handoff_in += h;
+        ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
+      }
+    }
     for (uint16_t index : w->ports) {
       const uint16_t n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
       if (n == 0) continue;
@@ -226,12 +280,28 @@ void Dataplane::Stop() {
 }
 
 bool Dataplane::Inject(uint16_t port, rte_mbuf* m) {
-  m->port = port;
-  if (rte_ring_mp_enqueue(workers_[0]->inject, m) != 0) {
+  const Command c{Command::kTransmit, port, m, nullptr};
+  if (rte_ring_mp_enqueue_elem(workers_[0]->commands, const_cast<Command*>(&c), sizeof(c)) != 0) {
     rte_pktmbuf_free(m);
     return false;
   }
   return true;
+}
+
+void Dataplane::RunOnWorkers(const std::function<void(WorkerContext&)>& fn) const {
+  if (!running()) {
+    for (const auto& w : workers_) fn(w->ctx);
+    return;
+  }
+  for (const auto& w : workers_) {
+    const Command c{Command::kCall, 0, nullptr, &fn};
+    while (rte_ring_mp_enqueue_elem(w->commands, const_cast<Command*>(&c), sizeof(c)) != 0)
+      rte_pause();  // the worker is draining it
+    ++w->calls_posted;
+  }
+  // Workers never block: each takes its commands within a loop iteration.
+  for (const auto& w : workers_)
+    while (w->calls_done.load(std::memory_order_acquire) < w->calls_posted) rte_pause();
 }
 
 void Dataplane::SendResolutionRequests() {
@@ -280,7 +350,7 @@ void Dataplane::Poll() {
     last_resolve_tsc_ = now;
     SendResolutionRequests();
   }
-  tables_->Reclaim();
+  reclaimer_->Reclaim();
 }
 
 bool Dataplane::Losses(uint16_t index, PortLosses* out) const {
@@ -297,12 +367,13 @@ bool Dataplane::Losses(uint16_t index, PortLosses* out) const {
 void Dataplane::SynchronizeWorkers() { rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID); }
 
 WorkerCounters Dataplane::Counters() const {
+  RunOnWorkers([this](WorkerContext& ctx) { workers_[ctx.worker_id]->published = *ctx.counters; });
   WorkerCounters sum;
   auto add = [](uint64_t* dst, const uint64_t* src, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] += src[i];
   };
   for (const auto& w : workers_) {
-    const WorkerCounters& c = w->counters;
+    const WorkerCounters& c = w->published;
     add(sum.drops, c.drops, kDropCount);
     add(sum.rx_packets, c.rx_packets, kMaxPorts);
     add(sum.rx_bytes, c.rx_bytes, kMaxPorts);

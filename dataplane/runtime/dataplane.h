@@ -6,12 +6,19 @@
 // net_vhost / net_tap / net_ring, or a PCI NIC. Every port is received by
 // exactly one worker (queue 0) and has one transmit queue per worker, so no
 // queue is ever shared. Workers run to completion: load the policy snapshot,
-// drain their inject ring (frames the control thread wants sent), receive a
-// burst from each of their ports, run the pipeline, flush, then report an
-// RCU quiescent state. The control thread (the caller of Poll) applies
-// policy through tables(), turns worker events into neighbour entries and
-// Dynamic records, sends ARP/NS for unresolved provider next hops (through
-// worker 0's inject ring), and reclaims memory after grace periods.
+// run the commands of their command ring (frames the control thread wants
+// sent, calls it wants made on the worker: RunOnWorkers), take the frames
+// other workers handed them (flow affinity: WorkerExtension::
+// ReceiveHandoff), receive a burst from each of their ports, run the
+// pipeline, flush, then report an RCU quiescent state. The control thread
+// (the caller of Poll) applies policy through tables(), turns worker events
+// into neighbour entries and Dynamic records, sends ARP/NS for unresolved
+// provider next hops (through worker 0's command ring), and reclaims memory
+// after grace periods (one Reclaimer for every table: reclaimer()).
+//
+// Counters: each worker writes its own; the control thread never reads them
+// while the worker runs: Counters() has every worker copy them (a command)
+// and sums the copies, so nothing is shared unsynchronised.
 //
 // Thread contract: Create/Attach*/Start/Stop/Poll/tables() from the control
 // thread; workers are EAL lcores launched by Start.
@@ -21,6 +28,7 @@
 #include <rte_ring.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <map>
 #include <string>
@@ -29,6 +37,7 @@
 #include "dataplane/pipeline/context.h"
 #include "dataplane/pipeline/extension.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/policy/reclaimer.h"
 #include "dataplane/policy/tables.h"
 
 namespace hnv {
@@ -65,6 +74,7 @@ class Dataplane {
   // Before Start; `ext` must outlive the workers.
   void SetExtension(WorkerExtension* ext) { ext_ = ext; }
   rte_rcu_qsbr* qsv() const { return qsv_; }
+  Reclaimer& reclaimer() { return *reclaimer_; }
 
   bool Start(std::string* error);
   void Stop();  // workers finish their loop iteration and return
@@ -76,7 +86,12 @@ class Dataplane {
   void SynchronizeWorkers();
   PolicyTables& tables() { return *tables_; }
   const PolicyTables& tables() const { return *tables_; }
-  // Sums of every worker's counters (racy reads of monotonic values).
+  // Runs fn(ctx) on every worker, with that worker's context, between two
+  // of its loop iterations (through its command ring), and returns when all
+  // have; inline on this thread, worker by worker, when they are stopped.
+  // The way for the control thread to read or change what a worker owns.
+  void RunOnWorkers(const std::function<void(WorkerContext&)>& fn) const;
+  // Sums of every worker's counters (each worker copies its own: RunOnWorkers).
   WorkerCounters Counters() const;
   // What the port's driver counted before the pipeline saw anything: frames
   // lost at a full receive ring (imissed), receive errors, mbuf-pool misses,
@@ -88,7 +103,7 @@ class Dataplane {
     uint64_t tx_errors = 0;
   };
   bool Losses(uint16_t index, PortLosses* out) const;
-  // Queues a frame for transmission on `port` by worker 0.
+  // Queues a frame for transmission on `port` by worker 0 (its command ring).
   bool Inject(uint16_t port, rte_mbuf* m);
   rte_mempool* pool() const { return pool_; }
   uint16_t eth_port(uint16_t index) const { return index < kMaxPorts ? eth_of_[index] : kNoPort; }
@@ -96,7 +111,9 @@ class Dataplane {
 
  private:
   struct Worker;
+  struct Command;
   class EthTx;
+  static void RunCommands(Worker& w);
   explicit Dataplane(const DataplaneConfig& cfg);
   bool Init(std::string* error);
   static int WorkerMain(void* arg);
@@ -104,8 +121,10 @@ class Dataplane {
 
   DataplaneConfig cfg_;
   rte_rcu_qsbr* qsv_ = nullptr;
+  std::unique_ptr<Reclaimer> reclaimer_;
   rte_mempool* pool_ = nullptr;
   rte_ring* events_ = nullptr;
+  std::vector<rte_ring*> handoff_;  // per worker: frames other workers hand it
   std::unique_ptr<PolicyTables> tables_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::array<uint16_t, kMaxPorts> eth_of_;

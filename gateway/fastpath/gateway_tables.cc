@@ -67,16 +67,23 @@ struct GatewayTables::Compartment {
   std::unique_ptr<FeatureChain> chain;
 };
 
-GatewayTables::GatewayTables(const GatewayLimits& limits, rte_rcu_qsbr* qsv)
-    : limits_(limits), qsv_(qsv), instance_(g_instances.fetch_add(1)) {}
+GatewayTables::GatewayTables(const GatewayLimits& limits)
+    : limits_(limits), instance_(g_instances.fetch_add(1)) {}
 
 std::unique_ptr<GatewayTables> GatewayTables::Create(const GatewayLimits& limits,
                                                      rte_rcu_qsbr* qsv, std::string* error) {
-  if (qsv == nullptr) {
-    *error = "gateway tables: no RCU variable";
-    return nullptr;
-  }
-  std::unique_ptr<GatewayTables> t(new GatewayTables(limits, qsv));
+  auto own = Reclaimer::Create(qsv, "gw_rcl" + std::to_string(g_instances.load()), 1u << 14, error);
+  if (own == nullptr) return nullptr;
+  std::unique_ptr<GatewayTables> t = Create(limits, *own, error);
+  if (t != nullptr) t->own_reclaimer_ = std::move(own);
+  return t;
+}
+
+std::unique_ptr<GatewayTables> GatewayTables::Create(const GatewayLimits& limits,
+                                                     Reclaimer& reclaimer, std::string* error) {
+  std::unique_ptr<GatewayTables> t(new GatewayTables(limits));
+  t->reclaimer_ = &reclaimer;
+  t->qsv_ = reclaimer.qsv();
   if (!t->Init(error)) return nullptr;
   return t;
 }
@@ -87,39 +94,28 @@ bool GatewayTables::Init(std::string* error) {
     return false;
   }
   if (!neighbors_.Init(limits_.name + std::to_string(instance_) + "_nb", limits_.max_neighbors,
-                       qsv_, error))
+                       reclaimer_, error))
     return false;
   Publish();
   return true;
 }
 
 GatewayTables::~GatewayTables() {
-  // No reader may run any more: free everything now.
-  for (Retired& r : retired_) r.release();
-  retired_.clear();
+  // No reader may run any more: what was retired goes now (the grace period
+  // is over at once), then what is still published.
+  if (reclaimer_ != nullptr) reclaimer_->Synchronize();
   for (auto& c : compartments_)
     if (c != nullptr && c->lpm != nullptr) rte_lpm_free(c->lpm);
   delete snapshot_.load();
 }
 
 void GatewayTables::Retire(std::function<void()> release) {
-  retired_.push_back({rte_rcu_qsbr_start(qsv_), std::move(release)});
+  reclaimer_->Retire(std::move(release));
 }
 
-void GatewayTables::Reclaim() {
-  while (!retired_.empty() && rte_rcu_qsbr_check(qsv_, retired_.front().token, false) == 1) {
-    auto release = std::move(retired_.front().release);
-    retired_.pop_front();
-    release();
-  }
-  neighbors_.Reclaim();
-}
+void GatewayTables::Reclaim() { reclaimer_->Reclaim(); }
 
-void GatewayTables::Synchronize() {
-  rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-  Reclaim();
-  neighbors_.Synchronize();
-}
+void GatewayTables::Synchronize() { reclaimer_->Synchronize(); }
 
 void GatewayTables::Publish() {
   auto s = std::make_unique<GatewaySnapshot>();

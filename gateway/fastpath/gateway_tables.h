@@ -4,7 +4,8 @@
 //
 // Theory of operation. Three structures, each changed in place or swapped
 // while workers read them without locks, reclaimed after an RCU grace period
-// on the dataplane's rte_rcu_qsbr (workers report quiescence once per loop):
+// on the dataplane's rte_rcu_qsbr through its Reclaimer
+// (dataplane/policy/reclaimer.h; workers report quiescence once per loop):
 //  - GatewaySnapshot: the small structural state, immutable, published
 //    through one atomic pointer: per compartment its interfaces (0 = into the
 //    VM network on virtual policy port vm_port, MAC vm_mac; 1.. = external
@@ -174,7 +175,10 @@ struct NeighborInfo {
 
 class GatewayTables {
  public:
-  // `qsv` is the dataplane's RCU variable (every worker a registered reader).
+  // Retires through `reclaimer` (the Dataplane's: every worker a registered
+  // reader of its RCU variable), or through one of its own on `qsv`.
+  static std::unique_ptr<GatewayTables> Create(const GatewayLimits& limits, Reclaimer& reclaimer,
+                                               std::string* error);
   static std::unique_ptr<GatewayTables> Create(const GatewayLimits& limits, rte_rcu_qsbr* qsv,
                                                std::string* error);
   ~GatewayTables();
@@ -236,11 +240,11 @@ class GatewayTables {
   // Bytes reserved for the compartment's FIB (lpm + adjacency array), see above.
   size_t Memory(uint32_t id) const;
   uint32_t neighbor_count() const { return neighbors_.size(); }
-  size_t pending_reclaim() const { return retired_.size() + neighbors_.pending_reclaim(); }
+  size_t pending_reclaim() const { return reclaimer_->pending(); }
 
  private:
   struct Compartment;
-  GatewayTables(const GatewayLimits& limits, rte_rcu_qsbr* qsv);
+  explicit GatewayTables(const GatewayLimits& limits);
   bool Init(std::string* error);
   bool CreateFib(Compartment& c, uint32_t max_routes, std::string* error);
   bool AddToFib(Compartment& c, const IpPrefix& dst, const NextHop& nh, std::string* error);
@@ -251,18 +255,16 @@ class GatewayTables {
   void Retire(std::function<void()> release);
 
   GatewayLimits limits_;
-  rte_rcu_qsbr* qsv_;
+  // Declared before what retires through it (destroyed after it).
+  std::unique_ptr<Reclaimer> own_reclaimer_;
+  Reclaimer* reclaimer_ = nullptr;
+  rte_rcu_qsbr* qsv_ = nullptr;
   uint64_t instance_;
   uint64_t generation_ = 0;
   uint64_t fib_serial_ = 0;
   std::atomic<const GatewaySnapshot*> snapshot_{nullptr};
   RcuHashTable<NeighborKey, NeighborEntry> neighbors_;
   std::array<std::unique_ptr<Compartment>, kMaxCompartments> compartments_;
-  struct Retired {
-    uint64_t token;
-    std::function<void()> release;
-  };
-  std::deque<Retired> retired_;
 };
 
 }  // namespace hnv::gateway
