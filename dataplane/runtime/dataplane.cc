@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "dataplane/packet/build.h"
+#include "dataplane/policy/tsan.h"
 
 namespace hnv {
 namespace {
@@ -36,7 +37,10 @@ class Dataplane::EthTx final : public TxSink {
   EthTx(const Dataplane* dp, WorkerContext* ctx, uint16_t queue) : dp_(dp), ctx_(ctx), queue_(queue) {}
   uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override {
     const uint16_t eth = dp_->eth_of_[port];
-    if (eth != kNoPort) return rte_eth_tx_burst(eth, queue_, pkts, n);
+    if (eth != kNoPort) {
+      TsanReleaseMbufs(pkts, n);
+      return rte_eth_tx_burst(eth, queue_, pkts, n);
+    }
     if (dp_->ext_ == nullptr) return 0;
     dp_->ext_->DeliverVirtual(*ctx_, port, pkts, n);
     return n;
@@ -229,6 +233,7 @@ void Dataplane::RunCommands(Worker& w) {
 
 int Dataplane::WorkerMain(void* arg) {
   auto* w = static_cast<Worker*>(arg);
+  TsanAcquire(w);  // what the control thread did before launching us
   Dataplane* dp = w->dp;
   rte_rcu_qsbr_thread_online(dp->qsv_, w->id);
   rte_mbuf* pkts[kBurstSize];
@@ -247,6 +252,7 @@ int Dataplane::WorkerMain(void* arg) {
     for (uint16_t index : w->ports) {
       const uint16_t n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
       if (n == 0) continue;
+      TsanAcquireMbufs(pkts, n);
       if (ext != nullptr && w->ctx.snap->ports[index].kind == PortKind::kUnused)
         ext->Receive(w->ctx, w->pipeline, index, pkts, n);
       else
@@ -257,6 +263,7 @@ int Dataplane::WorkerMain(void* arg) {
     rte_rcu_qsbr_quiescent(dp->qsv_, w->id);  // no reference survives past here
   }
   rte_rcu_qsbr_thread_offline(dp->qsv_, w->id);
+  TsanRelease(w);  // to the control thread's rte_eal_wait_lcore
   return 0;
 }
 
@@ -264,6 +271,7 @@ bool Dataplane::Start(std::string* error) {
   if (running()) return true;
   running_.store(true);
   for (auto& w : workers_) {
+    TsanRelease(w.get());
     if (rte_eal_remote_launch(&Dataplane::WorkerMain, w.get(), w->lcore) != 0) {
       *error = "cannot launch a worker on lcore " + std::to_string(w->lcore) +
                " (is it an EAL worker lcore, and idle?)";
@@ -276,7 +284,10 @@ bool Dataplane::Start(std::string* error) {
 
 void Dataplane::Stop() {
   if (!running_.exchange(false)) return;
-  for (auto& w : workers_) rte_eal_wait_lcore(w->lcore);
+  for (auto& w : workers_) {
+    rte_eal_wait_lcore(w->lcore);
+    TsanAcquire(w.get());
+  }
 }
 
 bool Dataplane::Inject(uint16_t port, rte_mbuf* m) {

@@ -180,7 +180,7 @@ void GwRoute::Process(GwContext& g, Burst& in, const Outputs<Edge>& out) noexcep
         }
         nh = cv.default_adj;
       }
-      const Adjacency a = cv.adj[nh];
+      const Adjacency a = LoadAdjacency(cv.adj, nh);
       switch (a.kind) {
         case NextHopKind::kForward:
           break;

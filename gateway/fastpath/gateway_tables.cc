@@ -194,8 +194,9 @@ uint32_t GatewayTables::AcquireAdjacency(Compartment& c, const NextHop& nh) {
   const uint32_t i = c.free_adj.back();
   c.free_adj.pop_back();
   // The slot is free: no route and no reader in a grace period refers to it.
-  c.adj[i] = Adjacency{nh.kind, nh.iface, 0, nh.gateway.IsUnspecified() ? 0 : nh.gateway.v4_host()};
-  std::atomic_thread_fence(std::memory_order_release);  // entry before the lpm points at it
+  // Before the lpm points at it (release).
+  StoreAdjacency(c.adj.get(), i,
+                 Adjacency{nh.kind, nh.iface, 0, nh.gateway.IsUnspecified() ? 0 : nh.gateway.v4_host()});
   c.adj_index.emplace(key, i);
   c.adj_refs[i] = 1;
   return i;

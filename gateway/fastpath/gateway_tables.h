@@ -111,13 +111,28 @@ struct NextHop {
 
 // One adjacency: immutable while any route (or a reader in its grace period)
 // refers to it.
-struct Adjacency {
+struct alignas(8) Adjacency {
   NextHopKind kind = NextHopKind::kBlackhole;
   uint8_t iface = 0;
   uint16_t pad = 0;
   uint32_t gateway = 0;  // IPv4, host order; 0 = connected
 };
 static_assert(sizeof(Adjacency) == 8);
+
+// An entry is written whole (one 8-byte release store) before the lpm
+// points at its index, and read whole (acquire: a plain load on x86), so a
+// worker that found the index sees the entry written before.
+inline Adjacency LoadAdjacency(const Adjacency* adj, uint32_t i) noexcept {
+  const uint64_t v = __atomic_load_n(reinterpret_cast<const uint64_t*>(adj + i), __ATOMIC_ACQUIRE);
+  Adjacency a;
+  std::memcpy(&a, &v, sizeof(a));
+  return a;
+}
+inline void StoreAdjacency(Adjacency* adj, uint32_t i, const Adjacency& a) noexcept {
+  uint64_t v;
+  std::memcpy(&v, &a, sizeof(v));
+  __atomic_store_n(reinterpret_cast<uint64_t*>(adj + i), v, __ATOMIC_RELEASE);
+}
 
 struct IfaceView {
   uint16_t port = kNoPort;  // interface 0: the compartment's vm_port

@@ -34,19 +34,19 @@ void* Allocate(std::size_t size, std::size_t align) {
   }
 }
 
-void* AllocateOrThrow(std::size_t size, std::size_t align) {
+[[maybe_unused]] void* AllocateOrThrow(std::size_t size, std::size_t align) {
   void* p = Allocate(size, align);
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
 
-void Release(void* p) {
+[[maybe_unused]] void Release(void* p) {
   if (p == nullptr) return;
   if (t_depth > 0) ++t_frees;
   std::free(p);
 }
 
-std::size_t Align(std::align_val_t a) {
+[[maybe_unused]] std::size_t Align(std::align_val_t a) {
   // posix_memalign wants a power of two multiple of sizeof(void*).
   const auto v = static_cast<std::size_t>(a);
   return v < sizeof(void*) ? sizeof(void*) : v;
@@ -64,6 +64,7 @@ uint64_t AllocCounter::frees() const { return t_frees - start_frees_; }
 
 }  // namespace hnv::test
 
+#ifndef HNV_THREAD_SANITIZER
 using hnv::test::Align;
 using hnv::test::AllocateOrThrow;
 using hnv::test::Release;
@@ -115,3 +116,4 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { Release(
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { Release(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { Release(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { Release(p); }
+#endif  // HNV_THREAD_SANITIZER

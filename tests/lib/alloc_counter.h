@@ -28,7 +28,18 @@
 
 #include <cstdint>
 
+// ThreadSanitizer's runtime defines the global operator new itself: under
+// it nothing is replaced and nothing counted (the allocation tests skip;
+// they run in the normal and ASan builds).
+#include "dataplane/policy/tsan.h"  // HNV_THREAD_SANITIZER
+
 namespace hnv::test {
+
+#ifdef HNV_THREAD_SANITIZER
+inline constexpr bool kAllocCounting = false;
+#else
+inline constexpr bool kAllocCounting = true;
+#endif
 
 class AllocCounter {
  public:

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "dataplane/runtime/dataplane.h"
+#include "dataplane/policy/tsan.h"
 #include "tests/lib/chapter_policy.h"
 #include "tests/lib/packet_builder.h"
 
@@ -93,6 +94,20 @@ class RingDataplane {
   rte_ring* tx_[2];
 };
 
+// Frames cross the net_ring ports through DPDK's uninstrumented PMD: the
+// hand-over is marked for ThreadSanitizer (dataplane/policy/tsan.h).
+bool Give(rte_ring* r, rte_mbuf* m) {
+  TsanReleaseMbufs(&m, 1);
+  return rte_ring_enqueue(r, m) == 0;
+}
+bool Take(rte_ring* r, rte_mbuf** m) {
+  void* p;
+  if (rte_ring_dequeue(r, &p) != 0) return false;
+  *m = static_cast<rte_mbuf*>(p);
+  TsanAcquireMbufs(m, 1);
+  return true;
+}
+
 rte_mbuf* ToMbuf(rte_mempool* pool, const std::vector<uint8_t>& f) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
   if (m == nullptr) return nullptr;
@@ -103,9 +118,9 @@ rte_mbuf* ToMbuf(rte_mempool* pool, const std::vector<uint8_t>& f) {
 // Waits until `ring` holds a frame or the deadline passes.
 rte_mbuf* WaitFrame(rte_ring* ring, std::chrono::milliseconds within) {
   const auto end = std::chrono::steady_clock::now() + within;
-  void* m = nullptr;
+  rte_mbuf* m = nullptr;
   while (std::chrono::steady_clock::now() < end) {
-    if (rte_ring_dequeue(ring, &m) == 0) return static_cast<rte_mbuf*>(m);
+    if (Take(ring, &m)) return m;
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   return nullptr;
@@ -123,9 +138,8 @@ TEST(RuntimeTest, WorkerEncapsulatesAndResolvesTheProviderNextHop) {
   std::set<IpAddr> asked;
   for (int i = 0; i < 3000 && !dp.tables().Unresolved().empty(); ++i) {
     dp.Poll();
-    void* m;
-    while (rte_ring_dequeue(r.uplink_tx(), &m) == 0) {
-      auto* arp = static_cast<rte_mbuf*>(m);
+    rte_mbuf* arp;
+    while (Take(r.uplink_tx(), &arp)) {
       const auto* a = reinterpret_cast<const ArpHdr*>(rte_pktmbuf_mtod(arp, uint8_t*) + 14);
       EXPECT_EQ(a->oper.ToHost(), kArpRequest);
       EXPECT_EQ(IpAddr::V4Raw(a->spa), Ip("192.168.0.22"));
@@ -137,7 +151,7 @@ TEST(RuntimeTest, WorkerEncapsulatesAndResolvesTheProviderNextHop) {
                              .Arp(kArpReply, kRouterMac, target, Mac("334455667788"),
                                   Ip("192.168.0.22"))
                              .Build();
-      ASSERT_EQ(rte_ring_enqueue(r.uplink_rx(), ToMbuf(dp.pool(), reply)), 0);
+      ASSERT_TRUE(Give(r.uplink_rx(), ToMbuf(dp.pool(), reply)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -145,7 +159,7 @@ TEST(RuntimeTest, WorkerEncapsulatesAndResolvesTheProviderNextHop) {
   EXPECT_EQ(asked, (std::set<IpAddr>{Ip("192.168.0.33"), Ip("192.168.0.11")}));
 
   const std::vector<uint8_t> ping = Contoso1ToContoso3();
-  ASSERT_EQ(rte_ring_enqueue(r.vm_rx(), ToMbuf(dp.pool(), ping)), 0);
+  ASSERT_TRUE(Give(r.vm_rx(), ToMbuf(dp.pool(), ping)));
   rte_mbuf* out = WaitFrame(r.uplink_tx(), std::chrono::milliseconds(2000));
   ASSERT_NE(out, nullptr);
   const uint8_t* f = rte_pktmbuf_mtod(out, uint8_t*);
@@ -187,7 +201,7 @@ class UnansweredHost {
     const auto start = std::chrono::steady_clock::now();
     for (int tick = 1; std::chrono::steady_clock::now() - start < how_long; ++tick) {
       if (from_vm != nullptr && tick % 10 == 0) {
-        ASSERT_EQ(rte_ring_enqueue(r_.vm_rx(), ToMbuf(dp().pool(), *from_vm)), 0);
+        ASSERT_TRUE(Give(r_.vm_rx(), ToMbuf(dp().pool(), *from_vm)));
       }
       dp().Poll();
       Collect();
@@ -201,9 +215,8 @@ class UnansweredHost {
 
  private:
   void Collect() {
-    void* m;
-    while (rte_ring_dequeue(r_.uplink_tx(), &m) == 0) {
-      auto* arp = static_cast<rte_mbuf*>(m);
+    rte_mbuf* arp;
+    while (Take(r_.uplink_tx(), &arp)) {
       const auto* a = reinterpret_cast<const ArpHdr*>(rte_pktmbuf_mtod(arp, uint8_t*) + 14);
       if (a->oper.ToHost() == kArpRequest) ++asked_[IpAddr::V4Raw(a->tpa)];
       rte_pktmbuf_free(arp);
@@ -233,7 +246,7 @@ TEST(RuntimeTest, AnUnansweredNextHopIsAskedLessAndLessOften) {
                          .Arp(kArpReply, kRouterMac, Ip("192.168.0.33"), Mac("334455667788"),
                               Ip("192.168.0.22"))
                          .Build();
-  ASSERT_EQ(rte_ring_enqueue(h.rings().uplink_rx(), ToMbuf(h.dp().pool(), reply)), 0);
+  ASSERT_TRUE(Give(h.rings().uplink_rx(), ToMbuf(h.dp().pool(), reply)));
   h.Run(std::chrono::milliseconds(1700));
   asked = h.TakeAsked();
   EXPECT_EQ(asked.count(Ip("192.168.0.33")), 0u);
@@ -341,13 +354,14 @@ TEST(LiveUpdateTest, HundredThousandRecordsChangeWhileAWorkerForwards) {
         ip->checksum = Be16{};
         // The IPv4 checksum is not checked on this path; UDP checksum 0 = none.
         reinterpret_cast<UdpHdr*>(d + 34)->checksum = Be16{};
-        if (rte_ring_enqueue(r.vm_rx(), m) != 0) {
+        if (!Give(r.vm_rx(), m)) {
           rte_pktmbuf_free(m);
           break;
         }
         ++generated;
       }
       const unsigned n = rte_ring_dequeue_burst(r.uplink_tx(), outs, 64, nullptr);
+      TsanAcquireMbufs(reinterpret_cast<rte_mbuf* const*>(outs), n);
       for (unsigned k = 0; k < n; ++k) {
         auto* m = static_cast<rte_mbuf*>(outs[k]);
         const uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
