@@ -49,6 +49,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include <array>
+#include <bit>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -123,15 +124,11 @@ static_assert(sizeof(Adjacency) == 8);
 // points at its index, and read whole (acquire: a plain load on x86), so a
 // worker that found the index sees the entry written before.
 inline Adjacency LoadAdjacency(const Adjacency* adj, uint32_t i) noexcept {
-  const uint64_t v = __atomic_load_n(reinterpret_cast<const uint64_t*>(adj + i), __ATOMIC_ACQUIRE);
-  Adjacency a;
-  std::memcpy(&a, &v, sizeof(a));
-  return a;
+  return std::bit_cast<Adjacency>(
+      __atomic_load_n(reinterpret_cast<const uint64_t*>(adj + i), __ATOMIC_ACQUIRE));
 }
 inline void StoreAdjacency(Adjacency* adj, uint32_t i, const Adjacency& a) noexcept {
-  uint64_t v;
-  std::memcpy(&v, &a, sizeof(v));
-  __atomic_store_n(reinterpret_cast<uint64_t*>(adj + i), v, __ATOMIC_RELEASE);
+  __atomic_store_n(reinterpret_cast<uint64_t*>(adj + i), std::bit_cast<uint64_t>(a), __ATOMIC_RELEASE);
 }
 
 struct IfaceView {
