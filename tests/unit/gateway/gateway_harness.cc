@@ -80,6 +80,8 @@ GatewayHarness::GatewayHarness(const Policy& policy, unsigned ring_size) {
   rings_.to_kernel = rte_ring_create(("gk" + id).c_str(), ring_size, SOCKET_ID_ANY, RING_F_SC_DEQ);
   rings_.from_kernel = rte_ring_create(("gf" + id).c_str(), ring_size, SOCKET_ID_ANY,
                                        RING_F_SP_ENQ | RING_F_SC_DEQ);
+  handoff_ = rte_ring_create(("gh" + id).c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+  EXPECT_NE(handoff_, nullptr);
   EXPECT_NE(pool_, nullptr);
   EXPECT_NE(events_, nullptr);
   EXPECT_NE(rings_.to_kernel, nullptr);
@@ -99,6 +101,7 @@ GatewayHarness::GatewayHarness(const Policy& policy, unsigned ring_size) {
   EXPECT_TRUE(gw_ != nullptr) << error;
   fp_ = std::make_unique<GatewayFastPath>(gw_.get(), rings_, 1);
   ctx_.worker_id = 0;
+  ctx_.handoff = &handoff_;
   ctx_.tables = tables_.get();
   ctx_.pool = pool_;
   ctx_.events = events_;
@@ -113,6 +116,8 @@ GatewayHarness::~GatewayHarness() {
   rte_mbuf* m;
   while (rte_ring_dequeue(rings_.from_kernel, reinterpret_cast<void**>(&m)) == 0)
     rte_pktmbuf_free(m);
+  while (rte_ring_dequeue(handoff_, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+  rte_ring_free(handoff_);
   fp_.reset();
   gw_.reset();
   tables_.reset();
@@ -171,6 +176,7 @@ std::vector<TxFrame> RunChunks(GatewayHarness& h, const std::vector<Frame>& fram
     const auto n = static_cast<uint16_t>(std::min<size_t>(kBurstSize, mbufs.size() - off));
     h.AsWorker([&] { run(mbufs.data() + off, n); });
   }
+  h.RunHandoffs();
   return std::move(h.sink().frames);
 }
 }  // namespace
@@ -189,6 +195,18 @@ std::vector<TxFrame> GatewayHarness::RunUplink(const std::vector<Frame>& frames)
 std::vector<TxFrame> GatewayHarness::RunDeliver(uint16_t vm_port, const std::vector<Frame>& frames) {
   return RunChunks(*this, frames,
                    [&](rte_mbuf** p, uint16_t n) { fp_->DeliverVirtual(ctx_, vm_port, p, n); });
+}
+
+void GatewayHarness::RunHandoffs() {
+  for (int round = 0; round < 64 && rte_ring_count(handoff_) != 0; ++round) {
+    AsWorker([&] {
+      rte_mbuf* pkts[kBurstSize];
+      const unsigned n = rte_ring_sc_dequeue_burst(handoff_, reinterpret_cast<void**>(pkts),
+                                                   kBurstSize, nullptr);
+      counters_.handoff_in += n;
+      if (n != 0) fp_->ReceiveHandoff(ctx_, pipeline_, pkts, static_cast<uint16_t>(n));
+    });
+  }
 }
 
 std::vector<TxFrame> GatewayHarness::RunPoll() {

@@ -78,6 +78,10 @@ class GatewayHarness {
   std::vector<TxFrame> RunDeliver(uint16_t vm_port, const std::vector<Frame>& frames);
   // One Poll (worker 0), after InjectFromKernel.
   std::vector<TxFrame> RunPoll();
+  // Worker loop iterations that take what was handed to this worker
+  // (ReceiveHandoff; e.g. a hairpin a feature allowed, deferred out of a
+  // flush) until nothing is left; Run* call it after their frames.
+  void RunHandoffs();
   bool InjectFromKernel(TapId tap, const Frame& frame);
 
   // Prebuilt mbufs, nothing copied (benchmarks, allocation tests).
@@ -111,6 +115,7 @@ class GatewayHarness {
   rte_mempool* pool_ = nullptr;
   rte_ring* events_ = nullptr;
   PuntRings rings_;
+  rte_ring* handoff_ = nullptr;  // worker 0's handoff ring (ctx_.handoff)
   std::unique_ptr<PolicyTables> tables_;
   std::unique_ptr<GatewayTables> gw_;
   std::unique_ptr<GatewayFastPath> fp_;
