@@ -241,13 +241,13 @@ int Dataplane::WorkerMain(void* arg) {
     w->ctx.snap = dp->tables_->snapshot();
     RunCommands(*w);
     WorkerExtension* ext = dp->ext_;
-    if (ext != nullptr) {
+    // Up to two bursts: peers may each hand over up to one per iteration.
+    for (int round = 0; ext != nullptr && round < 2; ++round) {
       const unsigned h = rte_ring_sc_dequeue_burst(dp->handoff_[w->id],
                                                    reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
-      if (h != 0) {
-        w->counters.handoff_in += h;
-        ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
-      }
+      if (h == 0) break;
+      w->counters.handoff_in += h;
+      ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
     }
     for (uint16_t index : w->ports) {
       const uint16_t n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
