@@ -38,6 +38,7 @@ std::unique_ptr<Reclaimer> Reclaimer::Create(rte_rcu_qsbr* qsv, const std::strin
   p.name = dq_name.c_str();
   p.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE;  // one writer thread
   p.size = capacity < 64 ? 64 : capacity;
+  r->capacity_ = p.size;
   p.esize = sizeof(Entry);
   // Enqueues reclaim what is due once a quarter of the queue is waiting.
   p.trigger_reclaim_limit = p.size / 4;
@@ -60,13 +61,15 @@ Reclaimer::~Reclaimer() {
 }
 
 void Reclaimer::Retire(Fn fn, void* ctx, uint64_t arg) {
+  if (pending_ >= capacity_) {
+    Reclaim();
+    // Full even after reclaiming what was due (a reader has not passed a
+    // quiescent state for a long while): wait for the readers.
+    if (pending_ >= capacity_) Synchronize();
+  }
   Entry e{fn, ctx, arg};
   ++pending_;
-  while (rte_rcu_qsbr_dq_enqueue(dq_, &e) != 0) {
-    // Full even after reclaiming what was due: wait for the readers.
-    rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-    Reclaim();
-  }
+  while (rte_rcu_qsbr_dq_enqueue(dq_, &e) != 0) Synchronize();  // not expected: room was made
 }
 
 void Reclaimer::Retire(std::function<void()> release) {

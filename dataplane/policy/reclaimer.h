@@ -59,6 +59,7 @@ class Reclaimer {
   rte_rcu_qsbr* qsv_;
   rte_rcu_qsbr_dq* dq_ = nullptr;
   uint32_t pending_ = 0;
+  uint32_t capacity_ = 0;
 };
 
 }  // namespace hnv

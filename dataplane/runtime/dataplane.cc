@@ -18,7 +18,10 @@ namespace {
 std::atomic<int> g_instances{0};
 constexpr unsigned kCommandRingSize = 1024;
 constexpr unsigned kHandoffRingSize = 4096;
-constexpr uint32_t kReclaimerSize = 1u << 16;
+// Retirements waiting for a grace period before a writer has to wait for the
+// workers (32 B each: 8 MiB). A million-record policy diff retires a slot per
+// changed record; grace periods end within a worker loop iteration.
+constexpr uint32_t kReclaimerSize = 1u << 18;
 }  // namespace
 
 // One control -> worker command: a frame to transmit, or a call to make on
