@@ -10,6 +10,7 @@ PKGS=(
   iproute2 iputils-ping ethtool tshark python3-scapy iperf3 nftables netcat-openbsd
   # the Debian packages and the gateway VM image (images/)
   debhelper dpkg-dev fakeroot lintian rsync bc mmdebstrap qemu-system-x86 qemu-utils genisoimage
+  fdisk grub-pc-bin openssh-client
 )
 missing=()
 for p in "${PKGS[@]}"; do
