@@ -44,16 +44,19 @@ VM=$ROOT/images/gateway-vm
 # The root file system. linux-image-cloud-amd64: the kernel for virtual
 # machines (virtio, no hardware drivers), about a fifth of linux-image-amd64.
 # ifupdown: cloud-init renders the seed's network-config for it (as in
-# Debian's own cloud images).
+# Debian's own cloud images). Our packages are installed last, by apt in
+# the new root (which pulls their dependencies from the archive).
 # No manuals, documentation or translations (copyright files stay).
 PKGS=linux-image-cloud-amd64,systemd-sysv,udev,cloud-init,ifupdown,openssh-server,iputils-ping
-PKGS+=,$DEBS/hnvctl_${V}_amd64.deb,$DEBS/hnv-gateway_${V}_amd64.deb
 hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   --aptopt='APT::Install-Recommends "false"' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-include=/usr/share/doc/hnv-gateway/*' \
+  --customize-hook="copy-in $DEBS/hnvctl_${V}_amd64.deb $DEBS/hnv-gateway_${V}_amd64.deb /tmp" \
+  --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
+      /tmp/hnvctl_${V}_amd64.deb /tmp/hnv-gateway_${V}_amd64.deb && rm \"\$1\"/tmp/*.deb" \
   --customize-hook="sync-in $VM/overlay /" \
   --customize-hook='chroot "$1" systemctl enable hnv-gateway@gateway.service' \
   --customize-hook='echo hnv-gateway >"$1/etc/hostname"' \
@@ -63,7 +66,7 @@ hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   >"$OUT/mmdebstrap.log" 2>&1 || { tail -30 "$OUT/mmdebstrap.log"; echo "build-image: mmdebstrap failed" >&2; exit 1; }
 for f in vmlinuz initrd.img usr/sbin/hnv-gateway usr/bin/hnvctl lib/systemd/system/hnv-gateway@.service \
          etc/systemd/system/multi-user.target.wants/hnv-gateway@gateway.service; do
-  [ -e "$W/root/$f" ] || { echo "build-image: /$f missing in the image" >&2; exit 1; }
+  [ -e "$W/root/$f" ] || [ -L "$W/root/$f" ] || { echo "build-image: /$f missing in the image" >&2; exit 1; }
 done
 T1=$(date +%s.%N)
 
@@ -72,22 +75,24 @@ T1=$(date +%s.%N)
 RAW=$W/disk.raw
 truncate -s "$SIZE" "$RAW"
 echo 'start=2048, type=83, bootable' | sfdisk -q "$RAW"
-bytes=$(stat -c %s "$RAW")
-mkfs.ext4 -q -F -L hnv-root -d "$W/root" -E offset=1048576 "$RAW" $(( (bytes - 1048576) / 1024 ))k
 
-# GRUB for BIOS: core.img (with the modules it needs and early.cfg, which
-# finds the partition labelled hnv-root and reads its /boot/grub/grub.cfg)
-# in the gap after the MBR, from sector 1; boot.img's code in the MBR (its
-# first 440 bytes: the partition table stays). grub-mkimage fills the
-# sector count of the blocklist of core.img's first sector, whose default
+# GRUB for BIOS, as grub-install would lay it out (without needing a
+# device): its modules in /boot/grub/i386-pc; core.img (the disk and file
+# system modules, prefix "(,msdos1)/boot/grub": partition 1 of the disk the
+# BIOS booted) in the gap after the MBR, from sector 1; boot.img's code in the
+# MBR (its first 440 bytes: the partition table stays). grub-mkimage fills
+# the sector count of the blocklist in core.img's first sector, whose default
 # start is sector 2, and boot.img loads sector 1 by default: what
-# grub-bios-setup would write for this layout.
-grub-mkimage -O i386-pc -o "$W/core.img" -c "$VM/early.cfg" -p /boot/grub \
-  biosdisk part_msdos ext2 search search_label normal linux configfile echo test gzio serial terminal
+# grub-bios-setup writes for this layout.
+mkdir -p "$W/root/boot/grub/i386-pc"
+cp /usr/lib/grub/i386-pc/*.mod /usr/lib/grub/i386-pc/*.lst "$W/root/boot/grub/i386-pc/"
+grub-mkimage -O i386-pc -o "$W/core.img" -p '(,msdos1)/boot/grub' biosdisk part_msdos ext2
 core_sectors=$(( ($(stat -c %s "$W/core.img") + 511) / 512 ))
 [ $core_sectors -lt 2047 ] || { echo "build-image: core.img does not fit before the partition" >&2; exit 1; }
 dd if=/usr/lib/grub/i386-pc/boot.img of="$RAW" bs=440 count=1 conv=notrunc status=none
 dd if="$W/core.img" of="$RAW" bs=512 seek=1 conv=notrunc status=none
+bytes=$(stat -c %s "$RAW")
+mkfs.ext4 -q -F -L hnv-root -d "$W/root" -E offset=1048576 "$RAW" $(( (bytes - 1048576) / 1024 ))k
 T2=$(date +%s.%N)
 
 IMG=$OUT/hnv-gateway-$V.qcow2

@@ -54,6 +54,7 @@ VERSION+=$SUFFIX
 # the work tree; the packaging (images/debian) becomes debian/.
 SRC=$WORK/src
 mkdir -p "$SRC" "$OUT"
+OUT=$(realpath "$OUT")
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard) |
   rsync -a --delete --from0 --files-from=- --exclude=/obj-hnv "$ROOT/" "$SRC/"
 # --files-from does not delete files gone from the tree: remove them.

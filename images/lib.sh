@@ -20,8 +20,10 @@ hnv_apt_sources() {
 # hnv_mmdebstrap ROOT VARIANT [mmdebstrap options...]: a fresh Debian 12
 # (bookworm) root directory, packages from hnv_apt_sources. Local .deb files
 # can be given with --include=/path/x.deb (apt resolves what they depend on).
+# HNV_MMDEBSTRAP_VERBOSE=1 shows what it does (when it fails).
 hnv_mmdebstrap() {
-  local root=$1 variant=$2
+  local root=$1 variant=$2 verbosity=--quiet
   shift 2
-  mmdebstrap --quiet --mode=root --variant="$variant" "$@" bookworm "$root" "$(hnv_apt_sources)"
+  [ -n "${HNV_MMDEBSTRAP_VERBOSE:-}" ] && verbosity=--verbose
+  mmdebstrap "$verbosity" --mode=root --variant="$variant" "$@" bookworm "$root" "$(hnv_apt_sources)"
 }

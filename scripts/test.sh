@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian 12 machine, as root:
 # installs the packages it needs, builds, runs all CTest suites (unit,
-# topology, benchmark smoke), then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the runtime and gateway unit
-# tests under ThreadSanitizer, then a short seeded libFuzzer
-# run of each fuzz target. Exits non-zero on the first failing stage.
+# topology, benchmark smoke), then the Debian packages and the gateway VM
+# image (built, installed in a fresh Debian root, booted under QEMU in the
+# lab), then the unit tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, the runtime and gateway unit tests under
+# ThreadSanitizer, then a short seeded libFuzzer run of each fuzz target.
+# Exits non-zero on the first failing stage.
 #
 #   scripts/test.sh            # everything
-#   SKIP_SANITIZE=1 SKIP_TSAN=1 SKIP_FUZZ=1 scripts/test.sh   # the quick subset
+#   SKIP_SANITIZE=1 SKIP_TSAN=1 SKIP_FUZZ=1 SKIP_IMAGES=1 scripts/test.sh   # the quick subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
@@ -22,7 +24,14 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j "$JOBS"
 
 step "tests (ctest: unit, topology, bench smoke)"
-ctest --test-dir build --output-on-failure -j 1
+ctest --test-dir build --output-on-failure -j 1 -LE 'package|image'
+
+if [ -z "${SKIP_IMAGES:-}" ]; then
+  step "Debian packages and the gateway VM image (ctest -L 'package|image')"
+  ctest --test-dir build --output-on-failure -j 1 -L 'package|image'
+else
+  step "Debian packages and the gateway VM image: SKIPPED (SKIP_IMAGES is set)"
+fi
 
 if [ -z "${SKIP_SANITIZE:-}" ]; then
   step "unit tests under ASan + UBSan"
