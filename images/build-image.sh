@@ -61,6 +61,7 @@ hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   --customize-hook='chroot "$1" systemctl enable hnv-gateway@gateway.service' \
   --customize-hook='echo hnv-gateway >"$1/etc/hostname"' \
   --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+  --customize-hook='chroot "$1" apt-get clean' \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/log/*.log' \
   --customize-hook=': >"$1/etc/machine-id"' \
   >"$OUT/mmdebstrap.log" 2>&1 || { tail -30 "$OUT/mmdebstrap.log"; echo "build-image: mmdebstrap failed" >&2; exit 1; }
@@ -103,6 +104,8 @@ ln -sf "$(basename "$IMG")" "$OUT/hnv-gateway.qcow2"
 T3=$(date +%s.%N)
 
 used=$(du -sm "$W/root" | cut -f1)
+echo "build-image: the largest parts of the root file system (MB):"
+du -xm -d 3 "$W/root" 2>/dev/null | sort -rn | sed -n '2,13p' | sed "s|$W/root||; s/^/    /"
 printf 'build-image: %s\n' "$IMG"
 printf '  root file system %s MB (kernel %s, %s packages), qcow2 file %s MB (compressed; virtual size %s)\n' \
   "$used" "$(basename "$(readlink -f "$W/root/vmlinuz")" | sed 's/vmlinuz-//')" \

@@ -54,8 +54,13 @@ topo_link h2 uplink pn h2
 ip -n "${P}pn" link set h2 master br0
 topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
 topo_vm w1 10.0.1.101/24 60:00:70:00:01:01 10.0.1.1
-# Woodgrove's physical host shares the external segment, in its own subnet.
+# Woodgrove's physical host is on VLAN 20 of the external network: the kernel
+# has no VLAN devices, so tests/topology/vlan_switch.py (its trunk "vtr2" a
+# port of the external bridge through a veth) carries VLAN 20 to it untagged.
 topo_link physw eth0 gw extw
+ip link add vtr netns "${P}gw" type veth peer name vtr2 netns "${P}gw"
+ip -n "${P}gw" link set vtr up
+ip -n "${P}gw" link set vtr2 up
 ip -n "${P}physw" addr add 10.1.5.100/24 dev eth0
 ip -n "${P}physw" route add 10.0.1.0/24 via 10.1.5.2
 ns physw ethtool -K eth0 tx off >/dev/null
@@ -71,7 +76,9 @@ bridge() { # NAME PORT...
 }
 tap tup; tap tex; tap tmg
 bridge brup uplink tup
-bridge brex external extw tex
+bridge brex external vtr tex
+topo_bg ip netns exec "${P}gw" "$TOPO_PY" "$TOPO_ROOT/tests/topology/vlan_switch.py" vtr2 20:extw \
+  --seconds 480 >"$W/vlan_switch.log" 2>&1
 ip -n "${P}gw" addr add 10.254.0.1/24 dev tmg
 
 # Host 1 with a third VM port (Woodgrove1) and Woodgrove's policy; Host 2 as in the lab.
@@ -128,9 +135,11 @@ genisoimage -quiet -output "$W/seed.iso" -volid cidata -joliet -rock \
   "$SEED/user-data" "$SEED/meta-data" "$SEED/network-config"
 
 # ---------------------------------------------------------------- boot
-step "boot $(basename "$IMG") under QEMU (TCG, 2 vCPUs, 1.5 GiB), NICs on the TAPs"
+# The CPU model needs SSE4.2 (x86-64-v2): Debian's DPDK is built for corei7,
+# and QEMU's default qemu64 lacks it (EAL would die of an invalid opcode).
+step "boot $(basename "$IMG") under QEMU (TCG, Nehalem, 2 vCPUs, 1.5 GiB), NICs on the TAPs"
 T0=$(date +%s.%N)
-ip netns exec "${P}gw" timeout -s TERM 500 qemu-system-x86_64 -accel tcg -smp 2 -m 1536 \
+ip netns exec "${P}gw" timeout -s TERM 500 qemu-system-x86_64 -accel tcg -cpu Nehalem -smp 2 -m 1536 \
   -nodefaults -display none -no-reboot -monitor none -serial "file:$W/serial.log" \
   -drive "file=$IMG,if=virtio,format=qcow2,snapshot=on" \
   -drive "file=$W/seed.iso,if=virtio,format=raw,readonly=on" \
@@ -144,6 +153,11 @@ since() { echo "$(date +%s.%N) - $T0" | bc | xargs printf '%.1f'; }
 marker=
 for i in $(seq 3000); do
   if grep -q 'hnv-gateway: running:' "$W/serial.log" 2>/dev/null; then marker=$(since); break; fi
+  crashes=$(grep -c 'hnv-gateway@gateway.service: Main process exited\|traps: hnv-gateway' "$W/serial.log" 2>/dev/null || true)
+  if [ "${crashes:-0}" -ge 2 ]; then
+    tail -n 40 "$W/serial.log" >&2
+    die "hnv-gateway fails in the VM (serial console above)"
+  fi
   kill -0 $QEMU 2>/dev/null || break
   sleep 0.1
 done
@@ -151,8 +165,10 @@ if [ -z "$marker" ]; then
   tail -n 40 "$W/serial.log" >&2
   die "the serial console never showed hnv-gateway running ($(since) s; qemu: $(cat "$W/qemu.log"))"
 fi
-pass "serial console: $(grep -m1 'Started hnv-gateway@gateway' "$W/serial.log" | tr -d '\r' | sed 's/^.*\(Started\)/\1/')"
-pass "serial console: $(grep -m1 'hnv-gateway: running:' "$W/serial.log" | tr -d '\r' | sed 's/^.*\(hnv-gateway: running:\)/\1/')"
+console() { tr -d '\r' <"$W/serial.log" | sed 's/\x1b\[[0-9;]*[mK]//g' | grep -a "$1" | head -1 || true; }
+started=$(console 'Started hnv-gateway' | sed 's/^.*\(Started\)/\1/')
+[ -n "$started" ] && pass "serial console: $started" || fail "the serial console does not show systemd starting hnv-gateway@gateway"
+pass "serial console: $(console 'hnv-gateway: running:' | sed 's/^.*\(hnv-gateway: running:\)/\1/')"
 log "  QEMU start -> hnv-gateway running in the VM: $marker s"
 
 # The hosts start now: on a real hypervisor they are other machines; here
@@ -190,7 +206,7 @@ vm hnvctl --socket /run/hnv/gateway.sock compartments >"$W/compartments.txt" 2>&
 grep -q contoso "$W/compartments.txt" && pass "hnvctl compartments in the VM: $(grep contoso "$W/compartments.txt")" ||
   fail "no compartment contoso: $(cat "$W/compartments.txt")"
 
-step "a tenant added in the VM: Woodgrove's files, then hnvctl apply"
+step "a tenant added in the VM: Woodgrove's files (its external on VLAN 20), then hnvctl apply"
 if ping_ok w1 10.1.5.100 2; then fail "Woodgrove1 reaches its physical host before its tenant exists"; fi
 cat >"$W/tenant-woodgrove.yaml" <<'YAML'
 include: ../woodgrove.yaml
@@ -202,9 +218,9 @@ tenant:
     address: 10.0.2.2/24
     mac: 600170010301
   external:
-    - interface: ext0
+    - interface: ext20
       port: external
-      vlan: 0
+      vlan: 20
       mac: 600170010302
       addresses: [10.1.5.2/24]
   routes:
@@ -231,7 +247,8 @@ vm 'dpkg -i /tmp/up/hnvctl.deb /tmp/up/hnv-gateway.deb' >"$W/vm-upgrade.log" 2>&
   fail "dpkg -i in the VM: $(tail -5 "$W/vm-upgrade.log")"
 [ "$(vm dpkg-query -W -f '\${Version}' hnv-gateway)" = "$V2" ] && pass "hnv-gateway $V2 installed in the VM" ||
   fail "hnv-gateway in the VM is not $V2"
-for i in $(seq 60); do vm systemctl is-active -q hnv-gateway@gateway && break; sleep 1; done
+vm 'for i in $(seq 90); do systemctl is-active -q hnv-gateway@gateway && exit 0; sleep 1; done; exit 1' ||
+  fail "hnv-gateway@gateway is not active after the upgrade: $(vm systemctl status --no-pager -n 20 hnv-gateway@gateway 2>&1)"
 pid_after=$(vm systemctl show -P MainPID hnv-gateway@gateway)
 if [ -n "$pid_after" ] && [ "$pid_after" != 0 ] && [ "$pid_after" != "$pid_before" ]; then
   pass "postinst restarted hnv-gateway@gateway (PID $pid_before -> $pid_after)"
