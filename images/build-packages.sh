@@ -11,9 +11,9 @@
 # --version-suffix S   appended to the version (e.g. +up1: a higher version of
 #                      the same tree, for upgrade tests)
 # Work directory: build-deb/ (a copy of the tree and the build objects, kept
-# so that a second run builds incrementally). Needs root or fakeroot only for
-# nothing: Rules-Requires-Root is no. Installs its tools with apt-get when
-# missing (debhelper, lintian, and the build dependencies of the project).
+# so that a second run builds incrementally). Needs no root (Rules-Requires-Root:
+# no), but installs its tools with scripts/install-deps.sh (apt-get) when
+# missing: debhelper, lintian and the project's build dependencies.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${HNV_DEB_WORK:-$ROOT/build-deb}
@@ -100,9 +100,10 @@ rm -f "$OUT"/*.deb "$OUT"/*.ddeb
 cp "${DEBS[@]}" "$OUT/"
 
 if [ $LINTIAN = 1 ]; then
-  # --fail-on error: errors fail the build; warnings are printed (the ones
-  # we keep are explained in images/debian/*.lintian-overrides).
-  lintian --fail-on error --no-tag-display-limit ../hnv_"$VERSION"_amd64.changes |
+  # --fail-on error: errors fail the build; warnings are printed (there are
+  # none today; one that is kept gets images/debian/PKG.lintian-overrides
+  # with the reason).
+  lintian --fail-on error --tag-display-limit 0 ../hnv_"$VERSION"_amd64.changes |
     tee "$WORK/lintian.txt" || { echo "build-packages: lintian found errors" >&2; exit 1; }
 fi
 
