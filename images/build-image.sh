@@ -46,7 +46,8 @@ VM=$ROOT/images/gateway-vm
 # ifupdown: cloud-init renders the seed's network-config for it (as in
 # Debian's own cloud images). Our packages are installed last, by apt in
 # the new root (which pulls their dependencies from the archive).
-# No manuals, documentation or translations (copyright files stay).
+# No manuals, documentation or translations (copyright files stay), no
+# System.map, no udev hardware database (a VM's virtio devices need none).
 PKGS=linux-image-cloud-amd64,systemd-sysv,udev,cloud-init,ifupdown,openssh-server,iputils-ping
 hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   --aptopt='APT::Install-Recommends "false"' \
@@ -54,6 +55,7 @@ hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-include=/usr/share/doc/hnv-gateway/*' \
+  --dpkgopt='path-exclude=/boot/System.map-*' --dpkgopt='path-exclude=/usr/lib/udev/hwdb.d/*' \
   --customize-hook="copy-in $DEBS/hnvctl_${V}_amd64.deb $DEBS/hnv-gateway_${V}_amd64.deb /tmp" \
   --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
       /tmp/hnvctl_${V}_amd64.deb /tmp/hnv-gateway_${V}_amd64.deb && rm \"\$1\"/tmp/*.deb" \
