@@ -55,7 +55,7 @@ hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-include=/usr/share/doc/hnv-gateway/*' \
-  --dpkgopt='path-exclude=/boot/System.map-*' --dpkgopt='path-exclude=/usr/lib/udev/hwdb.d/*' \
+  --dpkgopt='path-exclude=/boot/System.map-*' --dpkgopt='path-exclude=/lib/udev/hwdb.d/*' \
   --customize-hook="copy-in $DEBS/hnvctl_${V}_amd64.deb $DEBS/hnv-gateway_${V}_amd64.deb /tmp" \
   --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
       /tmp/hnvctl_${V}_amd64.deb /tmp/hnv-gateway_${V}_amd64.deb && rm \"\$1\"/tmp/*.deb" \
@@ -64,6 +64,7 @@ hnv_mmdebstrap "$W/root" minbase --include="$PKGS" \
   --customize-hook='echo hnv-gateway >"$1/etc/hostname"' \
   --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
   --customize-hook='chroot "$1" apt-get clean' \
+  --customize-hook='rm -f "$1"/boot/System.map-* "$1"/lib/udev/hwdb.bin "$1"/etc/udev/hwdb.bin' \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/log/*.log' \
   --customize-hook=': >"$1/etc/machine-id"' \
   >"$OUT/mmdebstrap.log" 2>&1 || { tail -30 "$OUT/mmdebstrap.log"; echo "build-image: mmdebstrap failed" >&2; exit 1; }
