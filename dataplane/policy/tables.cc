@@ -79,13 +79,13 @@ std::unique_ptr<PolicyTables> PolicyTables::Create(const TableLimits& limits, Re
 bool PolicyTables::Init(std::string* error) {
   if (!ca_.Init(limits_.name + "_ca", limits_.max_records, reclaimer_, error)) return false;
   if (!l2_.Init(limits_.name + "_l2", limits_.max_records, reclaimer_, error)) return false;
-  if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, reclaimer_, error)) return false;
+  if (!routes_.Init(limits_.name + "_rt", limits_.max_routes, limits_.max_rds, reclaimer_, error))
+    return false;
   peers_ = std::make_unique<std::atomic<const PeerEntry*>[]>(limits_.max_peers);
   peer_pas_ = std::make_unique<PeerPa[]>(limits_.max_peers);
   peer_wanted_ = std::make_unique<std::atomic<uint8_t>[]>(limits_.max_peers);
   free_peers_.reserve(limits_.max_peers);
   for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
-  rd_masks_ = std::make_unique<RdMask[]>(limits_.max_rds);
   for (uint32_t i = limits_.max_rds; i > 0; --i) free_rds_.push_back(i - 1);
   PublishSnapshot();
   return true;
@@ -98,58 +98,6 @@ PolicyTables::~PolicyTables() {
 }
 
 // ---------------------------------------------------------------- readers
-
-const RouteEntry* PolicyTables::FindRoute(uint32_t rd, const IpAddr& dst) const noexcept {
-  uint64_t w[2];
-  std::memcpy(w, dst.b.data(), 16);
-  return FindRoute(rd, w[0], w[1], dst.family);
-}
-
-const RouteEntry* PolicyTables::FindRoute(uint32_t rd, uint64_t lo, uint64_t hi,
-                                          Family f) const noexcept {
-  if (rd >= limits_.max_rds) return nullptr;
-  const RdMask& m = rd_masks_[rd];
-  // The RouteKey built in words (rcu_hash.h, KeyWords): rd, len, zero[3];
-  // the prefix's 16 address bytes (IpAddr::Masked(len)); its family and pad.
-  static_assert(offsetof(RouteKey, len) == 4 && offsetof(RouteKey, prefix) == 8 &&
-                sizeof(IpAddr) == 20 && offsetof(IpAddr, family) == 16);
-  KeyWords<RouteKey> k;
-  k.w[3] = static_cast<uint8_t>(f);  // family, zero pad
-  if (f == Family::kV4) {
-    uint64_t bits = m.v4.load(std::memory_order_acquire);
-    const uint32_t host = HostToNet(static_cast<uint32_t>(lo));  // the address, host order
-    k.w[2] = 0;
-    while (bits != 0) {
-      const int len = 63 - std::countl_zero(bits);
-      bits &= ~(uint64_t{1} << len);
-      const uint32_t masked = len == 0 ? 0 : host & (~uint32_t{0} << (32 - len));
-      k.w[0] = rd | uint64_t{static_cast<uint8_t>(len)} << 32;
-      k.w[1] = HostToNet(masked);  // IpAddr::V4(masked): bytes 0..3, then zeros
-      if (const RouteEntry* e = routes_.Find(k)) return e;
-    }
-    return nullptr;
-  }
-  // The first `n` bits (0..64) of a word holding 8 address bytes in memory
-  // order: the big-endian mask, byte-swapped to the word's order.
-  auto keep = [](uint64_t word, int n) -> uint64_t {
-    if (n <= 0) return 0;
-    if (n >= 64) return word;
-    return word & ByteSwap(~uint64_t{0} << (64 - n));
-  };
-  for (int w = 2; w >= 0; --w) {
-    uint64_t bits = m.v6[w].load(std::memory_order_acquire);
-    while (bits != 0) {
-      const int bit = 63 - std::countl_zero(bits);
-      bits &= ~(uint64_t{1} << bit);
-      const int len = w * 64 + bit;
-      k.w[0] = rd | uint64_t{static_cast<uint8_t>(len)} << 32;
-      k.w[1] = keep(lo, len);
-      k.w[2] = keep(hi, len - 64);
-      if (const RouteEntry* e = routes_.Find(k)) return e;
-    }
-  }
-  return nullptr;
-}
 
 // ---------------------------------------------------------------- helpers
 
@@ -164,8 +112,6 @@ uint32_t PolicyTables::AssignRd(const Guid& rdid) {
   if (free_rds_.empty()) return FlatU32Map::kMissing;
   const uint32_t idx = free_rds_.back();
   free_rds_.pop_back();
-  if (mask_counts_.size() <= idx) mask_counts_.resize(idx + 1);
-  mask_counts_[idx].fill(0);
   rd_index_[rdid] = idx;
   return idx;
 }
@@ -652,44 +598,20 @@ bool PolicyTables::LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& 
 
 // ---------------------------------------------------------------- routes
 
-void PolicyTables::AdjustMask(uint32_t rd, const IpPrefix& prefix, int delta) {
-  uint32_t& count = mask_counts_[rd][(prefix.addr.is_v4() ? 0 : kV6Counts) + prefix.len];
-  const uint32_t before = count;
-  count = static_cast<uint32_t>(static_cast<int>(count) + delta);
-  if ((before == 0) == (count == 0)) return;
-  RdMask& m = rd_masks_[rd];
-  const uint64_t bit = uint64_t{1} << (prefix.len % 64);
-  std::atomic<uint64_t>& word = prefix.addr.is_v4() ? m.v4 : m.v6[prefix.len / 64];
-  if (count > 0) word.fetch_or(bit, std::memory_order_release);
-  else word.fetch_and(~bit, std::memory_order_release);
-}
-
 bool PolicyTables::AddRoute(uint32_t rd, const CustomerRoute& r, std::string* error) {
-  RouteKey k;
-  k.rd = rd;
-  k.len = r.destination.len;
-  k.prefix = r.destination.addr;
   RouteEntry e;
   e.vsid = r.vsid;
   e.metric = r.metric;
   e.next_hop = r.next_hop;
   e.on_link = r.next_hop.IsUnspecified();
-  const bool existed = routes_.Get(k) != nullptr;
-  if (!routes_.Upsert(k, e)) {
+  if (!routes_.Upsert(rd, r.destination, e)) {
     *error = "customer-route table full (" + std::to_string(limits_.max_routes) + " routes)";
     return false;
   }
-  if (!existed) AdjustMask(rd, r.destination, +1);
   return true;
 }
 
-void PolicyTables::RemoveRoute(uint32_t rd, const IpPrefix& prefix) {
-  RouteKey k;
-  k.rd = rd;
-  k.len = prefix.len;
-  k.prefix = prefix.addr;
-  if (routes_.Remove(k)) AdjustMask(rd, prefix, -1);
-}
+void PolicyTables::RemoveRoute(uint32_t rd, const IpPrefix& prefix) { routes_.Remove(rd, prefix); }
 
 // ---------------------------------------------------------------- apply
 
@@ -757,17 +679,12 @@ bool PolicyTables::Apply(const Policy& p, std::string* error) {
     if (!inserted && r.metric < it->second->metric) it->second = &r;
   }
   std::vector<std::pair<uint32_t, IpPrefix>> stale;
-  routes_.ForEach([&](const RouteKey& k, const RouteEntry&) {
-    IpPrefix pf{k.prefix, k.len};
-    if (want.find({k.rd, pf}) == want.end()) stale.emplace_back(k.rd, pf);
+  routes_.ForEach([&](uint32_t rd, const IpPrefix& pf, const RouteEntry&) {
+    if (want.find({rd, pf}) == want.end()) stale.emplace_back(rd, pf);
   });
   for (const auto& [rd, pf] : stale) RemoveRoute(rd, pf);
   for (const auto& [key, r] : want) {
-    RouteKey k;
-    k.rd = key.first;
-    k.len = key.second.len;
-    k.prefix = key.second.addr;
-    const RouteEntry* cur = routes_.Get(k);
+    const RouteEntry* cur = routes_.Get(key.first, key.second);
     if (cur != nullptr && cur->vsid == r->vsid && cur->metric == r->metric &&
         cur->next_hop == r->next_hop)
       continue;
@@ -877,7 +794,7 @@ TableMemory PolicyTables::Memory() const {
       (m.table_bytes + ca_.WriterBytes() + l2_.WriterBytes()) / limits_.max_records;
   m.route_bytes = routes_.TableBytes() + routes_.WriterBytes();
   m.per_route_bytes = m.route_bytes / limits_.max_routes;
-  m.per_rd_bytes = sizeof(RdMask) + sizeof(mask_counts_[0]) + sizeof(uint32_t);
+  m.per_rd_bytes = PrefixTable<RouteEntry>::kPerScopeBytes + sizeof(uint32_t);
   return m;
 }
 

@@ -4,10 +4,10 @@
 //  - CA table   (routing domain, customer address) -> CaEntry: MAC, VSID, rule,
 //                type, and the peer (remote PA) or kLocalPeer.
 //  - L2 table   (VSID, MAC) -> L2Entry: a local VM port, or a remote peer.
-//  - Routes     (routing domain, prefix length, prefix) -> RouteEntry; one hash
-//                for all routing domains, searched longest length first over
-//                the lengths present in that domain (a per-domain bitmask), so
-//                16,000 domains cost nothing until they hold routes.
+//  - Routes     (routing domain, prefix length, prefix) -> RouteEntry; one
+//                PrefixTable (prefix_table.h) for all routing domains, searched
+//                longest length first over the lengths present in that domain,
+//                so 16,000 domains cost nothing until they hold routes.
 //  - Peers      an array of atomic pointers to immutable PeerEntry: the outer
 //                Ethernet (+802.1Q) + IP header template toward one remote PA,
 //                rebuilt when its provider next hop is (re)resolved.
@@ -42,6 +42,7 @@
 #include "dataplane/packet/headers.h"
 #include "dataplane/policy/flat_map.h"
 #include "dataplane/policy/local_port_map.h"
+#include "dataplane/policy/prefix_table.h"
 #include "dataplane/policy/model.h"
 #include "dataplane/policy/rcu_hash.h"
 
@@ -93,14 +94,6 @@ struct L2Entry {
   RecordType type = RecordType::kStatic;
   TranslationRule rule = TranslationRule::kEncap;
 };
-
-struct RouteKey {
-  uint32_t rd = 0;
-  uint8_t len = 0;
-  uint8_t zero[3] = {0, 0, 0};
-  IpAddr prefix;
-};
-static_assert(sizeof(RouteKey) == 28);
 
 struct RouteEntry {
   uint32_t vsid = 0;
@@ -263,11 +256,15 @@ class PolicyTables {
     l2_.FindBulk(keys, n, out);
   }
   // Longest-prefix match in routing domain `rd`.
-  const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept;
+  const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept {
+    return routes_.Find(rd, dst);
+  }
   // The same for an address given as its 16 bytes in two little-endian
   // words and its family, as a stage loads it from a frame (stage_util.h,
   // IpWords): no IpAddr is built and read back.
-  const RouteEntry* FindRoute(uint32_t rd, uint64_t lo, uint64_t hi, Family f) const noexcept;
+  const RouteEntry* FindRoute(uint32_t rd, uint64_t lo, uint64_t hi, Family f) const noexcept {
+    return routes_.Find(rd, lo, hi, f);
+  }
   const PeerEntry* peer(uint32_t id) const noexcept {
     return id < limits_.max_peers ? peers_[id].load(std::memory_order_acquire) : nullptr;
   }
@@ -376,10 +373,6 @@ class PolicyTables {
     uint32_t refs;
     IpAddr pa;
   };
-  struct RdMask {
-    std::atomic<uint64_t> v4{0};  // bit len set: some prefix of that length exists
-    std::atomic<uint64_t> v6[3] = {0, 0, 0};
-  };
 
   uint32_t AcquirePeer(const IpAddr& pa);
   void ReleasePeer(uint32_t id);
@@ -393,7 +386,6 @@ class PolicyTables {
   void RemoveRecordEntries(const LookupRecord& r);
   bool AddRoute(uint32_t rd, const CustomerRoute& r, std::string* error);
   void RemoveRoute(uint32_t rd, const IpPrefix& prefix);
-  void AdjustMask(uint32_t rd, const IpPrefix& prefix, int delta);
   void PublishSnapshot();
   uint32_t AssignRd(const Guid& rdid);
   bool L2Ref(const LookupRecord& r, std::string* error);
@@ -411,7 +403,7 @@ class PolicyTables {
   Reclaimer* reclaimer_ = nullptr;
   RcuHashTable<CaKey, CaEntry> ca_;
   RcuHashTable<L2Key, L2Entry> l2_;
-  RcuHashTable<RouteKey, RouteEntry> routes_;
+  PrefixTable<RouteEntry> routes_;  // customer routes, scope = routing-domain index
   std::unique_ptr<std::atomic<const PeerEntry*>[]> peers_;
   // Each peer id's PA for PeerHasPa; fam kNoFamily while the id is free.
   struct PeerPa {
@@ -421,7 +413,6 @@ class PolicyTables {
   };
   std::unique_ptr<PeerPa[]> peer_pas_;
   std::unique_ptr<std::atomic<uint8_t>[]> peer_wanted_;  // WantPeer's marks, per peer id
-  std::unique_ptr<RdMask[]> rd_masks_;
   std::atomic<const Snapshot*> snapshot_{nullptr};
 
   // Control-thread state.
@@ -460,12 +451,6 @@ class PolicyTables {
                  std::string* error);
   void RefreshL2(const L2Key& k, const L2Group& g);
   std::unordered_map<L2GroupKey, L2Group, L2GroupKeyHash> l2_refs_;
-  // Routes per rd, per family and length: IPv4 /0../32 at [0..32], IPv6
-  // /0../128 at [33..161]. One count per length for both families lost an
-  // IPv6 route whose length an IPv4 route of the domain already had (its
-  // mask bit was never set: a dual-stack tenant's ::/0 next to 0.0.0.0/0).
-  static constexpr size_t kV6Counts = 33;
-  std::vector<std::array<uint32_t, kV6Counts + 129>> mask_counts_;
   uint64_t generation_ = 0;
   LearnCallback learn_cb_;
 };
