@@ -1,0 +1,362 @@
+// CharonService (charon.h).
+#include "s2s/charon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <thread>
+
+#include "s2s/files.h"
+#include "s2s/render.h"
+#include "s2s/tunnel_net.h"
+
+namespace hnv::s2s {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr auto kViciTimeout = seconds(5);
+constexpr auto kStartTimeout = seconds(10);  // charon start to VICI socket (a loaded machine)
+constexpr auto kSwanctlTimeout = seconds(20);
+constexpr auto kStopGrace = seconds(3);
+
+// Directories swanctl looks into (relative to swanctl.conf); created so it
+// does not complain about each missing one.
+const std::vector<std::string> kSwanctlDirs = {
+    "run",     "private", "x509",   "x509ca", "x509ocsp", "x509aa", "x509ac",
+    "x509crl", "pubkey",  "rsa",    "ecdsa",  "bliss",    "pkcs8",  "pkcs12"};
+
+std::map<std::string, std::string> Peers(const TenantVpn& vpn) {
+  std::map<std::string, std::string> peers;
+  for (const Connection& k : vpn.connections) peers[k.name] = k.peer_address.ToString();
+  return peers;
+}
+
+const Connection* Find(const TenantVpn& vpn, const std::string& name) {
+  for (const Connection& k : vpn.connections)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+long long Number(const Json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_string()) return 0;
+  return std::strtoll(j[key].get<std::string>().c_str(), nullptr, 10);
+}
+
+std::string Text(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+// "2024-05-01T10:00:00Z", `ago` seconds before now.
+std::string Since(long long ago) {
+  const std::time_t t = std::time(nullptr) - static_cast<std::time_t>(ago);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// "AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384" in parts.
+Json Algorithms(const Json& sa) {
+  Json a = Json::object();
+  if (const std::string e = Text(sa, "encr-alg"); !e.empty())
+    a["encryption"] = e + (sa.contains("encr-keysize") ? "-" + Text(sa, "encr-keysize") : "");
+  if (const std::string i = Text(sa, "integ-alg"); !i.empty()) a["integrity"] = i;
+  if (const std::string p = Text(sa, "prf-alg"); !p.empty()) a["prf"] = p;
+  if (const std::string d = Text(sa, "dh-group"); !d.empty()) a["dh_group"] = d;
+  return a;
+}
+
+Json ChildSa(const Json& c) {
+  Json j;
+  j["name"] = Text(c, "name");
+  j["state"] = Text(c, "state");
+  j["mode"] = Text(c, "mode");
+  j["protocol"] = Text(c, "protocol");
+  j["udp_encapsulation"] = Text(c, "encap") == "yes";
+  j["spi_in"] = Text(c, "spi-in");
+  j["spi_out"] = Text(c, "spi-out");
+  j["algorithms"] = Algorithms(c);
+  j["bytes_in"] = Number(c, "bytes-in");
+  j["packets_in"] = Number(c, "packets-in");
+  j["bytes_out"] = Number(c, "bytes-out");
+  j["packets_out"] = Number(c, "packets-out");
+  const long long installed = Number(c, "install-time");
+  j["installed_seconds"] = installed;
+  j["installed_since"] = Since(installed);
+  j["rekey_in_seconds"] = Number(c, "rekey-time");
+  j["local_ts"] = c.value("local-ts", Json::array());
+  j["remote_ts"] = c.value("remote-ts", Json::array());
+  return j;
+}
+
+Json IkeSa(const Json& sa) {
+  Json j;
+  j["id"] = Number(sa, "uniqueid");
+  j["state"] = Text(sa, "state");
+  j["local"] = Text(sa, "local-host") + ":" + Text(sa, "local-port");
+  j["remote"] = Text(sa, "remote-host") + ":" + Text(sa, "remote-port");
+  j["local_id"] = Text(sa, "local-id");
+  j["remote_id"] = Text(sa, "remote-id");
+  if (sa.contains("remote-eap-id")) j["remote_eap_id"] = Text(sa, "remote-eap-id");
+  j["initiator"] = Text(sa, "initiator") == "yes";
+  j["algorithms"] = Algorithms(sa);
+  if (sa.contains("established")) {
+    const long long up = Number(sa, "established");
+    j["established_seconds"] = up;
+    j["established_since"] = Since(up);
+  }
+  if (sa.contains("rekey-time")) j["rekey_in_seconds"] = Number(sa, "rekey-time");
+  if (sa.contains("remote-vips")) j["virtual_ips"] = sa["remote-vips"];
+  Json children = Json::array();
+  if (sa.contains("child-sas"))
+    for (const auto& [key, c] : sa["child-sas"].items()) children.push_back(ChildSa(c));
+  j["child_sas"] = children;
+  return j;
+}
+
+const char* ModeName(TunnelMode m) { return m == TunnelMode::kRoute ? "route" : "policy"; }
+
+}  // namespace
+
+CharonService::CharonService(ServiceEnv env)
+    : env_(std::move(env)),
+      dir_(env_.state_dir + "/charon"),
+      daemon_("charon", kCharonProgram, dir_ + "/charon.process"),
+      tail_(dir_ + "/" + kCharonLog) {}
+
+std::string CharonService::vici_socket() const { return dir_ + "/" + kViciSocket; }
+
+std::unique_ptr<ViciClient> CharonService::Vici(std::string* error) const {
+  return ViciClient::Connect(vici_socket(), kViciTimeout, error);
+}
+
+bool CharonService::WriteConfig(const TenantVpn& vpn, bool* changed, std::string* error) {
+  if (!MakeDirs(dir_, kSwanctlDirs, Owner{}, error)) return false;
+  chmod(dir_.c_str(), 0700);  // secrets.conf and the key links are in it
+  std::vector<std::string> written;
+  if (!WriteFiles(dir_, RenderCharon(vpn, dir_), Owner{}, &written, error)) return false;
+  *changed = !written.empty();
+  log_.SetPeers(Peers(vpn));
+  return true;
+}
+
+bool CharonService::Start(const TenantVpn& vpn, Clock::time_point now, std::string* error) {
+  vpn_ = vpn;
+  started_ = true;
+  if (!vpn.NeedsCharon()) return true;
+  bool changed = false;
+  if (!WriteConfig(vpn, &changed, error)) return false;
+  if (daemon_.Adopt(now)) {
+    // A previous hnv-gateway's charon: its SAs stay; bring its configuration
+    // and ipsec0 up to date.
+    network_ok_ = Load(error) && Network(error);
+    return network_ok_;
+  }
+  return StartDaemon(now, error);
+}
+
+bool CharonService::StartDaemon(Clock::time_point now, std::string* error) {
+  network_ok_ = false;
+  unlink(vici_socket().c_str());
+  LaunchSpec spec;
+  spec.argv = {kCharonProgram};
+  spec.env = BaseEnvironment({"STRONGSWAN_CONF=" + dir_ + "/strongswan.conf"});
+  spec.netns = env_.netns;
+  spec.private_run = dir_ + "/run";
+  spec.log = dir_ + "/charon.stdout";
+  if (!daemon_.Launch(spec, now, error)) {
+    last_error_ = *error;
+    return false;
+  }
+  if (!WaitForVici(error) || !Load(error)) {
+    daemon_.StartFailed(now, *error);
+    last_error_ = *error;
+    return false;
+  }
+  network_ok_ = Network(error);
+  return network_ok_;
+}
+
+bool CharonService::WaitForVici(std::string* error) {
+  const auto end = Clock::now() + kStartTimeout;
+  while (Clock::now() < end) {
+    if (!IsRunning(daemon_.id())) {
+      *error = "charon exited at start; see " + dir_ + "/" + kCharonLog + " and charon.stdout";
+      return false;
+    }
+    std::string why;
+    if (access(vici_socket().c_str(), F_OK) == 0 &&
+        ViciClient::Connect(vici_socket(), kViciTimeout, &why))
+      return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  *error = "charon did not open its VICI socket " + vici_socket() + " within " +
+           std::to_string(std::chrono::duration_cast<seconds>(kStartTimeout).count()) + " s";
+  return false;
+}
+
+bool CharonService::Load(std::string* error) {
+  LaunchSpec spec;
+  spec.argv = {kSwanctlProgram, "--load-all", "--noprompt", "--file", dir_ + "/swanctl.conf"};
+  spec.env = BaseEnvironment({"STRONGSWAN_CONF=" + dir_ + "/strongswan.conf"});
+  std::string out;
+  if (Run(spec, kSwanctlTimeout, &out) != 0) {
+    *error = "swanctl --load-all (" + dir_ + "/swanctl.conf) failed:\n" + out;
+    last_error_ = *error;
+    return false;
+  }
+  return true;
+}
+
+bool CharonService::Network(std::string* error) {
+  if (!ReconcileTunnelNet(env_.netns, WantedTunnelNet(vpn_), dir_ + "/ip.batch", error)) {
+    last_error_ = *error;
+    return false;
+  }
+  last_error_.clear();
+  return true;
+}
+
+void CharonService::Terminate(const std::string& connection) {
+  std::string error;
+  std::unique_ptr<ViciClient> vici = Vici(&error);
+  if (!vici) return;
+  // Not waiting for the peer's answer: the SA goes at once either way.
+  vici->Call("terminate", Json{{"ike", connection}, {"force", "yes"}, {"timeout", "-1"}}, &error);
+  log_.Forget(connection);
+}
+
+void CharonService::Initiate(const std::string& connection) {
+  std::string error;
+  std::unique_ptr<ViciClient> vici = Vici(&error);
+  if (!vici) return;
+  vici->Call("initiate", Json{{"child", connection}, {"ike", connection}, {"timeout", "-1"}},
+             &error);
+}
+
+bool CharonService::Update(const TenantVpn& vpn, Clock::time_point now, std::string* error) {
+  if (!started_) return Start(vpn, now, error);
+  if (!vpn.NeedsCharon()) {
+    vpn_ = vpn;
+    const bool ok = Stop(error);
+    started_ = true;  // Update may bring it back
+    return ok;
+  }
+  const TenantVpn old = vpn_;
+  vpn_ = vpn;
+  bool changed = false;
+  if (!WriteConfig(vpn, &changed, error)) return false;
+  if (!daemon_.running()) {
+    // Not running (never needed before, or waiting for a restart): the next
+    // start loads the new files.
+    if (!old.NeedsCharon() || daemon_.Due(now)) return StartDaemon(now, error);
+    return true;
+  }
+  bool ok = true;
+  if (changed) ok = Load(error);
+  // SAs of connections that went or changed: terminate; changed ones that
+  // the gateway initiates come back with their new settings.
+  for (const Connection& k : old.connections) {
+    const Connection* now_k = Find(vpn, k.name);
+    if (now_k != nullptr && *now_k == k) continue;
+    Terminate(k.name);
+    if (now_k != nullptr && now_k->initiate == Initiate::kAlways) Initiate(k.name);
+  }
+  if (old.p2s.enabled && !vpn.p2s.enabled) {
+    Terminate(kP2sEapConnection);
+    Terminate(kP2sCertConnection);
+  }
+  if (ok) ok = network_ok_ = Network(error);
+  return ok;
+}
+
+void CharonService::Poll(Clock::time_point now) {
+  if (!started_ || !vpn_.NeedsCharon()) return;
+  tail_.Read(&log_);
+  if (daemon_.CheckDied(now)) network_ok_ = false;
+  std::string error;
+  if (daemon_.Due(now)) {
+    StartDaemon(now, &error);
+  } else if (daemon_.running() && !network_ok_) {
+    network_ok_ = Network(&error);
+  }
+}
+
+Json CharonService::ConnectionStatus(const Connection& k, const std::vector<Json>& sas,
+                                     ViciClient* vici, Clock::time_point) const {
+  Json j;
+  j["name"] = k.name;
+  j["local"] = k.local_address.ToString();
+  j["peer"] = k.peer_address.ToString();
+  j["mode"] = ModeName(k.mode);
+  Json ike = Json::array();
+  bool up = false;
+  for (const Json& event : sas) {
+    if (!event.contains(k.name)) continue;
+    const Json sa = IkeSa(event[k.name]);
+    if (sa["state"] == "ESTABLISHED")
+      for (const Json& c : sa["child_sas"]) up = up || c["state"] == "INSTALLED";
+    ike.push_back(sa);
+  }
+  j["state"] = up ? "up" : ike.empty() ? "down" : "connecting";
+  j["ike_sas"] = ike;
+  if (const ConnectionError* e = log_.LastError(k.name); e != nullptr && !up) {
+    j["last_error"] = e->message;
+    j["last_error_log"] = e->log;
+  }
+  if (vici != nullptr) {
+    std::string error;
+    std::optional<Json> r = vici->Call("get-counters", Json{{"name", k.name}}, &error);
+    if (r && r->contains("counters") && (*r)["counters"].contains(k.name)) {
+      const Json& c = (*r)["counters"][k.name];
+      j["rekeys"] = {{"ike", Number(c, "ike-rekey-init") + Number(c, "ike-rekey-resp")},
+                     {"child", Number(c, "child-rekey")}};
+    }
+  }
+  return j;
+}
+
+Json CharonService::Status(Clock::time_point now) {
+  tail_.Read(&log_);
+  Json j;
+  j["daemon"] = daemon_.Status(now);
+  if (!last_error_.empty()) j["error"] = last_error_;
+  std::vector<Json> sas;
+  std::string error;
+  std::unique_ptr<ViciClient> vici;
+  if (daemon_.running()) {
+    vici = Vici(&error);
+    if (vici && !vici->CallStreamed("list-sas", "list-sa", Json::object(), &sas, &error))
+      vici.reset();
+    if (!vici) j["vici_error"] = error;
+  }
+  Json conns = Json::array();
+  for (const Connection& k : vpn_.connections) conns.push_back(ConnectionStatus(k, sas, vici.get(), now));
+  j["connections"] = conns;
+  if (vpn_.p2s.enabled) {
+    Json clients = Json::array();
+    for (const Json& event : sas)
+      for (const char* name : {kP2sEapConnection, kP2sCertConnection})
+        if (event.contains(name)) clients.push_back(IkeSa(event[name]));
+    j["point_to_site"] = {{"pool", vpn_.p2s.pool.ToString()}, {"clients", clients}};
+  }
+  return j;
+}
+
+bool CharonService::Stop(std::string* error) {
+  started_ = false;
+  const pid_t pid = daemon_.id().pid;
+  if (!daemon_.Stop(kStopGrace)) {
+    *error = "charon (pid " + std::to_string(pid) + ") did not stop";
+    return false;
+  }
+  network_ok_ = false;
+  return RemoveDir(dir_, error);
+}
+
+}  // namespace hnv::s2s

