@@ -163,7 +163,10 @@ bool FrrService::Update(const TenantVpn& vpn, Clock::time_point now, std::string
 
 void FrrService::Poll(Clock::time_point now) {
   if (!started_ || !vpn_.NeedsFrr()) return;
-  zebra_.CheckDied(now);
+  // As watchfrr does: the daemons do not recover from a zebra restart (bgpd
+  // reconnects but never gives the new zebra its routes), so bgpd goes with it.
+  if (zebra_.CheckDied(now) && bgpd_.running())
+    bgpd_.StartFailed(now, "stopped: zebra died, bgpd restarts after it");
   bgpd_.CheckDied(now);
   std::string error;
   if (zebra_.Due(now)) StartDaemon(&zebra_, now, &error);

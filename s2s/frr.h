@@ -21,8 +21,9 @@
 //    running bgpd with FRR's own frr-reload.py (it diffs the running
 //    configuration against the file and sends only the difference through
 //    vtysh: other neighbours' sessions stay up).
-//  - Poll restarts a daemon that died (zebra first; bgpd reconnects to a
-//    restarted zebra by itself).
+//  - Poll restarts a daemon that died; when zebra dies bgpd is restarted
+//    after it (as watchfrr does: bgpd reconnects to a new zebra but never
+//    gives it its routes again, tested).
 //  - Status: `show bgp summary json` and the BGP table, reshaped.
 //  - Stop: bgpd, then zebra (which removes its routes from the kernel),
 //    then the directory.

@@ -30,7 +30,12 @@ class SupervisedSites : public NetTest {
     host_[0] = Host("hA", site_[0].ns, "10.1.0.1/24", "10.1.0.10/24");
     host_[1] = Host("hB", site_[1].ns, "10.2.0.1/24", "10.2.0.10/24");
     cleanups_.push_back([this] {
-      for (Site& s : site_) StopSite(s);
+      for (Site& s : site_) {
+        // Stop removes the instance directories: keep their logs of a failure.
+        if (HasFailure() && s.charon) Sh("cp -r " + s.charon->dir() + " " + base_ + "/" + s.ns + "-charon");
+        if (HasFailure() && s.frr) Sh("cp -r " + s.frr->dir() + " " + base_ + "/" + s.ns + "-frr");
+        StopSite(s);
+      }
     });
   }
 
@@ -106,6 +111,101 @@ TEST_F(SupervisedSites, TunnelBgpTrafficAndStatus) {
   for (const Json& r : f["routes"])
     learned = learned || (r["prefix"] == "10.2.0.0/24" && r["best"] == true);
   EXPECT_TRUE(learned) << f.dump(1);
+}
+
+
+// The IKE SA of site i's first connection as VICI shows it ("" when none).
+std::string IkeId(const Json& status) {
+  for (const Json& k : status["connections"])
+    for (const Json& sa : k["ike_sas"])
+      if (sa["state"] == "ESTABLISHED") return std::to_string(sa["id"].get<long long>());
+  return "";
+}
+
+TEST_F(SupervisedSites, KilledDaemonsAreRestarted) {
+  StartSite(1, TwoSites(1, "fabrikam", "k1-0123456789"));
+  StartSite(0, TwoSites(0, "contoso", "k1-0123456789"));
+  ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24"); }, 30000, [&] { PollAll(); }));
+
+  // charon: kill -9; the supervisor starts it again after its backoff (1 s),
+  // reloads it, gives the new ipsec0 its addresses; BGP comes back over it.
+  const pid_t charon = site_[0].charon->daemon().id().pid;
+  ASSERT_EQ(kill(charon, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return site_[0].charon->daemon().restarts() == 1 &&
+                                   site_[0].charon->daemon().running(); },
+                      10000, [&] { PollAll(); }));
+  EXPECT_NE(site_[0].charon->daemon().id().pid, charon);
+  ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24") && Ping(host_[0], "10.2.0.10"); },
+                      40000, [&] { PollAll(); }))
+      << site_[0].charon->Status(Clock::now()).dump(1);
+  const Json st = site_[0].charon->Status(Clock::now());
+  EXPECT_EQ(st["daemon"]["restarts"], 1);
+  EXPECT_NE(st["daemon"]["last_exit"].get<std::string>().find("signal 9"), std::string::npos)
+      << st.dump(1);
+
+  // bgpd, then zebra.
+  for (const char* which : {"bgpd", "zebra"}) {
+    const Daemon& d = std::string(which) == "bgpd" ? site_[0].frr->bgpd() : site_[0].frr->zebra();
+    const pid_t pid = d.id().pid;
+    ASSERT_EQ(kill(pid, SIGKILL), 0) << which;
+    ASSERT_TRUE(WaitFor([&] { return d.running() && d.id().pid != pid; }, 10000,
+                        [&] { PollAll(); }))
+        << which;
+    ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24") && Ping(host_[0], "10.2.0.10"); },
+                        40000, [&] { PollAll(); }))
+        << which << "\n" << site_[0].frr->Status(Clock::now()).dump(1);
+    EXPECT_EQ(d.restarts(), 1) << which;
+    if (std::string(which) == "zebra") {
+      EXPECT_EQ(site_[0].frr->bgpd().restarts(), 2);
+    }
+  }
+}
+
+TEST_F(SupervisedSites, NewSupervisorAdoptsRunningDaemons) {
+  StartSite(1, TwoSites(1, "fabrikam", "k2-0123456789"));
+  StartSite(0, TwoSites(0, "contoso", "k2-0123456789"));
+  ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24"); }, 30000, [&] { PollAll(); }));
+  const std::string ike = IkeId(site_[0].charon->Status(Clock::now()));
+  const ProcessId charon = site_[0].charon->daemon().id();
+  const ProcessId bgpd = site_[0].frr->bgpd().id();
+  ASSERT_FALSE(ike.empty());
+
+  // hnv-gateway "crashes": its service objects vanish without Stop. A new
+  // one adopts the daemons: same processes, same IKE SA, traffic goes on.
+  site_[0].charon.reset();
+  site_[0].frr.reset();
+  StartSite(0, TwoSites(0, "contoso", "k2-0123456789"));
+  EXPECT_EQ(site_[0].charon->daemon().id(), charon);
+  EXPECT_EQ(site_[0].frr->bgpd().id(), bgpd);
+  EXPECT_EQ(IkeId(site_[0].charon->Status(Clock::now())), ike);
+  EXPECT_TRUE(Ping(host_[0], "10.2.0.10", 2));
+  // Adopted daemons are still supervised.
+  kill(charon.pid, SIGKILL);
+  EXPECT_TRUE(WaitFor([&] { return site_[0].charon->daemon().running() &&
+                                   site_[0].charon->daemon().id() != charon; },
+                      10000, [&] { PollAll(); }));
+}
+
+TEST_F(SupervisedSites, StopLeavesNothingBehind) {
+  StartSite(1, TwoSites(1, "fabrikam", "k3-0123456789"));
+  StartSite(0, TwoSites(0, "contoso", "k3-0123456789"));
+  ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24"); }, 30000, [&] { PollAll(); }));
+  const std::string dir = site_[0].charon->dir();
+  const std::string frr_dir = site_[0].frr->dir();
+  StopSite(site_[0]);
+  site_[0].charon.reset();
+  site_[0].frr.reset();
+  EXPECT_EQ(ShOut("ip netns pids " + site_[0].ns), "");
+  EXPECT_NE(Sh("ip -n " + site_[0].ns + " link show ipsec0"), 0);
+  EXPECT_EQ(ShOut("ip -n " + site_[0].ns + " route show proto 242"), "");
+  EXPECT_EQ(ShOut("ip -n " + site_[0].ns + " route show proto bgp"), "");
+  EXPECT_EQ(ShOut("ip -n " + site_[0].ns + " rule show table 220"), "");
+  EXPECT_NE(access(dir.c_str(), F_OK), 0) << dir;
+  EXPECT_NE(access(frr_dir.c_str(), F_OK), 0) << frr_dir;
+  // The peer saw the tunnel go (charon's SIGTERM deletes its SAs and tells it).
+  EXPECT_TRUE(WaitFor([&] { return site_[1].charon->Status(Clock::now())["connections"][0]["state"] ==
+                                   "down"; },
+                      10000));
 }
 
 }  // namespace
