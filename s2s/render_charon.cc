@@ -94,6 +94,10 @@ std::string StrongswanConf(const TenantVpn& vpn, const std::string& dir) {
   c.Set("install_routes", "no");
   c.Set("routing_table", "220");
   c.Set("routing_table_prio", "32767");
+  c.Comment("an unanswered request (a dead peer's DPD) gives up after about 26 s, not 165 s");
+  c.Set("retransmit_timeout", "2.0");
+  c.Set("retransmit_base", "1.5");
+  c.Set("retransmit_tries", "4");
   c.Open("filelog");
   c.Open("charon");
   c.Set("path", dir + "/" + kCharonLog);
@@ -215,8 +219,13 @@ std::string SwanctlConf(const TenantVpn& vpn) {
   c.Open("connections");
   for (const Connection& k : vpn.connections) SiteToSite(c, k);
   const PointToSite& p = vpn.p2s;
-  if (p.enabled && !p.users.empty()) PointToSiteConn(c, p, kP2sEapConnection, true);
+  // Certificate clients first: charon tries the connections in this order,
+  // and one that authenticates with a certificate fails on the EAP
+  // connection (whose remote has no CA) before the auth methods are compared;
+  // EAP clients, who send no AUTH payload, move on from the certificate
+  // connection to the EAP one.
   if (p.enabled && !p.server.ca.empty()) PointToSiteConn(c, p, kP2sCertConnection, false);
+  if (p.enabled && !p.users.empty()) PointToSiteConn(c, p, kP2sEapConnection, true);
   c.Close();
   if (p.enabled) {
     c.Open("pools");
