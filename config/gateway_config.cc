@@ -14,6 +14,7 @@
 
 #include "config/policy/validate.h"
 #include "config/yaml_loader.h"
+#include "config/yaml_s2s.h"  // s2s (issue 12)
 #include "config/yaml_tenant.h"
 
 namespace hnv::config {
@@ -35,6 +36,8 @@ constexpr std::string_view kRootKeys[] = {
     "provider_routes", "vm_network_adapters",
     "routing_domains", "lookup_records",
     "gateway",         "tenant",
+    "site_to_site",    "bgp",  // s2s (issue 12): config/yaml_s2s.h
+    "point_to_site",
 };
 constexpr std::string_view kGatewayKeys[] = {"tenants_dir", "namespace_prefix", "state_dir"};
 
@@ -86,6 +89,7 @@ class GatewaySections final : public FileLoader::Extension {
     } else if (file.role == FileRole::kOwn) {
       root.Need("tenant");
     }
+    vpns_.push_back(yaml::ReadVpn(r, root, file.role == FileRole::kOwn));  // s2s (issue 12)
   }
 
   void EmptyFile(Reader& r, const FileInfo&) override {
@@ -97,6 +101,7 @@ class GatewaySections final : public FileLoader::Extension {
   const std::string& namespace_prefix() const { return namespace_prefix_; }
   const std::string& state_dir() const { return state_dir_; }
   std::vector<TenantDraft>& tenants() { return tenants_; }
+  std::vector<yaml::VpnDraft>& vpns() { return vpns_; }  // s2s (issue 12)
 
  private:
   void ReadGateway(Reader& r, const Value& v) {
@@ -143,6 +148,7 @@ class GatewaySections final : public FileLoader::Extension {
   std::string namespace_prefix_ = "hnv-";
   std::string state_dir_;
   std::vector<TenantDraft> tenants_;
+  std::vector<yaml::VpnDraft> vpns_;  // s2s (issue 12): one per file read
 };
 
 // The *.yaml files directly in `dir` (not hidden ones: editors' lock files
@@ -267,6 +273,7 @@ GatewayLoadResult LoadGatewayConfig(const std::string& path,
   if (errors.empty()) {
     for (TenantDraft& t : tenants)
       if (yaml::ResolveTenant(&t, builder, host.files, &errors)) AddVmPort(t, &builder);
+    if (errors.empty()) gw.vpn = yaml::CheckVpns(&sections.vpns(), tenants, builder, &errors);  // s2s
     yaml::AddPolicyErrors(ValidatePolicy(builder.policy), builder.origins, host.files, host.ports,
                           &errors);
   }

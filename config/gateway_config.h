@@ -17,6 +17,7 @@
 
 #include "config/compartment_spec.h"
 #include "config/host_config.h"
+#include "s2s/spec.h"  // s2s (issue 12)
 
 namespace hnv::config {
 
@@ -31,6 +32,9 @@ struct GatewayConfig {
   // In tenant file order (by file name); ids are stable (LoadGatewayConfig).
   std::vector<CompartmentSpec> compartments;
   std::vector<std::string> tenant_files;  // tenants_dir/<name>.yaml, sorted by name
+  // s2s (issue 12): each tenant's site_to_site/bgp/point_to_site sections,
+  // by tenant name (every tenant has one; empty when it has none of them).
+  std::map<std::string, s2s::TenantVpn> vpn;
 };
 
 struct GatewayLoadResult {

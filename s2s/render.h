@@ -47,10 +47,13 @@ inline constexpr const char* kP2sEapConnection = "p2s-eap";
 inline constexpr const char* kP2sCertConnection = "p2s-cert";
 inline constexpr const char* kP2sPool = "p2s";
 
-// FRR prefix-list names per neighbour (index in Bgp::neighbors) and for what
-// the tenant announces.
-std::string NeighborPrefixList(size_t index);
+// FRR prefix-lists and route-maps: per neighbour (index in Bgp::neighbors),
+// for what the tenant announces and what nobody may send (IPv6: "-v6").
+std::string NeighborPrefixList(size_t index);  // "hnv-accept-N"
+std::string NeighborRouteMap(size_t index);    // "hnv-in-N"
 inline constexpr const char* kAnnouncePrefixList = "hnv-announce";
+inline constexpr const char* kRejectPrefixList = "hnv-reject";
+inline constexpr const char* kOutRouteMap = "hnv-out";
 
 // "10.2.0.0/16 le 24".
 std::string ToString(const PrefixMatch& m);

@@ -1,13 +1,17 @@
 // RenderFrr: zebra.conf, bgpd.conf and vtysh.conf for one compartment's FRR
 // (render.h). bgpd keeps FRR 8.4's `bgp ebgp-requires-policy`: every
-// neighbour gets an inbound and an outbound prefix list, which satisfies it.
+// neighbour gets an inbound and an outbound route-map, which satisfies it:
+//   in:  deny what Bgp::reject lists (once per family, hnv-reject), then
+//        permit the neighbour's accept list (hnv-accept-N); nothing else;
+//   out: permit what the tenant announces (hnv-announce); nothing else.
 #include <string_view>
 
 #include "s2s/render.h"
 
 namespace hnv::s2s {
 
-std::string NeighborPrefixList(size_t index) { return "hnv-in-" + std::to_string(index); }
+std::string NeighborPrefixList(size_t index) { return "hnv-accept-" + std::to_string(index); }
+std::string NeighborRouteMap(size_t index) { return "hnv-in-" + std::to_string(index); }
 
 std::string ToString(const PrefixMatch& m) {
   std::string s = m.prefix.ToString();
@@ -23,26 +27,23 @@ std::string Header(const TenantVpn& vpn) {
          "; rewritten on every change, do not edit.\n";
 }
 
-const char* Ip(const IpPrefix& p) { return p.addr.is_v4() ? "ip" : "ipv6"; }
 const char* Family(bool v4) { return v4 ? "ipv4" : "ipv6"; }
+const char* Ip(bool v4) { return v4 ? "ip" : "ipv6"; }
 
-void PrefixList(std::string* out, const std::string& name, const std::vector<PrefixMatch>& deny,
-                const std::vector<PrefixMatch>& permit, bool v4) {
+// Permit entries of the `v4` family; false when there were none.
+bool PrefixList(std::string* out, const std::string& name, const std::vector<PrefixMatch>& list,
+                bool v4) {
   int seq = 5;
-  auto entry = [&](const PrefixMatch& m, const char* action) {
-    if (m.prefix.addr.is_v4() != v4) return;
-    *out += std::string(Ip(m.prefix)) + " prefix-list " + name + " seq " + std::to_string(seq) +
-            " " + action + " " + ToString(m) + "\n";
+  for (const PrefixMatch& m : list) {
+    if (m.prefix.addr.is_v4() != v4) continue;
+    *out += std::string(Ip(v4)) + " prefix-list " + name + " seq " + std::to_string(seq) +
+            " permit " + ToString(m) + "\n";
     seq += 5;
-  };
-  for (const PrefixMatch& m : deny) entry(m, "deny");
-  for (const PrefixMatch& m : permit) entry(m, "permit");
-  if (seq == 5) {
-    // An empty list permits nothing in FRR only once it exists.
-    *out += std::string(v4 ? "ip" : "ipv6") + " prefix-list " + name + " seq 5 deny " +
-            (v4 ? "0.0.0.0/0 le 32" : "::/0 le 128") + "\n";
   }
+  return seq > 5;
 }
+
+std::string Suffix(bool v4) { return v4 ? "" : "-v6"; }
 
 std::string BgpdConf(const TenantVpn& vpn, const std::string& dir) {
   const Bgp& b = vpn.bgp;
@@ -50,22 +51,41 @@ std::string BgpdConf(const TenantVpn& vpn, const std::string& dir) {
   out += "hostname " + vpn.tenant + "\n";
   out += "log file " + dir + "/bgpd.log informational\n";
   out += "!\n";
-  // The families in use: the announced prefixes' and the neighbours'.
+  // The families of the neighbours; announcements of another are not sent.
   bool families[2] = {false, false};  // v4, v6
-  for (const IpPrefix& p : b.announce) families[p.addr.is_v4() ? 0 : 1] = true;
   for (const BgpNeighbor& n : b.neighbors) families[n.address.is_v4() ? 0 : 1] = true;
   std::vector<PrefixMatch> announce;
   for (const IpPrefix& p : b.announce) announce.push_back(PrefixMatch{p, 0, 0});
+  // Prefix lists: what is never accepted (once), what is announced, what
+  // each neighbour may send. Route-maps combine them (and satisfy FRR 8's
+  // bgp ebgp-requires-policy).
+  std::string maps;
   for (int f = 0; f < 2; ++f) {
     if (!families[f]) continue;
     const bool v4 = f == 0;
-    PrefixList(&out, std::string(kAnnouncePrefixList) + (v4 ? "" : "-v6"), {}, announce, v4);
+    const std::string reject = std::string(kRejectPrefixList) + Suffix(v4);
+    const std::string announced = std::string(kAnnouncePrefixList) + Suffix(v4);
+    const bool has_reject = PrefixList(&out, reject, b.reject, v4);
+    const bool has_announce = PrefixList(&out, announced, announce, v4);
+    if (has_announce) {
+      maps += "route-map " + std::string(kOutRouteMap) + Suffix(v4) + " permit 10\n match " +
+              Ip(v4) + " address prefix-list " + announced + "\nexit\n";
+    } else {
+      maps += "route-map " + std::string(kOutRouteMap) + Suffix(v4) + " deny 10\nexit\n";
+    }
     for (size_t i = 0; i < b.neighbors.size(); ++i) {
       if (b.neighbors[i].address.is_v4() != v4) continue;
-      PrefixList(&out, NeighborPrefixList(i), b.reject, b.neighbors[i].accept, v4);
+      const std::string accept = NeighborPrefixList(i);
+      const bool has_accept = PrefixList(&out, accept, b.neighbors[i].accept, v4);
+      const std::string map = "route-map " + NeighborRouteMap(i);
+      if (has_reject)
+        maps += map + " deny 10\n match " + Ip(v4) + " address prefix-list " + reject + "\nexit\n";
+      if (has_accept)
+        maps += map + " permit 20\n match " + Ip(v4) + " address prefix-list " + accept + "\nexit\n";
+      if (!has_reject && !has_accept) maps += map + " deny 10\nexit\n";
     }
   }
-  out += "!\n";
+  out += "!\n" + maps + "!\n";
   out += "router bgp " + std::to_string(b.asn) + "\n";
   out += " bgp router-id " + b.router_id.ToString() + "\n";
   out += " no bgp default ipv4-unicast\n";
@@ -92,8 +112,8 @@ std::string BgpdConf(const TenantVpn& vpn, const std::string& dir) {
       if (n.address.is_v4() != v4) continue;
       const std::string a = "  neighbor " + n.address.ToString();
       out += a + " activate\n";
-      out += a + " prefix-list " + NeighborPrefixList(i) + " in\n";
-      out += a + " prefix-list " + kAnnouncePrefixList + (v4 ? "" : "-v6") + " out\n";
+      out += a + " route-map " + NeighborRouteMap(i) + " in\n";
+      out += a + " route-map " + kOutRouteMap + Suffix(v4) + " out\n";
       out += a + " maximum-prefix " + std::to_string(n.max_prefixes) + "\n";
     }
     out += " exit-address-family\n";
