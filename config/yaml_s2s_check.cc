@@ -143,9 +143,13 @@ void CheckConnections(Ctx& c) {
         if (a.is_v4() != c.v4)
           c.Error(origin, a.ToString() + " is not " + FamilyName(c.v4) +
                               ", the family of the tenant's VM network");
-        else if (c.IsOwn(a) || !c.VmOverlap(Host(a)).empty() || c.OnExternalSubnet(a))
-          c.Error(origin, a.ToString() + " is in use by the tenant (an address, the VM network "
-                                         "or an external subnet)");
+        else if (c.IsOwn(a))
+          c.Error(origin, a.ToString() + " is an address of the tenant itself");
+        else if (const std::string vm = c.VmOverlap(Host(a)); !vm.empty())
+          c.Error(origin, a.ToString() + " is inside the VM network's " + vm);
+        else if (c.OnExternalSubnet(a))
+          c.Error(origin, a.ToString() + " is on an external subnet of the tenant; a tunnel's "
+                                         "addresses are its own");
       }
       if (k.tunnel_local == k.tunnel_peer)
         c.Error(o.tunnel_peer, "tunnel.peer is tunnel.local");
@@ -239,7 +243,7 @@ void CheckBgp(Ctx& c) {
     const s2s::Connection* tunnel = nullptr;
     if (!n.connection.empty()) {
       for (const s2s::Connection& k : d.vpn.connections)
-        if (k.name == n.connection) tunnel = &k;
+        if (k.name == n.connection && tunnel == nullptr) tunnel = &k;
       if (tunnel == nullptr) {
         c.Error(o.connection, "no connection " + n.connection + " in site_to_site.connections");
         continue;
