@@ -352,7 +352,7 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
   if (const std::optional<Value> x = m->Get("local_ts")) {
     o.local_ts = Of(*x);
     o.has_local_ts = true;
-    k.local_ts = Prefixes(r, *x, nullptr);
+    k.local_ts = Prefixes(r, *x, &o.local_ts_items);
   }
   if (const std::optional<Value> x = m->Get("remote_ts")) {
     o.remote_ts = Of(*x);
@@ -515,7 +515,7 @@ void ReadPointToSite(Reader& r, const Value& v, SecretsCache* cache, VpnDraft* d
   if (const std::optional<Value> x = m->Get("routes")) {
     d->p2s_routes = Of(*x);
     d->has_p2s_routes = true;
-    p.routes = Prefixes(r, *x, nullptr);
+    p.routes = Prefixes(r, *x, &d->p2s_route_items);
   }
   if (const std::optional<Value> x = m->Get("dns"))
     for (const Value& a : r.AsList(*x))

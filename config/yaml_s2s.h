@@ -44,7 +44,7 @@ struct VpnDraft {
     FieldOrigin remote_ts, local_ts, routes, psk;
     bool has_local_id = false, has_remote_id = false;
     bool has_local_ts = false, has_remote_ts = false, has_tunnel = false;
-    std::vector<FieldOrigin> route_items, remote_ts_items;
+    std::vector<FieldOrigin> route_items, remote_ts_items, local_ts_items;
   };
   std::vector<Conn> conns;  // parallel to vpn.connections
   struct Neighbor {
@@ -56,6 +56,7 @@ struct VpnDraft {
   bool has_router_id = false, has_announce = false;
   std::vector<FieldOrigin> announce_items;
   FieldOrigin p2s_local_address, pool, p2s_routes;
+  std::vector<FieldOrigin> p2s_route_items;
   bool has_p2s_local_id = false, has_p2s_routes = false;
 };
 

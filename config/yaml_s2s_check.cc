@@ -89,6 +89,33 @@ struct Ctx {
       return IpPrefix{e.addr.Masked(e.len), e.len}.Contains(a);
     });
   }
+  // The shortest prefix that holds every VM network prefix (10.0.0.0/22 for
+  // 10.0.1.0/24 and 10.0.2.0/24): it holds the gateway CA too.
+  IpPrefix VmSupernet() const {
+    if (vm_prefixes.empty()) return Host(t->spec.vm_address.addr);
+    IpPrefix s = vm_prefixes[0];
+    while (!Holds({s}, Host(t->spec.vm_address.addr)) ||
+           !std::all_of(vm_prefixes.begin(), vm_prefixes.end(),
+                        [&](const IpPrefix& p) { return Holds({s}, p); })) {
+      --s.len;
+      s.addr = s.addr.Masked(s.len);
+    }
+    return s;
+  }
+  // kernel-libipsec installs a route for each outbound policy with a source
+  // address from its local selector, and fails the CHILD_SA when the
+  // compartment has none there: "" when `p` holds one, else the message.
+  std::string NoAddressIn(const IpPrefix& p) const {
+    if (p.Contains(t->spec.vm_address.addr)) return "";
+    std::string own = t->spec.vm_address.addr.ToString();
+    for (const gateway::IfAddress& e : external) {
+      if (p.Contains(e.addr)) return "";
+      own += ", " + e.addr.ToString();
+    }
+    return p.ToString() + " holds none of the compartment's addresses (" + own +
+           "): kernel-libipsec takes the source of each local selector's route from it; use a "
+           "prefix that holds one, e.g. " + VmSupernet().ToString();
+  }
   // "10.0.1.0/24 (the VM network)" when p overlaps it, "" otherwise.
   std::string VmOverlap(const IpPrefix& p) const {
     const IpPrefix* q = Covering(vm_prefixes, p);
@@ -183,13 +210,17 @@ void CheckConnections(Ctx& c) {
       if (!k.routes.empty())
         c.Error(o.routes, "a policy-based connection routes its remote_ts; routes: is for mode: route");
       if (!o.has_remote_ts) c.Error(o.item, "a policy-based connection needs remote_ts");
-      if (!o.has_local_ts) k.local_ts = c.vm_prefixes;
+      if (!o.has_local_ts) k.local_ts = {c.VmSupernet()};
       k.route_source = IpAddr{};
       for (const IpPrefix& p : k.local_ts)
         if (p.Contains(c.t->spec.vm_address.addr)) k.route_source = c.t->spec.vm_address.addr;
-      for (const IpPrefix& p : k.local_ts)
+      for (size_t l = 0; l < k.local_ts.size(); ++l) {
+        const IpPrefix& p = k.local_ts[l];
         if (p.addr.is_v4() != c.v4)
-          c.Error(o.local_ts, p.ToString() + " is not " + FamilyName(c.v4));
+          c.Error(o.local_ts_items[l], p.ToString() + " is not " + FamilyName(c.v4));
+        else if (const std::string why = c.NoAddressIn(p); !why.empty())
+          c.Error(o.local_ts_items[l], why);
+      }
       for (size_t r = 0; r < k.remote_ts.size(); ++r) {
         const IpPrefix& p = k.remote_ts[r];
         if (p.addr.is_v4() != c.v4)
@@ -295,7 +326,13 @@ void CheckPointToSite(Ctx& c) {
                                      " is not an address of the tenant's external interfaces (" +
                                      c.ExternalList() + ")");
   if (!d.has_p2s_local_id) p.local_id = p.local_address.ToString();
-  if (!d.has_p2s_routes) p.routes = c.vm_prefixes;
+  if (!d.has_p2s_routes) p.routes = {c.VmSupernet()};
+  for (size_t i = 0; i < p.routes.size(); ++i) {
+    if (p.routes[i].addr.is_v4() != c.v4)
+      c.Error(d.p2s_route_items[i], p.routes[i].ToString() + " is not " + FamilyName(c.v4));
+    else if (const std::string why = c.NoAddressIn(p.routes[i]); !why.empty())
+      c.Error(d.p2s_route_items[i], why);
+  }
   if (p.pool.addr.is_v4() != c.v4) {
     c.Error(d.pool, p.pool.ToString() + " is not " + FamilyName(c.v4) +
                         ", the family of the tenant's VM network");

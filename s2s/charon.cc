@@ -121,6 +121,15 @@ Json IkeSa(const Json& sa) {
 
 const char* ModeName(TunnelMode m) { return m == TunnelMode::kRoute ? "route" : "policy"; }
 
+// Whether two versions of a connection negotiate the same SAs: all but the
+// key (used at the next authentication) and what only the kernel routes.
+bool SameSa(Connection a, Connection b) {
+  a.psk = b.psk;
+  a.routes = b.routes;
+  a.route_source = b.route_source;
+  return a == b;
+}
+
 }  // namespace
 
 CharonService::CharonService(ServiceEnv env)
@@ -231,6 +240,14 @@ void CharonService::Terminate(const std::string& connection) {
   log_.Forget(connection);
 }
 
+bool CharonService::HasSa(const std::string& connection) const {
+  std::string error;
+  std::unique_ptr<ViciClient> vici = Vici(&error);
+  std::vector<Json> sas;
+  return vici && vici->CallStreamed("list-sas", "list-sa", Json{{"ike", connection}}, &sas, &error) &&
+         !sas.empty();
+}
+
 void CharonService::Initiate(const std::string& connection) {
   std::string error;
   std::unique_ptr<ViciClient> vici = Vici(&error);
@@ -257,20 +274,26 @@ bool CharonService::Update(const TenantVpn& vpn, Clock::time_point now, std::str
     if (!old.NeedsCharon() || daemon_.Due(now)) return StartDaemon(now, error);
     return true;
   }
-  bool ok = true;
-  if (changed) ok = Load(error);
-  // SAs of connections that went or changed: terminate; changed ones that
-  // the gateway initiates come back with their new settings.
+  // SAs of connections that went, or whose IKE/IPsec settings changed, end
+  // before the load: charon starts a changed connection again itself when
+  // it loads it (start_action); one whose key, routes or nothing changed
+  // keeps its SAs.
+  std::vector<std::string> restarted;
   for (const Connection& k : old.connections) {
     const Connection* now_k = Find(vpn, k.name);
-    if (now_k != nullptr && *now_k == k) continue;
+    if (now_k != nullptr && SameSa(*now_k, k)) continue;
     Terminate(k.name);
-    if (now_k != nullptr && now_k->initiate == Initiate::kAlways) Initiate(k.name);
+    if (now_k != nullptr && now_k->initiate == Initiate::kAlways) restarted.push_back(k.name);
   }
-  if (old.p2s.enabled && !vpn.p2s.enabled) {
+  if (old.p2s.enabled && !(vpn.p2s == old.p2s)) {
     Terminate(kP2sEapConnection);
     Terminate(kP2sCertConnection);
   }
+  bool ok = true;
+  if (changed) ok = Load(error);
+  // Should charon not have started one (it did not see a change), start it.
+  for (const std::string& name : restarted)
+    if (!HasSa(name)) Initiate(name);
   if (ok) ok = network_ok_ = Network(error);
   return ok;
 }

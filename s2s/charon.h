@@ -12,12 +12,14 @@
 //    pointing at the instance's strongswan.conf), waits for its VICI socket,
 //    loads everything (`swanctl --load-all`), then gives ipsec0 its addresses
 //    and routes (tunnel_net.h).
-//  - Update rewrites the files; when swanctl.conf, the secrets or a key link
-//    changed it loads again (`swanctl --load-all`: connections, credentials
-//    and pools; connections no longer in the file are unloaded), terminates
-//    the SAs of removed connections and restarts those of changed ones over
-//    VICI, and reconciles ipsec0. Connections that did not change keep their
-//    SAs untouched.
+//  - Update rewrites the files; terminates over VICI the SAs of removed
+//    connections and of those whose IKE or IPsec settings changed; when
+//    swanctl.conf, the secrets or a key link changed it loads again
+//    (`swanctl --load-all`: connections, credentials and pools; connections
+//    no longer in the file are unloaded, changed ones are started again by
+//    charon), and reconciles ipsec0. Connections whose SAs would be the same
+//    (nothing, only the key or only static routes changed) keep their SAs
+//    untouched; a new key is used at the next authentication.
 //  - Poll restarts a charon that died (daemon.h's backoff), re-doing the
 //    load and ipsec0 (which came back empty), and reads the log for
 //    failures (charon_log.h).
@@ -68,6 +70,7 @@ class CharonService {
   bool Network(std::string* error);
   void Terminate(const std::string& connection);
   void Initiate(const std::string& connection);
+  bool HasSa(const std::string& connection) const;
   Json ConnectionStatus(const Connection& k, const std::vector<Json>& sas, ViciClient* vici,
                         Clock::time_point now) const;
 

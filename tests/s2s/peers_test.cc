@@ -23,8 +23,8 @@ class Peers : public NetTest {
     onprem_ = Host("onprem", site_, "10.2.0.1/24", "10.2.0.10/24");
     cleanups_.push_back([this] {
       std::string error;
-      if (HasFailure() && charon_) Sh("cp -r " + charon_->dir() + " " + base_ + "/gw-charon");
-      if (HasFailure() && frr_) Sh("cp -r " + frr_->dir() + " " + base_ + "/gw-frr");
+      if (KeepLogs() && charon_) Sh("cp -r " + charon_->dir() + " " + base_ + "/gw-charon");
+      if (KeepLogs() && frr_) Sh("cp -r " + frr_->dir() + " " + base_ + "/gw-frr");
       if (frr_) {
         EXPECT_TRUE(frr_->Stop(&error)) << error;
       }

@@ -91,10 +91,14 @@ class NetTest : public ::testing::Test {
       Sh("ip netns del " + ns);
     }
     namespaces_.clear();
-    if (!HasFailure()) Sh("rm -rf " + base_);
+    if (!KeepLogs()) Sh("rm -rf " + base_);
     else
       std::fprintf(stderr, "s2s test: logs kept in %s\n", base_.c_str());
   }
+
+  // The instance directories (logs) are kept when the test failed, or
+  // with HNV_S2S_KEEP=1.
+  bool KeepLogs() const { return HasFailure() || std::getenv("HNV_S2S_KEEP") != nullptr; }
 
   // "s2s<pid>-<name>", created with lo up and forwarding on.
   std::string Ns(const std::string& name) {

@@ -32,8 +32,8 @@ class SupervisedSites : public NetTest {
     cleanups_.push_back([this] {
       for (Site& s : site_) {
         // Stop removes the instance directories: keep their logs of a failure.
-        if (HasFailure() && s.charon) Sh("cp -r " + s.charon->dir() + " " + base_ + "/" + s.ns + "-charon");
-        if (HasFailure() && s.frr) Sh("cp -r " + s.frr->dir() + " " + base_ + "/" + s.ns + "-frr");
+        if (KeepLogs() && s.charon) Sh("cp -r " + s.charon->dir() + " " + base_ + "/" + s.ns + "-charon");
+        if (KeepLogs() && s.frr) Sh("cp -r " + s.frr->dir() + " " + base_ + "/" + s.ns + "-frr");
         StopSite(s);
       }
     });

@@ -17,7 +17,7 @@ class Tunnels : public NetTest {
   void TearDown() override {
     std::string error;
     for (auto& [name, c] : charons_) {
-      if (HasFailure()) Sh("cp -r " + c->dir() + " " + base_ + "/" + name + "-charon");
+      if (KeepLogs()) Sh("cp -r " + c->dir() + " " + base_ + "/" + name + "-charon");
       EXPECT_TRUE(c->Stop(&error)) << error;
     }
     charons_.clear();
@@ -150,15 +150,28 @@ TEST_F(Tunnels, BadKeyOrProposalChangeAndRemovalTouchOnlyTheirConnection) {
   EXPECT_EQ(SaKey(ga, "to-b"), ab_sa);
   EXPECT_TRUE(Ping(ha, "10.2.0.10"));
 
-  // Changed (a new static route): C's SA is renegotiated, B's untouched.
+  // A new static route and selector for it: C renegotiates, once. (C owns an
+  // address there: kernel-libipsec needs one inside each local selector.)
+  Sh("ip -n " + c + " addr add 10.33.0.1/16 dev lo");
   const std::string ac_sa = SaKey(ga, "to-c");
   ac.routes.push_back(P("10.33.0.0/16"));
+  ac.remote_ts.push_back(P("10.33.0.0/16"));
   ASSERT_TRUE(ga->Update(Vpn("a", {ab, ac}), Clock::now(), &error)) << error;
   EXPECT_NE(ShOut("ip -n " + a + " route show 10.33.0.0/16").find("via 10.255.1.2 dev ipsec0"),
             std::string::npos);
   ASSERT_TRUE(WaitFor([&] { return !SaKey(ga, "to-c").empty() && SaKey(ga, "to-c") != ac_sa; },
                       20000, [&] { PollAll(); }));
+  // One IKE SA, and B's is untouched.
+  EXPECT_EQ(Conn(ga->Status(Clock::now()), "to-c")["ike_sas"].size(), 1u)
+      << ga->Status(Clock::now()).dump(1);
   EXPECT_EQ(SaKey(ga, "to-b"), ab_sa);
+  // Only a route goes (the selectors stay): the kernel changes, the SA stays.
+  const std::string ac_sa2 = SaKey(ga, "to-c");
+  ac.routes = {P("10.3.0.0/24")};
+  ASSERT_TRUE(ga->Update(Vpn("a", {ab, ac}), Clock::now(), &error)) << error;
+  EXPECT_EQ(ShOut("ip -n " + a + " route show 10.33.0.0/16"), "");
+  EXPECT_EQ(SaKey(ga, "to-c"), ac_sa2);
+  EXPECT_TRUE(Ping(ha, "10.3.0.10"));
 
   // Removed: its SA, tunnel address and routes go; B's stays.
   ASSERT_TRUE(ga->Update(Vpn("a", {ab}), Clock::now(), &error)) << error;

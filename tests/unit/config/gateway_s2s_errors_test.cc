@@ -256,11 +256,16 @@ TEST(GatewayS2sErrors, SiteToSiteAgainstTheTenant) {
       {"policy-based: selectors",
        "      tunnel:\n        local: 10.255.0.1\n        peer: 10.255.0.2\n      routes: [10.2.0.0/24]\n",
        "      mode: policy\n      local_ts: [fd00::/64]\n      remote_ts: [10.0.0.0/8, fd01::/64]\n",
-       {kA + "25: site_to_site.connections[0].local_ts: fd00::/64 is not IPv4",
+       {kA + "25: site_to_site.connections[0].local_ts[0]: fd00::/64 is not IPv4",
         kA + "26: site_to_site.connections[0].remote_ts[0]: 10.0.0.0/8 overlaps the VM network's 10.0.1.0/24",
         kA + "26: site_to_site.connections[0].remote_ts[1]: fd01::/64 is not IPv4",
         kA + "30: bgp.neighbors[0].connection: connection onprem is policy-based: BGP runs over route-based tunnels (zebra cannot resolve a next hop behind a policy)",
         kA + "38: point_to_site.pool: 10.9.9.0/24 overlaps 10.0.0.0/8 of connection onprem"}},
+      {"policy-based: a local selector without a compartment address",
+       "      tunnel:\n        local: 10.255.0.1\n        peer: 10.255.0.2\n      routes: [10.2.0.0/24]\n",
+       "      mode: policy\n      local_ts: [10.0.1.0/24, 10.0.0.0/16]\n      remote_ts: [10.2.0.0/16]\n",
+       {kA + "25: site_to_site.connections[0].local_ts[0]: 10.0.1.0/24 holds none of the compartment's addresses (10.0.2.2, 10.1.3.2): kernel-libipsec takes the source of each local selector's route from it; use a prefix that holds one, e.g. 10.0.0.0/22",
+        kA + "30: bgp.neighbors[0].connection: connection onprem is policy-based: BGP runs over route-based tunnels (zebra cannot resolve a next hop behind a policy)"}},
   });
 }
 
@@ -369,6 +374,11 @@ TEST(GatewayS2sErrors, PointToSite) {
        "  pool: 10.9.9.0/24\n",
        "  pool: 10.255.0.0/24\n",
        {kA + "39: point_to_site.pool: 10.255.0.0/24 holds a tunnel address of connection onprem"}},
+      {"routes without a compartment address",
+       "  pool: 10.9.9.0/24\n",
+       "  pool: 10.9.9.0/24\n  routes: [10.0.1.0/24, fd00::/64, 10.0.2.0/24]\n",
+       {kA + "40: point_to_site.routes[0]: 10.0.1.0/24 holds none of the compartment's addresses (10.0.2.2, 10.1.3.2): kernel-libipsec takes the source of each local selector's route from it; use a prefix that holds one, e.g. 10.0.0.0/22",
+        kA + "40: point_to_site.routes[1]: fd00::/64 is not IPv4"}},
   });
 }
 

@@ -64,7 +64,9 @@ TEST(GatewayS2s, SectionsLoadWithTheirDefaults) {
             (std::vector<std::pair<std::string, std::string>>{{"alice", "alice's password"}}));
   EXPECT_EQ(v.p2s.server.certificate, fx.dir.Path("pki/gw.pem"));
   EXPECT_EQ(v.p2s.pool, Pfx("10.9.9.0/24"));
-  EXPECT_EQ(v.p2s.routes, (std::vector<IpPrefix>{Pfx("10.0.1.0/24"), Pfx("10.0.2.0/24")}));
+  // Default: one prefix over the VM network, holding the gateway CA (kernel-libipsec
+  // needs a compartment address inside each local selector).
+  EXPECT_EQ(v.p2s.routes, std::vector<IpPrefix>{Pfx("10.0.0.0/22")});
 }
 
 TEST(GatewayS2s, TenantsWithoutSectionsHaveAnEmptyVpn) {
@@ -102,9 +104,10 @@ TEST(GatewayS2s, PolicyBasedCertificatesAndOptions) {
   EXPECT_EQ(k.remote_id, "CN=branch, O=Contoso");
   EXPECT_EQ(k.local_id, "10.1.3.2");
   EXPECT_EQ(k.mode, s2s::TunnelMode::kPolicy);
-  // Policy-based: the VM network is the local side by default, and the
-  // gateway CA (inside it) is the source of what the compartment sends.
-  EXPECT_EQ(k.local_ts, (std::vector<IpPrefix>{Pfx("10.0.1.0/24"), Pfx("10.0.2.0/24")}));
+  // Policy-based: the VM network is the local side by default (one prefix
+  // over it that holds the gateway CA), and the gateway CA is the source of
+  // what the compartment sends.
+  EXPECT_EQ(k.local_ts, std::vector<IpPrefix>{Pfx("10.0.0.0/22")});
   EXPECT_EQ(k.route_source, Ip("10.0.2.2"));
   EXPECT_EQ(k.initiate, s2s::Initiate::kNever);
   EXPECT_EQ(k.dpd_delay, 0u);
@@ -191,7 +194,7 @@ TEST(GatewayS2sGolden, TwoTunnelsPolicyAndCertificates) {
       "      local_id: gw.contoso.example\n"
       "      remote_id: \"CN=branch, O=Contoso\"\n"
       "      mode: policy\n"
-      "      local_ts: [10.0.1.0/24]\n"
+      "      local_ts: [10.0.0.0/16]\n"
       "      remote_ts: [10.7.0.0/16, 10.8.0.0/16]\n"
       "      initiate: never\n"
       "      ike_rekey: 28800\n"
