@@ -203,7 +203,7 @@ bool IsRunning(const ProcessId& p, int* exit_status) {
     if (exit_status != nullptr) *exit_status = status;
     return false;
   }
-  if (r == 0) return true;  // our child, running
+  // Running (our child or not): the same process only if it started when ours did.
   const std::optional<ProcessId> now = FindProcess(p.pid);
   return now && now->start_time == p.start_time;
 }

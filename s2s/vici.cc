@@ -83,40 +83,42 @@ class Decoder {
     std::vector<Json*> stack{&root};
     Json* list = nullptr;
     while (pos_ < in_.size()) {
+      element_ = pos_;
       const uint8_t type = static_cast<uint8_t>(in_[pos_++]);
       std::string name;
       std::string value;
       switch (type) {
         case kSectionStart:
-          if (list != nullptr || !Name(&name)) return Bad(error, "section start");
+          if (list != nullptr || !Name(&name)) return Bad(error, "bad section start");
           stack.push_back(&(*stack.back())[name]);
           *stack.back() = Json::object();
           break;
         case kSectionEnd:
-          if (list != nullptr || stack.size() < 2) return Bad(error, "section end");
+          if (list != nullptr || stack.size() < 2) return Bad(error, "bad section end");
           stack.pop_back();
           break;
         case kKeyValue:
-          if (list != nullptr || !Name(&name) || !Value(&value)) return Bad(error, "key/value");
+          if (list != nullptr || !Name(&name) || !Value(&value)) return Bad(error, "bad key/value");
           (*stack.back())[name] = value;
           break;
         case kListStart:
-          if (list != nullptr || !Name(&name)) return Bad(error, "list start");
+          if (list != nullptr || !Name(&name)) return Bad(error, "bad list start");
           list = &(*stack.back())[name];
           *list = Json::array();
           break;
         case kListItem:
-          if (list == nullptr || !Value(&value)) return Bad(error, "list item");
+          if (list == nullptr || !Value(&value)) return Bad(error, "bad list item");
           list->push_back(value);
           break;
         case kListEnd:
-          if (list == nullptr) return Bad(error, "list end");
+          if (list == nullptr) return Bad(error, "bad list end");
           list = nullptr;
           break;
         default:
-          return Bad(error, "element type " + std::to_string(type));
+          return Bad(error, "bad element type " + std::to_string(type));
       }
     }
+    element_ = in_.size();
     if (list != nullptr || stack.size() != 1) return Bad(error, "unterminated section or list");
     return root;
   }
@@ -141,12 +143,13 @@ class Decoder {
     return true;
   }
   std::nullopt_t Bad(std::string* error, const std::string& what) {
-    *error = "malformed VICI message: bad " + what + " at byte " + std::to_string(pos_);
+    *error = "malformed VICI message: " + what + " at byte " + std::to_string(element_);
     return std::nullopt;
   }
 
   std::string_view in_;
   size_t pos_ = 0;
+  size_t element_ = 0;  // where the element being read starts
 };
 
 bool WriteAll(int fd, const std::string& data, std::string* error) {
