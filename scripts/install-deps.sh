@@ -11,6 +11,11 @@ PKGS=(
   # the Debian packages and the gateway VM image (images/)
   debhelper dpkg-dev fakeroot lintian rsync bc mmdebstrap qemu-system-x86 qemu-utils genisoimage
   fdisk grub-pc-bin openssh-client
+  # s2s/: strongSwan (charon, swanctl; AES-GCM/openssl, EAP-MSCHAPv2, pki for
+  # the tests' certificates) and FRR (zebra, bgpd, frr-reload.py)
+  strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins
+  libstrongswan-extra-plugins libcharon-extra-plugins libcharon-extauth-plugins
+  frr frr-pythontools
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -141,6 +141,31 @@ TEST(GatewayS2s, NeighbourOnTheExternalSubnetAndAcceptAny) {
   EXPECT_TRUE(r.config->vpn.at("contoso").NeedsFrr());
 }
 
+// The example of config/README.md ("Site-to-site VPN, BGP and
+// point-to-site"), with its secrets file, loads.
+TEST(GatewayS2s, ReadmeExampleLoads) {
+  const std::string readme = ReadText(SourceDir() / "config" / "README.md");
+  auto block = [&](const std::string& first_line) {
+    const size_t at = readme.find(first_line);
+    EXPECT_NE(at, std::string::npos) << first_line;
+    if (at == std::string::npos) return std::string();
+    return readme.substr(at, readme.find("```", at) - at);
+  };
+  std::string sections = block("# tenants/contoso.yaml (after tenant:)");
+  for (size_t at; (at = sections.find("/etc/hnv/pki/")) != std::string::npos;)
+    sections.replace(at, 13, "../pki/");
+  VpnFixture fx(sections, block("# ../secrets/contoso.yaml (chmod 600)"));
+  fx.dir.Write("pki/vpn.pem", "-----BEGIN CERTIFICATE-----\n");
+  chmod(fx.dir.Write("pki/vpn.key", "-----BEGIN PRIVATE KEY-----\n").c_str(), 0600);
+  const GatewayLoadResult r = fx.Load();
+  ASSERT_TRUE(r.config) << Join(r.errors);
+  const s2s::TenantVpn& v = r.config->vpn.at("contoso");
+  EXPECT_EQ(v.connections.at(0).remote_id, "onprem.contoso.example");
+  EXPECT_EQ(v.connections.at(0).psk, "a long random pre-shared key");
+  EXPECT_EQ(v.bgp.neighbors.at(0).address, Ip("169.254.10.2"));
+  EXPECT_EQ(v.p2s.users.at(0).first, "alice");
+}
+
 // --- golden files ---
 
 std::string GoldenDir() { return HNV_S2S_GOLDEN_DIR; }
