@@ -49,13 +49,13 @@ constexpr std::string_view kP2sKeys[] = {"secrets",    "local_address", "local_i
                                          "ike_proposals", "esp_proposals"};
 constexpr std::string_view kSecretsKeys[] = {"psk", "eap"};
 
-constexpr EnumName<s2s::AuthMethod> kAuthNames[] = {{"psk", s2s::AuthMethod::kPsk},
-                                                    {"certificate", s2s::AuthMethod::kCertificate}};
-constexpr EnumName<s2s::Initiate> kInitiateNames[] = {{"always", s2s::Initiate::kAlways},
-                                                      {"on_traffic", s2s::Initiate::kOnTraffic},
-                                                      {"never", s2s::Initiate::kNever}};
-constexpr EnumName<s2s::TunnelMode> kModeNames[] = {{"route", s2s::TunnelMode::kRoute},
-                                                    {"policy", s2s::TunnelMode::kPolicy}};
+constexpr EnumName<AuthMethod> kAuthNames[] = {{"psk", AuthMethod::kPsk},
+                                                    {"certificate", AuthMethod::kCertificate}};
+constexpr EnumName<Initiate> kInitiateNames[] = {{"always", Initiate::kAlways},
+                                                      {"on_traffic", Initiate::kOnTraffic},
+                                                      {"never", Initiate::kNever}};
+constexpr EnumName<TunnelMode> kModeNames[] = {{"route", TunnelMode::kRoute},
+                                                    {"policy", TunnelMode::kPolicy}};
 
 // A pre-shared key shorter than this is refused (RFC 7296 §2.15 wants a key
 // as strong as a random one; 16 characters is the floor for typed ones).
@@ -243,7 +243,7 @@ class SecretsCache {
   std::map<std::string, Secrets> cache_;
 };
 
-void ReadTunnel(Reader& r, const Value& v, s2s::Connection* k, VpnDraft::Conn* o) {
+void ReadTunnel(Reader& r, const Value& v, Connection* k, VpnDraft::Conn* o) {
   o->has_tunnel = true;
   o->tunnel = o->tunnel_local = o->tunnel_peer = Of(v);
   std::optional<Map> m = r.AsMap(v, kTunnelKeys);
@@ -262,7 +262,7 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
                     SecretsCache* cache, VpnDraft* d) {
   std::optional<Map> m = r.AsMap(item, kConnKeys);
   if (!m) return;
-  s2s::Connection k;
+  Connection k;
   VpnDraft::Conn o;
   o.item = o.name = o.local_address = o.peer_address = o.tunnel = o.psk = Of(item);
   o.remote_ts = o.local_ts = o.routes = Of(item);
@@ -294,12 +294,12 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
   }
   const std::optional<Value> auth_key = m->Get("auth");
   if (auth_key)
-    if (auto a = r.Enum<s2s::AuthMethod>(*auth_key, kAuthNames, "an auth method")) k.auth = *a;
+    if (auto a = r.Enum<AuthMethod>(*auth_key, kAuthNames, "an auth method")) k.auth = *a;
   const FieldOrigin auth_origin = auth_key ? Of(*auth_key) : o.item;
   auto misplaced = [&](std::string_view key, const char* why) {
     if (const std::optional<Value> x = m->Find(key)) r.Error(x->line, x->path, why);
   };
-  if (k.auth == s2s::AuthMethod::kPsk) {
+  if (k.auth == AuthMethod::kPsk) {
     misplaced("certificate", "auth is psk: no certificate (or set auth: certificate)");
     misplaced("private_key", "auth is psk: no private key (or set auth: certificate)");
     misplaced("ca", "auth is psk: no CA (or set auth: certificate)");
@@ -341,9 +341,9 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
   SetUint(r, *m, "ike_rekey", kRekeySpec, &k.ike_rekey);
   SetUint(r, *m, "child_rekey", kRekeySpec, &k.child_rekey);
   if (const std::optional<Value> x = m->Get("initiate"))
-    if (auto i = r.Enum<s2s::Initiate>(*x, kInitiateNames, "an initiate mode")) k.initiate = *i;
+    if (auto i = r.Enum<Initiate>(*x, kInitiateNames, "an initiate mode")) k.initiate = *i;
   if (const std::optional<Value> x = m->Get("mode"))
-    if (auto mode = r.Enum<s2s::TunnelMode>(*x, kModeNames, "a tunnel mode")) k.mode = *mode;
+    if (auto mode = r.Enum<TunnelMode>(*x, kModeNames, "a tunnel mode")) k.mode = *mode;
   if (const std::optional<Value> x = m->Get("tunnel")) ReadTunnel(r, *x, &k, &o);
   if (const std::optional<Value> x = m->Get("routes")) {
     o.routes = Of(*x);
@@ -364,10 +364,10 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
 }
 
 // "10.2.0.0/16", "10.2.0.0/16 le 24", "10.2.0.0/16 ge 20 le 24", "any".
-std::optional<s2s::PrefixMatch> Accept(Reader& r, const Value& v) {
+std::optional<PrefixMatch> Accept(Reader& r, const Value& v) {
   std::optional<std::string> text = r.Text(v, "a prefix filter");
   if (!text) return std::nullopt;
-  if (*text == "any") return s2s::PrefixMatch{IpPrefix{}, 0, kAcceptAny};  // the family's: phase 2
+  if (*text == "any") return PrefixMatch{IpPrefix{}, 0, kAcceptAny};  // the family's: phase 2
   std::istringstream in(*text);
   std::string prefix_text, word;
   in >> prefix_text;
@@ -378,7 +378,7 @@ std::optional<s2s::PrefixMatch> Accept(Reader& r, const Value& v) {
     r.Error(v.line, v.path, "\"" + *text + "\"" + shape);
     return std::nullopt;
   }
-  s2s::PrefixMatch m{*p, 0, 0};
+  PrefixMatch m{*p, 0, 0};
   while (in >> word) {
     unsigned n = 0;
     std::string number;
@@ -410,7 +410,7 @@ std::optional<s2s::PrefixMatch> Accept(Reader& r, const Value& v) {
 void ReadNeighbor(Reader& r, const Value& item, VpnDraft* d) {
   std::optional<Map> m = r.AsMap(item, kNeighborKeys);
   if (!m) return;
-  s2s::BgpNeighbor n;
+  BgpNeighbor n;
   VpnDraft::Neighbor o;
   o.item = o.address = o.connection = Of(item);
   if (const std::optional<Value> x = m->Get("address")) {
@@ -429,7 +429,7 @@ void ReadNeighbor(Reader& r, const Value& item, VpnDraft* d) {
   if (const std::optional<Value> x = m->Get("accept")) {
     o.has_accept = true;
     for (const Value& e : r.AsList(*x))
-      if (std::optional<s2s::PrefixMatch> a = Accept(r, e)) n.accept.push_back(*a);
+      if (std::optional<PrefixMatch> a = Accept(r, e)) n.accept.push_back(*a);
   }
   SetUint(r, *m, "max_prefixes", kMaxPrefixSpec, &n.max_prefixes);
   SetUint(r, *m, "ebgp_multihop", kMultihopSpec, &n.ebgp_multihop);
@@ -448,7 +448,7 @@ void ReadBgp(Reader& r, const Value& v, VpnDraft* d) {
   d->bgp = d->router_id = d->announce = Of(v);
   std::optional<Map> m = r.AsMap(v, kBgpKeys);
   if (!m) return;
-  s2s::Bgp& b = d->vpn.bgp;
+  Bgp& b = d->vpn.bgp;
   if (const std::optional<Value> x = m->Need("asn"))
     if (std::optional<uint64_t> a = UintIn(r, *x, kAsnSpec)) b.asn = static_cast<uint32_t>(*a);
   if (const std::optional<Value> x = m->Get("router_id")) {
@@ -474,7 +474,7 @@ void ReadPointToSite(Reader& r, const Value& v, SecretsCache* cache, VpnDraft* d
   d->point_to_site = d->p2s_local_address = d->pool = d->p2s_routes = Of(v);
   std::optional<Map> m = r.AsMap(v, kP2sKeys);
   if (!m) return;
-  s2s::PointToSite& p = d->vpn.p2s;
+  PointToSite& p = d->vpn.p2s;
   p.enabled = true;
   if (const std::optional<Value> x = m->Get("secrets")) {
     const Secrets& s = cache->Get(r, *x);

@@ -1,7 +1,7 @@
 // Internals of LoadGatewayConfig (gateway_config.h): a tenant file's
 // `site_to_site:`, `bgp:` and `point_to_site:` sections (config/README.md
-// "Site-to-site VPN, BGP and point-to-site") read into an s2s::TenantVpn
-// (s2s/spec.h), in the two phases of a load:
+// "Site-to-site VPN, BGP and point-to-site") read into an TenantVpn
+// (config/vpn_spec.h), in the two phases of a load:
 //  1. ReadVpn (yaml_s2s.cc): keys, types and values of one file, including
 //     the strongSwan proposal syntax and the secrets files it names (read
 //     here: a key that is missing from them is an error of this load);
@@ -22,7 +22,7 @@
 #include "config/yaml_policy.h"
 #include "config/yaml_reader.h"
 #include "config/yaml_tenant.h"
-#include "s2s/spec.h"
+#include "config/vpn_spec.h"
 
 namespace hnv::config::yaml {
 
@@ -35,7 +35,7 @@ inline constexpr std::string_view kVpnRootKeys[] = {"site_to_site", "bgp", "poin
 struct VpnDraft {
   int file = 0;  // the tenant file
   std::string file_name;
-  s2s::TenantVpn vpn;  // as read; defaults and the tenant's values come in phase 2
+  TenantVpn vpn;  // as read; defaults and the tenant's values come in phase 2
   bool has_site_to_site = false;
   bool has_bgp = false;
   FieldOrigin site_to_site, bgp, point_to_site;
@@ -69,7 +69,7 @@ VpnDraft ReadVpn(Reader& r, const Map& root, bool own);
 // defaults and checks against the tenant and the policy; returns the
 // tenants' TenantVpn by tenant name (tenants without sections included,
 // empty).
-std::map<std::string, s2s::TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
+std::map<std::string, TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
                                                 const std::vector<TenantDraft>& tenants,
                                                 const PolicyBuilder& b, ErrorList* errors);
 

@@ -70,22 +70,22 @@ struct Ctx {
   ErrorList* errors;
   bool v4 = true;                      // the tenant's inner family (its VM network's)
   std::vector<IpPrefix> vm_prefixes;   // the routing domain's subnets
-  std::vector<gateway::IfAddress> external;  // the tenant's external addresses
+  std::vector<IfAddress> external;  // the tenant's external addresses
   void Error(const FieldOrigin& o, std::string message) const {
     errors->Add(d->file, d->file_name, o.line, o.path, std::move(message));
   }
   std::string ExternalList() const {
     std::string s;
-    for (const gateway::IfAddress& a : external) s += (s.empty() ? "" : ", ") + a.addr.ToString();
+    for (const IfAddress& a : external) s += (s.empty() ? "" : ", ") + a.addr.ToString();
     return s.empty() ? "none: the tenant has no external addresses" : s;
   }
   bool IsExternal(const IpAddr& a) const {
     return std::any_of(external.begin(), external.end(),
-                       [&](const gateway::IfAddress& e) { return e.addr == a; });
+                       [&](const IfAddress& e) { return e.addr == a; });
   }
   bool IsOwn(const IpAddr& a) const { return IsExternal(a) || a == t->spec.vm_address.addr; }
   bool OnExternalSubnet(const IpAddr& a) const {
-    return std::any_of(external.begin(), external.end(), [&](const gateway::IfAddress& e) {
+    return std::any_of(external.begin(), external.end(), [&](const IfAddress& e) {
       return IpPrefix{e.addr.Masked(e.len), e.len}.Contains(a);
     });
   }
@@ -108,7 +108,7 @@ struct Ctx {
   std::string NoAddressIn(const IpPrefix& p) const {
     if (p.Contains(t->spec.vm_address.addr)) return "";
     std::string own = t->spec.vm_address.addr.ToString();
-    for (const gateway::IfAddress& e : external) {
+    for (const IfAddress& e : external) {
       if (p.Contains(e.addr)) return "";
       own += ", " + e.addr.ToString();
     }
@@ -124,14 +124,14 @@ struct Ctx {
 };
 
 void CheckConnections(Ctx& c) {
-  s2s::TenantVpn& vpn = c.d->vpn;
+  TenantVpn& vpn = c.d->vpn;
   std::map<std::string, size_t> names;
   // Destinations routed into ipsec0 (routes and remote selectors), by owner.
   std::vector<std::pair<IpPrefix, size_t>> routed;
   size_t route_based = 0;
-  for (const s2s::Connection& k : vpn.connections) route_based += k.mode == s2s::TunnelMode::kRoute;
+  for (const Connection& k : vpn.connections) route_based += k.mode == TunnelMode::kRoute;
   for (size_t i = 0; i < vpn.connections.size(); ++i) {
-    s2s::Connection& k = vpn.connections[i];
+    Connection& k = vpn.connections[i];
     const VpnDraft::Conn& o = c.d->conns[i];
     if (auto [it, fresh] = names.emplace(k.name, i); !fresh)
       c.Error(o.name, "connection " + k.name + " is already defined at " +
@@ -156,7 +156,7 @@ void CheckConnections(Ctx& c) {
     if (!o.has_local_id) k.local_id = k.local_address.ToString();
     if (!o.has_remote_id) k.remote_id = k.peer_address.ToString();
 
-    if (k.mode == s2s::TunnelMode::kRoute) {
+    if (k.mode == TunnelMode::kRoute) {
       if (!o.has_tunnel) {
         c.Error(o.item, "a route-based connection needs tunnel: {local, peer}, its addresses on "
                         "ipsec0 (or mode: policy)");
@@ -181,8 +181,8 @@ void CheckConnections(Ctx& c) {
       if (k.tunnel_local == k.tunnel_peer)
         c.Error(o.tunnel_peer, "tunnel.peer is tunnel.local");
       for (size_t j = 0; j < i; ++j) {
-        const s2s::Connection& x = vpn.connections[j];
-        if (x.mode != s2s::TunnelMode::kRoute) continue;
+        const Connection& x = vpn.connections[j];
+        if (x.mode != TunnelMode::kRoute) continue;
         for (const IpAddr& a : {x.tunnel_local, x.tunnel_peer})
           if (a == k.tunnel_local || a == k.tunnel_peer)
             c.Error(o.tunnel, a.ToString() + " is already a tunnel address of connection " + x.name);
@@ -235,7 +235,7 @@ void CheckConnections(Ctx& c) {
     // routes send it, and libipsec prefers the more specific selectors of
     // policy-based tunnels beside it.
     for (const IpPrefix& p : k.remote_ts) {
-      if (p.len == 0 && k.mode == s2s::TunnelMode::kRoute) continue;
+      if (p.len == 0 && k.mode == TunnelMode::kRoute) continue;
       for (const auto& [q, owner] : routed)
         if (Covering({q}, p) != nullptr)
           c.Error(o.remote_ts, p.ToString() + " overlaps " + q.ToString() + " of connection " +
@@ -247,7 +247,7 @@ void CheckConnections(Ctx& c) {
 
 void CheckBgp(Ctx& c) {
   VpnDraft& d = *c.d;
-  s2s::Bgp& b = d.vpn.bgp;
+  Bgp& b = d.vpn.bgp;
   if (!d.has_router_id) {
     if (c.t->spec.vm_address.addr.is_v4())
       b.router_id = c.t->spec.vm_address.addr;
@@ -262,24 +262,24 @@ void CheckBgp(Ctx& c) {
   // anything covering an IKE peer (the tunnel would route through itself).
   b.reject.clear();
   for (const IpPrefix& p : c.vm_prefixes)
-    b.reject.push_back(s2s::PrefixMatch{p, 0, static_cast<uint8_t>(p.addr.bits())});
-  for (const s2s::Connection& k : d.vpn.connections)
+    b.reject.push_back(PrefixMatch{p, 0, static_cast<uint8_t>(p.addr.bits())});
+  for (const Connection& k : d.vpn.connections)
     for (int len = 1; len <= k.peer_address.bits(); ++len)
-      b.reject.push_back(s2s::PrefixMatch{
+      b.reject.push_back(PrefixMatch{
           IpPrefix{k.peer_address.Masked(len), static_cast<uint8_t>(len)}, 0, 0});
   std::set<IpAddr> seen;
   for (size_t i = 0; i < b.neighbors.size(); ++i) {
-    s2s::BgpNeighbor& n = b.neighbors[i];
+    BgpNeighbor& n = b.neighbors[i];
     const VpnDraft::Neighbor& o = d.neighbors[i];
-    const s2s::Connection* tunnel = nullptr;
+    const Connection* tunnel = nullptr;
     if (!n.connection.empty()) {
-      for (const s2s::Connection& k : d.vpn.connections)
+      for (const Connection& k : d.vpn.connections)
         if (k.name == n.connection && tunnel == nullptr) tunnel = &k;
       if (tunnel == nullptr) {
         c.Error(o.connection, "no connection " + n.connection + " in site_to_site.connections");
         continue;
       }
-      if (tunnel->mode != s2s::TunnelMode::kRoute) {
+      if (tunnel->mode != TunnelMode::kRoute) {
         c.Error(o.connection, "connection " + n.connection +
                                   " is policy-based: BGP runs over route-based tunnels (zebra "
                                   "cannot resolve a next hop behind a policy)");
@@ -291,8 +291,8 @@ void CheckBgp(Ctx& c) {
         c.Error(o.address, n.address.ToString() + " is not the tunnel peer " +
                                tunnel->tunnel_peer.ToString() + " of connection " + n.connection);
     } else {
-      for (const s2s::Connection& k : d.vpn.connections)
-        if (k.mode == s2s::TunnelMode::kRoute && k.tunnel_peer == n.address) tunnel = &k;
+      for (const Connection& k : d.vpn.connections)
+        if (k.mode == TunnelMode::kRoute && k.tunnel_peer == n.address) tunnel = &k;
       if (tunnel != nullptr) {
         n.connection = tunnel->name;
       } else if (c.IsOwn(n.address)) {
@@ -308,19 +308,19 @@ void CheckBgp(Ctx& c) {
       c.Error(o.item, "a second neighbour " + n.address.ToString());
     if (!o.has_accept) {
       const bool v4 = n.address.is_v4();
-      n.accept = {s2s::PrefixMatch{Any(v4), 0, static_cast<uint8_t>(v4 ? 32 : 128)}};
+      n.accept = {PrefixMatch{Any(v4), 0, static_cast<uint8_t>(v4 ? 32 : 128)}};
     }
-    for (s2s::PrefixMatch& m : n.accept)
+    for (PrefixMatch& m : n.accept)
       if (m.le == kAcceptAny) {
         const bool v4 = n.address.is_v4();
-        m = s2s::PrefixMatch{Any(v4), 0, static_cast<uint8_t>(v4 ? 32 : 128)};
+        m = PrefixMatch{Any(v4), 0, static_cast<uint8_t>(v4 ? 32 : 128)};
       }
   }
 }
 
 void CheckPointToSite(Ctx& c) {
   VpnDraft& d = *c.d;
-  s2s::PointToSite& p = d.vpn.p2s;
+  PointToSite& p = d.vpn.p2s;
   if (!c.IsExternal(p.local_address))
     c.Error(d.p2s_local_address, p.local_address.ToString() +
                                      " is not an address of the tenant's external interfaces (" +
@@ -340,15 +340,15 @@ void CheckPointToSite(Ctx& c) {
   }
   if (const std::string vm = c.VmOverlap(p.pool); !vm.empty())
     c.Error(d.pool, p.pool.ToString() + " overlaps the VM network's " + vm);
-  for (const gateway::IfAddress& e : c.external)
+  for (const IfAddress& e : c.external)
     if (Covering({IpPrefix{e.addr.Masked(e.len), e.len}}, p.pool) != nullptr)
       c.Error(d.pool, p.pool.ToString() + " overlaps the external subnet of " + e.addr.ToString());
-  for (const s2s::Connection& k : d.vpn.connections) {
-    for (const IpPrefix& q : k.mode == s2s::TunnelMode::kRoute ? k.routes : k.remote_ts)
+  for (const Connection& k : d.vpn.connections) {
+    for (const IpPrefix& q : k.mode == TunnelMode::kRoute ? k.routes : k.remote_ts)
       if (Covering({q}, p.pool) != nullptr)
         c.Error(d.pool, p.pool.ToString() + " overlaps " + q.ToString() + " of connection " +
                             k.name);
-    if (k.mode == s2s::TunnelMode::kRoute &&
+    if (k.mode == TunnelMode::kRoute &&
         (p.pool.Contains(k.tunnel_local) || p.pool.Contains(k.tunnel_peer)))
       c.Error(d.pool, p.pool.ToString() + " holds a tunnel address of connection " + k.name);
   }
@@ -397,13 +397,13 @@ std::string ProposalProblem(const std::string& proposal, bool ike) {
   return "";
 }
 
-std::map<std::string, s2s::TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
+std::map<std::string, TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
                                                 const std::vector<TenantDraft>& tenants,
                                                 const PolicyBuilder& b,
                                                 ErrorList* errors) {
-  std::map<std::string, s2s::TenantVpn> out;
+  std::map<std::string, TenantVpn> out;
   for (const TenantDraft& t : tenants) {
-    s2s::TenantVpn& result = out[t.spec.name];
+    TenantVpn& result = out[t.spec.name];
     result.tenant = t.spec.name;
     result.file = t.file_name;
     VpnDraft* d = nullptr;
@@ -416,7 +416,7 @@ std::map<std::string, s2s::TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
       if (s.rdid == t.spec.rdid)
         for (const IpPrefix& p : s.prefixes)
           if (p.addr.is_v4() == c.v4) c.vm_prefixes.push_back(p);
-    for (const gateway::ExternalSpec& e : t.spec.external)
+    for (const ExternalSpec& e : t.spec.external)
       c.external.insert(c.external.end(), e.addresses.begin(), e.addresses.end());
     d->vpn.tenant = t.spec.name;
     CheckConnections(c);
