@@ -40,14 +40,14 @@ enum class TunnelMode : uint8_t { kRoute, kPolicy };
 enum class Initiate : uint8_t { kAlways, kOnTraffic, kNever };
 
 struct Connection {
-  std::string name;       // unique in the tenant; the swanctl connection and child name
-  IpAddr local_address;   // one of the tenant's external addresses
+  std::string name;      // unique in the tenant; the swanctl connection and child name
+  IpAddr local_address;  // one of the tenant's external addresses
   IpAddr peer_address;
-  std::string local_id;   // IKE identities; default the addresses
+  std::string local_id;  // IKE identities; default the addresses
   std::string remote_id;
   AuthMethod auth = AuthMethod::kPsk;
-  std::string psk;        // kPsk: the key (from the secrets file)
-  Certificates certs;     // kCertificate
+  std::string psk;     // kPsk: the key (from the secrets file)
+  Certificates certs;  // kCertificate
   std::vector<std::string> ike_proposals{kDefaultIkeProposal};
   std::vector<std::string> esp_proposals{kDefaultEspProposal};
   uint32_t dpd_delay = 10;      // seconds; 0 = no dead-peer detection
@@ -83,8 +83,8 @@ struct PrefixMatch {
 struct BgpNeighbor {
   IpAddr address;
   uint32_t remote_asn = 0;
-  std::string connection;  // a route-based connection it runs over; "" = an external attachment
-  IpAddr update_source;    // the connection's tunnel_local; unspecified for external neighbours
+  std::string connection;     // a route-based connection it runs over; "" = an external attachment
+  IpAddr update_source;       // the connection's tunnel_local; unspecified for external neighbours
   uint8_t ebgp_multihop = 0;  // 0 = directly connected
   // Accepted from the neighbour, in order, after the rejected prefixes of
   // Bgp::reject. Empty accepts nothing.

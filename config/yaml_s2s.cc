@@ -2,6 +2,8 @@
 // tenant file, keys, types and values only; the secrets files they name and
 // the certificate files are read here too (yaml_s2s.h). What needs the
 // tenant or the policy is in yaml_s2s_check.cc.
+#include "config/yaml_s2s.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,8 +17,6 @@
 #include <map>
 #include <optional>
 #include <sstream>
-
-#include "config/yaml_s2s.h"
 
 namespace hnv::config::yaml {
 namespace {
@@ -34,28 +34,27 @@ constexpr IntSpec kHoldSpec{"seconds", 3, 65535, kU32};
 
 constexpr std::string_view kS2sKeys[] = {"secrets", "connections"};
 constexpr std::string_view kConnKeys[] = {
-    "name",          "local_address", "peer_address", "local_id",    "remote_id",   "auth",
-    "psk",           "certificate",   "private_key",  "ca",          "ike_proposals",
-    "esp_proposals", "dpd_delay",     "ike_rekey",    "child_rekey", "initiate",    "mode",
-    "tunnel",        "routes",        "local_ts",     "remote_ts"};
+    "name",      "local_address", "peer_address", "local_id", "remote_id",     "auth",
+    "psk",       "certificate",   "private_key",  "ca",       "ike_proposals", "esp_proposals",
+    "dpd_delay", "ike_rekey",     "child_rekey",  "initiate", "mode",          "tunnel",
+    "routes",    "local_ts",      "remote_ts"};
 constexpr std::string_view kTunnelKeys[] = {"local", "peer"};
 constexpr std::string_view kBgpKeys[] = {"asn", "router_id", "announce", "neighbors"};
-constexpr std::string_view kNeighborKeys[] = {"address",  "connection",    "remote_asn",
-                                              "accept",   "max_prefixes",  "ebgp_multihop",
+constexpr std::string_view kNeighborKeys[] = {"address",   "connection",   "remote_asn",
+                                              "accept",    "max_prefixes", "ebgp_multihop",
                                               "keepalive", "hold"};
-constexpr std::string_view kP2sKeys[] = {"secrets",    "local_address", "local_id",
-                                         "certificate", "private_key",  "client_ca",
-                                         "pool",        "routes",        "dns",
-                                         "ike_proposals", "esp_proposals"};
+constexpr std::string_view kP2sKeys[] = {
+    "secrets", "local_address", "local_id", "certificate",   "private_key",  "client_ca",
+    "pool",    "routes",        "dns",      "ike_proposals", "esp_proposals"};
 constexpr std::string_view kSecretsKeys[] = {"psk", "eap"};
 
 constexpr EnumName<AuthMethod> kAuthNames[] = {{"psk", AuthMethod::kPsk},
-                                                    {"certificate", AuthMethod::kCertificate}};
+                                               {"certificate", AuthMethod::kCertificate}};
 constexpr EnumName<Initiate> kInitiateNames[] = {{"always", Initiate::kAlways},
-                                                      {"on_traffic", Initiate::kOnTraffic},
-                                                      {"never", Initiate::kNever}};
+                                                 {"on_traffic", Initiate::kOnTraffic},
+                                                 {"never", Initiate::kNever}};
 constexpr EnumName<TunnelMode> kModeNames[] = {{"route", TunnelMode::kRoute},
-                                                    {"policy", TunnelMode::kPolicy}};
+                                               {"policy", TunnelMode::kPolicy}};
 
 // A pre-shared key shorter than this is refused (RFC 7296 §2.15 wants a key
 // as strong as a random one; 16 characters is the floor for typed ones).
@@ -125,8 +124,10 @@ std::optional<std::string> FilePath(Reader& r, const Value& v, const char* what,
   std::optional<std::string> text = r.Text(v, what);
   if (!text) return std::nullopt;
   if (text->empty() || text->find_first_of("\"\\\n\r") != std::string::npos) {
-    r.Error(v.line, v.path, "\"" + *text + "\" is not a usable path (empty, or holds '\"', '\\' "
-                            "or a line break)");
+    r.Error(v.line, v.path,
+            "\"" + *text +
+                "\" is not a usable path (empty, or holds '\"', '\\' "
+                "or a line break)");
     return std::nullopt;
   }
   fs::path p(*text);
@@ -145,12 +146,12 @@ std::optional<std::string> FilePath(Reader& r, const Value& v, const char* what,
     return std::nullopt;
   }
   if (private_file && (st.st_mode & 0007) != 0) {
-    r.Error(v.line, v.path,
-            path + " is readable by every user (mode " + [&] {
-              std::ostringstream o;
-              o << std::oct << (st.st_mode & 0777);
-              return o.str();
-            }() + "); make it private (chmod o-rwx)");
+    r.Error(
+        v.line, v.path, path + " is readable by every user (mode " + [&] {
+          std::ostringstream o;
+          o << std::oct << (st.st_mode & 0777);
+          return o.str();
+        }() + "); make it private (chmod o-rwx)");
     return std::nullopt;
   }
   return path;
@@ -192,7 +193,8 @@ Secrets ReadSecrets(Reader& r, const Value& v) {
       const std::optional<Value> sv = m->Get(section);
       if (!sv) continue;
       if (!sv->node.IsMap()) {
-        in.Error(sv->line, sv->path, "expected a mapping of name: secret, got " + Describe(sv->node));
+        in.Error(sv->line, sv->path,
+                 "expected a mapping of name: secret, got " + Describe(sv->node));
         continue;
       }
       for (const auto& kv : sv->node) {
@@ -214,7 +216,8 @@ Secrets ReadSecrets(Reader& r, const Value& v) {
           s.psk[name] = *secret;
         } else {
           if (IdentityProblem(name) != "") {
-            in.Error(item.line, item.path, "\"" + name + "\" is not a user name: " + IdentityProblem(name));
+            in.Error(item.line, item.path,
+                     "\"" + name + "\" is not a user name: " + IdentityProblem(name));
             continue;
           }
           s.eap[name] = *secret;
@@ -270,8 +273,10 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
     o.name = Of(*x);
     if (std::optional<std::string> name = r.Name(*x)) {
       if (*name == "p2s" || name->starts_with("p2s-"))
-        r.Error(x->line, x->path, "\"" + *name + "\": names p2s and p2s-* are the point-to-site "
-                                  "connections'");
+        r.Error(x->line, x->path,
+                "\"" + *name +
+                    "\": names p2s and p2s-* are the point-to-site "
+                    "connections'");
       else
         k.name = *name;
     }
@@ -319,9 +324,10 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
       if (it != s.psk.end())
         k.psk = it->second;
       else
-        r.Error(o.psk.line, o.psk.path,
-                "no key \"" + key_name + "\" in the psk: section of " + s.path +
-                    (psk_key ? "" : " (a connection's key has its name unless psk: names another)"));
+        r.Error(
+            o.psk.line, o.psk.path,
+            "no key \"" + key_name + "\" in the psk: section of " + s.path +
+                (psk_key ? "" : " (a connection's key has its name unless psk: names another)"));
     }
   } else {
     misplaced("psk", "auth is certificate: no pre-shared key");
@@ -335,8 +341,10 @@ void ReadConnection(Reader& r, const Value& item, const std::optional<Value>& se
       if (r.AsList(*x).empty()) r.Error(x->line, x->path, "at least one CA certificate");
     }
   }
-  if (const std::optional<Value> x = m->Get("ike_proposals")) k.ike_proposals = Proposals(r, *x, true);
-  if (const std::optional<Value> x = m->Get("esp_proposals")) k.esp_proposals = Proposals(r, *x, false);
+  if (const std::optional<Value> x = m->Get("ike_proposals"))
+    k.ike_proposals = Proposals(r, *x, true);
+  if (const std::optional<Value> x = m->Get("esp_proposals"))
+    k.esp_proposals = Proposals(r, *x, false);
   SetUint(r, *m, "dpd_delay", kDpdSpec, &k.dpd_delay);
   SetUint(r, *m, "ike_rekey", kRekeySpec, &k.ike_rekey);
   SetUint(r, *m, "child_rekey", kRekeySpec, &k.child_rekey);
@@ -372,8 +380,9 @@ std::optional<PrefixMatch> Accept(Reader& r, const Value& v) {
   std::string prefix_text, word;
   in >> prefix_text;
   const std::optional<IpPrefix> p = IpPrefix::Parse(prefix_text);
-  const char* shape = " is not a prefix filter (\"10.2.0.0/16\", \"10.2.0.0/16 le 24\", "
-                      "\"10.2.0.0/16 ge 20 le 24\" or \"any\")";
+  const char* shape =
+      " is not a prefix filter (\"10.2.0.0/16\", \"10.2.0.0/16 le 24\", "
+      "\"10.2.0.0/16 ge 20 le 24\" or \"any\")";
   if (!p) {
     r.Error(v.line, v.path, "\"" + *text + "\"" + shape);
     return std::nullopt;
@@ -425,7 +434,8 @@ void ReadNeighbor(Reader& r, const Value& item, VpnDraft* d) {
   if (!o.has_address && n.connection.empty() && !m->Find("connection"))
     r.Error(item.line, item.path, "a neighbour needs an address or a connection (its tunnel)");
   if (const std::optional<Value> x = m->Need("remote_asn"))
-    if (std::optional<uint64_t> a = UintIn(r, *x, kAsnSpec)) n.remote_asn = static_cast<uint32_t>(*a);
+    if (std::optional<uint64_t> a = UintIn(r, *x, kAsnSpec))
+      n.remote_asn = static_cast<uint32_t>(*a);
   if (const std::optional<Value> x = m->Get("accept")) {
     o.has_accept = true;
     for (const Value& e : r.AsList(*x))
@@ -479,8 +489,7 @@ void ReadPointToSite(Reader& r, const Value& v, SecretsCache* cache, VpnDraft* d
   if (const std::optional<Value> x = m->Get("secrets")) {
     const Secrets& s = cache->Get(r, *x);
     for (const std::string& user : s.eap_order) p.users.emplace_back(user, s.eap.at(user));
-    if (s.loaded && s.eap.empty())
-      r.Error(x->line, x->path, s.path + " has no eap: users");
+    if (s.loaded && s.eap.empty()) r.Error(x->line, x->path, s.path + " has no eap: users");
   }
   if (const std::optional<Value> x = m->Need("local_address")) {
     d->p2s_local_address = Of(*x);
@@ -520,8 +529,10 @@ void ReadPointToSite(Reader& r, const Value& v, SecretsCache* cache, VpnDraft* d
   if (const std::optional<Value> x = m->Get("dns"))
     for (const Value& a : r.AsList(*x))
       if (std::optional<IpAddr> ip = r.Ip(a)) p.dns.push_back(*ip);
-  if (const std::optional<Value> x = m->Get("ike_proposals")) p.ike_proposals = Proposals(r, *x, true);
-  if (const std::optional<Value> x = m->Get("esp_proposals")) p.esp_proposals = Proposals(r, *x, false);
+  if (const std::optional<Value> x = m->Get("ike_proposals"))
+    p.ike_proposals = Proposals(r, *x, true);
+  if (const std::optional<Value> x = m->Get("esp_proposals"))
+    p.esp_proposals = Proposals(r, *x, false);
 }
 
 }  // namespace
@@ -555,12 +566,12 @@ VpnDraft ReadVpn(Reader& r, const Map& root, bool own) {
 }
 
 std::string IdentityProblem(const std::string& id) {
-  if (id.empty() || id.size() > 255)
-    return "\"" + id + "\" is not an identity (1..255 characters)";
+  if (id.empty() || id.size() > 255) return "\"" + id + "\" is not an identity (1..255 characters)";
   for (unsigned char c : id)
     if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-      return "\"" + id + "\" holds a character an identity cannot have ('\"', '\\' or a control "
-                         "character)";
+      return "\"" + id +
+             "\" holds a character an identity cannot have ('\"', '\\' or a control "
+             "character)";
   return "";
 }
 

@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "config/vpn_spec.h"
 #include "config/yaml_origin.h"
 #include "config/yaml_policy.h"
 #include "config/yaml_reader.h"
 #include "config/yaml_tenant.h"
-#include "config/vpn_spec.h"
 
 namespace hnv::config::yaml {
 
@@ -70,8 +70,8 @@ VpnDraft ReadVpn(Reader& r, const Map& root, bool own);
 // tenants' TenantVpn by tenant name (tenants without sections included,
 // empty).
 std::map<std::string, TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
-                                                const std::vector<TenantDraft>& tenants,
-                                                const PolicyBuilder& b, ErrorList* errors);
+                                           const std::vector<TenantDraft>& tenants,
+                                           const PolicyBuilder& b, ErrorList* errors);
 
 // Values of the schema, for both phases. Each returns "" when fine.
 //   A strongSwan proposal ("aes256gcm16-prfsha384-ecp384"): known keywords,

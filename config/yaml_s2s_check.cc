@@ -18,28 +18,39 @@ struct Keyword {
   Kw kind;
 };
 constexpr Keyword kKeywords[] = {
-    {"aes128", Kw::kEncr},          {"aes192", Kw::kEncr},         {"aes256", Kw::kEncr},
-    {"aes128ctr", Kw::kEncr},       {"aes192ctr", Kw::kEncr},      {"aes256ctr", Kw::kEncr},
-    {"camellia128", Kw::kEncr},     {"camellia192", Kw::kEncr},    {"camellia256", Kw::kEncr},
-    {"3des", Kw::kEncr},            {"aes128gcm8", Kw::kAead},     {"aes128gcm12", Kw::kAead},
-    {"aes128gcm16", Kw::kAead},     {"aes192gcm8", Kw::kAead},     {"aes192gcm12", Kw::kAead},
-    {"aes192gcm16", Kw::kAead},     {"aes256gcm8", Kw::kAead},     {"aes256gcm12", Kw::kAead},
-    {"aes256gcm16", Kw::kAead},     {"aes128gcm64", Kw::kAead},    {"aes128gcm96", Kw::kAead},
-    {"aes128gcm128", Kw::kAead},    {"aes256gcm64", Kw::kAead},    {"aes256gcm96", Kw::kAead},
-    {"aes256gcm128", Kw::kAead},    {"aes128ccm8", Kw::kAead},     {"aes128ccm12", Kw::kAead},
-    {"aes128ccm16", Kw::kAead},     {"aes256ccm8", Kw::kAead},     {"aes256ccm12", Kw::kAead},
-    {"aes256ccm16", Kw::kAead},     {"chacha20poly1305", Kw::kAead}, {"md5", Kw::kInteg},
-    {"sha1", Kw::kInteg},           {"sha256", Kw::kInteg},        {"sha384", Kw::kInteg},
-    {"sha512", Kw::kInteg},         {"sha256_96", Kw::kInteg},     {"aesxcbc", Kw::kInteg},
-    {"aescmac", Kw::kInteg},        {"prfmd5", Kw::kPrf},          {"prfsha1", Kw::kPrf},
-    {"prfsha256", Kw::kPrf},        {"prfsha384", Kw::kPrf},       {"prfsha512", Kw::kPrf},
-    {"prfaesxcbc", Kw::kPrf},       {"prfaescmac", Kw::kPrf},      {"modp1024", Kw::kDh},
-    {"modp1536", Kw::kDh},          {"modp2048", Kw::kDh},         {"modp3072", Kw::kDh},
-    {"modp4096", Kw::kDh},          {"modp6144", Kw::kDh},         {"modp8192", Kw::kDh},
-    {"ecp256", Kw::kDh},            {"ecp384", Kw::kDh},           {"ecp521", Kw::kDh},
-    {"ecp256bp", Kw::kDh},          {"ecp384bp", Kw::kDh},         {"ecp512bp", Kw::kDh},
-    {"curve25519", Kw::kDh},        {"x25519", Kw::kDh},           {"curve448", Kw::kDh},
-    {"x448", Kw::kDh},              {"esn", Kw::kEsn},             {"noesn", Kw::kEsn},
+    {"aes128", Kw::kEncr},       {"aes192", Kw::kEncr},
+    {"aes256", Kw::kEncr},       {"aes128ctr", Kw::kEncr},
+    {"aes192ctr", Kw::kEncr},    {"aes256ctr", Kw::kEncr},
+    {"camellia128", Kw::kEncr},  {"camellia192", Kw::kEncr},
+    {"camellia256", Kw::kEncr},  {"3des", Kw::kEncr},
+    {"aes128gcm8", Kw::kAead},   {"aes128gcm12", Kw::kAead},
+    {"aes128gcm16", Kw::kAead},  {"aes192gcm8", Kw::kAead},
+    {"aes192gcm12", Kw::kAead},  {"aes192gcm16", Kw::kAead},
+    {"aes256gcm8", Kw::kAead},   {"aes256gcm12", Kw::kAead},
+    {"aes256gcm16", Kw::kAead},  {"aes128gcm64", Kw::kAead},
+    {"aes128gcm96", Kw::kAead},  {"aes128gcm128", Kw::kAead},
+    {"aes256gcm64", Kw::kAead},  {"aes256gcm96", Kw::kAead},
+    {"aes256gcm128", Kw::kAead}, {"aes128ccm8", Kw::kAead},
+    {"aes128ccm12", Kw::kAead},  {"aes128ccm16", Kw::kAead},
+    {"aes256ccm8", Kw::kAead},   {"aes256ccm12", Kw::kAead},
+    {"aes256ccm16", Kw::kAead},  {"chacha20poly1305", Kw::kAead},
+    {"md5", Kw::kInteg},         {"sha1", Kw::kInteg},
+    {"sha256", Kw::kInteg},      {"sha384", Kw::kInteg},
+    {"sha512", Kw::kInteg},      {"sha256_96", Kw::kInteg},
+    {"aesxcbc", Kw::kInteg},     {"aescmac", Kw::kInteg},
+    {"prfmd5", Kw::kPrf},        {"prfsha1", Kw::kPrf},
+    {"prfsha256", Kw::kPrf},     {"prfsha384", Kw::kPrf},
+    {"prfsha512", Kw::kPrf},     {"prfaesxcbc", Kw::kPrf},
+    {"prfaescmac", Kw::kPrf},    {"modp1024", Kw::kDh},
+    {"modp1536", Kw::kDh},       {"modp2048", Kw::kDh},
+    {"modp3072", Kw::kDh},       {"modp4096", Kw::kDh},
+    {"modp6144", Kw::kDh},       {"modp8192", Kw::kDh},
+    {"ecp256", Kw::kDh},         {"ecp384", Kw::kDh},
+    {"ecp521", Kw::kDh},         {"ecp256bp", Kw::kDh},
+    {"ecp384bp", Kw::kDh},       {"ecp512bp", Kw::kDh},
+    {"curve25519", Kw::kDh},     {"x25519", Kw::kDh},
+    {"curve448", Kw::kDh},       {"x448", Kw::kDh},
+    {"esn", Kw::kEsn},           {"noesn", Kw::kEsn},
 };
 
 // Whether some prefix of `list` holds all of p.
@@ -52,14 +63,13 @@ bool Holds(const std::vector<IpPrefix>& list, const IpPrefix& p) {
 // A prefix of `list` that overlaps p, or nullptr.
 const IpPrefix* Covering(const std::vector<IpPrefix>& list, const IpPrefix& p) {
   for (const IpPrefix& q : list)
-    if (q.addr.family == p.addr.family && (q.len <= p.len ? q.Contains(p.addr) : p.Contains(q.addr)))
+    if (q.addr.family == p.addr.family &&
+        (q.len <= p.len ? q.Contains(p.addr) : p.Contains(q.addr)))
       return &q;
   return nullptr;
 }
 
-IpPrefix Any(bool v4) {
-  return IpPrefix{IpAddr::Parse(v4 ? "0.0.0.0" : "::").value(), 0};
-}
+IpPrefix Any(bool v4) { return IpPrefix{IpAddr::Parse(v4 ? "0.0.0.0" : "::").value(), 0}; }
 IpPrefix Host(const IpAddr& a) { return IpPrefix{a, static_cast<uint8_t>(a.bits())}; }
 
 const char* FamilyName(bool v4) { return v4 ? "IPv4" : "IPv6"; }
@@ -68,9 +78,9 @@ struct Ctx {
   VpnDraft* d;
   const TenantDraft* t;
   ErrorList* errors;
-  bool v4 = true;                      // the tenant's inner family (its VM network's)
-  std::vector<IpPrefix> vm_prefixes;   // the routing domain's subnets
-  std::vector<IfAddress> external;  // the tenant's external addresses
+  bool v4 = true;                     // the tenant's inner family (its VM network's)
+  std::vector<IpPrefix> vm_prefixes;  // the routing domain's subnets
+  std::vector<IfAddress> external;    // the tenant's external addresses
   void Error(const FieldOrigin& o, std::string message) const {
     errors->Add(d->file, d->file_name, o.line, o.path, std::move(message));
   }
@@ -114,7 +124,8 @@ struct Ctx {
     }
     return p.ToString() + " holds none of the compartment's addresses (" + own +
            "): kernel-libipsec takes the source of each local selector's route from it; use a "
-           "prefix that holds one, e.g. " + VmSupernet().ToString();
+           "prefix that holds one, e.g. " +
+           VmSupernet().ToString();
   }
   // "10.0.1.0/24 (the VM network)" when p overlaps it, "" otherwise.
   std::string VmOverlap(const IpPrefix& p) const {
@@ -142,7 +153,8 @@ void CheckConnections(Ctx& c) {
                                    " is not an address of the tenant's external interfaces (" +
                                    c.ExternalList() + ")");
     if (k.peer_address.family != k.local_address.family)
-      c.Error(o.peer_address, k.peer_address.ToString() + " is not of the family of local_address " +
+      c.Error(o.peer_address, k.peer_address.ToString() +
+                                  " is not of the family of local_address " +
                                   k.local_address.ToString());
     else if (c.IsOwn(k.peer_address))
       c.Error(o.peer_address, k.peer_address.ToString() + " is an address of the tenant itself");
@@ -158,15 +170,17 @@ void CheckConnections(Ctx& c) {
 
     if (k.mode == TunnelMode::kRoute) {
       if (!o.has_tunnel) {
-        c.Error(o.item, "a route-based connection needs tunnel: {local, peer}, its addresses on "
-                        "ipsec0 (or mode: policy)");
+        c.Error(o.item,
+                "a route-based connection needs tunnel: {local, peer}, its addresses on "
+                "ipsec0 (or mode: policy)");
         continue;
       }
       if (o.has_local_ts)
-        c.Error(o.local_ts, "a route-based connection carries what is routed into it; local_ts "
-                            "is for mode: policy");
-      for (const auto& [a, origin] : {std::pair{k.tunnel_local, o.tunnel_local},
-                                      std::pair{k.tunnel_peer, o.tunnel_peer}}) {
+        c.Error(o.local_ts,
+                "a route-based connection carries what is routed into it; local_ts "
+                "is for mode: policy");
+      for (const auto& [a, origin] :
+           {std::pair{k.tunnel_local, o.tunnel_local}, std::pair{k.tunnel_peer, o.tunnel_peer}}) {
         if (a.is_v4() != c.v4)
           c.Error(origin, a.ToString() + " is not " + FamilyName(c.v4) +
                               ", the family of the tenant's VM network");
@@ -175,23 +189,25 @@ void CheckConnections(Ctx& c) {
         else if (const std::string vm = c.VmOverlap(Host(a)); !vm.empty())
           c.Error(origin, a.ToString() + " is inside the VM network's " + vm);
         else if (c.OnExternalSubnet(a))
-          c.Error(origin, a.ToString() + " is on an external subnet of the tenant; a tunnel's "
-                                         "addresses are its own");
+          c.Error(origin, a.ToString() +
+                              " is on an external subnet of the tenant; a tunnel's "
+                              "addresses are its own");
       }
-      if (k.tunnel_local == k.tunnel_peer)
-        c.Error(o.tunnel_peer, "tunnel.peer is tunnel.local");
+      if (k.tunnel_local == k.tunnel_peer) c.Error(o.tunnel_peer, "tunnel.peer is tunnel.local");
       for (size_t j = 0; j < i; ++j) {
         const Connection& x = vpn.connections[j];
         if (x.mode != TunnelMode::kRoute) continue;
         for (const IpAddr& a : {x.tunnel_local, x.tunnel_peer})
           if (a == k.tunnel_local || a == k.tunnel_peer)
-            c.Error(o.tunnel, a.ToString() + " is already a tunnel address of connection " + x.name);
+            c.Error(o.tunnel,
+                    a.ToString() + " is already a tunnel address of connection " + x.name);
       }
       if (!o.has_remote_ts) {
         if (route_based > 1)
-          c.Error(o.item, "with several route-based connections each needs remote_ts, the "
-                          "destinations it carries (not overlapping the others'): "
-                          "kernel-libipsec picks a packet's tunnel by its selectors");
+          c.Error(o.item,
+                  "with several route-based connections each needs remote_ts, the "
+                  "destinations it carries (not overlapping the others'): "
+                  "kernel-libipsec picks a packet's tunnel by its selectors");
         k.remote_ts = {Any(c.v4)};
       }
       k.local_ts = {Any(c.v4)};
@@ -208,7 +224,8 @@ void CheckConnections(Ctx& c) {
     } else {
       if (o.has_tunnel) c.Error(o.tunnel, "tunnel: is for mode: route");
       if (!k.routes.empty())
-        c.Error(o.routes, "a policy-based connection routes its remote_ts; routes: is for mode: route");
+        c.Error(o.routes,
+                "a policy-based connection routes its remote_ts; routes: is for mode: route");
       if (!o.has_remote_ts) c.Error(o.item, "a policy-based connection needs remote_ts");
       if (!o.has_local_ts) k.local_ts = {c.VmSupernet()};
       k.route_source = IpAddr{};
@@ -252,7 +269,8 @@ void CheckBgp(Ctx& c) {
     if (c.t->spec.vm_address.addr.is_v4())
       b.router_id = c.t->spec.vm_address.addr;
     else
-      c.Error(d.bgp, "an IPv6 tenant needs bgp.router_id (an IPv4 address, unique among its peers)");
+      c.Error(d.bgp,
+              "an IPv6 tenant needs bgp.router_id (an IPv4 address, unique among its peers)");
   }
   if (!d.has_announce) b.announce = c.vm_prefixes;
   for (size_t i = 0; i < b.announce.size(); ++i)
@@ -265,8 +283,8 @@ void CheckBgp(Ctx& c) {
     b.reject.push_back(PrefixMatch{p, 0, static_cast<uint8_t>(p.addr.bits())});
   for (const Connection& k : d.vpn.connections)
     for (int len = 1; len <= k.peer_address.bits(); ++len)
-      b.reject.push_back(PrefixMatch{
-          IpPrefix{k.peer_address.Masked(len), static_cast<uint8_t>(len)}, 0, 0});
+      b.reject.push_back(
+          PrefixMatch{IpPrefix{k.peer_address.Masked(len), static_cast<uint8_t>(len)}, 0, 0});
   std::set<IpAddr> seen;
   for (size_t i = 0; i < b.neighbors.size(); ++i) {
     BgpNeighbor& n = b.neighbors[i];
@@ -346,8 +364,8 @@ void CheckPointToSite(Ctx& c) {
   for (const Connection& k : d.vpn.connections) {
     for (const IpPrefix& q : k.mode == TunnelMode::kRoute ? k.routes : k.remote_ts)
       if (Covering({q}, p.pool) != nullptr)
-        c.Error(d.pool, p.pool.ToString() + " overlaps " + q.ToString() + " of connection " +
-                            k.name);
+        c.Error(d.pool,
+                p.pool.ToString() + " overlaps " + q.ToString() + " of connection " + k.name);
     if (k.mode == TunnelMode::kRoute &&
         (p.pool.Contains(k.tunnel_local) || p.pool.Contains(k.tunnel_peer)))
       c.Error(d.pool, p.pool.ToString() + " holds a tunnel address of connection " + k.name);
@@ -380,8 +398,9 @@ std::string ProposalProblem(const std::string& proposal, bool ike) {
   auto n = [&](Kw k) { return count[static_cast<size_t>(k)]; };
   if (n(Kw::kEncr) + n(Kw::kAead) == 0) return proposal + ": no encryption algorithm";
   if (n(Kw::kEncr) > 0 && n(Kw::kAead) > 0)
-    return proposal + ": AEAD (gcm, ccm, chacha20poly1305) and other encryption algorithms "
-                      "cannot share a proposal";
+    return proposal +
+           ": AEAD (gcm, ccm, chacha20poly1305) and other encryption algorithms "
+           "cannot share a proposal";
   if (n(Kw::kEncr) > 0 && n(Kw::kInteg) == 0)
     return proposal + ": no integrity algorithm (e.g. sha256) for a non-AEAD cipher";
   if (n(Kw::kAead) > 0 && n(Kw::kInteg) > 0)
@@ -398,9 +417,8 @@ std::string ProposalProblem(const std::string& proposal, bool ike) {
 }
 
 std::map<std::string, TenantVpn> CheckVpns(std::vector<VpnDraft>* drafts,
-                                                const std::vector<TenantDraft>& tenants,
-                                                const PolicyBuilder& b,
-                                                ErrorList* errors) {
+                                           const std::vector<TenantDraft>& tenants,
+                                           const PolicyBuilder& b, ErrorList* errors) {
   std::map<std::string, TenantVpn> out;
   for (const TenantDraft& t : tenants) {
     TenantVpn& result = out[t.spec.name];

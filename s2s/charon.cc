@@ -25,9 +25,9 @@ constexpr auto kStopGrace = seconds(3);
 
 // Directories swanctl looks into (relative to swanctl.conf); created so it
 // does not complain about each missing one.
-const std::vector<std::string> kSwanctlDirs = {
-    "run",     "private", "x509",   "x509ca", "x509ocsp", "x509aa", "x509ac",
-    "x509crl", "pubkey",  "rsa",    "ecdsa",  "bliss",    "pkcs8",  "pkcs12"};
+const std::vector<std::string> kSwanctlDirs = {"run",    "private", "x509",    "x509ca", "x509ocsp",
+                                               "x509aa", "x509ac",  "x509crl", "pubkey", "rsa",
+                                               "ecdsa",  "bliss",   "pkcs8",   "pkcs12"};
 
 std::map<std::string, std::string> Peers(const TenantVpn& vpn) {
   std::map<std::string, std::string> peers;
@@ -244,7 +244,8 @@ bool CharonService::HasSa(const std::string& connection) const {
   std::string error;
   std::unique_ptr<ViciClient> vici = Vici(&error);
   std::vector<Json> sas;
-  return vici && vici->CallStreamed("list-sas", "list-sa", Json{{"ike", connection}}, &sas, &error) &&
+  return vici &&
+         vici->CallStreamed("list-sas", "list-sa", Json{{"ike", connection}}, &sas, &error) &&
          !sas.empty();
 }
 
@@ -359,7 +360,8 @@ Json CharonService::Status(Clock::time_point now) {
     if (!vici) j["vici_error"] = error;
   }
   Json conns = Json::array();
-  for (const Connection& k : vpn_.connections) conns.push_back(ConnectionStatus(k, sas, vici.get(), now));
+  for (const Connection& k : vpn_.connections)
+    conns.push_back(ConnectionStatus(k, sas, vici.get(), now));
   j["connections"] = conns;
   if (vpn_.p2s.enabled) {
     Json clients = Json::array();

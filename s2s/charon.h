@@ -78,9 +78,9 @@ class CharonService {
   std::string dir_;
   Daemon daemon_;
   TenantVpn vpn_;
-  bool started_ = false;       // Start called (and Stop not)
-  bool network_ok_ = false;    // ipsec0 reconciled since charon's last start
-  std::string last_error_;     // of the last load / network attempt
+  bool started_ = false;     // Start called (and Stop not)
+  bool network_ok_ = false;  // ipsec0 reconciled since charon's last start
+  std::string last_error_;   // of the last load / network attempt
   CharonLog log_;
   LogTail tail_;
 };

@@ -17,8 +17,7 @@ constexpr Pattern kFailures[] = {
     {"received AUTHENTICATION_FAILED notify",
      "the peer rejected our authentication (AUTHENTICATION_FAILED): the pre-shared key, "
      "certificate or identity does not match the peer's"},
-    {"MAC mismatched",
-     "the peer's authentication failed: its pre-shared key does not match ours"},
+    {"MAC mismatched", "the peer's authentication failed: its pre-shared key does not match ours"},
     {"constraint check failed",
      "the peer's certificate does not match the configured remote identity"},
     {"no trusted RSA public key found",
@@ -62,8 +61,8 @@ void CharonLog::Line(std::string_view line) {
     // "10.1.3.100 is initiating an IKE_SA": a peer we respond to.
     const size_t at = text.find(" is initiating an IKE_SA");
     if (at != std::string_view::npos) {
-      const std::string peer(text.substr(text.find_first_not_of(' ')).substr(
-          0, at - text.find_first_not_of(' ')));
+      const std::string peer(
+          text.substr(text.find_first_not_of(' ')).substr(0, at - text.find_first_not_of(' ')));
       for (const auto& [conn, address] : peers_)
         if (address == peer) ike_conn_[id] = conn;
     }

@@ -89,7 +89,8 @@ Json Daemon::Status(Clock::time_point now) const {
   } else {
     j["state"] = stopped_ ? "stopped" : "restarting";
     if (!stopped_)
-      j["next_start_seconds"] = std::max<long long>(0, duration_cast<seconds>(next_start_ - now).count());
+      j["next_start_seconds"] =
+          std::max<long long>(0, duration_cast<seconds>(next_start_ - now).count());
   }
   j["restarts"] = restarts_;
   if (!last_exit_.empty()) j["last_exit"] = last_exit_;

@@ -88,9 +88,21 @@ bool FrrService::StartDaemon(Daemon* d, Clock::time_point now, std::string* erro
   const std::string program = d == &zebra_ ? kZebraProgram : kBgpdProgram;
   const std::string run = dir_ + "/run";
   LaunchSpec spec;
-  spec.argv = {program, "-u", "frr", "-g", "frr", "-P", "0", "--vty_socket", run,
-               "-z", run + "/zserv.api", "-f", dir_ + "/" + d->name() + ".conf",
-               "-i", run + "/" + d->name() + ".pid"};
+  spec.argv = {program,
+               "-u",
+               "frr",
+               "-g",
+               "frr",
+               "-P",
+               "0",
+               "--vty_socket",
+               run,
+               "-z",
+               run + "/zserv.api",
+               "-f",
+               dir_ + "/" + d->name() + ".conf",
+               "-i",
+               run + "/" + d->name() + ".pid"};
   spec.env = BaseEnvironment();
   spec.netns = env_.netns;
   spec.log = dir_ + "/" + d->name() + ".stdout";
@@ -129,9 +141,9 @@ bool FrrService::Start(const TenantVpn& vpn, Clock::time_point now, std::string*
 
 bool FrrService::Reload(std::string* error) {
   LaunchSpec spec;
-  spec.argv = {kFrrReloadProgram, "--reload",  "--daemon",       "bgpd",
-               "--bindir",        "/usr/bin",  "--confdir",      dir_,
-               "--rundir",        dir_ + "/run", "--vty_socket", dir_ + "/run",
+  spec.argv = {kFrrReloadProgram, "--reload",         "--daemon",     "bgpd",
+               "--bindir",        "/usr/bin",         "--confdir",    dir_,
+               "--rundir",        dir_ + "/run",      "--vty_socket", dir_ + "/run",
                "--stdout",        dir_ + "/bgpd.conf"};
   spec.env = BaseEnvironment();
   std::string out;
@@ -173,8 +185,7 @@ void FrrService::Poll(Clock::time_point now) {
   if (zebra_.running() && bgpd_.Due(now)) StartDaemon(&bgpd_, now, &error);
 }
 
-std::optional<std::string> FrrService::Vtysh(const std::string& command,
-                                             std::string* error) const {
+std::optional<std::string> FrrService::Vtysh(const std::string& command, std::string* error) const {
   LaunchSpec spec;
   spec.argv = {kVtyshProgram, "--vty_socket", dir_ + "/run", "--config_dir", dir_, "-c", command};
   spec.env = BaseEnvironment();

@@ -40,9 +40,9 @@ enum Step : int {
   kExec,
 };
 constexpr const char* kStepNames[] = {
-    "setsid",           "open the namespace", "enter the namespace",
-    "unshare mounts",   "make / a slave",     "bind-mount the private /run",
-    "open /dev/null",   "open the log",       "exec",
+    "setsid",         "open the namespace", "enter the namespace",
+    "unshare mounts", "make / a slave",     "bind-mount the private /run",
+    "open /dev/null", "open the log",       "exec",
 };
 
 struct ChildError {

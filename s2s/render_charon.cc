@@ -277,8 +277,7 @@ std::vector<RenderedFile> RenderCharon(const TenantVpn& vpn, const std::string& 
   for (const Connection& k : vpn.connections)
     if (k.auth == AuthMethod::kCertificate)
       files.push_back({"private/" + k.name + ".key", k.certs.private_key, 0600, true});
-  if (vpn.p2s.enabled)
-    files.push_back({"private/p2s.key", vpn.p2s.server.private_key, 0600, true});
+  if (vpn.p2s.enabled) files.push_back({"private/p2s.key", vpn.p2s.server.private_key, 0600, true});
   return files;
 }
 

@@ -81,7 +81,8 @@ std::string BgpdConf(const TenantVpn& vpn, const std::string& dir) {
       if (has_reject)
         maps += map + " deny 10\n match " + Ip(v4) + " address prefix-list " + reject + "\nexit\n";
       if (has_accept)
-        maps += map + " permit 20\n match " + Ip(v4) + " address prefix-list " + accept + "\nexit\n";
+        maps +=
+            map + " permit 20\n match " + Ip(v4) + " address prefix-list " + accept + "\nexit\n";
       if (!has_reject && !has_accept) maps += map + " deny 10\nexit\n";
     }
   }
@@ -93,8 +94,8 @@ std::string BgpdConf(const TenantVpn& vpn, const std::string& dir) {
   for (const BgpNeighbor& n : b.neighbors) {
     const std::string a = " neighbor " + n.address.ToString();
     out += a + " remote-as " + std::to_string(n.remote_asn) + "\n";
-    out += a + " description " + (n.connection.empty() ? "external" : "tunnel " + n.connection) +
-           "\n";
+    out +=
+        a + " description " + (n.connection.empty() ? "external" : "tunnel " + n.connection) + "\n";
     if (!n.update_source.IsUnspecified())
       out += a + " update-source " + n.update_source.ToString() + "\n";
     if (n.ebgp_multihop != 0) out += a + " ebgp-multihop " + std::to_string(n.ebgp_multihop) + "\n";
@@ -126,10 +127,10 @@ std::string BgpdConf(const TenantVpn& vpn, const std::string& dir) {
 
 std::vector<RenderedFile> RenderFrr(const TenantVpn& vpn, const std::string& dir) {
   std::vector<RenderedFile> files;
-  files.push_back({"zebra.conf",
-                   Header(vpn) + "hostname " + vpn.tenant + "\nlog file " + dir +
-                       "/zebra.log informational\n",
-                   0640, false});
+  files.push_back(
+      {"zebra.conf",
+       Header(vpn) + "hostname " + vpn.tenant + "\nlog file " + dir + "/zebra.log informational\n",
+       0640, false});
   files.push_back({"bgpd.conf", BgpdConf(vpn, dir), 0640, false});
   files.push_back({"vtysh.conf", Header(vpn), 0640, false});
   return files;

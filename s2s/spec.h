@@ -14,12 +14,12 @@ using config::BgpNeighbor;
 using config::Certificates;
 using config::Connection;
 using config::Initiate;
+using config::kDefaultEspProposal;
+using config::kDefaultIkeProposal;
 using config::PointToSite;
 using config::PrefixMatch;
 using config::TenantVpn;
 using config::TunnelMode;
-using config::kDefaultEspProposal;
-using config::kDefaultIkeProposal;
 
 // Routes the s2s services install in a compartment's namespace (over
 // ipsec0: tunnels' static routes, policy-based traffic selectors, the

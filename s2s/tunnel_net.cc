@@ -87,8 +87,8 @@ bool ParseRoutes(const std::string& ip_json, std::vector<TunnelRoute>* out, std:
   }
   for (const json& r : j) {
     const std::string gw = r.value("gateway", "");
-    const bool v6 = r.value("dst", "").find(':') != std::string::npos ||
-                    gw.find(':') != std::string::npos;
+    const bool v6 =
+        r.value("dst", "").find(':') != std::string::npos || gw.find(':') != std::string::npos;
     const std::optional<IpPrefix> dst = ParseDst(r.value("dst", ""), v6);
     if (!dst) continue;
     TunnelRoute t{*dst, {}, {}};
@@ -107,9 +107,9 @@ std::string TunnelNetBatch(const TunnelNet& have, const TunnelNet& want) {
   // Routes first out, addresses last out; addresses first in, routes last in
   // (a route via the tunnel peer needs the peer address).
   for (const TunnelRoute& r : have.routes) {
-    const bool kept = std::any_of(want.routes.begin(), want.routes.end(), [&](const TunnelRoute& w) {
-      return w.destination == r.destination;
-    });
+    const bool kept =
+        std::any_of(want.routes.begin(), want.routes.end(),
+                    [&](const TunnelRoute& w) { return w.destination == r.destination; });
     if (!kept)
       batch += "route del " + r.destination.ToString() + " proto " +
                std::to_string(kRouteProtocolS2s) + "\n";
@@ -123,8 +123,8 @@ std::string TunnelNetBatch(const TunnelNet& have, const TunnelNet& want) {
   return batch;
 }
 
-bool ReconcileTunnelNet(const std::string& netns, const TunnelNet& want,
-                        const std::string& scratch, std::string* error) {
+bool ReconcileTunnelNet(const std::string& netns, const TunnelNet& want, const std::string& scratch,
+                        std::string* error) {
   TunnelNet have;
   std::string out;
   if (RunIp(netns, {"-j", "addr", "show", "dev", kTunnelDevice}, &out) != 0) {
@@ -133,8 +133,9 @@ bool ReconcileTunnelNet(const std::string& netns, const TunnelNet& want,
   }
   if (!ParseAddresses(out, &have.addresses, error)) return false;
   for (const char* family : {"-4", "-6"}) {
-    if (RunIp(netns, {family, "-j", "route", "show", "table", "main", "proto",
-                      std::to_string(kRouteProtocolS2s)},
+    if (RunIp(netns,
+              {family, "-j", "route", "show", "table", "main", "proto",
+               std::to_string(kRouteProtocolS2s)},
               &out) != 0 ||
         !ParseRoutes(out, &have.routes, error)) {
       if (error->empty()) *error = "netns " + netns + ": ip route show: " + out;

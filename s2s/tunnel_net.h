@@ -57,7 +57,7 @@ std::string TunnelNetBatch(const TunnelNet& have, const TunnelNet& want);
 
 // Lists, diffs and applies in namespace `netns`; `scratch` is a file path for
 // the batch. False with *error when ipsec0 is missing or `ip` fails.
-bool ReconcileTunnelNet(const std::string& netns, const TunnelNet& want,
-                        const std::string& scratch, std::string* error);
+bool ReconcileTunnelNet(const std::string& netns, const TunnelNet& want, const std::string& scratch,
+                        std::string* error);
 
 }  // namespace hnv::s2s

@@ -172,7 +172,7 @@ bool ReadAll(int fd, char* buf, size_t len, std::string* error) {
     const ssize_t n = recv(fd, buf + done, len - done, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      *error = n == 0 ? "VICI: charon closed the connection"
+      *error = n == 0            ? "VICI: charon closed the connection"
                : errno == EAGAIN ? "VICI: no answer from charon in time"
                                  : std::string("VICI receive: ") + std::strerror(errno);
       return false;
@@ -242,8 +242,8 @@ bool ViciClient::Receive(uint8_t* type, std::string* name, std::string* message,
                          std::string* error) {
   unsigned char head[4];
   if (!ReadAll(fd_, reinterpret_cast<char*>(head), 4, error)) return false;
-  const uint32_t len = (uint32_t{head[0]} << 24) | (uint32_t{head[1]} << 16) |
-                       (uint32_t{head[2]} << 8) | head[3];
+  const uint32_t len =
+      (uint32_t{head[0]} << 24) | (uint32_t{head[1]} << 16) | (uint32_t{head[2]} << 8) | head[3];
   if (len == 0 || len > kMaxPacket) {
     *error = "VICI: bad packet length " + std::to_string(len);
     return false;

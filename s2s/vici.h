@@ -39,8 +39,7 @@ std::optional<Json> DecodeMessage(std::string_view bytes, std::string* error);
 class ViciClient {
  public:
   static std::unique_ptr<ViciClient> Connect(const std::string& socket_path,
-                                             std::chrono::milliseconds timeout,
-                                             std::string* error);
+                                             std::chrono::milliseconds timeout, std::string* error);
   ~ViciClient();
   ViciClient(const ViciClient&) = delete;
   ViciClient& operator=(const ViciClient&) = delete;

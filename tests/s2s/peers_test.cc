@@ -133,9 +133,9 @@ TEST_F(Peers, IndependentSiteBgpTrafficAndPeerRestart) {
   StartSite();
   StartSiteFrr();
   StartGateway(Gateway());
-  ASSERT_TRUE(WaitFor([&] { return Route(gw_, "10.2.0.0/24", "bgp") &&
-                                   Route(site_, "10.1.0.0/24", "bgp"); },
-                      30000, [&] { Poll(); }))
+  ASSERT_TRUE(WaitFor(
+      [&] { return Route(gw_, "10.2.0.0/24", "bgp") && Route(site_, "10.1.0.0/24", "bgp"); }, 30000,
+      [&] { Poll(); }))
       << frr_->Status(Clock::now()).dump(1);
   EXPECT_TRUE(Ping(vm_, "10.2.0.10", 3));
   EXPECT_TRUE(Ping(onprem_, "10.1.0.10", 3));
@@ -145,9 +145,9 @@ TEST_F(Peers, IndependentSiteBgpTrafficAndPeerRestart) {
      "/got' >/dev/null 2>&1 & sleep 0.5");
   EXPECT_EQ(Sh("ip netns exec " + vm_ + " timeout 20 nc -q1 10.2.0.10 5001 < " + base_ + "/blob"),
             0);
-  EXPECT_TRUE(WaitFor([&] { return ShOut("cmp " + base_ + "/blob " + base_ + "/got && echo same") ==
-                                   "same\n"; },
-                      10000));
+  EXPECT_TRUE(WaitFor(
+      [&] { return ShOut("cmp " + base_ + "/blob " + base_ + "/got && echo same") == "same\n"; },
+      10000));
 
   // The site's charon restarts (crash, no DELETE): the gateway's dead-peer
   // detection notices, and re-initiates; BGP comes back over the new SA.
@@ -197,7 +197,8 @@ TEST_F(Peers, FiltersRejectOwnPrefixesAndHonourAcceptList) {
   for (const char* p : {"10.1.0.0/24", "172.16.5.0/24", "10.2.7.0/24"})
     ASSERT_EQ(Sh("vtysh --vty_socket " + base_ + "/site-frr/run --config_dir " + base_ +
                  "/site-frr -c 'configure terminal' -c 'router bgp 65002' -c 'address-family "
-                 "ipv4 unicast' -c 'network " + p + "'"),
+                 "ipv4 unicast' -c 'network " +
+                 p + "'"),
               0);
   ASSERT_TRUE(WaitFor([&] { return Route(gw_, "10.2.7.0/24", "bgp"); }, 30000, [&] { Poll(); }));
   EXPECT_FALSE(Route(gw_, "172.16.5.0/24", "bgp"));
@@ -240,16 +241,18 @@ TEST_F(Peers, PointToSiteEapAndCertificateClients) {
   auto client = [&](const std::string& ns, const std::string& gw, const std::string& local) {
     return "connections {\n home {\n  version = 2\n  remote_addrs = " + gw +
            "\n  vips = 0.0.0.0\n  encap = yes\n  proposals = aes256gcm16-prfsha384-ecp384\n" +
-           local + "  remote {\n   auth = pubkey\n   id = vpn.contoso.example\n  }\n  children {\n"
+           local +
+           "  remote {\n   auth = pubkey\n   id = vpn.contoso.example\n  }\n  children {\n"
            "   home {\n    remote_ts = 10.1.0.0/24\n    esp_proposals = aes256gcm16-ecp384\n"
            "    start_action = start\n   }\n  }\n }\n}\n" +
-           (ns == c1 ? "secrets {\n eap-alice {\n  id = alice\n  secret = \"alice's password\"\n }\n}\n"
-                     : "");
+           (ns == c1
+                ? "secrets {\n eap-alice {\n  id = alice\n  secret = \"alice's password\"\n }\n}\n"
+                : "");
   };
   clients_[0] = std::make_unique<PlainStrongswan>(c1, Dir("c1"));
   Sh("mkdir -p " + base_ + "/c1/x509ca && cp " + pki + "/ca.pem " + base_ + "/c1/x509ca/");
-  ASSERT_TRUE(clients_[0]->Start(client(
-      c1, "192.0.2.1", "  local {\n   auth = eap-mschapv2\n   eap_id = alice\n  }\n")));
+  ASSERT_TRUE(clients_[0]->Start(
+      client(c1, "192.0.2.1", "  local {\n   auth = eap-mschapv2\n   eap_id = alice\n  }\n")));
   // carol: certificate; the gateway's certificate connection listens on the
   // same address (charon picks the connection by the client's auth method).
   clients_[1] = std::make_unique<PlainStrongswan>(c2, Dir("c2"));

@@ -44,10 +44,10 @@ swanctl {
 }
 )");
     WriteText(dir_ + "/swanctl.conf", swanctl);
-    const std::string pid = ShOut("STRONGSWAN_CONF=" + dir_ + "/strongswan.conf setsid ip netns exec " +
-                                  ns_ + " sh -c 'mount --bind " + dir_ +
-                                  "/run /run && exec /usr/lib/ipsec/charon' >" + dir_ +
-                                  "/charon.stdout 2>&1 </dev/null & echo $!");
+    const std::string pid =
+        ShOut("STRONGSWAN_CONF=" + dir_ + "/strongswan.conf setsid ip netns exec " + ns_ +
+              " sh -c 'mount --bind " + dir_ + "/run /run && exec /usr/lib/ipsec/charon' >" + dir_ +
+              "/charon.stdout 2>&1 </dev/null & echo $!");
     pid_ = std::atoi(pid.c_str());
     if (!WaitFor([&] { return access((dir_ + "/charon.vici").c_str(), F_OK) == 0; }, 10000))
       return false;
@@ -90,8 +90,8 @@ class PlainFrr {
     PlainStrongswan::WriteText(dir_ + "/zebra.conf", "hostname peer\n");
     PlainStrongswan::WriteText(dir_ + "/bgpd.conf", bgpd_conf);
     Sh("chown -R frr:frr " + dir_);
-    const std::string c = " -d -u frr -g frr -P 0 --vty_socket " + dir_ + "/run -z " + dir_ +
-                          "/run/zserv.api ";
+    const std::string c =
+        " -d -u frr -g frr -P 0 --vty_socket " + dir_ + "/run -z " + dir_ + "/run/zserv.api ";
     return Sh("ip netns exec " + ns_ + " /usr/lib/frr/zebra" + c + "-f " + dir_ +
               "/zebra.conf -i " + dir_ + "/run/zebra.pid") == 0 &&
            Sh("ip netns exec " + ns_ + " /usr/lib/frr/bgpd" + c + "-f " + dir_ + "/bgpd.conf -i " +
@@ -123,7 +123,8 @@ inline bool MakeCa(const std::string& dir) {
 inline bool MakeCert(const std::string& dir, const std::string& name, const std::string& san) {
   return Sh("cd " + dir + " && pki --gen --type ecdsa --size 256 --outform pem 2>/dev/null > " +
             name + ".key && chmod 600 " + name + ".key && pki --pub --in " + name +
-            ".key --type ecdsa 2>/dev/null | pki --issue --lifetime 30 --cacert ca.pem --cakey ca.key --dn 'CN=" +
+            ".key --type ecdsa 2>/dev/null | pki --issue --lifetime 30 --cacert ca.pem --cakey "
+            "ca.key --dn 'CN=" +
             san + "' --san " + san + " --flag serverAuth --flag clientAuth --outform pem > " +
             name + ".pem 2>/dev/null") == 0;
 }

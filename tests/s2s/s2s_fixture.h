@@ -91,7 +91,8 @@ class NetTest : public ::testing::Test {
       Sh("ip netns del " + ns);
     }
     namespaces_.clear();
-    if (!KeepLogs()) Sh("rm -rf " + base_);
+    if (!KeepLogs())
+      Sh("rm -rf " + base_);
     else
       std::fprintf(stderr, "s2s test: logs kept in %s\n", base_.c_str());
   }
@@ -116,9 +117,9 @@ class NetTest : public ::testing::Test {
     const std::string a = "s" + std::to_string(getpid() % 100000) + "l" + std::to_string(links_);
     const std::string b = a + "p";
     ++links_;
-    ASSERT_EQ(Sh("ip link add " + a + " netns " + ns1 + " type veth peer name " + b + " netns " +
-                 ns2),
-              0);
+    ASSERT_EQ(
+        Sh("ip link add " + a + " netns " + ns1 + " type veth peer name " + b + " netns " + ns2),
+        0);
     if (!addr1.empty()) Sh("ip -n " + ns1 + " addr add " + addr1 + " dev " + a);
     if (!addr2.empty()) Sh("ip -n " + ns2 + " addr add " + addr2 + " dev " + b);
     Sh("ip -n " + ns1 + " link set " + a + " up");
@@ -136,8 +137,7 @@ class NetTest : public ::testing::Test {
   }
 
   bool Ping(const std::string& ns, const std::string& to, int count = 1) {
-    return Sh("ip netns exec " + ns + " ping -c" + std::to_string(count) + " -i0.2 -W1 " + to) ==
-           0;
+    return Sh("ip netns exec " + ns + " ping -c" + std::to_string(count) + " -i0.2 -W1 " + to) == 0;
   }
 
   std::string Dir(const std::string& name) {

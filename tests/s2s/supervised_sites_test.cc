@@ -32,7 +32,8 @@ class SupervisedSites : public NetTest {
     cleanups_.push_back([this] {
       for (Site& s : site_) {
         // Stop removes the instance directories: keep their logs of a failure.
-        if (KeepLogs() && s.charon) Sh("cp -r " + s.charon->dir() + " " + base_ + "/" + s.ns + "-charon");
+        if (KeepLogs() && s.charon)
+          Sh("cp -r " + s.charon->dir() + " " + base_ + "/" + s.ns + "-charon");
         if (KeepLogs() && s.frr) Sh("cp -r " + s.frr->dir() + " " + base_ + "/" + s.ns + "-frr");
         StopSite(s);
       }
@@ -85,8 +86,9 @@ TEST_F(SupervisedSites, TunnelBgpTrafficAndStatus) {
   EXPECT_TRUE(Ping(host_[0], "10.2.0.10", 3));
   EXPECT_TRUE(Ping(host_[1], "10.1.0.10", 3));
   // The learned route goes over the tunnel: via the peer's tunnel address on ipsec0.
-  EXPECT_NE(ShOut("ip -n " + site_[0].ns + " route show 10.2.0.0/24").find("via 10.255.0.2 dev ipsec0"),
-            std::string::npos);
+  EXPECT_NE(
+      ShOut("ip -n " + site_[0].ns + " route show 10.2.0.0/24").find("via 10.255.0.2 dev ipsec0"),
+      std::string::npos);
 
   const Json c = site_[0].charon->Status(Clock::now());
   ASSERT_EQ(c["connections"].size(), 1u) << c.dump(1);
@@ -113,7 +115,6 @@ TEST_F(SupervisedSites, TunnelBgpTrafficAndStatus) {
   EXPECT_TRUE(learned) << f.dump(1);
 }
 
-
 // The IKE SA of site i's first connection as VICI shows it ("" when none).
 std::string IkeId(const Json& status) {
   for (const Json& k : status["connections"])
@@ -131,9 +132,11 @@ TEST_F(SupervisedSites, KilledDaemonsAreRestarted) {
   // reloads it, gives the new ipsec0 its addresses; BGP comes back over it.
   const pid_t charon = site_[0].charon->daemon().id().pid;
   ASSERT_EQ(kill(charon, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor([&] { return site_[0].charon->daemon().restarts() == 1 &&
-                                   site_[0].charon->daemon().running(); },
-                      10000, [&] { PollAll(); }));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return site_[0].charon->daemon().restarts() == 1 && site_[0].charon->daemon().running();
+      },
+      10000, [&] { PollAll(); }));
   EXPECT_NE(site_[0].charon->daemon().id().pid, charon);
   ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24") && Ping(host_[0], "10.2.0.10"); },
                       40000, [&] { PollAll(); }))
@@ -148,12 +151,13 @@ TEST_F(SupervisedSites, KilledDaemonsAreRestarted) {
     const Daemon& d = std::string(which) == "bgpd" ? site_[0].frr->bgpd() : site_[0].frr->zebra();
     const pid_t pid = d.id().pid;
     ASSERT_EQ(kill(pid, SIGKILL), 0) << which;
-    ASSERT_TRUE(WaitFor([&] { return d.running() && d.id().pid != pid; }, 10000,
-                        [&] { PollAll(); }))
+    ASSERT_TRUE(
+        WaitFor([&] { return d.running() && d.id().pid != pid; }, 10000, [&] { PollAll(); }))
         << which;
     ASSERT_TRUE(WaitFor([&] { return BgpRoute(0, "10.2.0.0/24") && Ping(host_[0], "10.2.0.10"); },
                         40000, [&] { PollAll(); }))
-        << which << "\n" << site_[0].frr->Status(Clock::now()).dump(1);
+        << which << "\n"
+        << site_[0].frr->Status(Clock::now()).dump(1);
     EXPECT_EQ(d.restarts(), 1) << which;
     if (std::string(which) == "zebra") {
       EXPECT_EQ(site_[0].frr->bgpd().restarts(), 2);
@@ -181,9 +185,11 @@ TEST_F(SupervisedSites, NewSupervisorAdoptsRunningDaemons) {
   EXPECT_TRUE(Ping(host_[0], "10.2.0.10", 2));
   // Adopted daemons are still supervised.
   kill(charon.pid, SIGKILL);
-  EXPECT_TRUE(WaitFor([&] { return site_[0].charon->daemon().running() &&
-                                   site_[0].charon->daemon().id() != charon; },
-                      10000, [&] { PollAll(); }));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return site_[0].charon->daemon().running() && site_[0].charon->daemon().id() != charon;
+      },
+      10000, [&] { PollAll(); }));
 }
 
 TEST_F(SupervisedSites, StopLeavesNothingBehind) {
@@ -203,9 +209,9 @@ TEST_F(SupervisedSites, StopLeavesNothingBehind) {
   EXPECT_NE(access(dir.c_str(), F_OK), 0) << dir;
   EXPECT_NE(access(frr_dir.c_str(), F_OK), 0) << frr_dir;
   // The peer saw the tunnel go (charon's SIGTERM deletes its SAs and tells it).
-  EXPECT_TRUE(WaitFor([&] { return site_[1].charon->Status(Clock::now())["connections"][0]["state"] ==
-                                   "down"; },
-                      10000));
+  EXPECT_TRUE(WaitFor(
+      [&] { return site_[1].charon->Status(Clock::now())["connections"][0]["state"] == "down"; },
+      10000));
 }
 
 }  // namespace

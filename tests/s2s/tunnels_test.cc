@@ -57,9 +57,9 @@ class Tunnels : public NetTest {
 
   // A route-based connection with static routes (no BGP).
   static Connection Tunnel(const std::string& name, const char* local, const char* peer,
-                           const char* t_local, const char* t_peer,
-                           std::vector<IpPrefix> remote_ts, std::vector<IpPrefix> routes,
-                           const std::string& psk, Initiate initiate) {
+                           const char* t_local, const char* t_peer, std::vector<IpPrefix> remote_ts,
+                           std::vector<IpPrefix> routes, const std::string& psk,
+                           Initiate initiate) {
     Connection k;
     k.name = name;
     k.local_address = A(local);
@@ -102,15 +102,16 @@ TEST_F(Tunnels, BadKeyOrProposalChangeAndRemovalTouchOnlyTheirConnection) {
                                {P("10.2.0.0/24"), P("10.255.0.2/32")}, {P("10.2.0.0/24")},
                                "key-ab-0123456789", Initiate::kAlways);
   Connection ac = Tunnel("to-c", "198.51.100.1", "198.51.100.3", "10.255.1.1", "10.255.1.2",
-                         {P("10.3.0.0/24"), P("10.255.1.2/32")}, {P("10.3.0.0/24")},
-                         "key-ac-WRONG", Initiate::kAlways);
-  Start("B", b, Vpn("b", {Tunnel("to-a", "203.0.113.2", "203.0.113.1", "10.255.0.2", "10.255.0.1",
-                                 {P("0.0.0.0/0")}, {P("10.1.0.0/24")}, "key-ab-0123456789",
-                                 Initiate::kNever)}));
-  CharonService* gc =
-      Start("C", c, Vpn("c", {Tunnel("to-a", "198.51.100.3", "198.51.100.1", "10.255.1.2",
-                                     "10.255.1.1", {P("0.0.0.0/0")}, {P("10.1.0.0/24")},
-                                     "key-ac-0123456789", Initiate::kNever)}));
+                         {P("10.3.0.0/24"), P("10.255.1.2/32")}, {P("10.3.0.0/24")}, "key-ac-WRONG",
+                         Initiate::kAlways);
+  Start("B", b,
+        Vpn("b",
+            {Tunnel("to-a", "203.0.113.2", "203.0.113.1", "10.255.0.2", "10.255.0.1",
+                    {P("0.0.0.0/0")}, {P("10.1.0.0/24")}, "key-ab-0123456789", Initiate::kNever)}));
+  CharonService* gc = Start("C", c,
+                            Vpn("c", {Tunnel("to-a", "198.51.100.3", "198.51.100.1", "10.255.1.2",
+                                             "10.255.1.1", {P("0.0.0.0/0")}, {P("10.1.0.0/24")},
+                                             "key-ac-0123456789", Initiate::kNever)}));
   CharonService* ga = Start("A", a, Vpn("a", {ab, ac}));
 
   ASSERT_TRUE(WaitFor([&] { return Ping(ha, "10.2.0.10"); }, 20000, [&] { PollAll(); }));
@@ -134,9 +135,13 @@ TEST_F(Tunnels, BadKeyOrProposalChangeAndRemovalTouchOnlyTheirConnection) {
   ac.ike_proposals = {"aes128-sha256-modp3072"};
   std::string error;
   ASSERT_TRUE(ga->Update(Vpn("a", {ab, ac}), Clock::now(), &error)) << error;
-  ASSERT_TRUE(WaitFor([&] { return Conn(ga->Status(Clock::now()), "to-c").value("last_error", "")
-                                       .find("NO_PROPOSAL_CHOSEN") != std::string::npos; },
-                      20000, [&] { PollAll(); }))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Conn(ga->Status(Clock::now()), "to-c")
+                   .value("last_error", "")
+                   .find("NO_PROPOSAL_CHOSEN") != std::string::npos;
+      },
+      20000, [&] { PollAll(); }))
       << ga->Status(Clock::now()).dump(1);
   EXPECT_EQ(SaKey(ga, "to-b"), ab_sa);
 

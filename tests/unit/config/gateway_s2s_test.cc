@@ -134,8 +134,8 @@ TEST(GatewayS2s, NeighbourOnTheExternalSubnetAndAcceptAny) {
   EXPECT_EQ(b.router_id, Ip("192.0.2.9"));
   EXPECT_EQ(b.neighbors[0].connection, "");
   EXPECT_TRUE(b.neighbors[0].update_source.IsUnspecified());
-  EXPECT_EQ(b.neighbors[0].accept,
-            (std::vector<s2s::PrefixMatch>{{Pfx("0.0.0.0/0"), 0, 32}, {Pfx("10.5.0.0/16"), 20, 24}}));
+  EXPECT_EQ(b.neighbors[0].accept, (std::vector<s2s::PrefixMatch>{{Pfx("0.0.0.0/0"), 0, 32},
+                                                                  {Pfx("10.5.0.0/16"), 20, 24}}));
   EXPECT_EQ(b.neighbors[0].max_prefixes, 50u);
   EXPECT_FALSE(r.config->vpn.at("contoso").NeedsCharon());
   EXPECT_TRUE(r.config->vpn.at("contoso").NeedsFrr());
@@ -176,7 +176,8 @@ void ExpectGolden(const std::string& case_name, const std::vector<s2s::RenderedF
   const bool update = std::getenv("HNV_UPDATE_GOLDEN") != nullptr;
   for (const s2s::RenderedFile& f : files) {
     std::string text = f.text;
-    for (size_t at; (at = text.find(temp)) != std::string::npos;) text.replace(at, temp.size(), "DIR/");
+    for (size_t at; (at = text.find(temp)) != std::string::npos;)
+      text.replace(at, temp.size(), "DIR/");
     const std::string name = case_name + "/" + (f.symlink ? f.name + ".link" : f.name);
     const std::string path = GoldenDir() + "/" + name;
     if (update) {

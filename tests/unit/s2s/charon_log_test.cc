@@ -1,12 +1,12 @@
 // Why a connection is down, from charon's log: lines as charon 5.9.8 wrote
 // them in the daemon tests (wrong key, wrong proposal, then established).
+#include "s2s/charon_log.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
-
-#include "s2s/charon_log.h"
 
 namespace hnv::s2s {
 namespace {
@@ -22,8 +22,9 @@ TEST(CharonLog, InitiatorSideFailuresAndRecovery) {
   log.Line("2026-12-07T11:12:12 12[IKE] <to-c|3> received NO_PROPOSAL_CHOSEN notify error");
   EXPECT_EQ(log.LastError("to-c")->message,
             "the peer accepted none of our proposals (NO_PROPOSAL_CHOSEN)");
-  log.Line("2026-12-07T11:12:12 12[IKE] <to-c|5> IKE_SA to-c[5] established between "
-           "198.51.100.1[198.51.100.1]...198.51.100.3[198.51.100.3]");
+  log.Line(
+      "2026-12-07T11:12:12 12[IKE] <to-c|5> IKE_SA to-c[5] established between "
+      "198.51.100.1[198.51.100.1]...198.51.100.3[198.51.100.3]");
   EXPECT_EQ(log.LastError("to-c"), nullptr);
 }
 
@@ -32,13 +33,15 @@ TEST(CharonLog, ResponderSideUnnamedSaIsAttributedByPeerAddress) {
   log.SetPeers({{"to-a", "198.51.100.1"}});
   // Before the connection is known the SA has only its id.
   log.Line("2026-12-07T11:12:12 12[IKE] <2> 198.51.100.1 is initiating an IKE_SA");
-  log.Line("2026-12-07T11:12:12 12[CFG] <2> received proposals: "
-           "IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072");
+  log.Line(
+      "2026-12-07T11:12:12 12[CFG] <2> received proposals: "
+      "IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072");
   log.Line("2026-12-07T11:12:12 12[IKE] <2> received proposals unacceptable");
   ASSERT_NE(log.LastError("to-a"), nullptr);
   EXPECT_EQ(log.LastError("to-a")->message, "none of the peer's proposals matches ours");
-  log.Line("2026-12-07T11:12:11 13[IKE] <to-a|1> tried 1 shared key for '198.51.100.3' - "
-           "'198.51.100.1', but MAC mismatched");
+  log.Line(
+      "2026-12-07T11:12:11 13[IKE] <to-a|1> tried 1 shared key for '198.51.100.3' - "
+      "'198.51.100.1', but MAC mismatched");
   EXPECT_EQ(log.LastError("to-a")->message,
             "the peer's authentication failed: its pre-shared key does not match ours");
   // Another peer's SA says nothing about to-a.

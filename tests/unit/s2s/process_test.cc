@@ -3,6 +3,8 @@
 // command output and timeouts, and the restart policy of a daemon that
 // dies (backoff 1 s, doubling, back to 1 s after a stable run), adoption of
 // a daemon from its record. The real daemons are in tests/s2s/.
+#include "s2s/process.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 
 #include "s2s/daemon.h"
 #include "s2s/files.h"
-#include "s2s/process.h"
 
 namespace hnv::s2s {
 namespace {
@@ -69,7 +70,8 @@ TEST(Process, FailuresSayWhichStep) {
 
 TEST(Process, RunCapturesOutputStatusAndTimesOut) {
   std::string out;
-  EXPECT_EQ(s2s::Run(Spec({"/bin/sh", "-c", "echo hi; echo err >&2; exit 3"}), seconds(5), &out), 3);
+  EXPECT_EQ(s2s::Run(Spec({"/bin/sh", "-c", "echo hi; echo err >&2; exit 3"}), seconds(5), &out),
+            3);
   EXPECT_EQ(out, "hi\nerr\n");
   // Exactly the environment given.
   EXPECT_EQ(s2s::Run(Spec({"/usr/bin/env"}), seconds(5), &out), 0);

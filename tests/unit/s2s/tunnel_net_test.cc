@@ -1,9 +1,9 @@
 // ipsec0's addresses and routes: what a TenantVpn wants, iproute2's JSON
 // (as `ip -j` 6.1 prints it) parsed, and the batch that turns one into the
 // other, touching only what differs.
-#include <gtest/gtest.h>
-
 #include "s2s/tunnel_net.h"
+
+#include <gtest/gtest.h>
 
 namespace hnv::s2s {
 namespace {

@@ -1,8 +1,8 @@
 // The VICI message encoding against byte strings written out by hand from
 // the protocol's definition (s2s/vici.h), and the decoder's refusals.
-#include <gtest/gtest.h>
-
 #include "s2s/vici.h"
+
+#include <gtest/gtest.h>
 
 namespace hnv::s2s {
 namespace {
@@ -20,8 +20,8 @@ TEST(Vici, EncodesKeyValuesListsAndSections) {
   m["ts"] = Json::array({"10.0.0.0/8"});
   m["sec"] = Json{{"a", "b"}};
   const std::string expect =
-      Bytes({3, 3}) + "ike" + Bytes({0, 6}) + "onprem" +        // key/value
-      Bytes({3, 5}) + "force" + Bytes({0, 3}) + "yes" +         // boolean as yes
+      Bytes({3, 3}) + "ike" + Bytes({0, 6}) + "onprem" +                      // key/value
+      Bytes({3, 5}) + "force" + Bytes({0, 3}) + "yes" +                       // boolean as yes
       Bytes({4, 2}) + "ts" + Bytes({5, 0, 10}) + "10.0.0.0/8" + Bytes({6}) +  // list
       Bytes({1, 3}) + "sec" + Bytes({3, 1}) + "a" + Bytes({0, 1}) + "b" + Bytes({2});
   EXPECT_EQ(EncodeMessage(m), expect);
