@@ -22,6 +22,9 @@ struct FieldOrigin {
   int line = 0;
 };
 
+// Where a value is.
+inline FieldOrigin Of(const Value& v) { return FieldOrigin{v.path, v.line}; }
+
 // One Policy element: its file, its YAML path and line, and for each model
 // field ("mac", "pa", "prefixes[0]") the YAML path and line that set it.
 struct ElementOrigin {

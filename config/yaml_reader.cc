@@ -199,6 +199,17 @@ std::optional<uint64_t> Reader::Uint(const Value& v, const IntSpec& spec) {
   return value;
 }
 
+std::optional<uint64_t> Reader::UintIn(const Value& v, const IntSpec& spec) {
+  std::optional<uint64_t> x = Uint(v, spec);
+  if (x && (*x < spec.lo || *x > spec.hi)) {
+    Error(v.line, v.path,
+          std::to_string(*x) + " is outside " + std::to_string(spec.lo) + ".." +
+              std::to_string(spec.hi));
+    return std::nullopt;
+  }
+  return x;
+}
+
 std::optional<MacAddr> Reader::Mac(const Value& v) {
   std::optional<std::string> text = Text(v, "a MAC address");
   if (!text) return std::nullopt;

@@ -121,6 +121,8 @@ class Reader {
   // Scalars. `expected` names what was expected for a type error.
   std::optional<std::string> Text(const Value& v, const char* expected);
   std::optional<uint64_t> Uint(const Value& v, const IntSpec& spec);
+  // As Uint, and the value must be in spec.lo..spec.hi ("70000 is outside 1..4094").
+  std::optional<uint64_t> UintIn(const Value& v, const IntSpec& spec);
   std::optional<MacAddr> Mac(const Value& v);
   std::optional<IpAddr> Ip(const Value& v);
   std::optional<IpPrefix> Prefix(const Value& v);

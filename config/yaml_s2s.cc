@@ -60,23 +60,10 @@ constexpr EnumName<TunnelMode> kModeNames[] = {{"route", TunnelMode::kRoute},
 // as strong as a random one; 16 characters is the floor for typed ones).
 constexpr size_t kMinPskLength = 16;
 
-FieldOrigin Of(const Value& v) { return FieldOrigin{v.path, v.line}; }
-
-std::optional<uint64_t> UintIn(Reader& r, const Value& v, const IntSpec& spec) {
-  std::optional<uint64_t> x = r.Uint(v, spec);
-  if (x && (*x < spec.lo || *x > spec.hi)) {
-    r.Error(v.line, v.path,
-            std::to_string(*x) + " is outside " + std::to_string(spec.lo) + ".." +
-                std::to_string(spec.hi));
-    return std::nullopt;
-  }
-  return x;
-}
-
 template <typename T>
 void SetUint(Reader& r, const Map& m, std::string_view key, const IntSpec& spec, T* out) {
   if (const std::optional<Value> x = m.Get(key))
-    if (std::optional<uint64_t> n = UintIn(r, *x, spec)) *out = static_cast<T>(*n);
+    if (std::optional<uint64_t> n = r.UintIn(*x, spec)) *out = static_cast<T>(*n);
 }
 
 // A text that ends up in a generated file between quotes.
@@ -434,7 +421,7 @@ void ReadNeighbor(Reader& r, const Value& item, VpnDraft* d) {
   if (!o.has_address && n.connection.empty() && !m->Find("connection"))
     r.Error(item.line, item.path, "a neighbour needs an address or a connection (its tunnel)");
   if (const std::optional<Value> x = m->Need("remote_asn"))
-    if (std::optional<uint64_t> a = UintIn(r, *x, kAsnSpec))
+    if (std::optional<uint64_t> a = r.UintIn(*x, kAsnSpec))
       n.remote_asn = static_cast<uint32_t>(*a);
   if (const std::optional<Value> x = m->Get("accept")) {
     o.has_accept = true;
@@ -460,7 +447,7 @@ void ReadBgp(Reader& r, const Value& v, VpnDraft* d) {
   if (!m) return;
   Bgp& b = d->vpn.bgp;
   if (const std::optional<Value> x = m->Need("asn"))
-    if (std::optional<uint64_t> a = UintIn(r, *x, kAsnSpec)) b.asn = static_cast<uint32_t>(*a);
+    if (std::optional<uint64_t> a = r.UintIn(*x, kAsnSpec)) b.asn = static_cast<uint32_t>(*a);
   if (const std::optional<Value> x = m->Get("router_id")) {
     d->router_id = Of(*x);
     d->has_router_id = true;

@@ -29,20 +29,6 @@ constexpr std::string_view kExternalKeys[] = {"interface", "port",      "vlan",
                                               "mac",       "addresses", "mtu"};
 constexpr std::string_view kRouteKeys[] = {"destination", "next_hop", "interface", "metric"};
 
-FieldOrigin Of(const Value& v) { return FieldOrigin{v.path, v.line}; }
-
-// An integer in spec.lo..spec.hi.
-std::optional<uint64_t> UintIn(Reader& r, const Value& v, const IntSpec& spec) {
-  std::optional<uint64_t> x = r.Uint(v, spec);
-  if (x && (*x < spec.lo || *x > spec.hi)) {
-    r.Error(v.line, v.path,
-            std::to_string(*x) + " is outside " + std::to_string(spec.lo) + ".." +
-                std::to_string(spec.hi));
-    return std::nullopt;
-  }
-  return x;
-}
-
 std::optional<std::string> TenantName(Reader& r, const Value& v) {
   std::optional<std::string> text = r.Text(v, "a tenant name");
   if (!text) return std::nullopt;
@@ -93,7 +79,7 @@ void ReadVmNetwork(Reader& r, const Value& v, TenantDraft* t) {
   CompartmentSpec& s = t->spec;
   if (const std::optional<Value> x = m->Need("vsid")) {
     t->vsid = Of(*x);
-    if (std::optional<uint64_t> n = UintIn(r, *x, kVsidSpec)) s.vsid = static_cast<uint32_t>(*n);
+    if (std::optional<uint64_t> n = r.UintIn(*x, kVsidSpec)) s.vsid = static_cast<uint32_t>(*n);
   }
   if (const std::optional<Value> x = m->Need("address")) {
     t->address = t->mac = Of(*x);
@@ -114,7 +100,7 @@ void ReadVmNetwork(Reader& r, const Value& v, TenantDraft* t) {
   if (const std::optional<Value> x = m->Get("mtu")) {
     t->vm_mtu = Of(*x);
     t->has_vm_mtu = true;
-    if (std::optional<uint64_t> n = UintIn(r, *x, kMtuSpec)) s.vm_mtu = static_cast<uint32_t>(*n);
+    if (std::optional<uint64_t> n = r.UintIn(*x, kMtuSpec)) s.vm_mtu = static_cast<uint32_t>(*n);
   }
 }
 
@@ -135,7 +121,7 @@ void ReadExternal(Reader& r, const Value& item, TenantDraft* t) {
   if (const std::optional<Value> x = m->Get("vlan")) {
     o.vlan = Of(*x);
     o.has_vlan = true;
-    if (std::optional<uint64_t> n = UintIn(r, *x, kVlanSpec)) e.vlan = static_cast<uint16_t>(*n);
+    if (std::optional<uint64_t> n = r.UintIn(*x, kVlanSpec)) e.vlan = static_cast<uint16_t>(*n);
   }
   if (const std::optional<Value> x = m->Need("mac")) {
     o.mac = Of(*x);
@@ -155,7 +141,7 @@ void ReadExternal(Reader& r, const Value& item, TenantDraft* t) {
   }
   if (const std::optional<Value> x = m->Get("mtu")) {
     o.mtu = Of(*x);
-    if (std::optional<uint64_t> n = UintIn(r, *x, kMtuSpec)) e.mtu = static_cast<uint32_t>(*n);
+    if (std::optional<uint64_t> n = r.UintIn(*x, kMtuSpec)) e.mtu = static_cast<uint32_t>(*n);
   }
   t->spec.external.push_back(std::move(e));
   t->external.push_back(std::move(o));
@@ -183,7 +169,7 @@ void ReadRoute(Reader& r, const Value& item, TenantDraft* t) {
   }
   if (const std::optional<Value> x = m->Get("metric")) {
     o.metric = Of(*x);
-    if (std::optional<uint64_t> n = UintIn(r, *x, kMetricSpec))
+    if (std::optional<uint64_t> n = r.UintIn(*x, kMetricSpec))
       route.metric = static_cast<uint32_t>(*n);
   }
   t->spec.routes.push_back(route);
@@ -223,7 +209,7 @@ TenantDraft ReadTenant(Reader& r, const Value& v) {
   }
   if (const std::optional<Value> x = m->Get("max_routes")) {
     t.max_routes = Of(*x);
-    if (std::optional<uint64_t> n = UintIn(r, *x, kMaxRoutesSpec))
+    if (std::optional<uint64_t> n = r.UintIn(*x, kMaxRoutesSpec))
       s.max_routes = static_cast<uint32_t>(*n);
   }
   if (const std::optional<Value> x = m->Need("vm_network")) ReadVmNetwork(r, *x, &t);

@@ -22,38 +22,17 @@
 #include <vector>
 
 #include "s2s/spec.h"
+#include "tests/lib/shell.h"
 
 namespace hnv::s2s::test {
 
-inline int Sh(const std::string& cmd, std::string* out = nullptr) {
-  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-  if (f == nullptr) return -1;
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  const int st = pclose(f);
-  if (out != nullptr) *out = text;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+using hnv::test::Sh;
+using hnv::test::ShOut;
 
-inline std::string ShOut(const std::string& cmd) {
-  std::string out;
-  Sh(cmd, &out);
-  return out;
-}
-
-// Polls pred() every 50 ms until true or `ms` elapse; `step` runs between
-// checks (e.g. the services' Poll).
+// The daemons' state changes in tens of milliseconds: check every 50 ms.
 inline bool WaitFor(const std::function<bool()>& pred, int ms,
                     const std::function<void()>& step = nullptr) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    if (step) step();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
+  return hnv::test::WaitFor(pred, ms, step, 50);
 }
 
 inline IpAddr A(const char* s) { return IpAddr::Parse(s).value(); }

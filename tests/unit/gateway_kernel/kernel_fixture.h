@@ -16,44 +16,15 @@
 #include <vector>
 
 #include "gateway/kernel/netns.h"
+#include "tests/lib/shell.h"
 
 namespace hnv::gateway::test {
 
 inline std::string NsPrefix() { return "hnvut" + std::to_string(getpid()) + "-"; }
 
-// Runs `cmd` with sh, returns its exit status; stdout+stderr into *out.
-inline int Sh(const std::string& cmd, std::string* out = nullptr) {
-  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-  if (f == nullptr) return -1;
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  const int st = pclose(f);
-  if (out != nullptr) *out = text;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-inline std::string ShOut(const std::string& cmd) {
-  std::string out;
-  Sh(cmd, &out);
-  return out;
-}
-
-// Polls pred() until true or `ms` elapse; `step` runs between checks.
-inline bool WaitFor(const std::function<bool()>& pred, int ms,
-                    const std::function<void()>& step = nullptr) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    if (step) {
-      step();
-    } else {
-      usleep(5000);
-    }
-  }
-  return true;
-}
+using hnv::test::Sh;
+using hnv::test::ShOut;
+using hnv::test::WaitFor;
 
 class KernelTest : public ::testing::Test {
  protected:
