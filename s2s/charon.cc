@@ -169,9 +169,13 @@ bool CharonService::Start(const TenantVpn& vpn, Clock::time_point now, std::stri
   return StartDaemon(now, error);
 }
 
-bool CharonService::StartDaemon(Clock::time_point now, std::string* error) {
+bool CharonService::LaunchDaemon(Clock::time_point now, std::string* error) {
   network_ok_ = false;
   unlink(vici_socket().c_str());
+  // charon refuses to start while the PID in its pid file is alive, and PIDs
+  // are reused (pid_max is 32768 here): a killed charon's file names some
+  // other process sooner or later. Ours is not running, so the file is stale.
+  unlink((dir_ + "/run/charon.pid").c_str());
   LaunchSpec spec;
   spec.argv = {kCharonProgram};
   spec.env = BaseEnvironment({"STRONGSWAN_CONF=" + dir_ + "/strongswan.conf"});
@@ -182,31 +186,41 @@ bool CharonService::StartDaemon(Clock::time_point now, std::string* error) {
     last_error_ = *error;
     return false;
   }
-  if (!WaitForVici(error) || !Load(error)) {
-    daemon_.StartFailed(now, *error);
-    last_error_ = *error;
-    return false;
-  }
-  network_ok_ = Network(error);
-  return network_ok_;
+  launching_ = true;
+  launched_at_ = now;
+  return true;
 }
 
-bool CharonService::WaitForVici(std::string* error) {
-  const auto end = Clock::now() + kStartTimeout;
-  while (Clock::now() < end) {
-    if (!IsRunning(daemon_.id())) {
-      *error = "charon exited at start; see " + dir_ + "/" + kCharonLog + " and charon.stdout";
-      return false;
+CharonService::Ready CharonService::CheckReady(Clock::time_point now, std::string* error) {
+  if (!IsRunning(daemon_.id())) {
+    *error = "charon exited at start; see " + dir_ + "/" + kCharonLog + " and charon.stdout";
+  } else if (std::string why; access(vici_socket().c_str(), F_OK) == 0 &&
+                              ViciClient::Connect(vici_socket(), kViciTimeout, &why)) {
+    launching_ = false;
+    if (Load(error)) {
+      network_ok_ = Network(error);
+      return kReady;
     }
-    std::string why;
-    if (access(vici_socket().c_str(), F_OK) == 0 &&
-        ViciClient::Connect(vici_socket(), kViciTimeout, &why))
-      return true;
+  } else if (now - launched_at_ < kStartTimeout) {
+    return kNotYet;
+  } else {
+    *error = "charon did not open its VICI socket " + vici_socket() + " within " +
+             std::to_string(std::chrono::duration_cast<seconds>(kStartTimeout).count()) + " s";
+  }
+  launching_ = false;
+  daemon_.StartFailed(now, *error);
+  last_error_ = *error;
+  return kFailed;
+}
+
+bool CharonService::StartDaemon(Clock::time_point now, std::string* error) {
+  if (!LaunchDaemon(now, error)) return false;
+  const Clock::time_point t0 = Clock::now();
+  for (;;) {
+    const Ready r = CheckReady(now + (Clock::now() - t0), error);
+    if (r != kNotYet) return r == kReady && network_ok_;
     std::this_thread::sleep_for(milliseconds(20));
   }
-  *error = "charon did not open its VICI socket " + vici_socket() + " within " +
-           std::to_string(std::chrono::duration_cast<seconds>(kStartTimeout).count()) + " s";
-  return false;
 }
 
 bool CharonService::Load(std::string* error) {
@@ -302,13 +316,24 @@ bool CharonService::Update(const TenantVpn& vpn, Clock::time_point now, std::str
 void CharonService::Poll(Clock::time_point now) {
   if (!started_ || !vpn_.NeedsCharon()) return;
   tail_.Read(&log_);
-  if (daemon_.CheckDied(now)) network_ok_ = false;
+  if (daemon_.CheckDied(now)) {
+    network_ok_ = false;
+    launching_ = false;
+  }
   std::string error;
   if (daemon_.Due(now)) {
-    StartDaemon(now, &error);
+    LaunchDaemon(now, &error);  // ready at a later Poll: no waiting here
+  } else if (launching_) {
+    CheckReady(now, &error);
   } else if (daemon_.running() && !network_ok_) {
     network_ok_ = Network(&error);
   }
+}
+
+void CharonService::Detach() {
+  started_ = false;
+  launching_ = false;
+  daemon_.Forget();
 }
 
 Json CharonService::ConnectionStatus(const Connection& k, const std::vector<Json>& sas,

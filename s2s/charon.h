@@ -22,7 +22,9 @@
 //    untouched; a new key is used at the next authentication.
 //  - Poll restarts a charon that died (daemon.h's backoff), re-doing the
 //    load and ipsec0 (which came back empty), and reads the log for
-//    failures (charon_log.h).
+//    failures (charon_log.h). It never waits for charon: it launches it, and
+//    a later Poll finds the VICI socket answering (or gives up after 10 s).
+//    Start and Update may wait (a few seconds at most).
 //  - Status lists the SAs over VICI (list-sas) and the rekey counters
 //    (get-counters, the counters plugin), per configured connection.
 //  - Stop: SIGTERM (charon deletes its SAs and tells the peers), then the
@@ -54,6 +56,9 @@ class CharonService {
   Json Status(Clock::time_point now);
   // Returns false when charon could not be stopped (it is then still there).
   bool Stop(std::string* error);
+  // Leaves charon running and its directory as they are (hnv-gateway exits
+  // or re-creates the compartment): the next Start adopts it.
+  void Detach();
 
   const std::string& dir() const { return dir_; }
   const Daemon& daemon() const { return daemon_; }
@@ -63,9 +68,13 @@ class CharonService {
 
  private:
   bool WriteConfig(const TenantVpn& vpn, bool* changed, std::string* error);
-  // Launch, socket, load, ipsec0; on failure the daemon is scheduled again.
+  // Launch, socket, load, ipsec0, waiting; on failure the daemon is
+  // scheduled again. Poll does the same in steps: LaunchDaemon, then
+  // CheckReady at each Poll until the VICI socket answers.
   bool StartDaemon(Clock::time_point now, std::string* error);
-  bool WaitForVici(std::string* error);
+  bool LaunchDaemon(Clock::time_point now, std::string* error);
+  enum Ready { kNotYet, kReady, kFailed };
+  Ready CheckReady(Clock::time_point now, std::string* error);
   bool Load(std::string* error);
   bool Network(std::string* error);
   void Terminate(const std::string& connection);
@@ -80,7 +89,9 @@ class CharonService {
   TenantVpn vpn_;
   bool started_ = false;     // Start called (and Stop not)
   bool network_ok_ = false;  // ipsec0 reconciled since charon's last start
-  std::string last_error_;   // of the last load / network attempt
+  bool launching_ = false;   // launched, its VICI socket not answering yet
+  Clock::time_point launched_at_{};
+  std::string last_error_;  // of the last load / network attempt
   CharonLog log_;
   LogTail tail_;
 };

@@ -43,6 +43,12 @@ class Daemon {
   bool Due(Clock::time_point now) const { return !stopped_ && !running() && now >= next_start_; }
   // SIGTERM (SIGKILL after `grace`), then forgets the record.
   bool Stop(std::chrono::milliseconds grace);
+  // Lets go of the process without signalling it; the record stays for the
+  // next Adopt.
+  void Forget() {
+    id_ = {};
+    stopped_ = true;
+  }
 
   bool running() const { return id_.valid(); }
   const ProcessId& id() const { return id_; }

@@ -84,7 +84,7 @@ bool FrrService::WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::stri
   return true;
 }
 
-bool FrrService::StartDaemon(Daemon* d, Clock::time_point now, std::string* error) {
+bool FrrService::LaunchDaemon(Daemon* d, Clock::time_point now, std::string* error) {
   const std::string program = d == &zebra_ ? kZebraProgram : kBgpdProgram;
   const std::string run = dir_ + "/run";
   LaunchSpec spec;
@@ -112,19 +112,37 @@ bool FrrService::StartDaemon(Daemon* d, Clock::time_point now, std::string* erro
     return false;
   }
   if (d == &zebra_) {
-    // bgpd would retry, but a missing socket at start is logged as an error.
-    const auto end = Clock::now() + kZservTimeout;
-    while (access((run + "/zserv.api").c_str(), F_OK) != 0) {
-      if (!IsRunning(d->id()) || Clock::now() > end) {
-        *error = "zebra did not open " + run + "/zserv.api; see " + dir_ + "/zebra.log";
-        d->StartFailed(now, *error);
-        last_error_ = *error;
-        return false;
-      }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
+    zebra_launching_ = true;
+    launched_at_ = now;
   }
   return true;
+}
+
+// bgpd would retry, but a zserv socket missing at its start is logged as an
+// error: bgpd starts once zebra has opened it.
+FrrService::Ready FrrService::ZebraReady(Clock::time_point now, std::string* error) {
+  const std::string zserv = dir_ + "/run/zserv.api";
+  if (access(zserv.c_str(), F_OK) == 0) {
+    zebra_launching_ = false;
+    return kReady;
+  }
+  if (IsRunning(zebra_.id()) && now - launched_at_ < kZservTimeout) return kNotYet;
+  zebra_launching_ = false;
+  *error = "zebra did not open " + zserv + "; see " + dir_ + "/zebra.log";
+  zebra_.StartFailed(now, *error);
+  last_error_ = *error;
+  return kFailed;
+}
+
+bool FrrService::StartDaemon(Daemon* d, Clock::time_point now, std::string* error) {
+  if (!LaunchDaemon(d, now, error)) return false;
+  if (d != &zebra_) return true;
+  const Clock::time_point t0 = Clock::now();
+  for (;;) {
+    const Ready r = ZebraReady(now + (Clock::now() - t0), error);
+    if (r != kNotYet) return r == kReady;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
 }
 
 bool FrrService::Start(const TenantVpn& vpn, Clock::time_point now, std::string* error) {
@@ -177,12 +195,26 @@ void FrrService::Poll(Clock::time_point now) {
   if (!started_ || !vpn_.NeedsFrr()) return;
   // As watchfrr does: the daemons do not recover from a zebra restart (bgpd
   // reconnects but never gives the new zebra its routes), so bgpd goes with it.
-  if (zebra_.CheckDied(now) && bgpd_.running())
-    bgpd_.StartFailed(now, "stopped: zebra died, bgpd restarts after it");
+  if (zebra_.CheckDied(now)) {
+    zebra_launching_ = false;
+    if (bgpd_.running()) bgpd_.StartFailed(now, "stopped: zebra died, bgpd restarts after it");
+  }
   bgpd_.CheckDied(now);
+  // Never waits: zebra is launched, a later Poll sees its socket, then bgpd.
   std::string error;
-  if (zebra_.Due(now)) StartDaemon(&zebra_, now, &error);
-  if (zebra_.running() && bgpd_.Due(now)) StartDaemon(&bgpd_, now, &error);
+  if (zebra_.Due(now)) {
+    LaunchDaemon(&zebra_, now, &error);
+    return;
+  }
+  if (zebra_launching_ && ZebraReady(now, &error) != kReady) return;
+  if (zebra_.running() && bgpd_.Due(now)) LaunchDaemon(&bgpd_, now, &error);
+}
+
+void FrrService::Detach() {
+  started_ = false;
+  zebra_launching_ = false;
+  zebra_.Forget();
+  bgpd_.Forget();
 }
 
 std::optional<std::string> FrrService::Vtysh(const std::string& command, std::string* error) const {

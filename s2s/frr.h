@@ -21,9 +21,10 @@
 //    running bgpd with FRR's own frr-reload.py (it diffs the running
 //    configuration against the file and sends only the difference through
 //    vtysh: other neighbours' sessions stay up).
-//  - Poll restarts a daemon that died; when zebra dies bgpd is restarted
-//    after it (as watchfrr does: bgpd reconnects to a new zebra but never
-//    gives it its routes again, tested).
+//  - Poll (which never waits: a daemon is launched, and a later Poll finds
+//    zebra's socket before bgpd starts) restarts a daemon that died; when zebra dies bgpd is
+//    restarted after it (as watchfrr does: bgpd reconnects to a new zebra but never gives it its
+//    routes again, tested).
 //  - Status: `show bgp summary json` and the BGP table, reshaped.
 //  - Stop: bgpd, then zebra (which removes its routes from the kernel),
 //    then the directory.
@@ -50,6 +51,9 @@ class FrrService {
   void Poll(Clock::time_point now);
   Json Status(Clock::time_point now);
   bool Stop(std::string* error);
+  // Leaves the daemons running and the directory as they are (hnv-gateway
+  // exits or re-creates the compartment): the next Start adopts them.
+  void Detach();
 
   const std::string& dir() const { return dir_; }
   const Daemon& zebra() const { return zebra_; }
@@ -59,7 +63,12 @@ class FrrService {
 
  private:
   bool WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::string* error);
+  // Launches and, for zebra, waits for its zserv socket; Poll does the same
+  // in steps (LaunchDaemon, then ZebraReady at each Poll).
   bool StartDaemon(Daemon* d, Clock::time_point now, std::string* error);
+  bool LaunchDaemon(Daemon* d, Clock::time_point now, std::string* error);
+  enum Ready { kNotYet, kReady, kFailed };
+  Ready ZebraReady(Clock::time_point now, std::string* error);
   bool Reload(std::string* error);
 
   ServiceEnv env_;
@@ -69,6 +78,8 @@ class FrrService {
   TenantVpn vpn_;
   Owner frr_;
   bool started_ = false;
+  bool zebra_launching_ = false;  // launched, zserv socket not there yet
+  Clock::time_point launched_at_{};
   std::string last_error_;
 };
 
