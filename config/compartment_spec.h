@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dataplane/packet/types.h"
+#include "config/vpn_spec.h"
 #include "dataplane/policy/gateway_limits.h"
 
 namespace hnv::config {
@@ -62,6 +63,9 @@ struct CompartmentSpec {
   uint32_t vm_mtu = 1458; // underlay MTU minus the NVGRE overhead
   std::vector<ExternalSpec> external;  // interfaces 1..
   std::vector<StaticRoute> routes;
+  // Its site-to-site connections, BGP and point-to-site (s2s, issue 12):
+  // empty when the tenant file has none of those sections.
+  TenantVpn vpn;
   std::string file;       // the tenant file, for messages
   friend bool operator==(const CompartmentSpec&, const CompartmentSpec&) = default;
 };

@@ -273,7 +273,10 @@ GatewayLoadResult LoadGatewayConfig(const std::string& path,
   if (errors.empty()) {
     for (TenantDraft& t : tenants)
       if (yaml::ResolveTenant(&t, builder, host.files, &errors)) AddVmPort(t, &builder);
-    if (errors.empty()) gw.vpn = yaml::CheckVpns(&sections.vpns(), tenants, builder, &errors);  // s2s
+    if (errors.empty()) {  // s2s: each tenant's site_to_site/bgp/point_to_site
+      std::map<std::string, TenantVpn> vpns = yaml::CheckVpns(&sections.vpns(), tenants, builder, &errors);
+      for (TenantDraft& t : tenants) t.spec.vpn = std::move(vpns[t.spec.name]);
+    }
     yaml::AddPolicyErrors(ValidatePolicy(builder.policy), builder.origins, host.files, host.ports,
                           &errors);
   }

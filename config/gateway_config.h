@@ -17,7 +17,6 @@
 
 #include "config/compartment_spec.h"
 #include "config/host_config.h"
-#include "config/vpn_spec.h"  // s2s (issue 12)
 
 namespace hnv::config {
 
@@ -32,9 +31,6 @@ struct GatewayConfig {
   // In tenant file order (by file name); ids are stable (LoadGatewayConfig).
   std::vector<CompartmentSpec> compartments;
   std::vector<std::string> tenant_files;  // tenants_dir/<name>.yaml, sorted by name
-  // s2s (issue 12): each tenant's site_to_site/bgp/point_to_site sections,
-  // by tenant name (every tenant has one; empty when it has none of them).
-  std::map<std::string, TenantVpn> vpn;
 };
 
 struct GatewayLoadResult {

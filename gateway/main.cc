@@ -13,6 +13,7 @@
 
 #include "daemon/shell.h"
 #include "gateway/gateway.h"
+#include "s2s/compartment/vpn_services.h"
 
 int main(int argc, char** argv) {
   hnv::gateway::Options opt;
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
                                 {{"--state-dir", "DIR", &opt.state_dir},
                                  {"--namespace-prefix", "PFX", &opt.namespace_prefix}}};
   return hnv::daemon::Main(argc, argv, std::move(info), [&](hnv::daemon::Shell& shell) {
-    return std::make_unique<hnv::gateway::Gateway>(shell, opt);
+    auto gateway = std::make_unique<hnv::gateway::Gateway>(shell, opt);
+    // strongSwan and FRR for the tenants with site_to_site, point_to_site or bgp.
+    for (hnv::gateway::ServiceFactory& f : hnv::s2s::VpnServices()) gateway->AddService(std::move(f));
+    return gateway;
   });
 }

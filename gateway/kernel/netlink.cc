@@ -67,6 +67,7 @@ const std::array<const char*, 256>& ProtocolNames() {
     n[197] = "openfabric";
     n[198] = "srte";
     n[kRouteProtocolHnv] = "hnv";
+    n[242] = "s2s";  // s2s/spec.h kRouteProtocolS2s: routes into strongSwan's ipsec0
     return n;
   }();
   return names;

@@ -18,12 +18,19 @@ using namespace gwtest;  // NOLINT: the fixture files of these tests
 
 IpPrefix Pfx(const char* s) { return IpPrefix::Parse(s).value(); }
 
+// The tenant's VPN as loaded (its compartment's spec), or nullptr.
+const s2s::TenantVpn* VpnOf(const GatewayLoadResult& r, const std::string& tenant) {
+  for (const CompartmentSpec& c : r.config->compartments)
+    if (c.name == tenant) return &c.vpn;
+  return nullptr;
+}
+
 TEST(GatewayS2s, SectionsLoadWithTheirDefaults) {
   VpnFixture fx(kVpnSections);
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  ASSERT_EQ(r.config->vpn.count("contoso"), 1u);
-  const s2s::TenantVpn& v = r.config->vpn.at("contoso");
+  ASSERT_NE(VpnOf(r, "contoso"), nullptr);
+  const s2s::TenantVpn& v = *VpnOf(r, "contoso");
   EXPECT_EQ(v.tenant, "contoso");
   ASSERT_EQ(v.connections.size(), 1u);
   const s2s::Connection& k = v.connections[0];
@@ -73,9 +80,9 @@ TEST(GatewayS2s, TenantsWithoutSectionsHaveAnEmptyVpn) {
   Fixture fx({{"a.yaml", kTenantA}, {"b.yaml", kTenantB}});
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  ASSERT_EQ(r.config->vpn.size(), 2u);
-  EXPECT_FALSE(r.config->vpn.at("contoso").NeedsCharon());
-  EXPECT_FALSE(r.config->vpn.at("fabrikam").NeedsFrr());
+  ASSERT_EQ(r.config->compartments.size(), 2u);
+  EXPECT_FALSE(VpnOf(r, "contoso")->NeedsCharon());
+  EXPECT_FALSE(VpnOf(r, "fabrikam")->NeedsFrr());
 }
 
 TEST(GatewayS2s, PolicyBasedCertificatesAndOptions) {
@@ -98,7 +105,7 @@ TEST(GatewayS2s, PolicyBasedCertificatesAndOptions) {
       "      esp_proposals: [aes256-sha256]\n");
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  const s2s::Connection& k = r.config->vpn.at("contoso").connections.at(0);
+  const s2s::Connection& k = VpnOf(r, "contoso")->connections.at(0);
   EXPECT_EQ(k.auth, s2s::AuthMethod::kCertificate);
   EXPECT_EQ(k.certs.ca, std::vector<std::string>{fx.dir.Path("pki/ca.pem")});
   EXPECT_EQ(k.remote_id, "CN=branch, O=Contoso");
@@ -129,7 +136,7 @@ TEST(GatewayS2s, NeighbourOnTheExternalSubnetAndAcceptAny) {
       "      hold: 15\n");
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  const s2s::Bgp& b = r.config->vpn.at("contoso").bgp;
+  const s2s::Bgp& b = VpnOf(r, "contoso")->bgp;
   EXPECT_EQ(b.asn, 4200000000u);
   EXPECT_EQ(b.router_id, Ip("192.0.2.9"));
   EXPECT_EQ(b.neighbors[0].connection, "");
@@ -137,8 +144,8 @@ TEST(GatewayS2s, NeighbourOnTheExternalSubnetAndAcceptAny) {
   EXPECT_EQ(b.neighbors[0].accept, (std::vector<s2s::PrefixMatch>{{Pfx("0.0.0.0/0"), 0, 32},
                                                                   {Pfx("10.5.0.0/16"), 20, 24}}));
   EXPECT_EQ(b.neighbors[0].max_prefixes, 50u);
-  EXPECT_FALSE(r.config->vpn.at("contoso").NeedsCharon());
-  EXPECT_TRUE(r.config->vpn.at("contoso").NeedsFrr());
+  EXPECT_FALSE(VpnOf(r, "contoso")->NeedsCharon());
+  EXPECT_TRUE(VpnOf(r, "contoso")->NeedsFrr());
 }
 
 // The example of config/README.md ("Site-to-site VPN, BGP and
@@ -159,7 +166,7 @@ TEST(GatewayS2s, ReadmeExampleLoads) {
   chmod(fx.dir.Write("pki/vpn.key", "-----BEGIN PRIVATE KEY-----\n").c_str(), 0600);
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  const s2s::TenantVpn& v = r.config->vpn.at("contoso");
+  const s2s::TenantVpn& v = *VpnOf(r, "contoso");
   EXPECT_EQ(v.connections.at(0).remote_id, "onprem.contoso.example");
   EXPECT_EQ(v.connections.at(0).psk, "a long random pre-shared key");
   EXPECT_EQ(v.bgp.neighbors.at(0).address, Ip("169.254.10.2"));
@@ -193,7 +200,7 @@ TEST(GatewayS2sGolden, RouteBasedWithBgpAndPointToSite) {
   VpnFixture fx(kVpnSections);
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  const s2s::TenantVpn& v = r.config->vpn.at("contoso");
+  const s2s::TenantVpn& v = *VpnOf(r, "contoso");
   const std::string state = "/var/lib/hnv/gw/contoso";
   ExpectGolden("contoso-route-bgp-p2s", s2s::RenderCharon(v, state + "/charon"), fx.dir.Path(""));
   ExpectGolden("contoso-route-bgp-p2s", s2s::RenderFrr(v, state + "/frr"), fx.dir.Path(""));
@@ -235,7 +242,7 @@ TEST(GatewayS2sGolden, TwoTunnelsPolicyAndCertificates) {
       "      accept: [10.50.0.0/16 le 24]\n");
   const GatewayLoadResult r = fx.Load();
   ASSERT_TRUE(r.config) << Join(r.errors);
-  const s2s::TenantVpn& v = r.config->vpn.at("contoso");
+  const s2s::TenantVpn& v = *VpnOf(r, "contoso");
   ExpectGolden("contoso-two-tunnels", s2s::RenderCharon(v, "/var/lib/hnv/gw/contoso/charon"),
                fx.dir.Path(""));
   ExpectGolden("contoso-two-tunnels", s2s::RenderFrr(v, "/var/lib/hnv/gw/contoso/frr"),
