@@ -64,7 +64,7 @@ struct CompartmentSpec {
   std::vector<ExternalSpec> external;  // interfaces 1..
   std::vector<StaticRoute> routes;
   // Its site-to-site connections, BGP and point-to-site (s2s, issue 12):
-  // empty when the tenant file has none of those sections.
+  // empty (TenantVpn{}) when the tenant file has none of those sections.
   TenantVpn vpn;
   std::string file;       // the tenant file, for messages
   friend bool operator==(const CompartmentSpec&, const CompartmentSpec&) = default;

@@ -275,7 +275,10 @@ GatewayLoadResult LoadGatewayConfig(const std::string& path,
       if (yaml::ResolveTenant(&t, builder, host.files, &errors)) AddVmPort(t, &builder);
     if (errors.empty()) {  // s2s: each tenant's site_to_site/bgp/point_to_site
       std::map<std::string, TenantVpn> vpns = yaml::CheckVpns(&sections.vpns(), tenants, builder, &errors);
-      for (TenantDraft& t : tenants) t.spec.vpn = std::move(vpns[t.spec.name]);
+      for (TenantDraft& t : tenants) {  // a tenant without them keeps an empty TenantVpn
+        TenantVpn& v = vpns[t.spec.name];
+        if (v.NeedsCharon() || v.NeedsFrr()) t.spec.vpn = std::move(v);
+      }
     }
     yaml::AddPolicyErrors(ValidatePolicy(builder.policy), builder.origins, host.files, host.ports,
                           &errors);
