@@ -30,6 +30,10 @@ bool CompartmentsArgs::Parse(daemon::ArgReader& r, CompartmentsArgs* out) {
   return true;
 }
 
+bool VpnArgs::Parse(daemon::ArgReader& r, VpnArgs* out) {
+  return r.String("name", &out->name, daemon::ArgReader::Need::kRequired, "must be a tenant's name");
+}
+
 Gateway::Gateway(daemon::Shell& shell, Options options)
     : shell_(shell), options_(std::move(options)) {
   RegisterOperations();
@@ -256,6 +260,24 @@ Response Gateway::Compartments(const CompartmentsArgs& args) const {
   return Response{true, {{"compartments", list}}, {}};
 }
 
+Response Gateway::Vpn(const VpnArgs& args) const {
+  auto it = compartments_.find(args.name);
+  if (it == compartments_.end()) return Response::Error("no tenant \"" + args.name + "\"");
+  const json c = it->second->Status("vm:" + std::to_string(it->second->spec().vm_port), PortNames());
+  json out = {{"tenant", args.name}};
+  for (const json& s : c["services"]) {
+    const std::string name = s.value("name", "");
+    if (name == "charon" || name == "frr") out[name] = s["detail"];
+  }
+  json routes = json::array();
+  for (const json& r : c["routes"]) {
+    const std::string origin = r.value("origin", "");
+    if (origin == "bgp" || origin == "s2s") routes.push_back(r);
+  }
+  out["routes"] = std::move(routes);
+  return Response{true, std::move(out), {}};
+}
+
 Response Gateway::Counters() const {
   const WorkerCounters c = dp_->Counters();
   std::vector<std::pair<uint16_t, std::string>> ports;
@@ -285,6 +307,7 @@ void Gateway::RegisterOperations() {
   ops.Add<CompartmentsArgs>("compartments",
                             [this](const CompartmentsArgs& a) { return Compartments(a); });
   ops.Add<daemon::NoArgs>("counters", [this](const daemon::NoArgs&) { return Counters(); });
+  ops.Add<VpnArgs>("vpn", [this](const VpnArgs& a) { return Vpn(a); });
   for (const char* op : {"new", "set", "remove"}) {
     ops.Refuse(op, std::string(op) + ": the gateway's policy comes from its tenant files: " +
                        "edit them and run `hnvctl apply`");

@@ -52,6 +52,12 @@ struct CompartmentsArgs {
   static bool Parse(daemon::ArgReader& r, CompartmentsArgs* out);
 };
 
+// vpn {"name": TENANT}
+struct VpnArgs {
+  std::string name;
+  static bool Parse(daemon::ArgReader& r, VpnArgs* out);
+};
+
 class Gateway final : public daemon::Program {
  public:
   Gateway(daemon::Shell& shell, Options options);
@@ -76,6 +82,9 @@ class Gateway final : public daemon::Program {
   std::map<std::string, uint32_t> LoadState();
   config::Response Compartments(const CompartmentsArgs& args) const;
   config::Response Counters() const;
+  // The tenant's "charon" and "frr" service status and its routes of origin
+  // bgp / s2s (config/hnvctl/vpn_view.h has the shape).
+  config::Response Vpn(const VpnArgs& args) const;
   std::vector<std::string> PortNames() const;
 
   daemon::Shell& shell_;

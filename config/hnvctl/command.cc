@@ -431,6 +431,19 @@ ParseOutcome ParseCompartments(const std::vector<std::string>& words) {
   return Ok(std::move(c));
 }
 
+// `vpn show TENANT` (hnv-gateway): op "vpn" {"name": TENANT}.
+ParseOutcome ParseVpn(const std::vector<std::string>& words) {
+  if (words.size() != 3 || words[1] != "show" || words[2].empty())
+    return Fail(kExitUsage, "vpn: usage: hnvctl vpn show TENANT");
+  Command c;
+  c.label = "vpn show";
+  c.view = View::kVpn;
+  c.request.op = "vpn";
+  c.request.args = json{{"name", words[2]}};
+  c.timeout_ms = 15000;  // the status asks charon (VICI) and FRR (vtysh)
+  return Ok(std::move(c));
+}
+
 }  // namespace
 
 std::vector<std::string> SplitCommandLine(std::string_view line) {
@@ -489,6 +502,7 @@ ParseOutcome ParseCommand(const std::vector<std::string>& words_in) {
   if (cmd == "trace") return ParseTrace(words);
   if (cmd == "capture") return ParseCapture(words);
   if (cmd == "compartments" || cmd == "compartment") return ParseCompartments(words);
+  if (cmd == "vpn") return ParseVpn(words);
   return Fail(kExitUsage, "unknown command \"" + cmd + "\" (try hnvctl --help)");
 }
 
@@ -513,6 +527,9 @@ Short forms (fields are those of the YAML files, see config/README.md):
   hnvctl compartments                       hnv-gateway: every compartment, one line each
   hnvctl compartment NAME                   hnv-gateway: a compartment's interfaces, routes,
                                             neighbours and counters
+  hnvctl vpn show TENANT                    hnv-gateway: a tenant's site-to-site connections
+                                            and SAs, point-to-site clients, BGP neighbours,
+                                            learned prefixes and their routes
 KIND: lookup-record, customer-route, provider-address, provider-route,
       vm-network-adapter, routing-domain, virtual-subnet
 

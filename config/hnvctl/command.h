@@ -48,6 +48,7 @@ enum class View : uint8_t {
   kApply,
   kCompartments,  // hnv-gateway: every compartment, one line each
   kCompartment,   // hnv-gateway: one compartment in full (args.name)
+  kVpn,           // hnv-gateway: a tenant's VPN (args.name)
 };
 
 struct Command {

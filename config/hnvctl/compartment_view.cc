@@ -10,15 +10,6 @@ namespace {
 using nlohmann::json;
 using Rows = std::vector<std::vector<std::string>>;
 
-// A field as text: strings as they are, numbers as numbers, "-" when absent.
-std::string Field(const json& o, const char* key) {
-  if (!o.is_object()) return "-";
-  const auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return "-";
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::string Addresses(const json& iface, const char* separator) {
   std::string out;
   const auto it = iface.is_object() ? iface.find("addresses") : iface.end();
@@ -34,13 +25,6 @@ std::string GatewayCa(const json& c, const json* vm) {
   if (c.is_object() && c.contains("gateway_ca") && c["gateway_ca"].is_string())
     return c["gateway_ca"].get<std::string>();
   return vm ? Addresses(*vm, ",") : "-";
-}
-
-const json& Array(const json& o, const char* key) {
-  static const json kEmpty = json::array();
-  if (!o.is_object()) return kEmpty;
-  const auto it = o.find(key);
-  return it != o.end() && it->is_array() ? *it : kEmpty;
 }
 
 uint64_t Number(const json& v) { return v.is_number_unsigned() ? v.get<uint64_t>() : 0; }

@@ -13,6 +13,7 @@
 #include "config/control.h"
 #include "config/hnvctl/command.h"
 #include "config/hnvctl/compartment_view.h"
+#include "config/hnvctl/vpn_view.h"
 #include "config/hnvctl/output.h"
 
 namespace {
@@ -164,6 +165,12 @@ int Run(int argc, char** argv) {
           cmd.view == ctl::View::kCompartments
               ? ctl::RenderCompartments(*result)
               : ctl::RenderCompartment(*result, cmd.request.args.value("name", std::string()));
+      if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
+      std::cout << out.text;
+      break;
+    }
+    case ctl::View::kVpn: {
+      const ctl::Rendered out = ctl::RenderVpn(*result);
       if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
       std::cout << out.text;
       break;

@@ -422,4 +422,19 @@ std::string RenderVersion(const json& result) {
   return out;
 }
 
+std::string Field(const nlohmann::json& o, const char* key) {
+  if (!o.is_object()) return "-";
+  const auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return "-";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const nlohmann::json& Array(const nlohmann::json& o, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  if (!o.is_object()) return kEmpty;
+  const auto it = o.find(key);
+  return it != o.end() && it->is_array() ? *it : kEmpty;
+}
+
 }  // namespace hnv::ctl

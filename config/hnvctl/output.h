@@ -43,6 +43,12 @@ std::string DumpVirtualSubnets(const Policy& p);
 // left-aligned, the others right-aligned, two spaces between columns.
 std::string Table(const std::vector<std::vector<std::string>>& rows, size_t label_columns);
 
+// A field of a JSON object as text: strings as they are, numbers as
+// numbers, "-" when absent (or `o` is no object).
+std::string Field(const nlohmann::json& o, const char* key);
+// A field that is an array, or an empty array.
+const nlohmann::json& Array(const nlohmann::json& o, const char* key);
+
 // Counters: per port rx/tx (every numeric field of the port objects as a
 // column, and a total row), then the nonzero drop reasons and their total,
 // then any other numbers. Expected shape (extra fields are shown too):

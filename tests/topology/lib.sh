@@ -484,3 +484,119 @@ import json, sys
 print(sum(l["stats64"]["rx"]["packets"] + l["stats64"]["tx"]["packets"]
           for l in json.load(sys.stdin) if l["ifname"] != "lo"))'
 }
+
+# ---- the Contoso on-premises site (issue 12): unmodified strongSwan and FRR ----
+# configured here, by the script, not by the project (RECIPES.md §1–§2): the
+# site gateway in namespace NS holds 10.1.3.100 on eth0 (the "Internet", the
+# gateway compartment's ext0 is 10.1.3.2), a route-based IKEv2 tunnel to
+# 10.1.3.2 (PSK, identities onprem.example / gw.contoso.example, AES-GCM-256
+# / ECP-384, kernel-libipsec: ipsec0 10.255.0.2 peer 10.255.0.1) and eBGP AS
+# 65002 <-> 65001 over it, announcing PREFIX... (routes that exist in the
+# site). Its files, logs and sockets are in $W/site-* ; its daemons run in
+# the foreground as our children (cleaned up by PID).
+# topo_site NS PSK PREFIX...
+topo_site() {
+  local n=$1 psk=$2 sw=$W/site-swan fr=$W/site-frr i p nets=""
+  shift 2
+  for p in "$@"; do nets+="  network $p"$'\n'; done
+  ip -n "$P$n" addr add 10.1.3.100/24 dev eth0
+  ns "$n" ethtool -K eth0 tx off >/dev/null
+  mkdir -p "$sw/run" "$fr/run"
+  cat >"$sw/strongswan.conf" <<CONF
+charon {
+    load = random nonce openssl aes sha1 sha2 hmac gcm pem pkcs1 pkcs8 x509 pubkey curve25519 kdf kernel-libipsec kernel-netlink socket-default vici
+    install_routes = yes
+    routing_table = 220
+    routing_table_prio = 32767
+    filelog {
+        site {
+            path = $sw/charon.log
+            default = 1
+            ike_name = yes
+        }
+    }
+    plugins {
+        vici {
+            socket = unix://$sw/charon.vici
+        }
+    }
+}
+swanctl {
+    socket = unix://$sw/charon.vici
+}
+CONF
+  cat >"$sw/swanctl.conf" <<CONF
+connections {
+    gw {
+        version = 2
+        local_addrs = 10.1.3.100
+        remote_addrs = 10.1.3.2
+        encap = yes
+        mobike = no
+        dpd_delay = 2
+        proposals = aes256gcm16-prfsha384-ecp384
+        local {
+            auth = psk
+            id = onprem.example
+        }
+        remote {
+            auth = psk
+            id = gw.contoso.example
+        }
+        children {
+            gw {
+                local_ts = 0.0.0.0/0
+                remote_ts = 0.0.0.0/0
+                esp_proposals = aes256gcm16-ecp384
+                start_action = none
+                dpd_action = clear
+            }
+        }
+    }
+}
+secrets {
+    ike-gw {
+        id-1 = onprem.example
+        id-2 = gw.contoso.example
+        secret = "$psk"
+    }
+}
+CONF
+  chmod 600 "$sw/swanctl.conf"
+  # charon's pid file path is fixed (/run/charon.pid): a private /run.
+  topo_bg env STRONGSWAN_CONF="$sw/strongswan.conf" ip netns exec "$P$n" \
+    sh -c 'mount --bind "$1" /run && exec /usr/lib/ipsec/charon' _ "$sw/run" >"$sw/charon.stdout" 2>&1
+  for i in $(seq 100); do [ -S "$sw/charon.vici" ] && break; sleep 0.1; done
+  site_swanctl --load-all --noprompt --file "$sw/swanctl.conf" >/dev/null || die "site: swanctl --load-all failed"
+  ip -n "$P$n" addr add 10.255.0.2 peer 10.255.0.1 dev ipsec0
+  cat >"$fr/bgpd.conf" <<CONF
+router bgp 65002
+ bgp router-id 10.255.0.2
+ no bgp ebgp-requires-policy
+ no bgp default ipv4-unicast
+ neighbor 10.255.0.1 remote-as 65001
+ neighbor 10.255.0.1 timers 3 9
+ neighbor 10.255.0.1 timers connect 2
+ address-family ipv4 unicast
+$nets  neighbor 10.255.0.1 activate
+ exit-address-family
+CONF
+  echo "hostname onprem" >"$fr/zebra.conf"
+  touch "$fr/vtysh.conf"
+  chown -R frr:frr "$fr"
+  local c=(-u frr -g frr -P 0 --vty_socket "$fr/run" -z "$fr/run/zserv.api")
+  topo_bg ip netns exec "$P$n" /usr/lib/frr/zebra "${c[@]}" -f "$fr/zebra.conf" -i "$fr/run/zebra.pid" \
+    >"$fr/zebra.stdout" 2>&1
+  for i in $(seq 100); do [ -S "$fr/run/zserv.api" ] && break; sleep 0.1; done
+  topo_bg ip netns exec "$P$n" /usr/lib/frr/bgpd "${c[@]}" -f "$fr/bgpd.conf" -i "$fr/run/bgpd.pid" \
+    >"$fr/bgpd.stdout" 2>&1
+}
+
+# site_swanctl ARGS...: swanctl against the site's charon.
+site_swanctl() { STRONGSWAN_CONF=$W/site-swan/strongswan.conf swanctl "$@"; }
+# site_vtysh CMD...: vtysh against the site's FRR, one -c per argument.
+site_vtysh() {
+  local a=() c
+  for c in "$@"; do a+=(-c "$c"); done
+  vtysh --vty_socket "$W/site-frr/run" --config_dir "$W/site-frr" "${a[@]}"
+}

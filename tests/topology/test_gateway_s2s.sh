@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Site-to-site VPN inside hnv-gateway, with real packets (issue 12): the
+# chapter's setup without Host 2 (Host 1 with Contoso1, the gateway host),
+# where the Contoso tenant file has a site-to-site connection and eBGP to an
+# independent on-premises site: an unmodified strongSwan and FRR that this
+# script configures itself (lib.sh topo_site), at 10.1.3.100 on the
+# compartment's external network, with the host 10.2.0.10 behind it.
+# Asserts:
+#  - hnv-gateway starts charon and zebra+bgpd in the compartment (services
+#    "charon" and "frr" running); the tunnel comes up and BGP exchanges
+#    prefixes both ways (10.2.0.0/24 in the compartment, proto bgp;
+#    10.0.1.0/24 at the site);
+#  - the BGP route is in the compartment's fast path as a punt entry (its
+#    device is ipsec0: the kernel and kernel-libipsec do the ESP);
+#  - Contoso1 pings 10.2.0.10 and sends 10 MB over TCP to it, intact; on the
+#    "Internet" (the site's eth0) that traffic is ESP in UDP only: no frame
+#    between 10.0.1.101 and 10.2.0.10 in the clear;
+#  - hnvctl vpn show contoso: the connection up with its SA, the neighbour
+#    Established, the learned prefixes;
+#  - the site withdraws 10.2.9.0/24: the prefix leaves the compartment's
+#    fast path within one second and Contoso1 no longer reaches 10.2.9.1;
+#  - SIGTERM of hnv-gateway stops the compartment's charon, zebra and bgpd.
+. "$(dirname "$0")/lib.sh"
+topo_limit 150 "$0" "$@"
+TOPO_NAME=gateway_s2s
+topo_init gs "$@"
+CHAPTER=$TOPO_ROOT/config/examples/chapter
+GWC=$W/gateway
+PSK="a long random on-premises pre-shared key"
+
+step "configuration: the chapter's gateway; Contoso with a site-to-site connection and eBGP ($GWC)"
+mkdir -p "$GWC/tenants" "$GWC/secrets"
+cp "$CHAPTER/gateway/gateway.yaml" "$GWC/gateway.yaml"
+{
+  sed -e "s|^include: .*|include: $CHAPTER/contoso.yaml|" "$CHAPTER/gateway/tenants/contoso.yaml"
+  cat <<YAML
+site_to_site:
+  secrets: ../secrets/contoso.yaml
+  connections:
+    - name: onprem
+      local_address: 10.1.3.2
+      peer_address: 10.1.3.100
+      local_id: gw.contoso.example
+      remote_id: onprem.example
+      dpd_delay: 2
+      tunnel: {local: 10.255.0.1, peer: 10.255.0.2}
+bgp:
+  asn: 65001
+  neighbors:
+    - connection: onprem
+      remote_asn: 65002
+      accept: [10.2.0.0/16 le 24]
+      keepalive: 3
+      hold: 9
+YAML
+} >"$GWC/tenants/contoso.yaml"
+printf 'psk:\n  onprem: "%s"\n' "$PSK" >"$GWC/secrets/contoso.yaml"
+chmod 600 "$GWC/secrets/contoso.yaml"
+
+step "topology: Host 1 (Contoso1), the gateway host, the on-premises site and its host 10.2.0.10"
+topo_infra h1 gw pn
+topo_ns c1 site onprem
+topo_link c1 eth0 h1 vm1
+topo_link site eth0 gw external
+topo_link onprem eth0 site lan
+topo_provider pn h1 gw
+topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+ip -n "${P}onprem" addr add 10.2.0.10/24 dev eth0
+ip -n "${P}onprem" route add default via 10.2.0.1
+ip -n "${P}site" addr add 10.2.0.1/24 dev lan
+ip -n "${P}site" addr add 10.2.9.1/24 dev lo
+ns site sysctl -qw net.ipv4.ip_forward=1
+topo_compartments contoso
+
+step "the on-premises site: plain strongSwan and FRR, announcing 10.2.0.0/24 and 10.2.9.0/24"
+topo_site site "$PSK" 10.2.0.0/24 10.2.9.0/24
+
+step "Host 1 and hnv-gateway"
+topo_host h1 "$CHAPTER/host1.yaml" 0,1 --no-wait
+topo_gateway gw "$GWC/gateway.yaml" 1,0
+topo_wait_host h1
+wait_ping c1 10.0.2.2 15 || die "Contoso1 cannot reach its compartment 10.0.2.2"
+
+step "the tunnel and BGP come up (routes both ways)"
+# until CMD succeeds, at most SECONDS (checked every 0.1 s); prints the time taken.
+until_ok() {
+  local s=$1 t0 i
+  shift
+  t0=$(date +%s.%N)
+  for i in $(seq $((s * 10))); do
+    if "$@" >/dev/null 2>&1; then WAITED=$(echo "$(date +%s.%N) - $t0" | bc); return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+has_route() { ip -n "$P$1" route show "$2" | grep -q "proto $3"; }
+if until_ok 40 has_route contoso 10.2.0.0/24 bgp && until_ok 10 has_route site 10.0.1.0/24 bgp; then
+  pass "BGP: 10.2.0.0/24 in the compartment, 10.0.1.0/24 at the site"
+else
+  fail "BGP routes missing: compartment $(ip -n "${P}contoso" route show proto bgp | tr '\n' ';') site $(ip -n "${P}site" route show proto bgp | tr '\n' ';')"
+  hnv gw compartment contoso || true
+  tail -20 "$GWC/../gw.state/compartments.d/contoso/charon/charon.log" 2>/dev/null || true
+  die "no tunnel or no BGP"
+fi
+ip -n "${P}contoso" route show
+services=$(comp_json gw contoso "' '.join(s['name'] + '=' + s['state'] for s in c['services'])")
+[[ $services == *charon=running*frr=running* ]] && pass "services: $services" || fail "services: $services"
+fp=$(comp_json gw contoso "[r['fast_path'] + ' ' + r['origin'] + ' ' + r['interface'] for r in c['routes'] if r['destination'] == '10.2.0.0/24']")
+[[ $fp == *"punt bgp"* ]] && pass "10.2.0.0/24 in the fast path: $fp" || fail "10.2.0.0/24 in the fast path: $fp"
+
+step "Contoso1 <-> 10.2.0.10 through the tunnel; the Internet sees ESP only"
+cap_start inet site eth0 "" 128 200000
+expect_ping c1 10.2.0.10 "Contoso1 -> 10.2.0.10 (on-premises) over the tunnel"
+expect_ping onprem 10.0.1.101 "10.2.0.10 -> Contoso1 over the tunnel"
+if tcp_transfer c1 onprem 10.2.0.10 10 5001; then pass "10 MB Contoso1 -> 10.2.0.10 intact ($TCP_RATE Mbit/s)"
+else fail "10 MB Contoso1 -> 10.2.0.10 corrupted or cut"; fi
+cap_stop inet
+read -r esp clear <<<"$(tcounts inet 'udp.port == 4500 && ip.addr == 10.1.3.2' \
+  'ip.addr == 10.0.1.101 || ip.addr == 10.2.0.10')"
+[ "$esp" -ge 1000 ] && [ "$clear" = 0 ] && pass "on the Internet: $esp ESP-in-UDP frames, none in the clear" \
+  || fail "on the Internet: $esp ESP-in-UDP frames, $clear in the clear"
+
+step "hnvctl vpn show contoso"
+hnv gw vpn show contoso || fail "hnvctl vpn show failed"
+vpn() { hnv gw --json vpn show contoso | "$TOPO_PY" -c "import json, sys; v = json.load(sys.stdin); print($1)"; }
+[ "$(vpn "v['charon']['connections'][0]['state']")" = up ] && pass "connection onprem up" || fail "connection onprem not up"
+[ "$(vpn "v['frr']['neighbors'][0]['state']")" = Established ] && pass "neighbour Established" \
+  || fail "neighbour not Established"
+[ "$(vpn "sorted(r['destination'] for r in v['routes'] if r['origin'] == 'bgp')")" = "['10.2.0.0/24', '10.2.9.0/24']" ] \
+  && pass "learned prefixes 10.2.0.0/24 and 10.2.9.0/24" || fail "learned: $(vpn "v['routes']")"
+
+step "a BGP withdrawal at the site leaves the fast path within one second"
+expect_ping c1 10.2.9.1 "Contoso1 -> 10.2.9.1 before the withdrawal"
+in_fib() { comp_json gw contoso "any(r['destination'] == '10.2.9.0/24' for r in c['routes'])"; }
+t0=$(date +%s.%N)
+site_vtysh "configure terminal" "router bgp 65002" "address-family ipv4 unicast" "no network 10.2.9.0/24"
+gone=
+for i in $(seq 60); do
+  if [ "$(in_fib)" = False ]; then gone=$(echo "$(date +%s.%N) - $t0" | bc); break; fi
+  sleep 0.05
+done
+if [ -n "$gone" ] && [ "$(echo "$gone < 1" | bc)" = 1 ]; then pass "10.2.9.0/24 left the fast path after ${gone} s"
+else fail "10.2.9.0/24 still in the fast path ${gone:-after 3} s after the withdrawal"; fi
+ping_ok c1 10.2.9.1 2 && fail "10.2.9.1 still reachable after the withdrawal" || pass "10.2.9.1 unreachable"
+expect_ping c1 10.2.0.10 "Contoso1 -> 10.2.0.10 still"
+
+step "SIGTERM of hnv-gateway stops the compartment's daemons"
+pids=$(ip netns pids "${P}contoso" | tr '\n' ' ')
+[ -n "$pids" ] && log "in ${P}contoso: $pids ($(ps -o comm= -p "${pids// /,}" | tr '\n' ' '))"
+topo_stop_host gw
+left=
+for p in $pids; do kill -0 "$p" 2>/dev/null && left+="$p "; done
+[ -z "$left" ] && pass "no process left of the compartment" || fail "left running: $left"
+topo_done
