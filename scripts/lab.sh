@@ -22,27 +22,38 @@
 #                             100 MB TCP transfers intact (Contoso3 ->
 #                             Contoso1, Contoso3 -> the physical host);
 #                             exit 1 on failure
+#   scripts/lab.sh --vpn      the chapter's physical host becomes Contoso's
+#                             on-premises site (issue 12): an unmodified
+#                             strongSwan and FRR configured by this script
+#                             (lib.sh topo_site) at 10.1.3.100, with the host
+#                             OnPrem 10.2.0.10 behind it; Contoso's tenant file
+#                             gets a site-to-site connection and eBGP to it
+#                             (lib.sh topo_vpn_gateway_config), so hnv-gateway
+#                             runs charon and FRR in the compartment; the
+#                             matrix gains OnPrem, `hnvctl vpn show contoso`
+#                             is printed (combine with --keep / --test)
 #   scripts/lab.sh down PFX   tear down a lab left with --keep
 set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$0")/.."
 
-KEEP=0 TEST=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl GW_BIN=build/gateway/hnv-gateway
+KEEP=0 TEST=0 VPN=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl GW_BIN=build/gateway/hnv-gateway
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) KEEP=1 ;;
     --test) TEST=1 ;;
+    --vpn) VPN=1 ;;
     --no-build) BUILD=0 ;;
     --bin) BIN=$2; shift ;;
     --hnvctl) HNVCTL=$2; shift ;;
     --gateway) GW_BIN=$2; shift ;;
-    down) P=$2; NSES="c1 c2 c3 phys h1 h2 gw pn contoso"
+    down) P=$2; NSES="c1 c2 c3 phys onprem h1 h2 gw pn contoso"
           for n in $NSES; do ip netns pids "${P}$n" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
           pkill -f -- "--file-prefix ${P}gw " 2>/dev/null || true
           sleep 1; for n in $NSES; do ip netns del "${P}$n" 2>/dev/null || true; done
           rm -rf "/tmp/$P" "/run/dpdk/${P}gw"; echo "lab $P removed"; exit 0 ;;
-    *) echo "usage: $0 [--keep] [--test] | $0 down PREFIX" >&2; exit 2 ;;
+    *) echo "usage: $0 [--keep] [--test] [--vpn] | $0 down PREFIX" >&2; exit 2 ;;
   esac
   shift
 done
@@ -74,13 +85,23 @@ topo_provider pn h1 h2 gw
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
 topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
-topo_physical_host phys
 
 CONF=$PWD/config/examples/chapter
+GW_CONF=$CONF/gateway/gateway.yaml
+if [ $VPN = 1 ]; then
+  echo "== Contoso's on-premises site (plain strongSwan + FRR at 10.1.3.100; OnPrem 10.2.0.10 behind it)"
+  topo_ns onprem
+  PSK="lab on-premises pre-shared key $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  topo_vpn_gateway_config "$W/gateway" "$PSK"
+  GW_CONF=$W/gateway/gateway.yaml
+  topo_site phys onprem "$PSK" 10.2.0.0/24
+else
+  topo_physical_host phys
+fi
 topo_compartments contoso
 topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
 topo_host h2 "$CONF/host2.yaml" 1,0 --no-wait
-topo_gateway gw "$CONF/gateway/gateway.yaml" 1,0 --no-wait
+topo_gateway gw "$GW_CONF" 1,0 --no-wait
 topo_wait_host h1
 topo_wait_host h2
 topo_wait_host gw
@@ -95,6 +116,14 @@ done
 echo "== the gateway's compartments (hnvctl compartments; hnvctl compartment contoso)"
 hnv gw compartments; echo
 hnv gw compartment contoso; echo
+if [ $VPN = 1 ]; then
+  echo "== waiting for the tunnel and BGP (10.2.0.0/24 in the compartment)"
+  for i in $(seq 300); do
+    ip -n "${P}contoso" route show 10.2.0.0/24 | grep -q "proto bgp" && break
+    sleep 0.1
+  done
+  hnv gw vpn show contoso; echo
+fi
 
 # The provider network during the pings and the transfer (headers only):
 # every ping, and the transfers' first frames. 40,000 frames keep tshark's
@@ -108,8 +137,13 @@ declare -A NAME=([10.0.1.101]=Contoso1 [10.0.1.102]=Contoso2 [10.0.1.103]=Contos
                  [10.0.2.2]=MT-GW [10.1.3.100]=Physical [10.0.1.1]=DFGW)
 declare -A SRC=([c1]=Contoso1 [c2]=Contoso2 [c3]=Contoso3 [contoso]=MT-GW [phys]=Physical)
 declare -A OWN=([c1]=10.0.1.101 [c2]=10.0.1.102 [c3]=10.0.1.103 [contoso]=10.0.2.2 [phys]=10.1.3.100)
+SRCS="c1 c2 c3 contoso phys"
+if [ $VPN = 1 ]; then   # the site is the physical host; OnPrem is behind it, over the tunnel
+  NAME[10.1.3.100]=Site SRC[phys]=Site NAME[10.2.0.10]=OnPrem SRC[onprem]=OnPrem OWN[onprem]=10.2.0.10
+  DSTS+=" 10.2.0.10" SRCS+=" onprem"
+fi
 printf '%-10s' from; for d in $DSTS; do printf '%-10s' "${NAME[$d]}"; done; echo
-for s in c1 c2 c3 contoso phys; do
+for s in $SRCS; do
   printf '%-10s' "${SRC[$s]}"
   for d in $DSTS; do
     # Everyone reaches the DFGW too: the filter answers echo requests to it.

@@ -492,16 +492,24 @@ print(sum(l["stats64"]["rx"]["packets"] + l["stats64"]["tx"]["packets"]
 # 10.1.3.2 (PSK, identities onprem.example / gw.contoso.example, AES-GCM-256
 # / ECP-384, kernel-libipsec: ipsec0 10.255.0.2 peer 10.255.0.1) and eBGP AS
 # 65002 <-> 65001 over it, announcing PREFIX... (routes that exist in the
-# site). Its files, logs and sockets are in $W/site-* ; its daemons run in
-# the foreground as our children (cleaned up by PID).
-# topo_site NS PSK PREFIX...
+# site). The site's LAN: the host in namespace HOST (10.2.0.10/24 on eth0,
+# default route via the site's 10.2.0.1 on lan). Both namespaces exist
+# (topo_ns), NS's eth0 is linked to the gateway's external port. Its files,
+# logs and sockets are in $W/site-* ; its daemons run in the foreground as
+# our children (cleaned up by PID).
+# topo_site NS HOST PSK PREFIX...
 topo_site() {
-  local n=$1 psk=$2 sw=$W/site-swan fr=$W/site-frr i p nets=""
-  shift 2
+  local n=$1 host=$2 psk=$3 sw=$W/site-swan fr=$W/site-frr i p nets=""
+  shift 3
   for p in "$@"; do nets+="  network $p"$'\n'; done
+  topo_link "$host" eth0 "$n" lan
+  ip -n "$P$host" addr add 10.2.0.10/24 dev eth0
+  ip -n "$P$host" route add default via 10.2.0.1
+  ip -n "$P$n" addr add 10.2.0.1/24 dev lan
+  ns "$n" sysctl -qw net.ipv4.ip_forward=1
   ip -n "$P$n" addr add 10.1.3.100/24 dev eth0
   ns "$n" ethtool -K eth0 tx off >/dev/null
-  mkdir -p "$sw/run" "$fr/run"
+  mkdir -p "$fr/run" "$sw"/{run,private,x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,rsa,ecdsa,bliss,pkcs8,pkcs12}
   cat >"$sw/strongswan.conf" <<CONF
 charon {
     load = random nonce openssl aes sha1 sha2 hmac gcm pem pkcs1 pkcs8 x509 pubkey curve25519 kdf kernel-libipsec kernel-netlink socket-default vici
@@ -590,6 +598,42 @@ CONF
   for i in $(seq 100); do [ -S "$fr/run/zserv.api" ] && break; sleep 0.1; done
   topo_bg ip netns exec "$P$n" /usr/lib/frr/bgpd "${c[@]}" -f "$fr/bgpd.conf" -i "$fr/run/bgpd.pid" \
     >"$fr/bgpd.stdout" 2>&1
+}
+
+# topo_vpn_gateway_config DIR PSK: the chapter's gateway configuration in
+# DIR (gateway.yaml, tenants/contoso.yaml, secrets/contoso.yaml) with the
+# Contoso tenant's VPN to topo_site's site: connection "onprem" (route-based,
+# 10.1.3.2 -> 10.1.3.100, tunnel 10.255.0.1 <-> 10.255.0.2, DPD every 2 s)
+# and eBGP AS 65001 <-> 65002 over it, accepting 10.2.0.0/16 up to /24.
+topo_vpn_gateway_config() {
+  local d=$1 psk=$2 chapter=$TOPO_ROOT/config/examples/chapter
+  mkdir -p "$d/tenants" "$d/secrets"
+  cp "$chapter/gateway/gateway.yaml" "$d/gateway.yaml"
+  {
+    sed -e "s|^include: .*|include: $chapter/contoso.yaml|" "$chapter/gateway/tenants/contoso.yaml"
+    cat <<YAML
+site_to_site:
+  secrets: ../secrets/contoso.yaml
+  connections:
+    - name: onprem
+      local_address: 10.1.3.2
+      peer_address: 10.1.3.100
+      local_id: gw.contoso.example
+      remote_id: onprem.example
+      dpd_delay: 2
+      tunnel: {local: 10.255.0.1, peer: 10.255.0.2}
+bgp:
+  asn: 65001
+  neighbors:
+    - connection: onprem
+      remote_asn: 65002
+      accept: [10.2.0.0/16 le 24]
+      keepalive: 3
+      hold: 9
+YAML
+  } >"$d/tenants/contoso.yaml"
+  printf 'psk:\n  onprem: "%s"\n' "$psk" >"$d/secrets/contoso.yaml"
+  chmod 600 "$d/secrets/contoso.yaml"
 }
 
 # site_swanctl ARGS...: swanctl against the site's charon.

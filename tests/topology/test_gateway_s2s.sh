@@ -29,51 +29,21 @@ GWC=$W/gateway
 PSK="a long random on-premises pre-shared key"
 
 step "configuration: the chapter's gateway; Contoso with a site-to-site connection and eBGP ($GWC)"
-mkdir -p "$GWC/tenants" "$GWC/secrets"
-cp "$CHAPTER/gateway/gateway.yaml" "$GWC/gateway.yaml"
-{
-  sed -e "s|^include: .*|include: $CHAPTER/contoso.yaml|" "$CHAPTER/gateway/tenants/contoso.yaml"
-  cat <<YAML
-site_to_site:
-  secrets: ../secrets/contoso.yaml
-  connections:
-    - name: onprem
-      local_address: 10.1.3.2
-      peer_address: 10.1.3.100
-      local_id: gw.contoso.example
-      remote_id: onprem.example
-      dpd_delay: 2
-      tunnel: {local: 10.255.0.1, peer: 10.255.0.2}
-bgp:
-  asn: 65001
-  neighbors:
-    - connection: onprem
-      remote_asn: 65002
-      accept: [10.2.0.0/16 le 24]
-      keepalive: 3
-      hold: 9
-YAML
-} >"$GWC/tenants/contoso.yaml"
-printf 'psk:\n  onprem: "%s"\n' "$PSK" >"$GWC/secrets/contoso.yaml"
-chmod 600 "$GWC/secrets/contoso.yaml"
+topo_vpn_gateway_config "$GWC" "$PSK"
 
 step "topology: Host 1 (Contoso1), the gateway host, the on-premises site and its host 10.2.0.10"
 topo_infra h1 gw pn
-topo_ns c1 site onprem
-topo_link c1 eth0 h1 vm1
+topo_ns c1 c2 site onprem
+topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2
 topo_link site eth0 gw external
-topo_link onprem eth0 site lan
 topo_provider pn h1 gw
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
-ip -n "${P}onprem" addr add 10.2.0.10/24 dev eth0
-ip -n "${P}onprem" route add default via 10.2.0.1
-ip -n "${P}site" addr add 10.2.0.1/24 dev lan
+topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
 ip -n "${P}site" addr add 10.2.9.1/24 dev lo
-ns site sysctl -qw net.ipv4.ip_forward=1
 topo_compartments contoso
 
 step "the on-premises site: plain strongSwan and FRR, announcing 10.2.0.0/24 and 10.2.9.0/24"
-topo_site site "$PSK" 10.2.0.0/24 10.2.9.0/24
+topo_site site onprem "$PSK" 10.2.0.0/24 10.2.9.0/24
 
 step "Host 1 and hnv-gateway"
 topo_host h1 "$CHAPTER/host1.yaml" 0,1 --no-wait
