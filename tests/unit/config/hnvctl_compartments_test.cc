@@ -35,11 +35,39 @@ const char* kContoso = R"({"compartments":[{"name":"contoso","id":0,"namespace":
   "neighbors":[{"ip":"10.1.3.100","mac":"02-00-00-00-00-01","interface":"ext0"}],
   "counters":{"rx_vm":{"packets":0,"bytes":0},"rx_external":{"packets":0,"bytes":0},"to_external":{"packets":0,"bytes":0},"to_vm":{"packets":0,"bytes":0},"injected":{"packets":0,"bytes":0},"punted":{"local":0},"dropped":{"no-neighbor":0}}}]})";
 
+// hnv-gateway's answer to {"op":"vpn","args":{"name":"contoso"}}: one
+// route-based connection up, one BGP neighbour, one learned prefix.
+const char* kContosoVpn = R"({"tenant":"contoso",
+  "charon":{"daemon":{"state":"running","pid":4242,"restarts":0},
+    "connections":[{"name":"onprem","local":"10.1.3.2","peer":"10.1.3.100","mode":"route","state":"up",
+      "rekeys":{"ike":0,"child":1},
+      "ike_sas":[{"id":1,"state":"ESTABLISHED","local":"10.1.3.2:4500","remote":"10.1.3.100:4500",
+        "local_id":"gw.contoso.example","remote_id":"onprem.example","initiator":true,
+        "algorithms":{"encryption":"AES_GCM_16-256","prf":"PRF_HMAC_SHA2_384","dh_group":"ECP_384"},
+        "established_seconds":12,"established_since":"2026-12-07T14:00:00Z","rekey_in_seconds":13000,
+        "child_sas":[{"name":"onprem","state":"INSTALLED","mode":"TUNNEL","protocol":"ESP",
+          "udp_encapsulation":true,"spi_in":"c1a2b3c4","spi_out":"d1e2f3a4",
+          "algorithms":{"encryption":"AES_GCM_16-256"},"bytes_in":1000,"packets_in":10,
+          "bytes_out":2000,"packets_out":20,"installed_since":"2026-12-07T14:00:01Z",
+          "local_ts":["0.0.0.0/0"],"remote_ts":["0.0.0.0/0"]}]}]}]},
+  "frr":{"daemons":{"zebra":{"state":"running"},"bgpd":{"state":"running"}},"asn":65001,
+    "router_id":"10.0.2.2",
+    "neighbors":[{"address":"10.255.0.2","remote_asn":65002,"connection":"onprem","state":"Established",
+      "up_seconds":10,"prefixes_received":1,"prefixes_sent":2}],
+    "routes":[{"prefix":"10.2.0.0/24","best":true,"valid":true,"from":"10.255.0.2","as_path":"65002",
+      "next_hop":"10.255.0.2"}]},
+  "routes":[{"destination":"10.2.0.0/24","next_hop":"10.255.0.2","interface":"#5","metric":20,
+    "origin":"bgp","table":"main","fast_path":"punt"}]})";
+
 class CompartmentsHandler : public RequestHandler {
  public:
   Response Handle(const Request& r) override {
     std::lock_guard<std::mutex> lock(mu_);
     requests_.push_back(json{{"op", r.op}, {"args", r.args}});
+    if (r.op == "vpn") {
+      if (r.args.value("name", "") != "contoso") return Response::Error("no tenant \"x\"");
+      return Response{true, json::parse(kContosoVpn), {}};
+    }
     if (r.op != "compartments") return Response::Error("unknown operation \"" + r.op + "\"");
     if (!r.args.contains("name")) return Response{true, answer_, {}};
     const std::string name = r.args["name"].get<std::string>();
@@ -294,6 +322,41 @@ TEST_F(HnvctlCompartmentsTest, Errors) {
   const CtlRun odd = Hnvctl({"compartments"});
   EXPECT_EQ(odd.exit_code, 1);
   EXPECT_EQ(odd.err, "hnvctl: unexpected result from the server: \"surprise\"\n");
+}
+
+TEST_F(HnvctlCompartmentsTest, VpnShowsSasNeighborsAndRoutes) {
+  const CtlRun r = Hnvctl({"vpn", "show", "contoso"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(handler_.requests(),
+            (std::vector<json>{json::parse(R"({"op":"vpn","args":{"name":"contoso"}})")}));
+  for (const char* line : {
+           "VPN of tenant contoso\n",
+           "charon: running (pid 4242, restarts 0)\n",
+           "onprem  up  10.1.3.2 -> 10.1.3.100 (route-based), rekeys IKE 0, CHILD 1\n",
+           "  IKE SA ESTABLISHED  10.1.3.2:4500 (gw.contoso.example) <-> 10.1.3.100:4500 "
+           "(onprem.example)\n",
+           "    AES_GCM_16-256/PRF_HMAC_SHA2_384/ECP_384, established 2026-12-07T14:00:00Z, rekey "
+           "in 13000 s\n",
+           "    CHILD SA INSTALLED TUNNEL ESP-in-UDP, SPIs c1a2b3c4/d1e2f3a4, AES_GCM_16-256",
+           "      in 1000 B / 10 packets, out 2000 B / 20 packets; 0.0.0.0/0 === 0.0.0.0/0\n",
+           "BGP AS 65001, router id 10.0.2.2, zebra running, bgpd running\n",
+           "10.255.0.2  65002  onprem      Established      10         1     2\n",
+           "10.2.0.0/24  10.255.0.2  10.255.0.2  65002    yes\n",
+           "10.2.0.0/24  10.255.0.2  #5         bgp     punt\n",
+       })
+    EXPECT_NE(r.out.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << r.out;
+  const CtlRun json_run = Hnvctl({"--json", "vpn", "show", "contoso"});
+  EXPECT_EQ(json_run.exit_code, 0) << json_run.err;
+  EXPECT_EQ(json::parse(json_run.out)["frr"]["asn"], 65001) << json_run.out;
+}
+
+TEST_F(HnvctlCompartmentsTest, VpnErrors) {
+  CtlRun r = Hnvctl({"vpn", "contoso"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "hnvctl: vpn: usage: hnvctl vpn show TENANT\n");
+  r = Hnvctl({"vpn", "show", "fabrikam"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no tenant"), std::string::npos) << r.err;
 }
 
 }  // namespace
