@@ -583,7 +583,7 @@ router bgp 65002
  no bgp ebgp-requires-policy
  no bgp default ipv4-unicast
  neighbor 10.255.0.1 remote-as 65001
- neighbor 10.255.0.1 timers 3 9
+ neighbor 10.255.0.1 timers 10 30
  neighbor 10.255.0.1 timers connect 2
  address-family ipv4 unicast
 $nets  neighbor 10.255.0.1 activate
@@ -604,7 +604,9 @@ CONF
 # DIR (gateway.yaml, tenants/contoso.yaml, secrets/contoso.yaml) with the
 # Contoso tenant's VPN to topo_site's site: connection "onprem" (route-based,
 # 10.1.3.2 -> 10.1.3.100, tunnel 10.255.0.1 <-> 10.255.0.2, DPD every 2 s)
-# and eBGP AS 65001 <-> 65002 over it, accepting 10.2.0.0/16 up to /24.
+# and eBGP AS 65001 <-> 65002 over it (keepalive 10 s, hold 30 s: a
+# saturated tunnel must not starve the session), accepting 10.2.0.0/16 up
+# to /24.
 topo_vpn_gateway_config() {
   local d=$1 psk=$2 chapter=$TOPO_ROOT/config/examples/chapter
   mkdir -p "$d/tenants" "$d/secrets"
@@ -628,8 +630,6 @@ bgp:
     - connection: onprem
       remote_asn: 65002
       accept: [10.2.0.0/16 le 24]
-      keepalive: 3
-      hold: 9
 YAML
   } >"$d/tenants/contoso.yaml"
   printf 'psk:\n  onprem: "%s"\n' "$psk" >"$d/secrets/contoso.yaml"
