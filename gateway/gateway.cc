@@ -265,10 +265,8 @@ Response Gateway::Vpn(const VpnArgs& args) const {
   if (it == compartments_.end()) return Response::Error("no tenant \"" + args.name + "\"");
   const json c = it->second->Status("vm:" + std::to_string(it->second->spec().vm_port), PortNames());
   json out = {{"tenant", args.name}};
-  for (const json& s : c["services"]) {
-    const std::string name = s.value("name", "");
-    if (name == "charon" || name == "frr") out[name] = s["detail"];
-  }
+  for (const char* name : {"charon", "frr"})
+    if (json detail = it->second->Inspect(name); !detail.is_null()) out[name] = std::move(detail);
   json routes = json::array();
   for (const json& r : c["routes"]) {
     const std::string origin = r.value("origin", "");

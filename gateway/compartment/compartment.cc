@@ -179,6 +179,12 @@ const CompartmentService* Compartment::service(std::string_view name) const {
   return nullptr;
 }
 
+json Compartment::Inspect(std::string_view name) const {
+  for (const Slot& s : slots_)
+    if (s.service && name == s.service->name()) return s.service->Inspect(ctx_);
+  return nullptr;
+}
+
 std::string Compartment::service_state(std::string_view name) const {
   for (const Slot& s : slots_)
     if (s.service && name == s.service->name()) return s.failed ? "failed: " + s.error : "running";

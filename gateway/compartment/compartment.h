@@ -81,6 +81,8 @@ class Compartment {
   const CompartmentService* service(std::string_view name) const;
   // "running", "failed: <error>", or "" when there is no such service.
   std::string service_state(std::string_view name) const;
+  // The named service's CompartmentService::Inspect; null when it does not run.
+  nlohmann::json Inspect(std::string_view name) const;
 
  private:
   struct Slot {

@@ -178,7 +178,11 @@ class CompartmentService {
   // The fds whose readability means Poll has work (appended to *fds).
   virtual void PollFds(std::vector<int>* /*fds*/) const {}
   virtual bool Poll(ServiceContext& /*ctx*/, std::string* /*error*/) { return true; }
+  // Cheap: it runs for every `hnvctl compartment(s)`, on the control thread.
   virtual ServiceStatus Status(const ServiceContext& ctx) const = 0;
+  // The full status, on request only (`hnvctl vpn show`): it may ask a child
+  // daemon and take a while (the control thread waits). Default: Status's detail.
+  virtual nlohmann::json Inspect(const ServiceContext& ctx) const { return Status(ctx).detail; }
   // Fields of the compartment's own status object this service owns (the
   // mirror's "interfaces", "routes", "neighbors", "fast_path").
   virtual void AddCompartmentStatus(const ServiceContext& /*ctx*/, const StatusLabels& /*labels*/,

@@ -41,15 +41,9 @@ std::string CharonSummary(const Json& j) {
 }
 
 std::string FrrSummary(const Json& j) {
-  size_t up = 0, best = 0;
-  const size_t all = j.contains("neighbors") ? j["neighbors"].size() : 0;
-  if (all != 0)
-    for (const Json& n : j["neighbors"]) up += n.value("state", "") == "Established" ? 1 : 0;
-  if (j.contains("routes"))
-    for (const Json& r : j["routes"]) best += r.value("best", false) ? 1 : 0;
-  std::string s = "AS " + std::to_string(j.value("asn", 0u)) + ": " + std::to_string(up) + " of " +
-                  std::to_string(all) + " neighbours established, " + std::to_string(best) +
-                  " best routes";
+  std::string s = "AS " + std::to_string(j.value("asn", 0u)) + ", " +
+                  std::to_string(j.value("configured_neighbors", 0u)) +
+                  " neighbours configured (hnvctl vpn show: their state)";
   for (const char* d : {"zebra", "bgpd"}) {
     const std::string state = DaemonState(j["daemons"][d]);
     if (state != "running") s += std::string("; ") + d + " " + state;
@@ -77,6 +71,7 @@ class VpnService final : public CompartmentService {
       *error = "chmod 0711 " + ctx.state_dir() + " failed";
       return false;
     }
+    vpn_ = ctx.spec().vpn;
     impl_ = std::make_unique<Impl>(ServiceEnv{ctx.spec().name, ctx.netns()->name(), ctx.state_dir()});
     if (impl_->Start(ctx.spec().vpn, Clock::now(), error)) return true;
     std::string e;
@@ -86,7 +81,9 @@ class VpnService final : public CompartmentService {
   }
 
   bool Update(ServiceContext& /*ctx*/, const CompartmentSpec& next, std::string* error) override {
-    return impl_->Update(next.vpn, Clock::now(), error);
+    if (!impl_->Update(next.vpn, Clock::now(), error)) return false;
+    vpn_ = next.vpn;
+    return true;
   }
 
   bool Poll(ServiceContext& /*ctx*/, std::string* error) override {
@@ -95,11 +92,15 @@ class VpnService final : public CompartmentService {
   }
 
   ServiceStatus Status(const ServiceContext& /*ctx*/) const override {
-    const Json j = impl_->Status(Clock::now());
+    const Json j = CheapStatus();
     ServiceStatus s;
     s.summary = Summary(j);
     s.detail = nlohmann::json::parse(j.dump());
     return s;
+  }
+
+  nlohmann::json Inspect(const ServiceContext& /*ctx*/) const override {
+    return nlohmann::json::parse(impl_->Status(Clock::now()).dump());
   }
 
   void Stop(ServiceContext& ctx, StopReason why) override {
@@ -114,9 +115,11 @@ class VpnService final : public CompartmentService {
 
  private:
   bool Running(std::string* error) const;
+  Json CheapStatus() const;
   static std::string Summary(const Json& j);
 
   const char* name_;
+  TenantVpn vpn_;  // as last applied
   std::unique_ptr<Impl> impl_;
 };
 
@@ -135,6 +138,24 @@ bool VpnService<FrrService>::Running(std::string* error) const {
     return false;
   }
   return true;
+}
+
+// charon answers over its VICI socket at once: its whole status.
+template <>
+Json VpnService<CharonService>::CheapStatus() const {
+  return impl_->Status(Clock::now());
+}
+
+// bgpd's state needs vtysh (a process, slow on a loaded machine): only the
+// daemons and the configuration here; Inspect has the neighbours' state.
+template <>
+Json VpnService<FrrService>::CheapStatus() const {
+  const auto now = Clock::now();
+  Json j;
+  j["daemons"] = {{"zebra", impl_->zebra().Status(now)}, {"bgpd", impl_->bgpd().Status(now)}};
+  j["asn"] = vpn_.bgp.asn;
+  j["configured_neighbors"] = vpn_.bgp.neighbors.size();
+  return j;
 }
 
 template <>

@@ -20,8 +20,12 @@
 //  - Poll (every 100 ms): the s2s service's Poll (restarts a daemon that
 //    died, after its backoff); false ("failed" in `hnvctl compartment`)
 //    while a daemon is not running.
-//  - Status: a one-line summary and the s2s service's Status JSON (SAs,
-//    BGP neighbours and routes) as detail; `hnvctl vpn show TENANT` shows it.
+//  - Status (every `hnvctl compartment`, so cheap): charon's summary and
+//    detail from its Status (VICI, a local socket); FRR's from the daemons'
+//    state and the configuration only. Inspect (`hnvctl vpn show TENANT`):
+//    the s2s service's whole Status JSON; FRR's asks bgpd through vtysh
+//    (four runs, a second or more on a loaded machine, during which the
+//    control thread waits).
 //  - Stop: kRemove / kStartFailed stop the daemons (charon deletes its SAs
 //    and tells the peers; zebra takes its routes out) and remove their
 //    directories; kDetach (hnv-gateway exits without stopping, or the

