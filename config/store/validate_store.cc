@@ -40,7 +40,12 @@ std::string Join(const std::set<std::string>& names) {
 class Checker {
  public:
   Checker(const StoreState& s, const ValidationScope& scope, const OriginTable* table)
-      : s_(s), scope_(scope), table_(table ? table : &empty_) {}
+      : s_(s), scope_(scope), table_(table ? table : &empty_) {
+    // A touched host touches the tenants it carries (their VMs name it).
+    tenants_ = scope.tenants;
+    for (const std::string& h : scope.hosts)
+      for (const std::string& t : TenantsOfHost(s, h)) tenants_.insert(t);
+  }
 
   std::vector<ConfigError> Run();
 
@@ -69,7 +74,7 @@ class Checker {
   void Error(const Loc& l, std::string message) {
     errors_.push_back({l.file, ConfigError{table_->files[l.file], l.line, l.path, std::move(message)}});
   }
-  bool TenantTouched(const std::string& t) const { return scope_.all || scope_.tenants.count(t); }
+  bool TenantTouched(const std::string& t) const { return scope_.all || tenants_.count(t); }
   bool HostTouched(const std::string& h) const { return scope_.all || scope_.hosts.count(h); }
 
   void CheckHosts();
@@ -82,6 +87,7 @@ class Checker {
   const StoreState& s_;
   const ValidationScope& scope_;
   const OriginTable* table_;
+  std::set<std::string> tenants_;  // touched, directly or through their hosts
   std::vector<std::pair<int, ConfigError>> errors_;
 };
 const OriginTable Checker::empty_;
@@ -116,10 +122,10 @@ void Checker::CheckVms(const TenantDoc& t) {
     const std::string key = "tenants/" + t.name + "/vms/" + name;
     const std::string id = "vm/" + t.name + "/" + name;
     if (!VmNameOk(name))
-      Error(Where(id, "name", key, ".name"), "\"" + name + "\" is not a VM name (1..255 printable characters)");
+      Error(Where(id, "vm_name", key, ".name"), "\"" + name + "\" is not a VM name (1..255 printable characters)");
     const std::set<std::string>& holders = s_.vm_names.at(name);
     if (holders.size() > 1 && *holders.begin() != t.name)
-      Error(Where(id, "name", key, ".name"),
+      Error(Where(id, "vm_name", key, ".name"),
             "VM " + name + " is already a VM of tenant " + *holders.begin() +
                 "; a VM name is unique in the data center");
     if (!vsids.count(vm.vsid))
@@ -154,11 +160,14 @@ void Checker::CheckVms(const TenantDoc& t) {
       Error(port_loc, vm.port + " is not a port of host " + h.name + " (ports: " + Join(names) + ")");
       continue;
     }
+    // Within a tenant ValidatePolicy says it (vm_ports); across tenants, here.
     const std::set<std::string>& users = s_.port_users.at({vm.host, vm.port});
-    if (users.size() > 1 && *users.begin() != t.name + "/" + name)
+    const std::string& first = *users.begin();
+    if (users.size() > 1 && first != t.name + "/" + name &&
+        first.substr(0, first.find('/')) != t.name)
       Error(port_loc, "port " + vm.port + " of host " + h.name + " is already the adapter of VM " +
-                          users.begin()->substr(users.begin()->find('/') + 1) +
-                          "; a port carries one VM");
+                          first.substr(first.find('/') + 1) + " of tenant " +
+                          first.substr(0, first.find('/')) + "; a port carries one VM");
   }
 }
 
@@ -288,8 +297,6 @@ void Checker::CheckPolicies() {
   std::set<std::string> tenants;
   for (const auto& [name, t] : s_.tenants)
     if (TenantTouched(name)) tenants.insert(name);
-  for (const std::string& h : scope_.hosts)
-    for (const std::string& t : TenantsOfHost(s_, h)) tenants.insert(t);
   for (const std::string& name : tenants) {
     const TenantDoc& t = s_.tenants.at(name);
     std::vector<std::string> hosts;
