@@ -215,6 +215,11 @@ std::optional<EtcdOptions> ParseEndpoints(const std::string& urls, std::string* 
 // ---------------------------------------------------------------------------
 
 void EtcdClient::Impl::Prepare(grpc::ClientContext* ctx, bool deadline) {
+  // Wait for a connection (up to the deadline) rather than fail at once
+  // while the channel reconnects: a waiting call is also what makes gRPC
+  // drive the reconnection (without one, only its backup poller does, every
+  // 5 s).
+  ctx->set_wait_for_ready(true);
   if (deadline)
     ctx->set_deadline(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(options.timeout_ms));

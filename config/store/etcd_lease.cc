@@ -60,9 +60,15 @@ bool LeaseKeeper::KeepAlive(int64_t id) {
   EtcdClient::Impl& impl = client_->impl();
   const auto period = std::chrono::milliseconds(ttl_ * 1000 / 3);
   Clock::time_point last_ok = Clock::now();
-  while (Clock::now() - last_ok < std::chrono::seconds(ttl_)) {
+  for (;;) {
+    // One refresh: a short stream that waits for the store no longer than
+    // the lease can live without one.
+    const Clock::time_point lost_at = last_ok + std::chrono::seconds(ttl_);
+    if (Clock::now() >= lost_at) return true;
     grpc::ClientContext ctx;
     impl.Prepare(&ctx, /*deadline=*/false);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::min<Clock::duration>(lost_at - Clock::now(), period * 2));
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return false;
@@ -72,15 +78,7 @@ bool LeaseKeeper::KeepAlive(int64_t id) {
     etcdserverpb::LeaseKeepAliveRequest req;
     req.set_id(id);
     etcdserverpb::LeaseKeepAliveResponse resp;
-    bool lost = false;
-    while (rw->Write(req) && rw->Read(&resp)) {
-      if (resp.ttl() <= 0) {  // expired or revoked: its keys are gone
-        lost = true;
-        break;
-      }
-      last_ok = Clock::now();
-      if (!Sleep(period)) break;
-    }
+    const bool answered = rw->Write(req) && rw->Read(&resp);
     ctx.TryCancel();
     rw->Finish();
     {
@@ -88,11 +86,10 @@ bool LeaseKeeper::KeepAlive(int64_t id) {
       live_ctx_ = nullptr;
       if (stopping_) return false;
     }
-    if (lost) return true;
-    // The stream broke: try again soon, until the TTL has run out.
-    if (!Sleep(std::chrono::milliseconds(200))) return false;
+    if (answered && resp.ttl() <= 0) return true;  // expired or revoked: its keys are gone
+    if (answered) last_ok = Clock::now();
+    if (!Sleep(answered ? period : std::chrono::milliseconds(200))) return false;
   }
-  return true;
 }
 
 }  // namespace hnv::store

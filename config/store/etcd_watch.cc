@@ -79,6 +79,12 @@ bool WatchStream::Handle(WatchUpdate* update, const void* response) {
   update->watch_id = resp.watch_id();
   update->revision = resp.header().revision();
   std::lock_guard<std::mutex> lock(mu_);
+  if (resp.canceled() && resp.watch_id() == -1) {
+    // etcd refused a creation without naming it (a duplicate id).
+    update->kind = WatchUpdate::Kind::kCanceled;
+    update->reason = resp.cancel_reason();
+    return true;
+  }
   const auto it = specs_.find(resp.watch_id());
   if (it == specs_.end()) return false;
   if (resp.canceled()) {

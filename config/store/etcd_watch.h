@@ -2,7 +2,9 @@
 // with reconnection.
 //
 // Each watch has an id the caller chooses (> 0, unique on the stream; etcd
-// takes client-chosen ids since 3.4). The stream runs on its own thread: it
+// takes client-chosen ids since 3.4). Never use an id twice: etcd may keep a
+// cancelled or compacted watch's id and then refuses a new watch with it
+// (reported as kCanceled with watch_id -1). The stream runs on its own thread: it
 // connects, creates every registered watch from the revision after the last
 // event it delivered for it (its start revision until then), and hands each
 // response to the callback. When the stream breaks (store unreachable,

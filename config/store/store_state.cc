@@ -114,7 +114,9 @@ void StoreState::Erase(const std::string& key) {
 void StoreState::EraseRange(const std::string& key, const std::string& range_end) {
   // Collect first: Erase changes the maps the keys come from.
   std::vector<std::string> keys;
-  auto in = [&](const std::string& k) { return k >= key && (range_end.empty() || k < range_end); };
+  auto in = [&](const std::string& k) {
+    return range_end.empty() ? k == key : k >= key && k < range_end;
+  };
   const Layout& l = layout_;
   if (in(l.Generation()) && generation_mod_revision != 0) keys.push_back(l.Generation());
   for (const auto& [name, d] : hosts)

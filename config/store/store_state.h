@@ -36,7 +36,8 @@ class StoreState {
   void Put(const KeyValue& kv);
   // One key gone (a watch's DELETE event).
   void Erase(const std::string& key);
-  // Drops every key in [key, range_end) (before a resync of that range).
+  // Drops every key in [key, range_end), or the key alone when range_end is
+  // empty (etcd's convention), before a resync of that range.
   void EraseRange(const std::string& key, const std::string& range_end);
 
   // The policy generation (0: never written) and its key's mod revision.

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "tests/unit/store/etcd_process.h"
 
 namespace hnv::store::test {
@@ -34,6 +36,7 @@ TcpProxy::~TcpProxy() {
   (void)!::write(wake_[1], "x", 1);
   if (thread_.joinable()) thread_.join();
   Cut();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
   for (int fd : wake_)
     if (fd >= 0) ::close(fd);
 }
@@ -54,8 +57,6 @@ bool TcpProxy::Listen() {
 void TcpProxy::Cut() {
   std::lock_guard<std::mutex> lock(mu_);
   cut_ = true;
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
   for (auto [a, b] : pairs_) {
     ::shutdown(a, SHUT_RDWR);
     ::shutdown(b, SHUT_RDWR);
@@ -69,7 +70,6 @@ void TcpProxy::Cut() {
 void TcpProxy::Restore() {
   std::lock_guard<std::mutex> lock(mu_);
   cut_ = false;
-  if (listen_fd_ < 0) Listen();
   (void)!::write(wake_[1], "x", 1);
 }
 
@@ -120,7 +120,10 @@ void TcpProxy::Run() {
         if (!live) break;
         const int from = side == 0 ? pairs[i].first : pairs[i].second;
         const int to = side == 0 ? pairs[i].second : pairs[i].first;
-        const ssize_t n = ::read(from, buf, sizeof(buf));
+        // Never block: an fd number of a pair cut meanwhile may be a new
+        // connection's by now.
+        const ssize_t n = ::recv(from, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
         bool ok = n > 0;
         for (ssize_t off = 0; ok && off < n;) {
           const ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
