@@ -105,8 +105,8 @@ void PolicyComposer::AddVm(const TenantDoc& t, const VmDoc& vm, Family family) {
             {"rule", ".rule"},
             {"type", ".type"}});
   }
-  if (vm.host != host_.name || vm.port.empty()) return;
-  // An adapter on this host.
+  // An adapter on this host (a gateway has none: validation says so).
+  if (vm.host != host_.name || vm.port.empty() || host_.role == HostDoc::Role::kGateway) return;
   const auto port = std::find_if(host_.ports.begin(), host_.ports.end(),
                                  [&](const config::PortSpec& p) { return p.name == vm.port; });
   if (port == host_.ports.end()) {
