@@ -7,7 +7,7 @@
 
 #include "config/json_model.h"
 #include "config/yaml_tenant.h"
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 
 namespace hnv::store {
 
@@ -158,11 +158,11 @@ HostSettings SettingsFromJson(Reader& r) {
 }
 
 json GatewayToJson(const GatewayDoc& g) {
-  const gateway::CompartmentSpec& s = g.spec;
+  const config::CompartmentSpec& s = g.spec;
   json external = json::array();
-  for (const gateway::ExternalSpec& e : s.external) {
+  for (const config::ExternalSpec& e : s.external) {
     json addrs = json::array();
-    for (const gateway::IfAddress& a : e.addresses) addrs.push_back(config::yaml::ToString(a));
+    for (const config::IfAddress& a : e.addresses) addrs.push_back(config::yaml::ToString(a));
     external.push_back(json{{"interface", e.interface},
                             {"port", e.port_name},
                             {"vlan", e.vlan},
@@ -171,7 +171,7 @@ json GatewayToJson(const GatewayDoc& g) {
                             {"mtu", e.mtu}});
   }
   json routes = json::array();
-  for (const gateway::StaticRoute& rt : s.routes) {
+  for (const config::StaticRoute& rt : s.routes) {
     json j{{"destination", rt.destination.ToString()}, {"metric", rt.metric}};
     if (!rt.next_hop.IsUnspecified()) j["next_hop"] = rt.next_hop.ToString();
     if (!rt.interface.empty()) j["interface"] = rt.interface;
@@ -191,25 +191,25 @@ json GatewayToJson(const GatewayDoc& g) {
               {"routes", routes}};
 }
 
-std::optional<gateway::IfAddress> IfAddressField(Reader& r, const json& v, const std::string& f) {
+std::optional<config::IfAddress> IfAddressField(Reader& r, const json& v, const std::string& f) {
   std::string why;
   if (!v.is_string()) {
     r.Fail(f, Dump(v) + " is not an interface address");
     return std::nullopt;
   }
-  std::optional<gateway::IfAddress> a = config::yaml::ParseIfAddress(v.get<std::string>(), &why);
+  std::optional<config::IfAddress> a = config::yaml::ParseIfAddress(v.get<std::string>(), &why);
   if (!a) r.Fail(f, why);
   return a;
 }
 
 std::optional<GatewayDoc> GatewayFromJson(const json& j, std::string* error) {
   GatewayDoc g;
-  gateway::CompartmentSpec& s = g.spec;
+  config::CompartmentSpec& s = g.spec;
   Reader r(j, "gateway.", error);
   r.Only({"host", "id", "namespace", "max_routes", "vm_network", "external", "routes"});
   g.host = r.String("host", true);
-  s.id = static_cast<uint32_t>(r.Number("id", true, 0, gateway::kMaxCompartments - 1, 0));
-  s.vm_port = static_cast<uint16_t>(gateway::kFirstVirtualPort + s.id);
+  s.id = static_cast<uint32_t>(r.Number("id", true, 0, kMaxCompartments - 1, 0));
+  s.vm_port = static_cast<uint16_t>(kFirstVirtualPort + s.id);
   s.netns = r.String("namespace", true);
   s.max_routes = static_cast<uint32_t>(r.Number("max_routes", false, 1, 16777216, 16384));
   if (const json* vm = r.Get("vm_network", true)) {
@@ -225,7 +225,7 @@ std::optional<GatewayDoc> GatewayFromJson(const json& j, std::string* error) {
   r.List("external", false, [&](const json& item, const std::string& path) {
     Reader e(item, "gateway." + path + ".", error);
     e.Only({"interface", "port", "vlan", "mac", "addresses", "mtu"});
-    gateway::ExternalSpec x;
+    config::ExternalSpec x;
     x.interface = e.String("interface", true);
     x.port_name = e.String("port", true);
     x.vlan = static_cast<uint16_t>(e.Number("vlan", false, 0, 4094, 0));
@@ -239,7 +239,7 @@ std::optional<GatewayDoc> GatewayFromJson(const json& j, std::string* error) {
   r.List("routes", false, [&](const json& item, const std::string& path) {
     Reader e(item, "gateway." + path + ".", error);
     e.Only({"destination", "next_hop", "interface", "metric"});
-    gateway::StaticRoute rt;
+    config::StaticRoute rt;
     if (auto d = e.Field("destination", FieldType::kIpPrefix, true))
       rt.destination = *IpPrefix::Parse(d->get<std::string>());
     if (auto n = e.Field("next_hop", FieldType::kIpAddr, false))

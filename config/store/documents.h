@@ -32,7 +32,7 @@
 
 #include "config/host_config.h"
 #include "dataplane/policy/model.h"
-#include "gateway/compartment_spec.h"
+#include "config/compartment_spec.h"
 
 namespace hnv::store {
 
@@ -55,7 +55,7 @@ struct HostDoc {
 // tenant's, vm_port follows from id).
 struct GatewayDoc {
   std::string host;
-  gateway::CompartmentSpec spec;
+  config::CompartmentSpec spec;
   friend bool operator==(const GatewayDoc&, const GatewayDoc&) = default;
 };
 

@@ -187,11 +187,11 @@ void PolicyComposer::AddTenant(const TenantDoc& t) {
   if (!IsGatewayOf(t, host_.name)) return;
   // The compartment, and its interface into the VM network as a VM port
   // (LoadGatewayConfig's "compartment <name>").
-  gateway::CompartmentSpec c = t.gateway->spec;
+  config::CompartmentSpec c = t.gateway->spec;
   c.name = t.name;
   c.rdid = t.routing_domain.rdid;
-  c.vm_port = static_cast<uint16_t>(gateway::kFirstVirtualPort + c.id);
-  for (gateway::ExternalSpec& e : c.external) {
+  c.vm_port = static_cast<uint16_t>(kFirstVirtualPort + c.id);
+  for (config::ExternalSpec& e : c.external) {
     const auto port = std::find_if(host_.ports.begin(), host_.ports.end(),
                                    [&](const config::PortSpec& p) { return p.name == e.port_name; });
     if (port == host_.ports.end()) {

@@ -29,7 +29,7 @@
 #include "config/store/store_state.h"
 #include "config/yaml_origin.h"
 #include "dataplane/policy/model.h"
-#include "gateway/compartment_spec.h"
+#include "config/compartment_spec.h"
 
 namespace hnv::store {
 
@@ -57,7 +57,7 @@ class PolicyComposer {
 
   Policy& policy() { return policy_; }
   const config::yaml::PolicyOrigins& origins() const { return origins_; }
-  std::vector<gateway::CompartmentSpec>& compartments() { return compartments_; }
+  std::vector<config::CompartmentSpec>& compartments() { return compartments_; }
   // What could not be composed (a VM on a host the store does not have, a
   // port the host does not have): the rest is still there.
   std::vector<std::string>& errors() { return errors_; }
@@ -73,7 +73,7 @@ class PolicyComposer {
   const OriginTable* table_;
   Policy policy_;
   config::yaml::PolicyOrigins origins_;
-  std::vector<gateway::CompartmentSpec> compartments_;
+  std::vector<config::CompartmentSpec> compartments_;
   std::vector<std::string> errors_;
 };
 
@@ -81,7 +81,7 @@ struct HostPolicy {
   Policy policy;
   std::vector<config::PortSpec> ports;  // the host's DPDK ports
   std::vector<std::string> tenants;     // carried, by name
-  std::vector<gateway::CompartmentSpec> compartments;  // a gateway's
+  std::vector<config::CompartmentSpec> compartments;  // a gateway's
   std::vector<std::string> errors;
 };
 

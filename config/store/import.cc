@@ -10,7 +10,7 @@
 #include "config/json_model.h"
 #include "config/store/vm_records.h"
 #include "config/yaml_loader.h"
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 
 namespace hnv::store {
 namespace {
@@ -223,7 +223,7 @@ void Importer::Collect(FileLoader& loader, FileKind kind, const config::GatewayC
   }
   if (gw) {
     for (size_t i = 0; i < gw->compartments.size(); ++i) {
-      const gateway::CompartmentSpec& c = gw->compartments[i];
+      const config::CompartmentSpec& c = gw->compartments[i];
       compartments_.push_back(Compartment{
           c.name, GatewayDoc{gw->host.host_name, c},
           ElementOrigin{TableFile(c.file.empty() ? gw->tenant_files[i] : c.file), "tenant", 0, {}}});

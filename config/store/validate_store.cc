@@ -6,8 +6,8 @@
 #include <optional>
 #include <tuple>
 
-#include "dataplane/policy/policy_dump.h"
-#include "dataplane/policy/validate.h"
+#include "config/policy/policy_dump.h"
+#include "config/policy/validate.h"
 
 namespace hnv::store {
 namespace {
@@ -230,7 +230,7 @@ void Checker::CheckGateways() {
     const GatewayDoc& g = *t.gateway;
     ids.emplace(std::make_pair(g.host, g.spec.id), name);
     netns.emplace(std::make_pair(g.host, g.spec.netns), name);
-    for (const gateway::ExternalSpec& e : g.spec.external)
+    for (const config::ExternalSpec& e : g.spec.external)
       vlans.emplace(std::make_tuple(g.host, e.port_name, e.vlan), name);
   }
   for (const auto& [name, t] : s_.tenants) {
@@ -253,7 +253,7 @@ void Checker::CheckGateways() {
       Error(Where(id, "namespace", key, ".gateway.namespace"),
             "namespace " + g.spec.netns + " on gateway " + g.host + " is already tenant " + o + "'s");
     for (size_t i = 0; i < g.spec.external.size(); ++i) {
-      const gateway::ExternalSpec& e = g.spec.external[i];
+      const config::ExternalSpec& e = g.spec.external[i];
       const std::string f = "external[" + std::to_string(i) + "]";
       const auto port = std::find_if(gw.ports.begin(), gw.ports.end(),
                                      [&](const config::PortSpec& p) { return p.name == e.port_name; });

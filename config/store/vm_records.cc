@@ -1,6 +1,6 @@
 #include "config/store/vm_records.h"
 
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 
 namespace hnv::store {
 namespace {

@@ -10,7 +10,7 @@
 #include "config/json_model.h"
 #include "config/store/host_policy.h"
 #include "config/store/import.h"
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 #include "tests/unit/store/store_test_util.h"
 
 namespace hnv::store {
@@ -84,7 +84,7 @@ TEST_F(ChapterStore, EachHostGetsWhatItsOwnYamlGivesIt) {
   ASSERT_TRUE(hp);
   EXPECT_EQ(Canonical(hp->policy), Canonical(gw.config->host.policy));
   ASSERT_EQ(hp->compartments.size(), 1u);
-  gateway::CompartmentSpec expected = gw.config->compartments.front();
+  config::CompartmentSpec expected = gw.config->compartments.front();
   expected.file.clear();
   EXPECT_EQ(hp->compartments.front(), expected);
 }

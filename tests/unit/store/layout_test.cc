@@ -143,17 +143,17 @@ TEST(Documents, HostsTenantsAndStatusRoundTrip) {
   g.spec.id = 3;
   g.spec.netns = "hnv-contoso";
   g.spec.vsid = 6001;
-  g.spec.vm_address = gateway::IfAddress{*IpAddr::Parse("10.0.2.2"), 24};
+  g.spec.vm_address = config::IfAddress{*IpAddr::Parse("10.0.2.2"), 24};
   g.spec.vm_mac = *MacAddr::Parse("600160010301");
-  g.spec.external.push_back(gateway::ExternalSpec{"ext0", "external", 0, 10, *MacAddr::Parse("600160010302"),
+  g.spec.external.push_back(config::ExternalSpec{"ext0", "external", 0, 10, *MacAddr::Parse("600160010302"),
                                                   {{*IpAddr::Parse("10.1.3.2"), 24}}, 1500});
-  g.spec.routes.push_back(gateway::StaticRoute{*IpPrefix::Parse("10.0.1.0/24"), *IpAddr::Parse("10.0.2.1"),
+  g.spec.routes.push_back(config::StaticRoute{*IpPrefix::Parse("10.0.1.0/24"), *IpAddr::Parse("10.0.2.1"),
                                                "vmnet", 0});
   t.gateway = g;
   std::optional<TenantDoc> tb = TenantFromJson(ToJson(t), &error);
   ASSERT_TRUE(tb) << error;
   EXPECT_EQ(*tb, t);
-  EXPECT_EQ(tb->gateway->spec.vm_port, gateway::kFirstVirtualPort + 3);
+  EXPECT_EQ(tb->gateway->spec.vm_port, kFirstVirtualPort + 3);
   EXPECT_EQ(tb->gateway->spec.external[0].port_name, "external");
 
   StatusDoc st;

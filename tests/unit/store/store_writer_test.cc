@@ -12,7 +12,7 @@
 
 #include "config/store/host_policy.h"
 #include "config/store/writer.h"
-#include "dataplane/policy/policy_dump.h"
+#include "config/policy/policy_dump.h"
 #include "tests/unit/store/etcd_process.h"
 #include "tests/unit/store/store_test_util.h"
 
