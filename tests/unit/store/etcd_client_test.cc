@@ -67,31 +67,11 @@ class Recorder {
   std::vector<std::string> events_;
 };
 
-class EtcdClientTest : public ::testing::Test {
+class EtcdClientTest : public test::EtcdSuite {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new EtcdProcess();
-    ASSERT_TRUE(etcd_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    client_ = etcd_->Connect();
-    ASSERT_NE(client_, nullptr);
-    // Each test its own keys.
-    prefix_ = std::string("/") + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-              "/";
-  }
-  std::string K(const std::string& k) const { return prefix_ + k; }
-
-  static EtcdProcess* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  std::string prefix_;
+  // Each test its own keys.
+  std::string K(const std::string& k) const { return layout_.root() + k; }
 };
-EtcdProcess* EtcdClientTest::etcd_ = nullptr;
 
 TEST(EtcdEndpoints, Parse) {
   std::string error;
@@ -168,11 +148,8 @@ TEST_F(EtcdClientTest, TransactionsHoldOnlyWhenTheirComparisonsDo) {
 
 TEST_F(EtcdClientTest, WatchResumesAfterACutWithoutLosingOrRepeating) {
   TcpProxy proxy(etcd_->client_port());
-  EtcdOptions o = etcd_->ClientOptions();
-  o.endpoints = {proxy.endpoint()};
-  std::string error;
-  std::unique_ptr<EtcdClient> via_proxy = EtcdClient::Connect(o, &error);
-  ASSERT_NE(via_proxy, nullptr) << error;
+  std::unique_ptr<EtcdClient> via_proxy = ClientThrough(proxy, 5000);
+  ASSERT_NE(via_proxy, nullptr);
   int64_t start = 0;
   ASSERT_TRUE(client_->Put(K("w/0"), "a", 0, &start).ok());
   Recorder rec;
@@ -207,11 +184,8 @@ TEST_F(EtcdClientTest, WatchResumesAfterACutWithoutLosingOrRepeating) {
 
 TEST_F(EtcdClientTest, WatchReportsACompactionThatHappenedWhileCut) {
   TcpProxy proxy(etcd_->client_port());
-  EtcdOptions o = etcd_->ClientOptions();
-  o.endpoints = {proxy.endpoint()};
-  std::string error;
-  std::unique_ptr<EtcdClient> via_proxy = EtcdClient::Connect(o, &error);
-  ASSERT_NE(via_proxy, nullptr) << error;
+  std::unique_ptr<EtcdClient> via_proxy = ClientThrough(proxy, 5000);
+  ASSERT_NE(via_proxy, nullptr);
   Recorder rec;
   WatchStream stream(via_proxy.get(), rec.Callback());
   int64_t rev = 0;
@@ -264,12 +238,8 @@ TEST_F(EtcdClientTest, LeasesExpireUnlessKeptAlive) {
 
 TEST_F(EtcdClientTest, ALeaseOutOfReachLongerThanItsTtlIsGrantedAnew) {
   TcpProxy proxy(etcd_->client_port());
-  EtcdOptions o = etcd_->ClientOptions();
-  o.endpoints = {proxy.endpoint()};
-  o.timeout_ms = 1000;
-  std::string error;
-  std::unique_ptr<EtcdClient> via_proxy = EtcdClient::Connect(o, &error);
-  ASSERT_NE(via_proxy, nullptr) << error;
+  std::unique_ptr<EtcdClient> via_proxy = ClientThrough(proxy);
+  ASSERT_NE(via_proxy, nullptr);
   LeaseKeeper keeper(via_proxy.get(), 2, [&](int64_t id) { via_proxy->Put(K("status"), "up", id); });
   ASSERT_TRUE(WaitFor([&] { return client_->Get(K("status")).kvs.size() == 1; }));
   const int64_t first = keeper.id();

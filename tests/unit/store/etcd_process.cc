@@ -1,5 +1,7 @@
 #include "tests/unit/store/etcd_process.h"
 
+#include "tests/unit/store/tcp_proxy.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -173,6 +175,37 @@ std::unique_ptr<EtcdClient> EtcdProcess::Connect() const {
   std::string error;
   std::unique_ptr<EtcdClient> c = EtcdClient::Connect(ClientOptions(), &error);
   if (!c) ADD_FAILURE() << error;
+  return c;
+}
+
+EtcdProcess* EtcdSuite::etcd_ = nullptr;
+
+void EtcdSuite::SetUpTestSuite() {
+  etcd_ = new EtcdProcess();
+  ASSERT_TRUE(etcd_->Start());
+}
+
+void EtcdSuite::TearDownTestSuite() {
+  delete etcd_;
+  etcd_ = nullptr;
+}
+
+void EtcdSuite::SetUp() {
+  ASSERT_NE(etcd_, nullptr);
+  ASSERT_TRUE(etcd_->running());
+  client_ = etcd_->Connect();
+  ASSERT_NE(client_, nullptr);
+  layout_ = Layout(std::string("/test/") +
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/hnv/v1/");
+}
+
+std::unique_ptr<EtcdClient> EtcdSuite::ClientThrough(const TcpProxy& proxy, int timeout_ms) {
+  EtcdOptions o = etcd_->ClientOptions();
+  o.endpoints = {proxy.endpoint()};
+  o.timeout_ms = timeout_ms;
+  std::string error;
+  std::unique_ptr<EtcdClient> c = EtcdClient::Connect(o, &error);
+  EXPECT_NE(c, nullptr) << error;
   return c;
 }
 

@@ -6,6 +6,7 @@
 // certificates made with openssl in the data directory).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "config/store/etcd_client.h"
+#include "config/store/layout.h"
 
 namespace hnv::store::test {
 
@@ -59,5 +61,24 @@ class EtcdProcess {
 
 // A free TCP port on 127.0.0.1 (bound, then released).
 int FreeLoopbackPort();
+
+class TcpProxy;
+
+// A test suite with one etcd for all its tests; each test has a client and
+// its own key root ("/test/<test name>/hnv/v1/"), so tests do not see each
+// other's keys.
+class EtcdSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+  // A client whose connection goes through `proxy` (calls give up after
+  // `timeout_ms`).
+  std::unique_ptr<EtcdClient> ClientThrough(const TcpProxy& proxy, int timeout_ms = 1000);
+
+  static EtcdProcess* etcd_;
+  std::unique_ptr<EtcdClient> client_;
+  Layout layout_;
+};
 
 }  // namespace hnv::store::test

@@ -101,24 +101,7 @@ TEST_F(ChapterStore, PolicyDumpsAreStable) {
 TEST_F(ChapterStore, AHostCarriesOnlyTheTenantsWithAVmOnIt) {
   // Fabrikam: a second tenant with one VM on host2 only.
   test::TempDir dir;
-  const std::string f = dir.Write("fabrikam.yaml", R"(
-routing_domains:
-  - rdid: "{12345678-1000-2000-3000-123456780002}"
-    name: Fabrikam
-    virtual_subnets:
-      - vsid: 7000
-        prefix: 10.0.1.0/24
-lookup_records:
-  - customer_address: 10.0.1.1
-    vsid: 7000
-    mac: 700070000100
-    provider_address: local
-  - customer_address: 10.0.1.101
-    vsid: 7000
-    mac: 700070000101
-    provider_address: 192.168.0.33
-    vm_name: Fabrikam1
-)");
+  const std::string f = dir.Write("fabrikam.yaml", test::FabrikamYaml("192.168.0.33"));
   ImportResult more = ImportFiles({f}, state_);
   ASSERT_TRUE(more.errors.empty()) << test::Join(more.errors);
   test::PutAll(more, &state_);

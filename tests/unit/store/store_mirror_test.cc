@@ -23,21 +23,10 @@ namespace {
 using namespace std::chrono_literals;
 using Outcome = WriteResult::Outcome;
 
-class StoreMirrorTest : public ::testing::Test {
+class StoreMirrorTest : public test::EtcdSuite {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new test::EtcdProcess();
-    ASSERT_TRUE(etcd_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    client_ = etcd_->Connect();
-    layout_ = Layout(std::string("/test/") +
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/hnv/v1/");
+    EtcdSuite::SetUp();
     writer_ = std::make_unique<StoreWriter>(client_.get(), layout_);
     WriteResult r = writer_->ApplyFiles(test::ChapterFiles());
     ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
@@ -67,42 +56,26 @@ class StoreMirrorTest : public ::testing::Test {
     return false;
   }
   void MoveRecords(const std::string& ca, const std::string& pa) {
-    config::Change c;
-    c.op = "set";
-    c.kind = config::Kind::kLookupRecord;
-    c.object = {{"customer_address", ca}, {"vsid", 6000}, {"provider_address", pa}};
-    WriteResult r = writer_->ApplyChange(c, "");
+    WriteResult r = writer_->ApplyChange(
+        test::Change("set", config::Kind::kLookupRecord,
+                     {{"customer_address", ca}, {"vsid", 6000}, {"provider_address", pa}}),
+        "");
     ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
   }
   void AddFabrikamOn(const std::string& pa) {
-    const std::string f = dir_.Write("fabrikam.yaml", R"(routing_domains:
-  - rdid: "{12345678-1000-2000-3000-123456780002}"
-    name: Fabrikam
-    virtual_subnets:
-      - vsid: 7000
-        prefix: 10.0.1.0/24
-lookup_records:
-  - customer_address: 10.0.1.1
-    vsid: 7000
-    mac: 700070000100
-    provider_address: local
-  - customer_address: 10.0.1.101
-    vsid: 7000
-    mac: 700070000101
-    provider_address: )" + pa + R"(
-    vm_name: Fabrikam1
-)");
-    WriteResult r = writer_->ApplyFiles({f});
+    WriteResult r = writer_->ApplyFiles({dir_.Write("fabrikam.yaml", test::FabrikamYaml(pa))});
     ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
   }
+  // Waits until the mirror saw its stream break.
+  static void WaitCut(StoreMirror& m) {
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (m.disconnects() == 0 && std::chrono::steady_clock::now() < end) m.Poll(50ms);
+    ASSERT_EQ(m.disconnects(), 1);
+  }
 
-  static test::EtcdProcess* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  Layout layout_;
   std::unique_ptr<StoreWriter> writer_;
   test::TempDir dir_;
 };
-test::EtcdProcess* StoreMirrorTest::etcd_ = nullptr;
 
 TEST_F(StoreMirrorTest, HoldsWhatTheHostNeedsAndFollowsChanges) {
   StoreMirror m(client_.get(), layout_, "host2");
@@ -123,11 +96,7 @@ TEST_F(StoreMirrorTest, HoldsWhatTheHostNeedsAndFollowsChanges) {
   EXPECT_EQ(m.tenant_revisions().count("fabrikam"), 1u);
   // Contoso3 leaves: host2 drops Contoso.
   ASSERT_EQ(writer_->MigrateVm("Contoso3", "host1", "").outcome, Outcome::kInvalid);  // vm1 taken
-  config::Change c;
-  c.op = "set";
-  c.kind = config::Kind::kLookupRecord;
-  c.object = {{"customer_address", "10.0.1.103"}, {"vsid", 6000}, {"provider_address", "192.168.0.22"}};
-  ASSERT_EQ(writer_->ApplyChange(c, "").outcome, Outcome::kApplied);
+  MoveRecords("10.0.1.103", "192.168.0.22");
   ASSERT_TRUE(Converges(m));
   EXPECT_EQ(m.state().tenants.count("contoso"), 0u);
   EXPECT_EQ(m.tenant_revisions().count("contoso"), 0u);
@@ -137,27 +106,17 @@ TEST_F(StoreMirrorTest, HoldsWhatTheHostNeedsAndFollowsChanges) {
 
 TEST_F(StoreMirrorTest, ResumesAfterACutWithTheChangesMadeMeanwhile) {
   test::TcpProxy proxy(etcd_->client_port());
-  EtcdOptions o = etcd_->ClientOptions();
-  o.endpoints = {proxy.endpoint()};
-  o.timeout_ms = 1000;
-  std::string error;
-  std::unique_ptr<EtcdClient> via = EtcdClient::Connect(o, &error);
-  ASSERT_NE(via, nullptr) << error;
+  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
+  ASSERT_NE(via, nullptr);
   StoreMirror m(via.get(), layout_, "host1");
   ASSERT_TRUE(m.Start().ok());
   ASSERT_TRUE(Converges(m));
   const std::string before = Actual(m);
   proxy.Cut();
-  const auto end = std::chrono::steady_clock::now() + 10s;
-  while (m.disconnects() == 0 && std::chrono::steady_clock::now() < end) m.Poll(50ms);
-  ASSERT_EQ(m.disconnects(), 1);
+  WaitCut(m);
   // Changes while the host cannot see the store: it keeps its last policy.
   AddFabrikamOn("192.168.0.22");
-  config::Change c;
-  c.op = "set";
-  c.kind = config::Kind::kLookupRecord;
-  c.object = {{"customer_address", "10.0.1.103"}, {"vsid", 6000}, {"provider_address", "192.168.0.11"}};
-  ASSERT_EQ(writer_->ApplyChange(c, "").outcome, Outcome::kApplied);
+  MoveRecords("10.0.1.103", "192.168.0.11");
   m.Poll(300ms);
   EXPECT_EQ(Actual(m), before);
   EXPECT_NE(Expected("host1"), before);
@@ -171,18 +130,13 @@ TEST_F(StoreMirrorTest, ResumesAfterACutWithTheChangesMadeMeanwhile) {
 
 TEST_F(StoreMirrorTest, ReadsWholeAgainWhatWasCompactedWhileCut) {
   test::TcpProxy proxy(etcd_->client_port());
-  EtcdOptions o = etcd_->ClientOptions();
-  o.endpoints = {proxy.endpoint()};
-  o.timeout_ms = 1000;
-  std::string error;
-  std::unique_ptr<EtcdClient> via = EtcdClient::Connect(o, &error);
-  ASSERT_NE(via, nullptr) << error;
+  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
+  ASSERT_NE(via, nullptr);
   StoreMirror m(via.get(), layout_, "host1");
   ASSERT_TRUE(m.Start().ok());
   ASSERT_TRUE(Converges(m));
   proxy.Cut();
-  const auto end = std::chrono::steady_clock::now() + 10s;
-  while (m.disconnects() == 0 && std::chrono::steady_clock::now() < end) m.Poll(50ms);
+  WaitCut(m);
   AddFabrikamOn("192.168.0.22");
   MoveRecords("10.0.1.102", "192.168.0.33");
   // A VM that leaves host1's tenant while cut: the deletion is compacted away.

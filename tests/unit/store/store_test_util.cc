@@ -49,6 +49,35 @@ std::string Join(const std::vector<config::ConfigError>& errors) {
   return out;
 }
 
+std::string FabrikamYaml(const std::string& pa) {
+  return R"(routing_domains:
+  - rdid: "{12345678-1000-2000-3000-123456780002}"
+    name: Fabrikam
+    virtual_subnets:
+      - vsid: 7000
+        prefix: 10.0.1.0/24
+lookup_records:
+  - customer_address: 10.0.1.1
+    vsid: 7000
+    mac: 700070000100
+    provider_address: local
+  - customer_address: 10.0.1.101
+    vsid: 7000
+    mac: 700070000101
+    provider_address: )" +
+         pa + R"(
+    vm_name: Fabrikam1
+)";
+}
+
+config::Change Change(const std::string& op, config::Kind kind, nlohmann::json object) {
+  config::Change c;
+  c.op = op;
+  c.kind = kind;
+  c.object = std::move(object);
+  return c;
+}
+
 TempDir::TempDir() {
   char tmpl[] = "/tmp/hnv-store-unit-XXXXXX";
   if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/host_config.h"
+#include "config/policy_ops.h"
 #include "config/store/import.h"
 #include "config/store/store_state.h"
 
@@ -23,6 +24,14 @@ StoreState StateOf(const ImportResult& im, const Layout& layout = Layout());
 void PutAll(const ImportResult& im, StoreState* state);
 
 std::string Join(const std::vector<config::ConfigError>& errors);
+
+// A second tenant: Fabrikam, RDID ...0002, VSID 7000 on 10.0.1.0/24 (the
+// same prefix as Contoso's), its DFGW, and one VM Fabrikam1 (10.0.1.101)
+// on the host of `pa`.
+std::string FabrikamYaml(const std::string& pa);
+
+// One hnvctl change.
+config::Change Change(const std::string& op, config::Kind kind, nlohmann::json object);
 
 // A temporary directory removed at the end of the test.
 class TempDir {

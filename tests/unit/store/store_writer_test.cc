@@ -30,23 +30,10 @@ std::string ReadFile(const std::filesystem::path& p) {
   return s.str();
 }
 
-class StoreWriterTest : public ::testing::Test {
+class StoreWriterTest : public test::EtcdSuite {
  protected:
-  static void SetUpTestSuite() {
-    etcd_ = new test::EtcdProcess();
-    ASSERT_TRUE(etcd_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    etcd_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(etcd_, nullptr);
-    client_ = etcd_->Connect();
-    ASSERT_NE(client_, nullptr);
-    // Each test its own data center in the one etcd.
-    layout_ = Layout(std::string("/test/") +
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/hnv/v1/");
+    EtcdSuite::SetUp();
     writer_ = std::make_unique<StoreWriter>(client_.get(), layout_);
   }
   // Applies the chapter's lab; fails the test unless written.
@@ -79,13 +66,9 @@ class StoreWriterTest : public ::testing::Test {
     return dir_.Write("host1.yaml", text);
   }
 
-  static test::EtcdProcess* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-  Layout layout_;
   std::unique_ptr<StoreWriter> writer_;
   test::TempDir dir_;
 };
-test::EtcdProcess* StoreWriterTest::etcd_ = nullptr;
 
 TEST_F(StoreWriterTest, TheChaptersFilesBecomeTheDocumentedKeysInOneTransaction) {
   WriteResult r = writer_->ApplyFiles(ChapterFiles());
@@ -156,15 +139,6 @@ TEST_P(WholeStoreRules, RefusedAtTheYamlLineAndNothingWritten) {
   EXPECT_EQ(Keys(), before);
   EXPECT_EQ(Value("generation"), "1");
 }
-
-constexpr const char* kFabrikam = R"(routing_domains:
-  - rdid: "{12345678-1000-2000-3000-123456780002}"
-    name: Fabrikam
-    virtual_subnets:
-      - vsid: 7000
-        prefix: 10.0.1.0/24
-lookup_records:
-)";
 
 INSTANTIATE_TEST_SUITE_P(
     Store, WholeStoreRules,
@@ -302,14 +276,6 @@ vm_network_adapters:
     [](const ::testing::TestParamInfo<RuleCase>& i) { return std::string(i.param.name); });
 
 
-config::Change MakeChange(const std::string& op, config::Kind kind, nlohmann::json object) {
-  config::Change c;
-  c.op = op;
-  c.kind = kind;
-  c.object = std::move(object);
-  return c;
-}
-
 TEST_F(StoreWriterTest, PasMustBeRoutableFromEveryHostThatCarriesTheTenant) {
   ApplyChapter();
   // host3 on another provider subnet, routed to the chapter's; the
@@ -334,7 +300,7 @@ provider_routes:
   WriteResult r = writer_->ApplyFiles({f});
   ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();  // carries nothing yet
   const std::vector<std::string> before = Keys();
-  r = writer_->ApplyChange(MakeChange("new", config::Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("new", config::Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.104"},
                                        {"vsid", 6000},
                                        {"mac", "600060000204"},
@@ -349,14 +315,14 @@ provider_routes:
   EXPECT_EQ(Keys(), before);
   // With the route back on every host it is fine.
   for (const std::string h : {"host1", "host2", "gateway"}) {
-    r = writer_->ApplyChange(MakeChange("new", config::Kind::kProviderRoute,
+    r = writer_->ApplyChange(test::Change("new", config::Kind::kProviderRoute,
                                         {{"destination", "192.168.1.0/24"},
                                          {"port", "uplink"},
                                          {"next_hop", "192.168.0.1"}}),
                              h);
     ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
   }
-  r = writer_->ApplyChange(MakeChange("new", config::Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("new", config::Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.104"},
                                        {"vsid", 6000},
                                        {"mac", "600060000204"},
@@ -370,15 +336,10 @@ provider_routes:
 
 TEST_F(StoreWriterTest, APortCarriesOneVmWhateverItsTenant) {
   ApplyChapter();
-  const std::string f = dir_.Write("fabrikam.yaml", std::string(kFabrikam) + R"(  - customer_address: 10.0.1.101
-    vsid: 7000
-    mac: 700070000101
-    provider_address: 192.168.0.22
-    vm_name: Fabrikam1
-)");
+  const std::string f = dir_.Write("fabrikam.yaml", test::FabrikamYaml("192.168.0.22"));
   WriteResult r = writer_->ApplyFiles({f});
   ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
-  r = writer_->ApplyChange(MakeChange("new", config::Kind::kVmNetworkAdapter,
+  r = writer_->ApplyChange(test::Change("new", config::Kind::kVmNetworkAdapter,
                                       {{"vm_name", "Fabrikam1"},
                                        {"port", "vm1"},
                                        {"mac", "700070000101"},
@@ -389,7 +350,7 @@ TEST_F(StoreWriterTest, APortCarriesOneVmWhateverItsTenant) {
             "store: tenants/fabrikam/vms/Fabrikam1.port: port vm1 of host host1 is already the "
             "adapter of VM Contoso1 of tenant contoso; a port carries one VM\n");
   // A VM network adapter change names its host.
-  r = writer_->ApplyChange(MakeChange("remove", config::Kind::kVmNetworkAdapter,
+  r = writer_->ApplyChange(test::Change("remove", config::Kind::kVmNetworkAdapter,
                                       {{"vm_name", "Contoso1"}}),
                            "");
   EXPECT_EQ(test::Join(r.errors),
@@ -402,19 +363,14 @@ TEST_F(StoreWriterTest, AWriterThatReadAnOlderStoreGetsAConflictAndWritesNothing
   StoreWriter stale(client_.get(), layout_);
   ASSERT_TRUE(stale.Refresh().ok());
   // Another writer changes the store meanwhile.
-  const std::string f = dir_.Write("fabrikam.yaml", std::string(kFabrikam) + R"(  - customer_address: 10.0.1.101
-    vsid: 7000
-    mac: 700070000101
-    provider_address: 192.168.0.33
-    vm_name: Fabrikam1
-)");
+  const std::string f = dir_.Write("fabrikam.yaml", test::FabrikamYaml("192.168.0.33"));
   ASSERT_EQ(writer_->ApplyFiles({f}).outcome, Outcome::kApplied);
   const std::vector<std::string> before = Keys();
   // The stale writer's change was valid when it read the store; it is
   // refused as a whole, not half written.
   WriteResult r = stale.MigrateVm("Contoso3", "host1", "vm2");
   EXPECT_EQ(r.outcome, Outcome::kInvalid) << r.ToString();  // vm2 is Contoso2's
-  r = stale.ApplyChange(MakeChange("new", config::Kind::kLookupRecord,
+  r = stale.ApplyChange(test::Change("new", config::Kind::kLookupRecord,
                                    {{"customer_address", "10.0.1.104"},
                                     {"vsid", 6000},
                                     {"mac", "600060000204"},
@@ -428,7 +384,7 @@ TEST_F(StoreWriterTest, AWriterThatReadAnOlderStoreGetsAConflictAndWritesNothing
   EXPECT_EQ(Keys(), before);
   EXPECT_EQ(Value("generation"), "2");
   // Read again, validated again, written.
-  r = stale.ApplyChange(MakeChange("new", config::Kind::kLookupRecord,
+  r = stale.ApplyChange(test::Change("new", config::Kind::kLookupRecord,
                                    {{"customer_address", "10.0.1.104"},
                                     {"vsid", 6000},
                                     {"mac", "600060000204"},
@@ -531,7 +487,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
   ApplyChapter();
   using config::Kind;
   // A VM by its lookup record: on the host of its PA.
-  WriteResult r = writer_->ApplyChange(MakeChange("new", Kind::kLookupRecord,
+  WriteResult r = writer_->ApplyChange(test::Change("new", Kind::kLookupRecord,
                                                   {{"customer_address", "10.0.1.104"},
                                                    {"vsid", 6000},
                                                    {"mac", "600060000204"},
@@ -544,7 +500,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
             R"("port":"","rule":"TranslationMethodEncap","tenant":"contoso","type":"Static",)"
             R"("vm_name":"","vsid":6000})");
   // Its adapter on host2, by name: the VM takes the adapter's name.
-  r = writer_->ApplyChange(MakeChange("new", Kind::kVmNetworkAdapter,
+  r = writer_->ApplyChange(test::Change("new", Kind::kVmNetworkAdapter,
                                       {{"vm_name", "Contoso4"}, {"port", "vm1"},
                                        {"mac", "600060000204"}, {"vsid", 6000}}),
                            "host2");
@@ -553,7 +509,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
             "store: tenants/contoso/vms/Contoso4.port: vm1 (port 1) is already the port of "
             "tenants/contoso/vms/Contoso3 (Contoso3) (on host host2)\n");
   // Set-NetVirtualizationLookupRecord moves it to host1.
-  r = writer_->ApplyChange(MakeChange("set", Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("set", Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.104"},
                                        {"vsid", 6000},
                                        {"provider_address", "192.168.0.22"}}),
@@ -562,7 +518,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
   EXPECT_EQ(Read().vms.at("contoso").at("contoso-600060000204").host, "host1");
   EXPECT_EQ(client_->Get(layout_.Placement("host1", "contoso", "contoso-600060000204")).kvs.size(), 1u);
   // Same CA again: the host's own words.
-  r = writer_->ApplyChange(MakeChange("new", Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("new", Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.104"},
                                        {"vsid", 6000},
                                        {"mac", "600060000299"},
@@ -572,14 +528,14 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
             "new lookup-record: lookup-record vsid, customer_address already exists (use set to "
             "change it)\n");
   // A record of an unknown VSID, and one without a VSID.
-  r = writer_->ApplyChange(MakeChange("new", Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("new", Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.5"}, {"vsid", 9999},
                                        {"mac", "600060000299"}, {"provider_address", "192.168.0.22"}}),
                            "");
   EXPECT_EQ(test::Join(r.errors),
             "new lookup-record: vsid: 9999 is not a virtual subnet of any tenant in the store\n");
   // A DFGW record is the tenant's local record, whatever PA it is given.
-  r = writer_->ApplyChange(MakeChange("set", Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("set", Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.1"}, {"vsid", 6000},
                                        {"mac", "600060000199"}}),
                            "");
@@ -587,7 +543,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
   StoreState s = Read();
   EXPECT_EQ(s.tenants.at("contoso").local_records.front().mac.ToCompactString(), "600060000199");
   // A customer route, a provider route on one host.
-  r = writer_->ApplyChange(MakeChange("new", Kind::kCustomerRoute,
+  r = writer_->ApplyChange(test::Change("new", Kind::kCustomerRoute,
                                       {{"rdid", "{12345678-1000-2000-3000-123456780001}"},
                                        {"vsid", 6001},
                                        {"destination", "10.5.0.0/16"},
@@ -595,7 +551,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
                            "");
   ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
   EXPECT_EQ(r.hosts, (std::set<std::string>{"gateway", "host1", "host2"}));
-  r = writer_->ApplyChange(MakeChange("new", Kind::kProviderRoute,
+  r = writer_->ApplyChange(test::Change("new", Kind::kProviderRoute,
                                       {{"destination", "10.20.0.0/16"}, {"port", "uplink"},
                                        {"next_hop", "192.168.0.1"}}),
                            "host2");
@@ -604,7 +560,7 @@ TEST_F(StoreWriterTest, TheChaptersCmdletsChangeTheRightDocuments) {
   EXPECT_EQ(s.hosts.at("host2").provider_routes.size(), 1u);
   EXPECT_EQ(s.hosts.at("host1").provider_routes.size(), 0u);
   // Remove the record: the VM goes.
-  r = writer_->ApplyChange(MakeChange("remove", Kind::kLookupRecord,
+  r = writer_->ApplyChange(test::Change("remove", Kind::kLookupRecord,
                                       {{"customer_address", "10.0.1.104"}, {"vsid", 6000}}),
                            "");
   ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
