@@ -162,7 +162,7 @@ json GatewayToJson(const GatewayDoc& g) {
   json external = json::array();
   for (const config::ExternalSpec& e : s.external) {
     json addrs = json::array();
-    for (const config::IfAddress& a : e.addresses) addrs.push_back(config::yaml::ToString(a));
+    for (const config::IfAddress& a : e.addresses) addrs.push_back(a.ToString());
     external.push_back(json{{"interface", e.interface},
                             {"port", e.port_name},
                             {"vlan", e.vlan},
@@ -184,7 +184,7 @@ json GatewayToJson(const GatewayDoc& g) {
               {"vm_network",
                {{"interface", s.vm_interface},
                 {"vsid", s.vsid},
-                {"address", config::yaml::ToString(s.vm_address)},
+                {"address", s.vm_address.ToString()},
                 {"mac", s.vm_mac.ToCompactString()},
                 {"mtu", s.vm_mtu}}},
               {"external", external},
