@@ -24,6 +24,42 @@ void StoreMirror::OnUpdate(WatchUpdate& u) {
   cv_.notify_one();
 }
 
+void StoreMirror::Note(const Range& range, const std::string& key) {
+  switch (range.role) {
+    case Range::Role::kGeneration:
+      changes_.generation = true;
+      return;
+    case Range::Role::kHosts:
+      changes_.hosts.insert(state_.layout().Parse(key).host);
+      return;
+    case Range::Role::kLearned:
+      changes_.learned_vsids.insert(state_.layout().Parse(key).vsid);
+      return;
+    case Range::Role::kPlacement:
+      changes_.placement = true;
+      return;
+    case Range::Role::kTenant:
+      changes_.tenants.insert(range.tenant);
+      return;
+  }
+}
+
+void StoreMirror::PutLocal(const KeyValue& kv) {
+  state_.Put(kv);
+  changes_.learned_vsids.insert(state_.layout().Parse(kv.key).vsid);
+}
+
+void StoreMirror::EraseLocal(const std::string& key) {
+  state_.Erase(key);
+  changes_.learned_vsids.insert(state_.layout().Parse(key).vsid);
+}
+
+MirrorChanges StoreMirror::TakeChanges() {
+  MirrorChanges out;
+  std::swap(out, changes_);
+  return out;
+}
+
 int64_t StoreMirror::Load(const Range& range, int64_t revision, EtcdStatus* status) {
   RangeResult r =
       range.end.empty() ? client_->Get(range.key, revision) : client_->RangePrefix(range.key, revision);
@@ -32,7 +68,12 @@ int64_t StoreMirror::Load(const Range& range, int64_t revision, EtcdStatus* stat
   state_.EraseRange(range.key, range.end);
   for (const KeyValue& kv : r.kvs) state_.Put(kv);
   if (r.revision > state_.revision) state_.revision = r.revision;
-  if (range.role == Range::Role::kTenant) tenant_revision_[range.tenant] = r.revision;
+  if (range.role == Range::Role::kTenant) {
+    tenant_revision_[range.tenant] = r.revision;
+    changes_.tenants.insert(range.tenant);
+  } else {
+    changes_.everything = true;
+  }
   const int64_t id = next_id_++;
   ranges_[id] = range;
   stream_->Watch(id, range.key, range.end, r.revision + 1);
@@ -47,6 +88,8 @@ EtcdStatus StoreMirror::Start() {
   ranges_.clear();
   tenant_watch_.clear();
   tenant_revision_.clear();
+  reload_.clear();
+  missing_tenants_ = 0;
   // One revision for the whole first read: the generation's read fixes it.
   RangeResult g = client_->Get(L.Generation());
   if (!g.status.ok()) return g.status;
@@ -87,9 +130,11 @@ void StoreMirror::FollowPlacement(bool* changed) {
     ranges_.erase(it->second);
     state_.EraseRange(L.TenantPrefix(it->first), PrefixEnd(L.TenantPrefix(it->first)));
     tenant_revision_.erase(it->first);
+    changes_.tenants.insert(it->first);
     it = tenant_watch_.erase(it);
     *changed = true;
   }
+  missing_tenants_ = 0;
   for (const std::string& tenant : wanted) {
     if (tenant_watch_.count(tenant)) continue;
     const Range range{Range::Role::kTenant, L.TenantPrefix(tenant), PrefixEnd(L.TenantPrefix(tenant)),
@@ -97,13 +142,32 @@ void StoreMirror::FollowPlacement(bool* changed) {
     EtcdStatus st;
     const int64_t id = Load(range, 0, &st);
     if (id == 0) {
-      // Unreachable right now: the next placement event, or a resync, tries again.
-      errors_.push_back("tenant " + tenant + ": " + st.ToString());
+      // Unreachable right now: the next Poll tries again.
+      if (errors_.size() < kMaxErrors) errors_.push_back("tenant " + tenant + ": " + st.ToString());
+      ++missing_tenants_;
       continue;
     }
     tenant_watch_[tenant] = id;
     *changed = true;
   }
+}
+
+void StoreMirror::RetryReads(bool* changed) {
+  std::vector<Range> ranges;
+  ranges.swap(reload_);
+  bool placement = false;
+  for (const Range& range : ranges) {
+    EtcdStatus st;
+    const int64_t id = Load(range, 0, &st);
+    if (id == 0) {
+      reload_.push_back(range);
+      continue;
+    }
+    if (range.role == Range::Role::kTenant) tenant_watch_[range.tenant] = id;
+    placement |= range.role == Range::Role::kPlacement;
+    *changed = true;
+  }
+  if (placement || missing_tenants_ > 0) FollowPlacement(changed);
 }
 
 void StoreMirror::Apply(const WatchUpdate& u, bool* changed) {
@@ -116,8 +180,9 @@ void StoreMirror::Apply(const WatchUpdate& u, bool* changed) {
       return;
     case WatchUpdate::Kind::kCanceled: {
       const auto it = ranges_.find(u.watch_id);
-      errors_.push_back("watch of " + (it != ranges_.end() ? it->second.key : std::string("?")) +
-                        ": " + u.reason);
+      if (errors_.size() < kMaxErrors)
+        errors_.push_back("watch of " + (it != ranges_.end() ? it->second.key : std::string("?")) +
+                          ": " + u.reason);
       return;
     }
     case WatchUpdate::Kind::kCompacted: {
@@ -130,7 +195,8 @@ void StoreMirror::Apply(const WatchUpdate& u, bool* changed) {
       EtcdStatus st;
       const int64_t id = Load(range, 0, &st);
       if (id == 0) {
-        errors_.push_back("resync of " + range.key + ": " + st.ToString());
+        if (errors_.size() < kMaxErrors) errors_.push_back("resync of " + range.key + ": " + st.ToString());
+        reload_.push_back(range);  // the next Poll tries again
         return;
       }
       if (range.role == Range::Role::kTenant) tenant_watch_[range.tenant] = id;
@@ -146,6 +212,7 @@ void StoreMirror::Apply(const WatchUpdate& u, bool* changed) {
           state_.Erase(e.kv.key);
         else
           state_.Put(e.kv);
+        Note(it->second, e.kv.key);
         if (e.kv.mod_revision > state_.revision) state_.revision = e.kv.mod_revision;
       }
       if (it->second.role == Range::Role::kTenant)
@@ -169,6 +236,8 @@ bool StoreMirror::Poll(std::chrono::milliseconds timeout) {
   }
   bool changed = false;
   for (const WatchUpdate& u : batch) Apply(u, &changed);
+  // Only with the stream up: a read would wait for the store in vain.
+  if ((!reload_.empty() || missing_tenants_ > 0) && connected()) RetryReads(&changed);
   return changed;
 }
 

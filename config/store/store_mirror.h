@@ -15,6 +15,12 @@
 // delivered, so changes made meanwhile arrive in order and none twice. When
 // the history it needs was compacted meanwhile, etcd cancels the watch: the
 // mirror then reads that range whole again and watches it anew (resyncs()).
+// A read that fails (a new tenant's, a resync's: the store went away again)
+// is tried again by every later Poll until it succeeds (pending_reads()).
+//
+// The host's own learned records go into the state at once (PutLocal,
+// EraseLocal), before the store echoes them, so that a policy computed in
+// between keeps them; the echo writes the same value.
 //
 // Thread: Start and Poll on the owner's thread (which reads state()); the
 // stream's thread only queues updates. wake_fd() is readable while updates
@@ -37,6 +43,21 @@
 
 namespace hnv::store {
 
+// What changed in the mirror's state since the last TakeChanges(), by
+// range: enough for a host to tell whether its policy can have changed.
+struct MirrorChanges {
+  bool everything = false;             // (re)read whole: Start, a resync of a shared range
+  bool generation = false;             // the generation key
+  std::set<std::string> hosts;         // host documents
+  std::set<uint32_t> learned_vsids;    // learned records, by VSID
+  std::set<std::string> tenants;       // carried tenants: events, loaded, dropped
+  bool placement = false;              // the host's placement index
+  bool any() const {
+    return everything || generation || placement || !hosts.empty() || !learned_vsids.empty() ||
+           !tenants.empty();
+  }
+};
+
 class StoreMirror {
  public:
   StoreMirror(EtcdClient* client, Layout layout, std::string host);
@@ -56,13 +77,23 @@ class StoreMirror {
   // The store revision each carried tenant is current to (its last event,
   // or when it was read), for the host's status.
   const std::map<std::string, int64_t>& tenant_revisions() const { return tenant_revision_; }
+  // A key of the state set or erased here, not by the store (the host's own
+  // learned records, before their echo).
+  void PutLocal(const KeyValue& kv);
+  void EraseLocal(const std::string& key);
+  // What changed since the last call (and forgets it).
+  MirrorChanges TakeChanges();
+  // Reads that failed and wait for the store (tenants to load, ranges to resync).
+  size_t pending_reads() const { return reload_.size() + missing_tenants_; }
   bool connected() const { return stream_ && stream_->connected(); }
   int resyncs() const { return resyncs_; }
   int disconnects() const { return disconnects_; }
   // Why the stream last broke ("" while it never did).
   const std::string& disconnect_reason() const { return disconnect_reason_; }
-  // Errors that leave part of the store unwatched (a watch etcd refused).
+  // Errors that left part of the store unwatched for a while (a watch etcd
+  // refused, a read that failed); the first kMaxErrors.
   const std::vector<std::string>& errors() const { return errors_; }
+  static constexpr size_t kMaxErrors = 100;
   int wake_fd() const { return wake_fd_; }
 
  private:
@@ -79,8 +110,13 @@ class StoreMirror {
   // cancelled watch's id, so none is used twice). Returns the id, 0 on error.
   int64_t Load(const Range& range, int64_t revision, EtcdStatus* status);
   void Apply(const WatchUpdate& u, bool* changed);
-  // Adds and drops tenants after the placement index changed.
+  // Notes a key's change in changes_ by the range it is in.
+  void Note(const Range& range, const std::string& key);
+  // Adds and drops tenants after the placement index changed (and loads
+  // those whose read failed before).
   void FollowPlacement(bool* changed);
+  // Reads again the ranges whose resync failed.
+  void RetryReads(bool* changed);
 
   EtcdClient* client_;
   std::string host_;
@@ -89,11 +125,14 @@ class StoreMirror {
   std::map<int64_t, Range> ranges_;  // by watch id
   std::map<std::string, int64_t> tenant_watch_;
   std::map<std::string, int64_t> tenant_revision_;
+  std::vector<Range> reload_;   // resyncs that failed: read again
+  size_t missing_tenants_ = 0;  // tenants of the placement whose read failed
   int64_t next_id_ = 1;
   int resyncs_ = 0;
   int disconnects_ = 0;
   std::string disconnect_reason_;
   std::vector<std::string> errors_;
+  MirrorChanges changes_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -13,24 +13,17 @@
 #include "config/store/etcd_lease.h"
 #include "config/store/etcd_watch.h"
 #include "tests/unit/store/etcd_process.h"
+#include "tests/unit/store/store_test_util.h"
 #include "tests/unit/store/tcp_proxy.h"
 
 namespace hnv::store {
 namespace {
 
+using test::WaitFor;
+
 using test::EtcdProcess;
 using test::TcpProxy;
 using namespace std::chrono_literals;
-
-template <typename F>
-bool WaitFor(F&& done, std::chrono::milliseconds limit = 10s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 // Collects what a WatchStream reports, for assertions from the test thread.
 class Recorder {

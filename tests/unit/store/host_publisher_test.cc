@@ -17,17 +17,9 @@
 namespace hnv::store {
 namespace {
 
-using namespace std::chrono_literals;
+using test::WaitFor;
 
-template <typename F>
-bool WaitFor(F&& done, std::chrono::milliseconds limit = 10s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
+using namespace std::chrono_literals;
 
 class HostPublisherTest : public test::EtcdSuite {};
 

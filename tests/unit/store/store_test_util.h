@@ -2,8 +2,10 @@
 // from documents without etcd, and error lists as text.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/host_config.h"
@@ -45,6 +47,17 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Polls `done` every 20 ms until it holds, at most `limit`; its last answer.
+template <typename F>
+bool WaitFor(F&& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
 
 // The text of a file of tests/unit/store/golden; with HNV_UPDATE_GOLDEN=1
 // set, writes `actual` there instead (then review the diff).
