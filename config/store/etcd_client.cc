@@ -433,6 +433,8 @@ EtcdStatus EtcdClient::UserAdd(const std::string& name, const std::string& passw
   etcdserverpb::AuthUserAddRequest req;
   req.set_name(name);
   req.set_password(password);
+  // No password: the user signs in only by a client certificate's CN.
+  if (password.empty()) req.mutable_options()->set_no_password(true);
   etcdserverpb::AuthUserAddResponse resp;
   return impl_->Call(
       [&](grpc::ClientContext* ctx) { return impl_->auth->UserAdd(ctx, req, &resp); });

@@ -178,6 +178,8 @@ class EtcdClient {
 
   // etcd auth administration (for `hnvctl store init` and tests).
   enum class Permission : uint8_t { kRead, kWrite, kReadWrite };
+  // An empty password: the user has none and signs in only by a client
+  // certificate whose CN is its name.
   EtcdStatus UserAdd(const std::string& name, const std::string& password);
   EtcdStatus RoleAdd(const std::string& name);
   EtcdStatus RoleGrantPermission(const std::string& role, const std::string& key,

@@ -287,6 +287,12 @@ void Importer::MakeTenants() {
     if (c != compartments_.end()) {
       t.gateway = c->doc;
       out_.origins.elements[id + "/gateway"] = c->origin;
+    } else if (const auto was = current_.tenants.find(name);
+               was != current_.tenants.end() && was->second.gateway &&
+               !out_.hosts.count(was->second.gateway->host)) {
+      // The tenant's compartment is its gateway file's: without that file
+      // here (host and tenant files only), the store's stays.
+      t.gateway = was->second.gateway;
     }
     out_.tenants[name] = std::move(t);
   }

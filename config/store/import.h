@@ -21,7 +21,9 @@
 // read from several files (a tenant file every host includes) counts once.
 //
 // A tenant of the files replaces the store's whole (its VMs not in the
-// files go); a host of the files replaces its document; the store's VMs of
+// files go), except its gateway compartment when its gateway's file is not
+// among the files (host and tenant files alone keep the store's); a host of
+// the files replaces its document; the store's VMs of
 // other tenants that an adapter here names move to this host and port.
 //
 // Errors are at the YAML file, line and field; the OriginTable maps each

@@ -118,8 +118,18 @@ WriteResult StoreWriter::Commit(const StoreEdit& e, const OriginTable* origins,
     (value ? r.puts : r.deletes) += 1;
   }
   std::set<std::string> touched_hosts = r.hosts;
-  for (const std::string& t : r.tenants)
-    for (const std::string& h : HostsOfTenant(state_, t)) r.hosts.insert(h);
+  // The hosts whose policy the change reaches: those that carry a changed
+  // tenant, or a tenant with a VM on a changed host (its PA is in their
+  // records), before or after the change.
+  auto reached = [&] {
+    for (const std::string& t : r.tenants)
+      for (const std::string& h : HostsOfTenant(state_, t)) r.hosts.insert(h);
+    for (const std::string& host : touched_hosts)
+      if (const auto vms = state_.host_vms.find(host); vms != state_.host_vms.end())
+        for (const auto& [t, names] : vms->second)
+          for (const std::string& h : HostsOfTenant(state_, t)) r.hosts.insert(h);
+  };
+  reached();
 
   // Apply to our copy, validate, and undo unless written.
   std::vector<std::pair<std::string, std::optional<StoreState::Raw>>> undo;
@@ -139,8 +149,7 @@ WriteResult StoreWriter::Commit(const StoreEdit& e, const OriginTable* origins,
         state_.Erase(it->first);
     }
   };
-  for (const std::string& t : r.tenants)
-    for (const std::string& h : HostsOfTenant(state_, t)) r.hosts.insert(h);
+  reached();
   ValidationScope scope;
   scope.all = false;
   scope.tenants = r.tenants;

@@ -61,7 +61,10 @@ struct WriteResult {
   uint64_t generation = 0;  // after the write (kApplied), else the one read
   int64_t revision = 0;     // the write's store revision (kApplied)
   std::set<std::string> tenants;  // the tenants it changed
-  std::set<std::string> hosts;    // the hosts that carry them, before or after
+  // The hosts whose policy it changes: those that carry a changed tenant, a
+  // changed host, and those that carry a tenant with a VM on a changed host,
+  // before or after (the hosts `hnvctl apply --wait` waits for).
+  std::set<std::string> hosts;
   size_t puts = 0;
   size_t deletes = 0;
 

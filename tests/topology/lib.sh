@@ -213,18 +213,31 @@ topo_bg() {
   TOPO_PIDS+=("$TOPO_BG")
 }
 
+# topo_source CONFIG: the daemon's policy options in TOPO_SRC: --config
+# CONFIG, or for "store:NAME" the policy store's host NAME (lib_store.sh).
+topo_source() {
+  if [[ $1 == store:* ]]; then
+    store_daemon_args "${1#store:}"
+    TOPO_SRC=("${STORE_ARGS[@]}")
+  else
+    TOPO_SRC=(--config "$1")
+  fi
+}
+
 # topo_host NAME CONFIG LCORES [--no-wait]: hnv-vswitch in namespace
 # ${P}NAME with its socket, journal and log in $W (NAME.sock/.journal/.log).
 # LCORES like "0,1" (main lcore first); two daemons use "0,1" and "1,0".
 # The daemon gets a private /run/dpdk (ip netns exec has its own mount
-# namespace) and runs at most TOPO_DAEMON_LIMIT seconds.
+# namespace) and runs at most TOPO_DAEMON_LIMIT seconds. CONFIG "store:NAME"
+# follows the policy store as host NAME instead (lib_store.sh).
 topo_host() {
   local h=$1 conf=$2 lc=$3 wait=${4:-}
   HOST_CONF[$h]=$conf
   HOST_LCORES[$h]=$lc
+  topo_source "$conf"
   ip netns exec "$P$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
-    "$BIN" --config "$conf" --journal "$W/$h.journal" --socket "$W/$h.sock" \
+    "$BIN" "${TOPO_SRC[@]}" --journal "$W/$h.journal" --socket "$W/$h.sock" \
     --max-records 65536 --max-routes 4096 -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
@@ -247,9 +260,10 @@ topo_gateway() {
   HOST_CONF[$h]=$conf
   HOST_LCORES[$h]=$lc
   TOPO_DPDK_DIRS+=("$P$h")
+  topo_source "$conf"
   nsenter --net="/run/netns/$P$h" -- \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
-    "$GW_BIN" --config "$conf" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
+    "$GW_BIN" "${TOPO_SRC[@]}" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
     --namespace-prefix "$P" --max-records 65536 --max-routes 4096 -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &

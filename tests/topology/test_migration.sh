@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # VM migration while traffic flows: Contoso3 moves from Host 2 to Host 1.
 # Contoso3's namespace has its NIC on Host 2's port vm1 and a second, unplugged
-# cable to Host 1's spare port vm3 (configs/migration/host1.yaml). During a
+# cable to Host 1's spare port vm3 (config/examples/chapter/host1-spare-port.yaml). During a
 # continuous ping from Contoso1 (ping -D -i 0.1), the move is:
 #   Host 1: hnvctl new vm-network-adapter Contoso3 on port vm3
 #   the VM: its address and MAC leave eth0 (Host 2) for eth1 (Host 1)
@@ -33,7 +33,7 @@ topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
 ns c3 ip link set eth1 down
 ns c3 ip link set eth1 address 60:00:60:00:02:03
 ns c3 ethtool -K eth1 tx off >/dev/null
-topo_host h1 "$TOPO_ROOT/tests/topology/configs/migration/host1.yaml" 0,1 --no-wait
+topo_host h1 "$CHAPTER/host1-spare-port.yaml" 0,1 --no-wait
 topo_host h2 "$CHAPTER/host2.yaml" 1,0 --no-wait
 topo_wait_host h1
 topo_wait_host h2

@@ -43,7 +43,7 @@ class StoreFollowerTest : public test::EtcdSuite {
     writer_ = std::make_unique<StoreWriter>(client_.get(), layout_);
     // The chapter's lab, host1 with a spare port vm3 (Contoso3 migrates there).
     std::vector<std::string> files = test::ChapterFiles();
-    files[0] = (test::SourceDir() / "tests/topology/configs/migration/host1.yaml").string();
+    files[0] = (test::ChapterDir() / "host1-spare-port.yaml").string();
     WriteResult r = writer_->ApplyFiles(files);
     ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
   }
