@@ -14,6 +14,7 @@ namespace {
 // How long a status and learned records outlive a host that stopped
 // refreshing its lease (a dead host leaves `hnvctl status` after this).
 constexpr int64_t kStatusTtlSeconds = 10;
+constexpr int kStoreCallTimeoutMs = 2000;
 
 }  // namespace
 
@@ -63,6 +64,9 @@ std::optional<store::FollowedPolicy> StoreBinding::Start(std::chrono::millisecon
   eo->cert_file = options_.cert_file;
   eo->key_file = options_.key_file;
   if (!eo->ca_file.empty()) eo->tls = true;
+  // A reachable store answers in milliseconds; an unreachable one must not
+  // hold the follower (or a stopping daemon) for long.
+  eo->timeout_ms = kStoreCallTimeoutMs;
   client_ = store::EtcdClient::Connect(*eo, error);
   if (!client_) {
     *error = "--store " + options_.url + ": " + *error;

@@ -407,12 +407,15 @@ LeaseResult EtcdClient::LeaseGrant(int64_t ttl_seconds) {
   return r;
 }
 
-EtcdStatus EtcdClient::LeaseRevoke(int64_t id) {
+EtcdStatus EtcdClient::LeaseRevoke(int64_t id, int timeout_ms) {
   etcdserverpb::LeaseRevokeRequest req;
   req.set_id(id);
   etcdserverpb::LeaseRevokeResponse resp;
-  return impl_->Call(
-      [&](grpc::ClientContext* ctx) { return impl_->lease->LeaseRevoke(ctx, req, &resp); });
+  return impl_->Call([&](grpc::ClientContext* ctx) {
+    if (timeout_ms > 0)
+      ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+    return impl_->lease->LeaseRevoke(ctx, req, &resp);
+  });
 }
 
 LeaseResult EtcdClient::LeaseTimeToLive(int64_t id) {

@@ -172,7 +172,9 @@ class EtcdClient {
   EtcdStatus Compact(int64_t revision);
 
   LeaseResult LeaseGrant(int64_t ttl_seconds);
-  EtcdStatus LeaseRevoke(int64_t id);
+  // timeout_ms > 0: wait no longer than that (a stopping host does not wait
+  // for an unreachable store; the lease then lives out its TTL).
+  EtcdStatus LeaseRevoke(int64_t id, int timeout_ms = 0);
   // The lease's remaining time to live (ttl <= 0 or kNotFound: expired).
   LeaseResult LeaseTimeToLive(int64_t id);
 

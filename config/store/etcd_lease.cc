@@ -26,7 +26,7 @@ void LeaseKeeper::Stop(bool revoke) {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   const int64_t id = id_.exchange(0);
-  if (revoke && id != 0) client_->LeaseRevoke(id);
+  if (revoke && id != 0) client_->LeaseRevoke(id, /*timeout_ms=*/1000);
 }
 
 bool LeaseKeeper::Sleep(std::chrono::milliseconds d) {

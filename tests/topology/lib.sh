@@ -37,6 +37,7 @@ GW_BIN=${GW_BIN:-$TOPO_ROOT/build/gateway/hnv-gateway}
 TOPO_DPDK_DIRS=() # DPDK runtime directories of daemons run without a private /run/dpdk
 TOPO_NSES=()      # namespaces we created (short names)
 TOPO_PIDS=()      # background processes we started
+TOPO_LATE_PIDS=() # ... stopped after those (the policy store)
 declare -A HOST_PID=() HOST_DPID=() HOST_CONF=() HOST_LCORES=() CAP_PID=()   # per host / capture
 FAIL=0
 TOPO_T0=$(date +%s.%N)
@@ -99,15 +100,22 @@ topo_cleanup() {
   if [ -n "${TOPO_LEAVE:-}" ] && [ "$rc" = 0 ]; then exit 0; fi   # lab.sh --keep
   if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then FAIL=1; fi
   for n in "${!CAP_PID[@]}"; do kill -TERM "${CAP_PID[$n]}" 2>/dev/null; done
-  for pid in "${TOPO_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for i in $(seq 50); do
-    local alive=0
-    for pid in "${TOPO_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
+  # The daemons first, then what they depend on (the policy store), so that
+  # they stop cleanly.
+  local late
+  for late in "" 1; do
+    local pids=("${TOPO_PIDS[@]}")
+    [ -n "$late" ] && pids=("${TOPO_LATE_PIDS[@]}")
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for i in $(seq 50); do
+      local alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ $alive = 0 ] && break
+      sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    for pid in "${pids[@]}"; do { wait "$pid"; } 2>/dev/null; done
   done
-  for pid in "${TOPO_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  for pid in "${TOPO_PIDS[@]}"; do { wait "$pid"; } 2>/dev/null; done
   # Anything still inside our namespaces was started by this script (in the
   # background, through a helper): stop it before the namespace goes.
   for n in "${TOPO_NSES[@]}"; do

@@ -92,7 +92,7 @@ store_start() {
   local i
   ip netns exec "${P}etcd" etcd "${STORE_ARGS_ETCD[@]}" >>"$W/etcd.log" 2>&1 &
   STORE_PID=$!
-  TOPO_PIDS+=("$STORE_PID")
+  TOPO_LATE_PIDS+=("$STORE_PID")
   for i in $(seq 200); do
     store_ctl endpoint health >/dev/null 2>&1 && return 0
     kill -0 "$STORE_PID" 2>/dev/null || break
