@@ -78,13 +78,7 @@ lab_store_migration() {
   t0=$(date +%s.%N)
   echo "PS> hnvctl --store URL migrate Contoso3 --to host1 --port vm3 --wait"
   hs migrate Contoso3 --to host1 --port vm3 --wait || rc=1
-  ns c3 ip -batch - <<'EOF'
-link set eth0 down
-addr flush dev eth0
-link set eth1 up
-addr add 10.0.1.103/24 dev eth1
-route add default via 10.0.1.1 dev eth1
-EOF
+  topo_replug c3 10.0.1.103/24 10.0.1.1
   t1=$(date +%s.%N)
   wait "$ping" || true
   [ $rc = 0 ] || { echo "FAIL: the migration was refused or not applied everywhere"; FAIL=1; }
@@ -143,10 +137,7 @@ topo_compartments contoso
 if [ $STORE = 1 ]; then
   # Host 1 has a spare port vm3, wired to Contoso3's second NIC (down until
   # Contoso3 migrates there).
-  topo_link c3 eth1 h1 vm3
-  ns c3 ip link set eth1 down
-  ns c3 ip link set eth1 address 60:00:60:00:02:03
-  ns c3 ethtool -K eth1 tx off >/dev/null
+  topo_spare_nic c3 h1 vm3 60:00:60:00:02:03
   echo "== the policy store: etcd in ${P}etcd; the chapter's setup applied once"
   topo_store h1 h2 gw
   echo "PS> hnvctl --store URL apply host1-spare-port.yaml host2.yaml gateway/gateway.yaml"

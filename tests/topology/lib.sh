@@ -201,6 +201,27 @@ topo_vm() {
   ns "$n" ethtool -K "$dev" tx off >/dev/null
 }
 
+# topo_spare_nic VM HOST PORT MAC: the VM's second NIC, eth1, wired to the
+# host's port PORT and down (a VM that migrates there; topo_replug moves it).
+topo_spare_nic() {
+  topo_link "$1" eth1 "$2" "$3"
+  ns "$1" ip link set eth1 down
+  ns "$1" ip link set eth1 address "$4"
+  ns "$1" ethtool -K eth1 tx off >/dev/null
+}
+
+# topo_replug VM ADDR/PLEN GATEWAY: the VM moves: its address and default
+# route leave eth0 for eth1 (topo_spare_nic), in one ip batch.
+topo_replug() {
+  ns "$1" ip -batch - <<EOF
+link set eth0 down
+addr flush dev eth0
+link set eth1 up
+addr add $2 dev eth1
+route add default via $3 dev eth1
+EOF
+}
+
 # topo_provider NS HOST...: the provider network, a bridge br0 in NS with one
 # port per host (the host's "uplink").
 topo_provider() {

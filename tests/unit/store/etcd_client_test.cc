@@ -4,6 +4,7 @@
 // client certificates, and etcd roles refusing what a user may not write.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -12,6 +13,8 @@
 #include "config/store/etcd_client.h"
 #include "config/store/etcd_lease.h"
 #include "config/store/etcd_watch.h"
+#include "config/store/layout.h"
+#include "config/store/roles.h"
 #include "tests/unit/store/etcd_process.h"
 #include "tests/unit/store/store_test_util.h"
 #include "tests/unit/store/tcp_proxy.h"
@@ -330,6 +333,55 @@ TEST(EtcdTlsAuth, ClientCertificatesAndRoles) {
   h1.password = "wrong";
   EXPECT_EQ(EtcdClient::Connect(h1, &error), nullptr);
   EXPECT_NE(error.find("authentication"), std::string::npos) << error;
+}
+
+TEST(EtcdTlsAuth, InitRolesLetsEachHostWriteOnlyItsOwn) {
+  EtcdProcess etcd(EtcdProcess::Options{.tls = true});
+  ASSERT_TRUE(etcd.Start());
+  std::unique_ptr<EtcdClient> root = etcd.Connect();
+  ASSERT_NE(root, nullptr);
+  const Layout L;
+  std::vector<std::string> done;
+  ASSERT_TRUE(InitRoles(*root, L, RolesPlan{{"host1", "host2"}}, &done).ok());
+  EXPECT_EQ(done.back(), "auth enabled");
+  EXPECT_NE(std::find(done.begin(), done.end(), "role hnv-host-host1: readwrite /hnv/v1/learned/host1/*"),
+            done.end());
+  // By certificate only (no passwords): CN = the user.
+  auto as = [&](const std::string& cn) {
+    auto [crt, key] = etcd.MakeClientCert(cn);
+    EtcdOptions o = etcd.ClientOptions();
+    o.cert_file = crt;
+    o.key_file = key;
+    std::string error;
+    std::unique_ptr<EtcdClient> c = EtcdClient::Connect(o, &error);
+    EXPECT_NE(c, nullptr) << error;
+    return c;
+  };
+  std::unique_ptr<EtcdClient> writer = as("hnv-writer");
+  std::unique_ptr<EtcdClient> host1 = as("host1");
+  EXPECT_TRUE(writer->Put(L.TenantSpec("contoso"), "{}").ok());
+  EXPECT_TRUE(host1->Put(L.Status("host1"), "{}").ok());
+  EXPECT_TRUE(host1->Put(L.Learned("host1", 6000, *IpAddr::Parse("10.0.1.5")), "{}").ok());
+  EXPECT_EQ(host1->Get(L.TenantSpec("contoso")).kvs.size(), 1u);  // reads everything
+  EXPECT_EQ(host1->Put(L.Status("host2"), "{}").code, EtcdStatus::Code::kPermissionDenied);
+  EXPECT_EQ(host1->Put(L.Learned("host2", 6000, *IpAddr::Parse("10.0.1.5")), "{}").code,
+            EtcdStatus::Code::kPermissionDenied);
+  EXPECT_EQ(host1->Put(L.TenantSpec("contoso"), "{}").code, EtcdStatus::Code::kPermissionDenied);
+  EXPECT_EQ(host1->Put(L.Generation(), "9").code, EtcdStatus::Code::kPermissionDenied);
+  // A host's lease, and its keys under it, are its own to revoke.
+  LeaseResult lease = host1->LeaseGrant(10);
+  ASSERT_TRUE(lease.status.ok()) << lease.status.ToString();
+  EXPECT_TRUE(host1->Put(L.Status("host1"), "{}", lease.id).ok());
+  EXPECT_TRUE(host1->LeaseRevoke(lease.id).ok());
+  // Again: what exists stays; nothing fails.
+  done.clear();
+  EXPECT_TRUE(InitRoles(*root, L, RolesPlan{{"host1", "host2", "host3"}, {}, "", false}, &done).ok());
+  auto made = [&](const std::string& what) {
+    return std::find(done.begin(), done.end(), what) != done.end();
+  };
+  EXPECT_TRUE(made("role hnv-host-host3"));
+  EXPECT_TRUE(made("user host3"));
+  EXPECT_FALSE(made("user host1"));  // there already
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // policy, refuses a store whose policy for the host is invalid (the last one
 // keeps running and the status says why), publishes the records learned of
 // its own VMs (and only those) and forgets them with the VM's port, and
-// keeps its policy while the store is unreachable, then catches up.
+// keeps its policy while the store is unreachable, then catches up; a writer
+// waits for exactly the hosts its write concerns (WaitForHosts).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "config/policy/policy_dump.h"
 #include "config/store/host_policy.h"
 #include "config/store/store_follower.h"
+#include "config/store/store_status.h"
 #include "config/store/writer.h"
 #include "tests/unit/store/etcd_process.h"
 #include "tests/unit/store/store_test_util.h"
@@ -124,6 +126,43 @@ TEST_F(StoreFollowerTest, HandsOverTheHostsPolicyAndPublishesWhatWasApplied) {
   EXPECT_EQ(host1.health().applied_generation, 3u);
   host1.Stop(/*revoke=*/true);
   EXPECT_FALSE(Status("host1").has_value()) << "a clean stop takes the status with it";
+}
+
+TEST_F(StoreFollowerTest, WaitingForTheHostsAWriteConcerns) {
+  StoreFollower host1(client_.get(), Options("host1"));
+  StoreFollower host2(client_.get(), Options("host2"));
+  host1.Start();
+  host2.Start();
+  for (StoreFollower* f : {&host1, &host2}) {
+    std::optional<FollowedPolicy> p = f->Take(10s);
+    ASSERT_TRUE(p.has_value());
+    f->Applied(*p, true, {}, 0);
+  }
+  StoreStatus s;
+  ASSERT_TRUE(WaitFor([&] { return ReadStoreStatus(*client_, layout_, &s).ok() && s.status.size() == 2; }));
+  EXPECT_EQ(s.generation, 1u);
+  EXPECT_EQ(s.hosts.size(), 3u);  // the gateway has no status: not running
+  EXPECT_EQ(s.status.at("host1").generation, 1u);
+  // Contoso3 to host1: host1, host2 and the gateway are concerned; host1 and
+  // host2 apply it, the gateway (not running) does not.
+  WriteResult w = writer_->MigrateVm("Contoso3", "host1", "vm3");
+  ASSERT_EQ(w.outcome, Outcome::kApplied) << w.ToString();
+  for (StoreFollower* f : {&host1, &host2}) {
+    std::optional<FollowedPolicy> p = TakeAt(*f, w.revision);
+    ASSERT_TRUE(p.has_value());
+    f->Applied(*p, true, {}, 0);
+  }
+  std::map<std::string, HostReached> reached;
+  std::string error;
+  EXPECT_FALSE(WaitForHosts(*client_, layout_, w.hosts, w.revision, 1s, &reached, &error));
+  EXPECT_EQ(error, "");
+  ASSERT_EQ(reached.size(), 3u);
+  EXPECT_FALSE(reached.at("gateway").status.has_value());
+  EXPECT_GE(reached.at("host1").status->revision, w.revision);
+  EXPECT_GE(reached.at("host2").status->revision, w.revision);
+  EXPECT_TRUE(WaitForHosts(*client_, layout_, {"host1", "host2"}, w.revision, 1s, &reached, &error));
+  host1.Stop(true);
+  host2.Stop(true);
 }
 
 TEST_F(StoreFollowerTest, AnInvalidPolicyIsRefusedAndTheLastOneKeeps) {

@@ -276,6 +276,18 @@ vm_network_adapters:
     [](const ::testing::TestParamInfo<RuleCase>& i) { return std::string(i.param.name); });
 
 
+TEST_F(StoreWriterTest, AHostFileAloneKeepsTheTenantsCompartment) {
+  ApplyChapter();
+  // host1.yaml again (it includes contoso.yaml, so Contoso is among its
+  // tenants): without the gateway's file, the compartment stays.
+  WriteResult r = writer_->ApplyFiles({ChapterFiles()[0]});
+  EXPECT_EQ(r.outcome, Outcome::kUnchanged) << r.ToString();
+  EXPECT_TRUE(Read().tenants.at("contoso").gateway.has_value());
+  // With the gateway's file (which still has Contoso's tenant file) too.
+  r = writer_->ApplyFiles({ChapterFiles()[0], ChapterFiles()[2]});
+  EXPECT_EQ(r.outcome, Outcome::kUnchanged) << r.ToString();
+}
+
 TEST_F(StoreWriterTest, PasMustBeRoutableFromEveryHostThatCarriesTheTenant) {
   ApplyChapter();
   // host3 on another provider subnet, routed to the chapter's; the
