@@ -34,13 +34,6 @@ FileKind KindOf(const std::string& path) {
   return FileKind::kTenant;
 }
 
-constexpr std::string_view kRootKeys[] = {
-    "include",         "host",
-    "ports",           "provider_addresses",
-    "provider_routes", "vm_network_adapters",
-    "routing_domains", "lookup_records",
-    "gateway",         "tenant",
-};
 
 // Reads the shared sections only: gateway: and tenant: were checked by
 // LoadGatewayConfig, whose compartments we take.
@@ -160,7 +153,7 @@ void Importer::File(const std::string& path) {
     gw = std::move(r.config);
   }
   SharedSections sections;
-  FileLoader loader(kRootKeys, kind == FileKind::kGateway ? "gateway file" : "host file", &sections);
+  FileLoader loader(config::kGatewayFileKeys, kind == FileKind::kGateway ? "gateway file" : "host file", &sections);
   loader.Load(path, kind == FileKind::kTenant ? FileRole::kOwn : FileRole::kMain);
   if (gw)
     for (const std::string& f : gw->tenant_files) loader.Load(f, FileRole::kOwn);
