@@ -99,7 +99,7 @@ lab_store_migration() {
   # Host 2 ran Contoso's only VM there: it carries the VM network no more.
   echo "PS> Get-NetVirtualizationLookupRecord   (Host 2: $(hnv h2 --json get lookup-record |
     "$TOPO_PY" -c 'import json,sys; print(len(json.load(sys.stdin)))') records)"
-  hnv h1 Get-VMNetworkAdapter '*' | grep -q 'VMName: Contoso3' ||
+  grep -q 'VMName: Contoso3' <<<"$(hnv h1 Get-VMNetworkAdapter '*')" ||
     { echo "FAIL: Host 1 has no adapter for Contoso3"; FAIL=1; }
   expect_ping c1 10.0.1.103 "Contoso1 -> Contoso3, now on Host 1"
   expect_ping c3 10.1.3.100 "Contoso3 (Host 1) -> the physical host through MT-GW"

@@ -66,7 +66,7 @@ fi
 [ -z "$(store_ctl get --prefix /hnv/v1/ --keys-only | grep -e 10.0.1.150 -e forged)" ] &&
   [ "$(store_ctl get /hnv/v1/status/host2 --print-value-only | grep -c forged)" = 0 ] &&
   pass "nothing of theirs was written" || fail "a refused write left something in the store"
-store_ctl get /hnv/v1/status/host1 --print-value-only | grep -q '"host":"host1"' &&
+grep -q '"host":"host1"' <<<"$(store_ctl get /hnv/v1/status/host1 --print-value-only)" &&
   pass "Host 1's own status is written with its certificate" || fail "no status of Host 1"
 
 # dyn HOST CA: the host's Dynamic record for CA ("ca mac pa"), if any.
@@ -78,6 +78,8 @@ for r in json.load(sys.stdin):
         print(r["customer_address"], r["mac"], r["provider_address"])' "$2"
 }
 
+# (Checks read a command's whole output before grep -q: under pipefail, grep
+# leaving early can fail the pipeline with the writer's SIGPIPE.)
 step "a learned record reaches a third host"
 [ -z "$(dyn h3 10.0.1.103)" ] || fail "Host 3 has a Dynamic record for 10.0.1.103 before any traffic"
 ping_ok c1 10.0.1.103 3 && pass "Contoso1 -> Contoso3 (learned on Host 2 from its ARP reply)" ||
@@ -87,7 +89,7 @@ got=$(dyn h3 10.0.1.103)
 [ "$got" = "10.0.1.103 600060000203 192.168.0.33" ] && pass "Host 3 carries the Dynamic record: $got" ||
   fail "Host 3: expected '10.0.1.103 600060000203 192.168.0.33', got '${got:-nothing}'"
 log "  store: $(store_ctl get --prefix /hnv/v1/learned/ --keys-only | grep -v '^$' | tr '\n' ' ')"
-store_ctl get --prefix /hnv/v1/learned/host2/ --keys-only | grep -q 10.0.1.103 &&
+grep -q 10.0.1.103 <<<"$(store_ctl get --prefix /hnv/v1/learned/host2/ --keys-only)" &&
   pass "published by Host 2, under learned/host2/" || fail "not published under learned/host2/"
 cap_start wire pn br0
 ns c4 ip neigh flush dev eth0
@@ -117,7 +119,7 @@ hs New-NetVirtualizationLookupRecord -CustomerAddress 10.0.1.105 -VirtualSubnetI
   pass "a change after etcd returned reached every host in $(echo "($(date +%s.%N) - $t) * 1000" | bc | cut -d. -f1) ms: $(grep applied "$W/wait.txt")" ||
   fail "a change after etcd returned did not reach every host: $(cat "$W/wait.txt")"
 for h in h1 h2 h3; do
-  hnv "$h" get lookup-record customer_address=10.0.1.105 | grep -q 'ProviderAddress: 192.168.0.44' ||
+  grep -q 'ProviderAddress: 192.168.0.44' <<<"$(hnv "$h" get lookup-record customer_address=10.0.1.105)" ||
     fail "$h does not have 10.0.1.105"
 done
 wait "$PING" || true
@@ -132,8 +134,8 @@ out=$(hs remove lookup-record customer_address=10.0.1.105 vsid=6000 --wait --wai
   fail "--wait did not notice that Host 2 is down" ||
   { grep -q "host host2 did not apply" <<<"$out" && ! grep -q "host host[13]" <<<"$out" &&
       pass "--wait: Host 1 and Host 3 applied, Host 2 (dead) did not" || fail "--wait said: $out"; }
-for _ in $(seq 150); do hs status | grep -q '^host2 .*no status' && break; sleep 0.1; done
-hs status | grep -q '^host2 .*no status' && pass "the dead Host 2 left hnvctl status (its lease expired)" ||
+for _ in $(seq 150); do grep -q '^host2 .*no status' <<<"$(hs status)" && break; sleep 0.1; done
+grep -q '^host2 .*no status' <<<"$(hs status)" && pass "the dead Host 2 left hnvctl status (its lease expired)" ||
   fail "Host 2 still has a status: $(hs status)"
 topo_host h2 store:host2 1,0
 store_wait_current host2 && pass "Host 2 restarted and runs the store's generation" || fail "Host 2 is not current"
