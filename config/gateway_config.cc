@@ -30,15 +30,6 @@ using yaml::TenantDraft;
 using yaml::Value;
 namespace fs = std::filesystem;
 
-constexpr std::string_view kRootKeys[] = {
-    "include",         "host",
-    "ports",           "provider_addresses",
-    "provider_routes", "vm_network_adapters",
-    "routing_domains", "lookup_records",
-    "gateway",         "tenant",
-    "site_to_site",    "bgp",  // s2s (issue 12): config/yaml_s2s.h
-    "point_to_site",
-};
 constexpr std::string_view kGatewayKeys[] = {"tenants_dir", "namespace_prefix", "state_dir"};
 
 // The gateway's sections and its rules on which file holds what.
@@ -229,7 +220,7 @@ void AddVmPort(const TenantDraft& t, yaml::PolicyBuilder* b) {
 GatewayLoadResult LoadGatewayConfig(const std::string& path,
                                     const std::map<std::string, uint32_t>& previous_ids) {
   GatewaySections sections(path);
-  FileLoader loader(kRootKeys, "gateway file", &sections);
+  FileLoader loader(kGatewayFileKeys, "gateway file", &sections);
   loader.Load(path, FileRole::kMain);
   HostConfig& host = loader.config();
   yaml::PolicyBuilder& builder = loader.builder();

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/compartment_spec.h"
@@ -31,6 +32,19 @@ struct GatewayConfig {
   // In tenant file order (by file name); ids are stable (LoadGatewayConfig).
   std::vector<CompartmentSpec> compartments;
   std::vector<std::string> tenant_files;  // tenants_dir/<name>.yaml, sorted by name
+};
+
+// The keys the root mapping of a gateway file, or of a file it includes,
+// may have (a host file's and the gateway's own sections); the store's
+// importer reads host and gateway files with them too.
+inline constexpr std::string_view kGatewayFileKeys[] = {
+    "include",         "host",
+    "ports",           "provider_addresses",
+    "provider_routes", "vm_network_adapters",
+    "routing_domains", "lookup_records",
+    "gateway",         "tenant",
+    "site_to_site",    "bgp",  // s2s (issue 12): config/yaml_s2s.h
+    "point_to_site",
 };
 
 struct GatewayLoadResult {

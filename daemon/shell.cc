@@ -41,7 +41,9 @@ bool ParseCount(std::string_view text, uint32_t* out) {
 }  // namespace
 
 std::string Usage(const ProgramInfo& info) {
-  std::string u = std::string("usage: ") + info.name + " --config FILE [--socket PATH]";
+  std::string u = std::string("usage: ") + info.name +
+                  " --config FILE | --store URL --host NAME [--store-root PREFIX] "
+                  "[--store-ca FILE --store-cert FILE --store-key FILE] [--socket PATH]";
   for (const Flag& f : info.flags) u += std::string(" [") + f.name + " " + f.metavar + "]";
   return u + " [--max-records N] [--max-routes N] [-- EAL args]";
 }
@@ -56,9 +58,16 @@ int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptio
       return -1;
     }
     const char* value = argv[++i];
-    std::string* target = a == "--config"   ? &options->config_path
-                          : a == "--socket" ? &options->socket_path
-                                            : nullptr;
+    StoreOptions& st = options->store;
+    std::string* target = a == "--config"       ? &options->config_path
+                          : a == "--socket"     ? &options->socket_path
+                          : a == "--store"      ? &st.url
+                          : a == "--host"       ? &st.host
+                          : a == "--store-root" ? &st.root
+                          : a == "--store-ca"   ? &st.ca_file
+                          : a == "--store-cert" ? &st.cert_file
+                          : a == "--store-key"  ? &st.key_file
+                                                : nullptr;
     for (const Flag& f : info.flags)
       if (a == f.name) target = f.value;
     if (target != nullptr) {
@@ -74,8 +83,26 @@ int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptio
       return -1;
     }
   }
-  if (options->config_path.empty()) {
-    *error = "--config is required";
+  const StoreOptions& st = options->store;
+  if (!st.url.empty() && !options->config_path.empty()) {
+    *error = "--config and --store exclude each other (a host follows its file or the store)";
+    return -1;
+  }
+  if (st.url.empty() && options->config_path.empty()) {
+    *error = "--config or --store is required";
+    return -1;
+  }
+  if (!st.url.empty() && st.host.empty()) {
+    *error = "--store needs --host NAME (this host's name in the store)";
+    return -1;
+  }
+  if (st.url.empty() && (!st.host.empty() || !st.root.empty() || !st.ca_file.empty() ||
+                         !st.cert_file.empty() || !st.key_file.empty())) {
+    *error = "--host, --store-root, --store-ca, --store-cert and --store-key go with --store";
+    return -1;
+  }
+  if (st.cert_file.empty() != st.key_file.empty()) {
+    *error = "--store-cert and --store-key go together";
     return -1;
   }
   return i;

@@ -4,9 +4,11 @@
 //
 // Theory of operation. daemon::Main(argc, argv, info, make):
 //  1. reads the command line "<options> [-- <EAL arguments>]": the common
-//     options (CommonOptions: --config FILE, --socket PATH, --max-records N,
-//     --max-routes N) and the program's own (ProgramInfo::flags); a bad one
-//     prints the usage and exits 2;
+//     options (CommonOptions: --config FILE, or --store URL --host NAME to
+//     follow the central policy store (daemon/store_binding.h) with its TLS
+//     files, --socket PATH, --max-records N, --max-routes N) and the
+//     program's own (ProgramInfo::flags); a bad one prints the usage and
+//     exits 2;
 //  2. starts EAL (dataplane/runtime/eal.h: the EAL arguments after "--", or
 //     "-l 0,1 --in-memory"); the first lcore is the control thread, the
 //     others are workers;
@@ -38,9 +40,20 @@
 
 namespace hnv::daemon {
 
+// Following the central policy store instead of a YAML file.
+struct StoreOptions {
+  std::string url;        // --store URL: etcd endpoints ("http://a:2379,http://b:2379")
+  std::string host;       // --host NAME: this host's name in the store (required with --store)
+  std::string root;       // --store-root PREFIX: the key layout's root ("" = /hnv/v1/)
+  std::string ca_file;    // --store-ca FILE: the CA of etcd's certificate (TLS)
+  std::string cert_file;  // --store-cert FILE: this host's client certificate (CN = its etcd user)
+  std::string key_file;   // --store-key FILE
+};
+
 // The options every daemon takes.
 struct CommonOptions {
-  std::string config_path;           // --config FILE (required)
+  std::string config_path;           // --config FILE (or --store)
+  StoreOptions store;
   std::string socket_path;           // --socket PATH: overrides the configuration's
   uint32_t max_records = 1'100'000;  // --max-records N: table sizes, reserved at start
   uint32_t max_routes = 110'000;     // --max-routes N
@@ -123,7 +136,7 @@ std::string JoinErrors(const std::vector<E>& errors) {
 // is none), or -1 with *error naming the option that is wrong.
 int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptions* options,
                      std::string* error);
-// "usage: hnv-vswitch --config FILE [--socket PATH] [--journal FILE] ..."
+// "usage: hnv-vswitch --config FILE | --store URL --host NAME ... [--socket PATH] ..."
 std::string Usage(const ProgramInfo& info);
 
 // The daemon's main (the theory of operation above); returns the exit code.

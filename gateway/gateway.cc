@@ -37,6 +37,10 @@ bool VpnArgs::Parse(daemon::ArgReader& r, VpnArgs* out) {
 Gateway::Gateway(daemon::Shell& shell, Options options)
     : shell_(shell), options_(std::move(options)) {
   RegisterOperations();
+  if (!shell_.options().store.url.empty()) {
+    store_ = std::make_unique<daemon::StoreBinding>(shell_.options().store);
+    store_->RegisterOperations(shell_.operations());
+  }
 }
 
 Gateway::~Gateway() {
@@ -116,17 +120,46 @@ bool Gateway::Load(config::GatewayConfig* cfg, std::string* error) {
     return false;
   }
   *cfg = std::move(*r.config);
+  Override(cfg);
+  return true;
+}
+
+void Gateway::Override(config::GatewayConfig* cfg) const {
   if (!options_.state_dir.empty()) cfg->state_dir = options_.state_dir;
   if (!options_.namespace_prefix.empty()) {
     for (CompartmentSpec& s : cfg->compartments)
       if (s.netns == cfg->namespace_prefix + s.name) s.netns = options_.namespace_prefix + s.name;
     cfg->namespace_prefix = options_.namespace_prefix;
   }
+}
+
+bool Gateway::LoadFromStore(std::string* error) {
+  first_ = store_->Start(daemon::kStoreStartWait, error);
+  if (!first_) return false;
+  config_ = daemon::StoreBinding::GatewayConfigOf(*first_);
+  Override(&config_);
+  LoadState();  // the namespaces the last run made (ids are the store's)
   return true;
 }
 
+void Gateway::ApplyStorePolicy(const store::FollowedPolicy& p) {
+  config::GatewayConfig cfg = daemon::StoreBinding::GatewayConfigOf(p);
+  Override(&cfg);
+  std::string error = daemon::PortsChangeProblem(config_.host.ports, cfg.host.ports);
+  if (!error.empty()) {
+    store_->Applied(p, false, {error}, config_.host.policy.records.size());
+    return;
+  }
+  const bool ok = ApplyCompartments(cfg, &error);
+  config_ = std::move(cfg);
+  SaveState();
+  std::vector<std::string> errors;
+  if (!ok) errors.push_back(error);
+  store_->Applied(p, true, std::move(errors), config_.host.policy.records.size());
+}
+
 bool Gateway::Start(std::string* error) {
-  if (!Load(&config_, error)) return false;
+  if (!(store_ ? LoadFromStore(error) : Load(&config_, error))) return false;
   dp_ = shell_.CreateDataplane(config_.host.ports, error);
   if (!dp_) return false;
   tables_ = GatewayTables::Create(GatewayLimits{}, dp_->reclaimer(), error);
@@ -160,6 +193,7 @@ bool Gateway::Start(std::string* error) {
   }
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();
+  if (store_) store_->Applied(*first_, true, {}, config_.host.policy.records.size());
   const std::string sock = shell_.Listen(config_.host.control_socket, error);
   if (sock.empty()) return false;
   Log("running: %zu ports, %zu compartments, %zu lookup records, control socket %s, state %s",
@@ -222,6 +256,10 @@ bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* e
 }
 
 bool Gateway::Reload(std::string* error) {
+  if (store_) {
+    *error = "this gateway follows the " + store_->Describe() + ": nothing to reload";
+    return false;
+  }
   config::GatewayConfig cfg;
   if (!Load(&cfg, error)) return false;
   if (std::string p = daemon::PortsChangeProblem(config_.host.ports, cfg.host.ports); !p.empty()) {
@@ -238,6 +276,8 @@ void Gateway::Poll() {
   dp_->Poll();
   tables_->Reclaim();
   for (auto& [name, c] : compartments_) c->Poll();
+  if (store_)
+    if (std::optional<store::FollowedPolicy> p = store_->Next(); p) ApplyStorePolicy(*p);
 }
 
 void Gateway::Stop() {
@@ -246,6 +286,7 @@ void Gateway::Stop() {
   SaveState();
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
+  if (store_) store_->Stop();
 }
 
 Response Gateway::Compartments(const CompartmentsArgs& args) const {

@@ -20,6 +20,12 @@
 // it was down. A clean stop (SIGTERM) removes every compartment's namespace;
 // after kill -9 the namespaces stay and the next start reuses them.
 //
+// With --store URL --host NAME the configuration is the central store's
+// instead (daemon/store_binding.h): the gateway's document (ports, PA,
+// namespace prefix, state directory) and every tenant whose gateway it is,
+// with the compartment ids the store gave; each new policy from the store is
+// applied as the same diff as a reload.
+//
 // The shell around it (options, EAL, signals, the control loop and socket)
 // is daemon/shell.h; its control operations are registered as typed
 // handlers (daemon/operations.h).
@@ -35,6 +41,7 @@
 
 #include "config/gateway_config.h"
 #include "daemon/shell.h"
+#include "daemon/store_binding.h"
 #include "dataplane/runtime/dataplane.h"
 #include "gateway/compartment/compartment.h"
 
@@ -76,6 +83,11 @@ class Gateway final : public daemon::Program {
  private:
   void RegisterOperations();
   bool Load(config::GatewayConfig* cfg, std::string* error);
+  // --state-dir and --namespace-prefix over what the configuration says.
+  void Override(config::GatewayConfig* cfg) const;
+  // The first policy from the store (Start), and each one after (Poll).
+  bool LoadFromStore(std::string* error);
+  void ApplyStorePolicy(const store::FollowedPolicy& p);
   bool ApplyCompartments(const config::GatewayConfig& cfg, std::string* error);
   CompartmentEnv EnvFor(const config::GatewayConfig& cfg) const;
   void SaveState();
@@ -96,6 +108,8 @@ class Gateway final : public daemon::Program {
   std::unique_ptr<PuntIo> punt_;
   PuntRings rings_;
   std::vector<ServiceFactory> extra_services_;
+  std::unique_ptr<daemon::StoreBinding> store_;  // --store mode only
+  std::optional<store::FollowedPolicy> first_;    // --store: the policy Start applies
   std::map<std::string, std::unique_ptr<Compartment>> compartments_;  // by tenant name
   std::map<std::string, std::string> known_netns_;  // tenant -> namespace, from the state file
 };

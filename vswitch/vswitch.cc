@@ -87,6 +87,10 @@ bool CaptureArgs::Parse(ArgReader& r, CaptureArgs* out) {
 VSwitch::VSwitch(daemon::Shell& shell, std::string journal_path)
     : shell_(shell), journal_path_(std::move(journal_path)) {
   RegisterOperations();
+  if (!shell_.options().store.url.empty()) {
+    store_ = std::make_unique<daemon::StoreBinding>(shell_.options().store);
+    store_->RegisterOperations(shell_.operations());
+  }
 }
 
 VSwitch::~VSwitch() {
@@ -171,26 +175,62 @@ void VSwitch::MaybeCompactJournal(size_t journal_entries) {
 bool VSwitch::Start(std::string* error) {
   Policy policy;
   size_t journal_entries = 0;
-  if (!BuildPolicy(&config_, &policy, &journal_entries, error)) return false;
+  std::optional<store::FollowedPolicy> first;
+  if (store_) {
+    first = store_->Start(daemon::kStoreStartWait, error);
+    if (!first) return false;
+    config_ = daemon::StoreBinding::HostConfigOf(*first);
+    policy = config_.policy;
+  } else if (!BuildPolicy(&config_, &policy, &journal_entries, error)) {
+    return false;
+  }
   dp_ = shell_.CreateDataplane(config_.ports, error);
   if (!dp_) return false;
   dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
   if (!dp_->tables().Apply(policy, error) || !dp_->Start(error)) return false;
   policy_ = std::make_unique<RecordIndex>(std::move(policy));
-  MaybeCompactJournal(journal_entries);
+  if (store_)
+    store_->Applied(*first, true, {}, policy_->size());
+  else
+    MaybeCompactJournal(journal_entries);
   const std::string socket = shell_.Listen(config_.control_socket, error);
   if (socket.empty()) return false;
-  Log("running: %zu ports, %zu lookup records, %zu customer routes, control socket %s, journal %s",
+  Log("running: %zu ports, %zu lookup records, %zu customer routes, control socket %s, %s",
       config_.ports.size(), policy_->size(), policy_->rest().customer_routes.size(), socket.c_str(),
-      journal_->path().c_str());
+      store_ ? store_->Describe().c_str() : ("journal " + journal_->path()).c_str());
   return true;
 }
 
-void VSwitch::Poll() { dp_->Poll(); }
+void VSwitch::Poll() {
+  dp_->Poll();
+  if (store_)
+    if (std::optional<store::FollowedPolicy> p = store_->Next(); p) ApplyStorePolicy(*p);
+}
 
-void VSwitch::Stop() { dp_->Stop(); }
+void VSwitch::ApplyStorePolicy(const store::FollowedPolicy& p) {
+  config::HostConfig cfg = daemon::StoreBinding::HostConfigOf(p);
+  std::string error = daemon::PortsChangeProblem(config_.ports, cfg.ports);
+  if (error.empty()) dp_->tables().Apply(cfg.policy, &error);
+  if (!error.empty()) {
+    store_->Applied(p, false, {error}, policy_->size());
+    return;
+  }
+  store_->PortsGone(policy_->rest().vm_ports, cfg.policy.vm_ports);
+  policy_ = std::make_unique<RecordIndex>(std::move(cfg.policy));
+  config_ = std::move(cfg);
+  store_->Applied(p, true, {}, policy_->size());
+}
+
+void VSwitch::Stop() {
+  dp_->Stop();
+  if (store_) store_->Stop();
+}
 
 bool VSwitch::Reload(std::string* error) {
+  if (store_) {
+    *error = "this host follows the " + store_->Describe() + ": nothing to reload";
+    return false;
+  }
   config::HostConfig cfg;
   Policy policy;
   size_t journal_entries = 0;
@@ -226,7 +266,10 @@ void VSwitch::OnLearned(const LookupRecord& r) {
       dp_->tables().RemoveRecord(r);
     return;
   }
-  if (const std::string jerr = journal_->Append(c); !jerr.empty()) Log("%s", jerr.c_str());
+  if (store_)
+    store_->Learned(r);
+  else if (const std::string jerr = journal_->Append(c); !jerr.empty())
+    Log("%s", jerr.c_str());
   policy_->Commit(plan.edit);
   Log("learned Dynamic record %s %s on VSID %u at PA %s", r.ca.ToString().c_str(),
       r.mac.ToCompactString().c_str(), r.vsid, r.pa.ToString().c_str());

@@ -17,6 +17,11 @@
 // larger than the configuration files, is rewritten (atomically) as the few
 // changes from the files to the running policy (config/journal_compact.h).
 //
+// With --store URL --host NAME the policy is the central store's instead
+// (daemon/store_binding.h): the host's ports and policy come from there,
+// each new policy is applied as a diff (Poll), learned records are published
+// there instead of journalled, and local changes are refused.
+//
 // The shell around it (options, EAL, signals, the control loop and socket)
 // is daemon/shell.h; its control operations are registered as typed
 // handlers (daemon/operations.h).
@@ -35,6 +40,7 @@
 #include "config/policy/record_index.h"
 #include "config/policy_ops.h"
 #include "daemon/shell.h"
+#include "daemon/store_binding.h"
 #include "dataplane/runtime/dataplane.h"
 
 namespace hnv::vswitch {
@@ -83,6 +89,8 @@ class VSwitch final : public daemon::Program {
   bool BuildPolicy(config::HostConfig* cfg, Policy* policy, size_t* journal_entries,
                    std::string* error);
   void MaybeCompactJournal(size_t journal_entries);
+  // A policy from the store, applied as a diff (the ports must not change).
+  void ApplyStorePolicy(const store::FollowedPolicy& p);
   config::Response Get(const daemon::GetArgs& args) const;
   config::Response HandleChange(const config::Change& c);
   // Applies a validated single-record edit to the tables.
@@ -97,7 +105,8 @@ class VSwitch final : public daemon::Program {
   std::string journal_path_;
   config::HostConfig config_;
   std::unique_ptr<RecordIndex> policy_;  // what the tables hold, as a Policy
-  std::unique_ptr<config::Journal> journal_;
+  std::unique_ptr<config::Journal> journal_;  // YAML mode only
+  std::unique_ptr<daemon::StoreBinding> store_;  // --store mode only
   std::unique_ptr<Dataplane> dp_;
 };
 

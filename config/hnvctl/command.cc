@@ -551,6 +551,21 @@ Frame descriptions (trace --describe): layers eth, vlan, arp, ipv4, ipv6, icmp,
 icmp6, udp, tcp, nvgre, payload separated by '/', each with key=value pairs;
 lengths, types and checksums are filled in (see config/hnvctl/frame_spec.h).
 
+The central policy store (etcd; config/store/README.md), instead of a socket:
+  hnvctl --store URL apply FILE... [--wait]   host, gateway and tenant files, validated
+                                            against the whole store, one transaction
+  hnvctl --store URL [--host NAME] new|set|remove KIND ... | New-/Set-/Remove-... [--wait]
+  hnvctl --store URL migrate VM --to HOST [--port PORT] [--wait]
+  hnvctl --store URL --host NAME get KIND ... | Get-... | show   that host's policy
+  hnvctl --store URL status                 each host's applied generation
+  hnvctl --store URL delete-tenant NAME | delete-host NAME
+  hnvctl --store URL store init --hosts A,B [--writers W] [--root-password P]
+--wait returns once every host concerned applied it (--wait-timeout S, 30);
+--host NAME names the host of provider addresses, provider routes and VM
+adapters. TLS: --store-ca FILE --store-cert FILE --store-key FILE; etcd
+password auth: --store-user NAME --store-password P ($HNV_STORE_PASSWORD);
+--store-root PREFIX (default /hnv/v1/); --retries N after a conflict.
+
 Options:
   --socket PATH   the control socket
   --json          print the server's result as JSON

@@ -1,9 +1,11 @@
-// hnvctl: the command-line client of hnv-vswitch's control socket. See
-// UsageText() (command.cc) for the commands; command.h for how they become
-// requests, output.h for what is printed.
+// hnvctl: the command-line client of hnv-vswitch's and hnv-gateway's control
+// socket, and with --store URL of the central policy store
+// (store_commands.h). See UsageText() (command.cc) for the commands;
+// command.h for how they become requests, output.h for what is printed.
 //
 // Every failure is one line on stderr starting with "hnvctl: ", exit status 1
 // (2 for a malformed command line).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -15,6 +17,8 @@
 #include "config/hnvctl/compartment_view.h"
 #include "config/hnvctl/vpn_view.h"
 #include "config/hnvctl/output.h"
+#include "config/hnvctl/run_command.h"
+#include "config/hnvctl/store_commands.h"
 
 namespace {
 
@@ -26,10 +30,7 @@ namespace ctl = hnv::ctl;
 
 constexpr const char* kDefaultSocket = "/run/hnv/vswitch.sock";
 
-int Fail(int code, const std::string& line) {
-  std::cerr << "hnvctl: " << line << "\n";
-  return code;
-}
+using ctl::Fail;
 
 // One request; on failure prints the error line and returns nullopt.
 std::optional<json> Ask(const std::string& socket, const Request& request, int timeout_ms,
@@ -54,6 +55,15 @@ int Run(int argc, char** argv) {
   if (socket.empty()) socket = kDefaultSocket;
   bool as_json = false;
   std::optional<int> timeout_ms;
+  ctl::StoreArgs store;
+  if (const char* env = std::getenv("HNV_STORE"); env != nullptr) store.url = env;
+  if (const char* env = std::getenv("HNV_STORE_PASSWORD"); env != nullptr) store.password = env;
+  // --store and its companions: OPTION VALUE or OPTION=VALUE.
+  const std::pair<const char*, std::string*> store_options[] = {
+      {"--store", &store.url},          {"--store-root", &store.root},
+      {"--store-ca", &store.ca_file},   {"--store-cert", &store.cert_file},
+      {"--store-key", &store.key_file}, {"--store-user", &store.user},
+      {"--store-password", &store.password}, {"--host", &store.host}};
 
   int i = 1;
   for (; i < argc; ++i) {
@@ -69,7 +79,22 @@ int Run(int argc, char** argv) {
       std::cout << ctl::UsageText();
       return ctl::kExitOk;
     }
-    if (a == "--json") {
+    const auto store_option =
+        std::find_if(std::begin(store_options), std::end(store_options), [&](const auto& o) {
+          return a == o.first || a.rfind(std::string(o.first) + "=", 0) == 0;
+        });
+    if (store_option != std::end(store_options)) {
+      std::optional<std::string> v = value(store_option->first);
+      if (!v || v->empty()) return Fail(ctl::kExitUsage, std::string(store_option->first) + " needs a value");
+      *store_option->second = *v;
+    } else if (a.rfind("--retries", 0) == 0) {
+      std::optional<std::string> v = value("--retries");
+      if (!v || v->empty() || v->find_first_not_of("0123456789") != std::string::npos ||
+          v->size() > 4) {
+        return Fail(ctl::kExitUsage, "--retries needs a number");
+      }
+      store.retries = std::stoi(*v);
+    } else if (a == "--json") {
       as_json = true;
     } else if (a.rfind("--socket", 0) == 0) {
       std::optional<std::string> v = value("--socket");
@@ -89,95 +114,20 @@ int Run(int argc, char** argv) {
     }
   }
   const std::vector<std::string> words(argv + i, argv + argc);
+  if (!store.url.empty()) return ctl::RunStoreCommand(store, words, as_json, timeout_ms);
+  if (!store.host.empty() || !store.ca_file.empty() || !store.cert_file.empty())
+    return Fail(ctl::kExitUsage, "--host and --store-* go with --store URL");
   ctl::ParseOutcome parsed = ctl::ParseCommand(words);
   if (!parsed.command) return Fail(parsed.exit_code, parsed.error);
   ctl::Command& cmd = *parsed.command;
   const int timeout = timeout_ms.value_or(cmd.timeout_ms);
-  int exit_code = ctl::kExitOk;
 
-  if (cmd.view == ctl::View::kPolicy) {
-    json results = json::object();
-    for (hnv::config::Kind kind : hnv::config::kAllKinds) {
-      if (kind == hnv::config::Kind::kRoutingDomain || kind == hnv::config::Kind::kVirtualSubnet) {
-        continue;  // the chapter's five views
-      }
-      Request r{"get", json{{"kind", hnv::config::KindName(kind)}}};
-      std::optional<json> result = Ask(socket, r, timeout, &exit_code);
-      if (!result) return exit_code;
-      results[hnv::config::KindName(kind)] = std::move(*result);
-    }
-    if (as_json) {
-      std::cout << results.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-      return ctl::kExitOk;
-    }
-    ctl::Rendered out = ctl::RenderPolicy(results);
-    if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
-    std::cout << out.text;
-    return ctl::kExitOk;
-  }
-
-  std::optional<json> result = Ask(socket, cmd.request, timeout, &exit_code);
-  if (!result) return exit_code;
-  if (cmd.view == ctl::View::kObjects && cmd.request.op == "get") {
-    result = ctl::FilterObjects(*cmd.kind, *result, cmd.filter);
-  }
-  if (as_json) {
-    if (cmd.view != ctl::View::kNothing || !result->is_null()) {
-      std::cout << result->dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-    }
-    return ctl::kExitOk;
-  }
-  switch (cmd.view) {
-    case ctl::View::kObjects: {
-      if (cmd.request.op == "get") {
-        ctl::Rendered out = ctl::RenderObjects(*cmd.kind, *result, hnv::config::Mode::kPartial);
-        if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
-        std::cout << out.text;
-      } else {
-        // new/set: the object when the server returns it whole; a partial
-        // echo would print invented defaults, so it prints nothing.
-        ctl::Rendered out = ctl::RenderObjects(*cmd.kind, *result, hnv::config::Mode::kFull);
-        if (out.error.empty()) std::cout << out.text;
-      }
-      break;
-    }
-    case ctl::View::kNothing:
-    case ctl::View::kPolicy:
-      break;
-    case ctl::View::kCounters:
-      std::cout << ctl::RenderCounters(*result);
-      break;
-    case ctl::View::kTrace:
-      std::cout << ctl::RenderTrace(*result);
-      break;
-    case ctl::View::kCapture:
-      std::cout << ctl::RenderCapture(*result, cmd.request.args);
-      break;
-    case ctl::View::kVersion:
-      std::cout << ctl::RenderVersion(*result);
-      break;
-    case ctl::View::kApply:
-      std::cout << ctl::RenderApply(*result);
-      break;
-    case ctl::View::kCompartments:
-    case ctl::View::kCompartment: {
-      ctl::Rendered out =
-          cmd.view == ctl::View::kCompartments
-              ? ctl::RenderCompartments(*result)
-              : ctl::RenderCompartment(*result, cmd.request.args.value("name", std::string()));
-      if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
-      std::cout << out.text;
-      break;
-    }
-    case ctl::View::kVpn: {
-      const ctl::Rendered out = ctl::RenderVpn(*result);
-      if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
-      std::cout << out.text;
-      break;
-    }
-  }
-  std::cout.flush();
-  return std::cout ? ctl::kExitOk : ctl::kExitError;
+  return ctl::RunCommand(
+      cmd,
+      [&](const Request& r, int ms, int* exit_code) {
+        return Ask(socket, r, ms, exit_code);
+      },
+      as_json, timeout);
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ GW_BIN=${GW_BIN:-$TOPO_ROOT/build/gateway/hnv-gateway}
 TOPO_DPDK_DIRS=() # DPDK runtime directories of daemons run without a private /run/dpdk
 TOPO_NSES=()      # namespaces we created (short names)
 TOPO_PIDS=()      # background processes we started
+TOPO_LATE_PIDS=() # ... stopped after those (the policy store)
 declare -A HOST_PID=() HOST_DPID=() HOST_CONF=() HOST_LCORES=() CAP_PID=()   # per host / capture
 FAIL=0
 TOPO_T0=$(date +%s.%N)
@@ -99,15 +100,22 @@ topo_cleanup() {
   if [ -n "${TOPO_LEAVE:-}" ] && [ "$rc" = 0 ]; then exit 0; fi   # lab.sh --keep
   if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then FAIL=1; fi
   for n in "${!CAP_PID[@]}"; do kill -TERM "${CAP_PID[$n]}" 2>/dev/null; done
-  for pid in "${TOPO_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for i in $(seq 50); do
-    local alive=0
-    for pid in "${TOPO_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
+  # The daemons first, then what they depend on (the policy store), so that
+  # they stop cleanly.
+  local late
+  for late in "" 1; do
+    local pids=("${TOPO_PIDS[@]}")
+    [ -n "$late" ] && pids=("${TOPO_LATE_PIDS[@]}")
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for i in $(seq 50); do
+      local alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ $alive = 0 ] && break
+      sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    for pid in "${pids[@]}"; do { wait "$pid"; } 2>/dev/null; done
   done
-  for pid in "${TOPO_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  for pid in "${TOPO_PIDS[@]}"; do { wait "$pid"; } 2>/dev/null; done
   # Anything still inside our namespaces was started by this script (in the
   # background, through a helper): stop it before the namespace goes.
   for n in "${TOPO_NSES[@]}"; do
@@ -193,6 +201,27 @@ topo_vm() {
   ns "$n" ethtool -K "$dev" tx off >/dev/null
 }
 
+# topo_spare_nic VM HOST PORT MAC: the VM's second NIC, eth1, wired to the
+# host's port PORT and down (a VM that migrates there; topo_replug moves it).
+topo_spare_nic() {
+  topo_link "$1" eth1 "$2" "$3"
+  ns "$1" ip link set eth1 down
+  ns "$1" ip link set eth1 address "$4"
+  ns "$1" ethtool -K eth1 tx off >/dev/null
+}
+
+# topo_replug VM ADDR/PLEN GATEWAY: the VM moves: its address and default
+# route leave eth0 for eth1 (topo_spare_nic), in one ip batch.
+topo_replug() {
+  ns "$1" ip -batch - <<EOF
+link set eth0 down
+addr flush dev eth0
+link set eth1 up
+addr add $2 dev eth1
+route add default via $3 dev eth1
+EOF
+}
+
 # topo_provider NS HOST...: the provider network, a bridge br0 in NS with one
 # port per host (the host's "uplink").
 topo_provider() {
@@ -213,18 +242,31 @@ topo_bg() {
   TOPO_PIDS+=("$TOPO_BG")
 }
 
+# topo_source CONFIG: the daemon's policy options in TOPO_SRC: --config
+# CONFIG, or for "store:NAME" the policy store's host NAME (lib_store.sh).
+topo_source() {
+  if [[ $1 == store:* ]]; then
+    store_daemon_args "${1#store:}"
+    TOPO_SRC=("${STORE_ARGS[@]}")
+  else
+    TOPO_SRC=(--config "$1")
+  fi
+}
+
 # topo_host NAME CONFIG LCORES [--no-wait]: hnv-vswitch in namespace
 # ${P}NAME with its socket, journal and log in $W (NAME.sock/.journal/.log).
 # LCORES like "0,1" (main lcore first); two daemons use "0,1" and "1,0".
 # The daemon gets a private /run/dpdk (ip netns exec has its own mount
-# namespace) and runs at most TOPO_DAEMON_LIMIT seconds.
+# namespace) and runs at most TOPO_DAEMON_LIMIT seconds. CONFIG "store:NAME"
+# follows the policy store as host NAME instead (lib_store.sh).
 topo_host() {
   local h=$1 conf=$2 lc=$3 wait=${4:-}
   HOST_CONF[$h]=$conf
   HOST_LCORES[$h]=$lc
+  topo_source "$conf"
   ip netns exec "$P$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
-    "$BIN" --config "$conf" --journal "$W/$h.journal" --socket "$W/$h.sock" \
+    "$BIN" "${TOPO_SRC[@]}" --journal "$W/$h.journal" --socket "$W/$h.sock" \
     --max-records 65536 --max-routes 4096 -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
@@ -247,9 +289,10 @@ topo_gateway() {
   HOST_CONF[$h]=$conf
   HOST_LCORES[$h]=$lc
   TOPO_DPDK_DIRS+=("$P$h")
+  topo_source "$conf"
   nsenter --net="/run/netns/$P$h" -- \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
-    "$GW_BIN" --config "$conf" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
+    "$GW_BIN" "${TOPO_SRC[@]}" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
     --namespace-prefix "$P" --max-records 65536 --max-routes 4096 -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # VM migration while traffic flows: Contoso3 moves from Host 2 to Host 1.
 # Contoso3's namespace has its NIC on Host 2's port vm1 and a second, unplugged
-# cable to Host 1's spare port vm3 (configs/migration/host1.yaml). During a
+# cable to Host 1's spare port vm3 (config/examples/chapter/host1-spare-port.yaml). During a
 # continuous ping from Contoso1 (ping -D -i 0.1), the move is:
 #   Host 1: hnvctl new vm-network-adapter Contoso3 on port vm3
 #   the VM: its address and MAC leave eth0 (Host 2) for eth1 (Host 1)
@@ -25,15 +25,12 @@ step "topology: the chapter's lab; Host 1 has a spare port vm3 wired to Contoso3
 topo_infra h1 h2 pn
 topo_ns c1 c2 c3
 topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
-topo_link c3 eth1 h1 vm3
 topo_provider pn h1 h2
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
 topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
-ns c3 ip link set eth1 down
-ns c3 ip link set eth1 address 60:00:60:00:02:03
-ns c3 ethtool -K eth1 tx off >/dev/null
-topo_host h1 "$TOPO_ROOT/tests/topology/configs/migration/host1.yaml" 0,1 --no-wait
+topo_spare_nic c3 h1 vm3 60:00:60:00:02:03
+topo_host h1 "$CHAPTER/host1-spare-port.yaml" 0,1 --no-wait
 topo_host h2 "$CHAPTER/host2.yaml" 1,0 --no-wait
 topo_wait_host h1
 topo_wait_host h2
@@ -48,13 +45,7 @@ sleep 4
 T0=$(date +%s.%N)
 hnv h1 new vm-network-adapter vm_name=Contoso3 mac=600060000203 vsid=6000 port=vm3 >/dev/null ||
   fail "Host 1: new vm-network-adapter Contoso3 refused"
-ns c3 ip -batch - <<'EOF'
-link set eth0 down
-addr flush dev eth0
-link set eth1 up
-addr add 10.0.1.103/24 dev eth1
-route add default via 10.0.1.1 dev eth1
-EOF
+topo_replug c3 10.0.1.103/24 10.0.1.1
 hnv h1 Set-NetVirtualizationLookupRecord -CustomerAddress 10.0.1.103 -VirtualSubnetID 6000 \
   -ProviderAddress 192.168.0.22 >/dev/null || fail "Host 1: Set-NetVirtualizationLookupRecord refused"
 hnv h2 set lookup-record customer_address=10.0.1.103 vsid=6000 provider_address=192.168.0.22 \

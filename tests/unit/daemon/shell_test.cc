@@ -47,7 +47,7 @@ TEST(ShellCommandLine, CommonAndOwnOptions) {
 }
 
 TEST(ShellCommandLine, ErrorsNameTheOption) {
-  EXPECT_EQ(Parse({"hnv-test"}).error, "--config is required");
+  EXPECT_EQ(Parse({"hnv-test"}).error, "--config or --store is required");
   EXPECT_EQ(Parse({"hnv-test", "--config"}).error, "--config needs a value");
   EXPECT_EQ(Parse({"hnv-test", "--config", "c", "--nosuch", "x"}).error, "unknown option --nosuch");
   EXPECT_EQ(Parse({"hnv-test", "--config", "c", "--max-records", "12k"}).error,
@@ -55,6 +55,28 @@ TEST(ShellCommandLine, ErrorsNameTheOption) {
   EXPECT_EQ(Parse({"hnv-test", "--config", "c", "--max-routes", "99999999999"}).error,
             "--max-routes: \"99999999999\" is not a number");
   EXPECT_EQ(Parse({"hnv-test", "--config", "c", "--max-routes", "-1"}).dashdash, -1);
+}
+
+TEST(ShellCommandLine, TheStoreInsteadOfAFile) {
+  const Parsed p = Parse({"hnv-test", "--store", "https://10.0.0.1:2379", "--host", "host1",
+                          "--store-root", "/dc1/", "--store-ca", "ca.crt", "--store-cert",
+                          "h1.crt", "--store-key", "h1.key"});
+  ASSERT_EQ(p.dashdash, 13) << p.error;  // argc: no "--"
+  EXPECT_EQ(p.options.config_path, "");
+  EXPECT_EQ(p.options.store.url, "https://10.0.0.1:2379");
+  EXPECT_EQ(p.options.store.host, "host1");
+  EXPECT_EQ(p.options.store.root, "/dc1/");
+  EXPECT_EQ(p.options.store.ca_file, "ca.crt");
+  EXPECT_EQ(p.options.store.cert_file, "h1.crt");
+  EXPECT_EQ(p.options.store.key_file, "h1.key");
+  EXPECT_EQ(Parse({"hnv-test", "--store", "http://a:2379"}).error,
+            "--store needs --host NAME (this host's name in the store)");
+  EXPECT_EQ(Parse({"hnv-test", "--store", "u", "--host", "h", "--config", "c"}).error,
+            "--config and --store exclude each other (a host follows its file or the store)");
+  EXPECT_EQ(Parse({"hnv-test", "--config", "c", "--host", "h"}).error,
+            "--host, --store-root, --store-ca, --store-cert and --store-key go with --store");
+  EXPECT_EQ(Parse({"hnv-test", "--store", "u", "--host", "h", "--store-cert", "c"}).error,
+            "--store-cert and --store-key go together");
 }
 
 TEST(ShellCommandLine, Usage) {
@@ -65,7 +87,8 @@ TEST(ShellCommandLine, Usage) {
                    "",
                    {{"--state-dir", "DIR", &a}, {"--namespace-prefix", "PFX", &b}}};
   EXPECT_EQ(Usage(info),
-            "usage: hnv-gateway --config FILE [--socket PATH] [--state-dir DIR] "
+            "usage: hnv-gateway --config FILE | --store URL --host NAME [--store-root PREFIX] "
+            "[--store-ca FILE --store-cert FILE --store-key FILE] [--socket PATH] [--state-dir DIR] "
             "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [-- EAL args]");
 }
 

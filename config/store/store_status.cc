@@ -1,0 +1,90 @@
+#include "config/store/store_status.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "config/store/etcd_watch.h"
+
+namespace hnv::store {
+
+EtcdStatus ReadStoreStatus(EtcdClient& client, const Layout& layout, StoreStatus* out) {
+  *out = StoreStatus{};
+  RangeResult g = client.Get(layout.Generation());
+  if (!g.status.ok()) return g.status;
+  out->revision = g.revision;
+  if (!g.kvs.empty()) out->generation = GenerationFromText(g.kvs[0].value).value_or(0);
+  for (const auto& [prefix, is_status] :
+       {std::pair{layout.HostsPrefix(), false}, std::pair{layout.StatusPrefix(), true}}) {
+    RangeResult r = client.RangePrefix(prefix, g.revision);
+    if (!r.status.ok()) return r.status;
+    for (const KeyValue& kv : r.kvs) {
+      std::string why;
+      if (is_status) {
+        if (std::optional<StatusDoc> d = StatusFromJson(kv.value, &why))
+          out->status[layout.Parse(kv.key).host] = std::move(*d);
+        else
+          out->bad[kv.key] = why;
+      } else if (std::optional<HostDoc> d = HostFromJson(kv.value, &why)) {
+        out->hosts[d->name] = std::move(*d);
+      } else {
+        out->bad[kv.key] = why;
+      }
+    }
+  }
+  return {};
+}
+
+bool WaitForHosts(EtcdClient& client, const Layout& layout, const std::set<std::string>& hosts,
+                  int64_t revision, std::chrono::milliseconds timeout,
+                  std::map<std::string, HostReached>* reached, std::string* error) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point t0 = Clock::now();
+  const Clock::time_point end = t0 + timeout;
+  reached->clear();
+  for (const std::string& h : hosts) (*reached)[h] = HostReached{};
+  size_t missing = hosts.size();
+  auto consider = [&](const KeyValue& kv) {
+    const Layout::Key k = layout.Parse(kv.key);
+    const auto it = reached->find(k.host);
+    if (k.kind != Layout::Key::Kind::kStatus || it == reached->end() || it->second.status) return;
+    std::string why;
+    std::optional<StatusDoc> d = StatusFromJson(kv.value, &why);
+    if (!d || d->revision < revision) return;
+    it->second.status = std::move(d);
+    it->second.after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    --missing;
+  };
+  RangeResult now = client.RangePrefix(layout.StatusPrefix());
+  if (!now.status.ok()) {
+    *error = "cannot read the hosts' status: " + now.status.ToString();
+    return false;
+  }
+  for (const KeyValue& kv : now.kvs) consider(kv);
+  if (missing == 0) return true;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<KeyValue> puts;
+  WatchStream stream(&client, [&](WatchUpdate& u) {
+    if (u.kind != WatchUpdate::Kind::kEvents) return;
+    std::lock_guard<std::mutex> lock(mu);
+    for (WatchEvent& e : u.events)
+      if (!e.is_delete) puts.push_back(std::move(e.kv));
+    cv.notify_one();
+  });
+  stream.Watch(1, layout.StatusPrefix(), PrefixEnd(layout.StatusPrefix()), now.revision + 1);
+  std::unique_lock<std::mutex> lock(mu);
+  while (missing > 0) {
+    if (!cv.wait_until(lock, end, [&] { return !puts.empty(); })) break;
+    while (!puts.empty()) {
+      consider(puts.front());
+      puts.pop_front();
+    }
+  }
+  lock.unlock();
+  stream.Stop();
+  return missing == 0;
+}
+
+}  // namespace hnv::store

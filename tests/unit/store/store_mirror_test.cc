@@ -1,0 +1,163 @@
+// A host's mirror of the store against a real etcd: it holds what the host
+// needs and nothing else, follows changes (a migration, a new tenant on the
+// host, a tenant that leaves it), resumes after a cut without losing the
+// changes made meanwhile, and reads whole again what was compacted meanwhile.
+// Throughout, the policy computed from the mirror equals the one computed
+// from the whole store.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "config/store/host_policy.h"
+#include "config/store/store_mirror.h"
+#include "config/store/writer.h"
+#include "config/policy/policy_dump.h"
+#include "tests/unit/store/etcd_process.h"
+#include "tests/unit/store/store_test_util.h"
+#include "tests/unit/store/tcp_proxy.h"
+
+namespace hnv::store {
+namespace {
+
+using namespace std::chrono_literals;
+using Outcome = WriteResult::Outcome;
+
+class StoreMirrorTest : public test::EtcdSuite {
+ protected:
+  void SetUp() override {
+    EtcdSuite::SetUp();
+    writer_ = std::make_unique<StoreWriter>(client_.get(), layout_);
+    WriteResult r = writer_->ApplyFiles(test::ChapterFiles());
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
+  }
+  // The host's policy from the whole store, as a writer reads it.
+  std::string Expected(const std::string& host) {
+    StoreState s(layout_);
+    EXPECT_TRUE(LoadState(*client_, &s).ok());
+    const std::optional<HostPolicy> hp = ComputeHostPolicy(s, host);
+    return hp ? DumpPolicy(hp->policy) : "";
+  }
+  static std::string Actual(const StoreMirror& m) {
+    const std::optional<HostPolicy> hp = ComputeHostPolicy(m.state(), m.host());
+    return hp ? DumpPolicy(hp->policy) : "";
+  }
+  // Polls until the mirror's policy is the whole store's (or 10 s).
+  bool Converges(StoreMirror& m) {
+    const std::string want = Expected(m.host());
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < end) {
+      m.Poll(50ms);
+      if (Actual(m) == want) return true;
+    }
+    ADD_FAILURE() << "mirror of " << m.host() << ":\n" << Actual(m) << "\nstore:\n" << want
+                  << "\nerrors: " << (m.errors().empty() ? "" : m.errors().front())
+                  << " connected " << m.connected() << " disconnects " << m.disconnects() << " " << m.disconnect_reason();
+    return false;
+  }
+  void MoveRecords(const std::string& ca, const std::string& pa) {
+    WriteResult r = writer_->ApplyChange(
+        test::Change("set", config::Kind::kLookupRecord,
+                     {{"customer_address", ca}, {"vsid", 6000}, {"provider_address", pa}}),
+        "");
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
+  }
+  void AddFabrikamOn(const std::string& pa) {
+    WriteResult r = writer_->ApplyFiles({dir_.Write("fabrikam.yaml", test::FabrikamYaml(pa))});
+    ASSERT_EQ(r.outcome, Outcome::kApplied) << r.ToString();
+  }
+  // Waits until the mirror saw its stream break.
+  static void WaitCut(StoreMirror& m) {
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (m.disconnects() == 0 && std::chrono::steady_clock::now() < end) m.Poll(50ms);
+    ASSERT_EQ(m.disconnects(), 1);
+  }
+
+  std::unique_ptr<StoreWriter> writer_;
+  test::TempDir dir_;
+};
+
+TEST_F(StoreMirrorTest, HoldsWhatTheHostNeedsAndFollowsChanges) {
+  StoreMirror m(client_.get(), layout_, "host2");
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_EQ(Actual(m), Expected("host2"));
+  EXPECT_EQ(Actual(m), test::Golden("chapter_host2.txt", Actual(m)));
+  EXPECT_EQ(m.state().generation, 1u);
+  // A tenant without a VM here is not read.
+  AddFabrikamOn("192.168.0.22");
+  ASSERT_TRUE(Converges(m));
+  EXPECT_EQ(m.state().tenants.count("fabrikam"), 0u);
+  EXPECT_EQ(m.state().vms.count("fabrikam"), 0u);
+  EXPECT_EQ(m.state().generation, 2u);
+  // A VM of it moves here: the tenant is read and followed from then on.
+  ASSERT_EQ(writer_->MigrateVm("Fabrikam1", "host2").outcome, Outcome::kApplied);
+  ASSERT_TRUE(Converges(m));
+  EXPECT_EQ(m.state().tenants.count("fabrikam"), 1u);
+  EXPECT_EQ(m.tenant_revisions().count("fabrikam"), 1u);
+  // Contoso3 leaves: host2 drops Contoso.
+  ASSERT_EQ(writer_->MigrateVm("Contoso3", "host1", "").outcome, Outcome::kInvalid);  // vm1 taken
+  MoveRecords("10.0.1.103", "192.168.0.22");
+  ASSERT_TRUE(Converges(m));
+  EXPECT_EQ(m.state().tenants.count("contoso"), 0u);
+  EXPECT_EQ(m.tenant_revisions().count("contoso"), 0u);
+  EXPECT_EQ(m.resyncs(), 0);
+  EXPECT_TRUE(m.errors().empty()) << m.errors().front();
+}
+
+TEST_F(StoreMirrorTest, ResumesAfterACutWithTheChangesMadeMeanwhile) {
+  test::TcpProxy proxy(etcd_->client_port());
+  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
+  ASSERT_NE(via, nullptr);
+  StoreMirror m(via.get(), layout_, "host1");
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(Converges(m));
+  const std::string before = Actual(m);
+  proxy.Cut();
+  WaitCut(m);
+  // Changes while the host cannot see the store: it keeps its last policy.
+  AddFabrikamOn("192.168.0.22");
+  MoveRecords("10.0.1.103", "192.168.0.11");
+  m.Poll(300ms);
+  EXPECT_EQ(Actual(m), before);
+  EXPECT_NE(Expected("host1"), before);
+  proxy.Restore();
+  ASSERT_TRUE(Converges(m));
+  EXPECT_EQ(m.state().tenants.count("fabrikam"), 1u);
+  EXPECT_EQ(m.resyncs(), 0);  // resumed from its revision, nothing read whole
+  EXPECT_EQ(m.state().generation, 3u);
+  EXPECT_TRUE(m.errors().empty()) << m.errors().front();
+}
+
+TEST_F(StoreMirrorTest, ReadsWholeAgainWhatWasCompactedWhileCut) {
+  test::TcpProxy proxy(etcd_->client_port());
+  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
+  ASSERT_NE(via, nullptr);
+  StoreMirror m(via.get(), layout_, "host1");
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(Converges(m));
+  proxy.Cut();
+  WaitCut(m);
+  AddFabrikamOn("192.168.0.22");
+  MoveRecords("10.0.1.102", "192.168.0.33");
+  // A VM that leaves host1's tenant while cut: the deletion is compacted away.
+  ASSERT_EQ(writer_->RemoveTenant("fabrikam").outcome, Outcome::kApplied);
+  AddFabrikamOn("192.168.0.22");
+  int64_t rev = 0;
+  ASSERT_TRUE(client_->Put(layout_.root() + "unrelated", "x", 0, &rev).ok());
+  ASSERT_TRUE(client_->Compact(rev).ok());
+  proxy.Restore();
+  ASSERT_TRUE(Converges(m));
+  EXPECT_GE(m.resyncs(), 1);
+  EXPECT_EQ(m.state().vms.at("contoso").at("Contoso2").host, "host2");
+  EXPECT_EQ(m.state().generation, 5u);
+  // And it goes on following.
+  ASSERT_EQ(writer_->MigrateVm("Contoso2", "host1", "vm2").outcome, Outcome::kApplied);
+  ASSERT_TRUE(Converges(m));
+  MoveRecords("10.0.1.101", "192.168.0.33");
+  ASSERT_TRUE(Converges(m));
+  EXPECT_TRUE(m.errors().empty()) << m.errors().front();
+  ASSERT_TRUE(Converges(m));
+}
+
+}  // namespace
+}  // namespace hnv::store
