@@ -14,6 +14,7 @@
 #include "config/hnvctl/command.h"
 #include "config/hnvctl/compartment_view.h"
 #include "config/hnvctl/vpn_view.h"
+#include "config/hnvctl/nat_view.h"
 #include "config/hnvctl/output.h"
 
 namespace {
@@ -171,6 +172,14 @@ int Run(int argc, char** argv) {
     }
     case ctl::View::kVpn: {
       const ctl::Rendered out = ctl::RenderVpn(*result);
+      if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
+      std::cout << out.text;
+      break;
+    }
+    case ctl::View::kNat:
+    case ctl::View::kLb: {
+      ctl::Rendered out =
+          cmd.view == ctl::View::kNat ? ctl::RenderNat(*result) : ctl::RenderLb(*result);
       if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
       std::cout << out.text;
       break;
