@@ -17,6 +17,7 @@
 #include "dataplane/packet/types.h"
 #include "config/vpn_spec.h"
 #include "dataplane/policy/gateway_limits.h"
+#include "nat/model.h"
 
 namespace hnv::config {
 
@@ -66,6 +67,9 @@ struct CompartmentSpec {
   // Its site-to-site connections, BGP and point-to-site (s2s, issue 12):
   // empty (TenantVpn{}) when the tenant file has none of those sections.
   TenantVpn vpn;
+  // NAT and load balancers (nat/model.h); empty when the tenant file has
+  // neither a nat: nor a load_balancers: section.
+  nat::TenantNat nat;
   std::string file;       // the tenant file, for messages
   friend bool operator==(const CompartmentSpec&, const CompartmentSpec&) = default;
 };

@@ -81,6 +81,9 @@ class GatewaySections final : public FileLoader::Extension {
       root.Need("tenant");
     }
     vpns_.push_back(yaml::ReadVpn(r, root, file.role == FileRole::kOwn));  // s2s (issue 12)
+    // The tenant's NAT and load balancers (config/yaml_nat.h).
+    const bool own = file.role == FileRole::kOwn;
+    yaml::ReadNatSections(r, root, own, own && root.Get("tenant") ? &tenants_.back() : nullptr);
   }
 
   void EmptyFile(Reader& r, const FileInfo&) override {
@@ -260,10 +263,14 @@ GatewayLoadResult LoadGatewayConfig(const std::string& path,
   std::vector<TenantDraft>& tenants = sections.tenants();
   yaml::CheckTenants(&tenants, sections.namespace_prefix(), host.ports, builder, host.files,
                      &errors);
+  for (TenantDraft& t : tenants) yaml::CheckNat(&t, host.files, &errors);  // config/yaml_nat.h
   AssignIds(&tenants, previous_ids, &errors);
   if (errors.empty()) {
-    for (TenantDraft& t : tenants)
-      if (yaml::ResolveTenant(&t, builder, host.files, &errors)) AddVmPort(t, &builder);
+    for (TenantDraft& t : tenants) {
+      if (!yaml::ResolveTenant(&t, builder, host.files, &errors)) continue;
+      AddVmPort(t, &builder);
+      yaml::ResolveNat(&t, builder, host.files, &errors);  // config/yaml_nat.h
+    }
     if (errors.empty()) {  // s2s: each tenant's site_to_site/bgp/point_to_site
       std::map<std::string, TenantVpn> vpns = yaml::CheckVpns(&sections.vpns(), tenants, builder, &errors);
       for (TenantDraft& t : tenants) {  // a tenant without them keeps an empty TenantVpn
@@ -282,7 +289,10 @@ GatewayLoadResult LoadGatewayConfig(const std::string& path,
   gw.namespace_prefix = sections.namespace_prefix();
   gw.state_dir =
       sections.state_dir().empty() ? "/var/lib/hnv/" + host.host_name : sections.state_dir();
-  for (TenantDraft& t : tenants) gw.compartments.push_back(std::move(t.spec));
+  for (TenantDraft& t : tenants) {
+    t.spec.nat = std::move(t.nat.spec);
+    gw.compartments.push_back(std::move(t.spec));
+  }
   gw.host = std::move(host);
   result.config = std::move(gw);
   return result;

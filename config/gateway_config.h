@@ -45,6 +45,7 @@ inline constexpr std::string_view kGatewayFileKeys[] = {
     "gateway",         "tenant",
     "site_to_site",    "bgp",  // s2s (issue 12): config/yaml_s2s.h
     "point_to_site",
+    "nat",             "load_balancers",  // tenant files: config/yaml_nat.h
 };
 
 struct GatewayLoadResult {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config/compartment_spec.h"
+#include "config/yaml_nat.h"
 #include "config/yaml_origin.h"
 #include "config/yaml_policy.h"
 #include "config/yaml_reader.h"
@@ -48,6 +49,7 @@ struct TenantDraft {
     bool has_next_hop = false;
   };
   std::vector<Route> routes;  // parallel to spec.routes
+  NatDraft nat;               // nat: and load_balancers: (config/yaml_nat.h)
 };
 
 // Values of the tenant schema. Each *Problem returns "" when the value is

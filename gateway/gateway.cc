@@ -9,6 +9,7 @@
 #include "daemon/counters_json.h"
 #include "daemon/log.h"
 #include "gateway/compartment/standard_services.h"
+#include "gateway/nat/nat_service.h"
 
 namespace hnv::gateway {
 
@@ -32,6 +33,23 @@ bool CompartmentsArgs::Parse(daemon::ArgReader& r, CompartmentsArgs* out) {
 
 bool VpnArgs::Parse(daemon::ArgReader& r, VpnArgs* out) {
   return r.String("name", &out->name, daemon::ArgReader::Need::kRequired, "must be a tenant's name");
+}
+
+bool NatArgs::Parse(daemon::ArgReader& r, NatArgs* out) {
+  uint64_t port = 0, limit = out->limit;
+  if (!r.String("name", &out->name, daemon::ArgReader::Need::kRequired,
+                "must be a compartment's name") ||
+      !r.String("address", &out->address, daemon::ArgReader::Need::kOptional,
+                "must be an IPv4 address") ||
+      !r.Unsigned("port", &port, daemon::ArgReader::Need::kOptional, "must be a port") ||
+      !r.Unsigned("limit", &limit, daemon::ArgReader::Need::kOptional, "must be a number"))
+    return false;
+  if (port > 65535) return r.Fail("port", "must be a port (0-65535)");
+  if (!out->address.empty() && !IpAddr::Parse(out->address))
+    return r.Fail("address", "must be an IPv4 address");
+  out->port = static_cast<uint32_t>(port);
+  out->limit = static_cast<uint32_t>(std::min<uint64_t>(limit, 100000));
+  return true;
 }
 
 Gateway::Gateway(daemon::Shell& shell, Options options)
@@ -173,8 +191,8 @@ bool Gateway::Start(std::string* error) {
   }
   fastpath_ = std::make_unique<GatewayFastPath>(tables_.get(), rings_, dp_->worker_count());
   // Counters are copied by each worker on request, never read while it writes them.
-  fastpath_->SetPublisher([dp = dp_.get(), fp = fastpath_.get()] {
-    dp->RunOnWorkers([fp](WorkerContext& ctx) { fp->PublishCounters(ctx); });
+  fastpath_->SetWorkerRunner([dp = dp_.get()](const std::function<void(uint32_t)>& fn) {
+    dp->RunOnWorkers([&fn](WorkerContext& ctx) { fn(ctx.worker_id); });
   });
   dp_->SetExtension(fastpath_.get());
   punt_ = PuntIo::Create(dp_->pool(), rings_, error);
@@ -331,6 +349,22 @@ Response Gateway::Counters() const {
   return Response{true, std::move(result), {}};
 }
 
+Response Gateway::NatOrLb(const NatArgs& a, bool lb) const {
+  auto it = compartments_.find(a.name);
+  if (it == compartments_.end()) return Response::Error("no compartment \"" + a.name + "\"");
+  const auto* s = dynamic_cast<const NatService*>(it->second->service("nat"));
+  json result;
+  if (s == nullptr) {
+    result = lb ? json{{"load_balancers", json::array()}} : json{{"enabled", false}};
+  } else if (lb) {
+    result = s->LbView(it->second->context());
+  } else {
+    result = s->NatView(it->second->context(), NatQuery{a.address, a.port, a.limit});
+  }
+  result["name"] = a.name;
+  return Response{true, std::move(result), {}};
+}
+
 void Gateway::RegisterOperations() {
   daemon::Operations& ops = shell_.operations();
   ops.Add<daemon::NoArgs>("apply", [this](const daemon::NoArgs&) {
@@ -347,6 +381,8 @@ void Gateway::RegisterOperations() {
                             [this](const CompartmentsArgs& a) { return Compartments(a); });
   ops.Add<daemon::NoArgs>("counters", [this](const daemon::NoArgs&) { return Counters(); });
   ops.Add<VpnArgs>("vpn", [this](const VpnArgs& a) { return Vpn(a); });
+  ops.Add<NatArgs>("nat", [this](const NatArgs& a) { return NatOrLb(a, false); });
+  ops.Add<NatArgs>("lb", [this](const NatArgs& a) { return NatOrLb(a, true); });
   for (const char* op : {"new", "set", "remove"}) {
     ops.Refuse(op, std::string(op) + ": the gateway's policy comes from its tenant files: " +
                        "edit them and run `hnvctl apply`");

@@ -65,6 +65,15 @@ struct VpnArgs {
   static bool Parse(daemon::ArgReader& r, VpnArgs* out);
 };
 
+// nat {"name": N, "address"?: A, "port"?: P, "limit"?: L} | lb {"name": N}
+struct NatArgs {
+  std::string name;
+  std::string address;  // only sessions with this address (inside, outside or remote)
+  uint32_t port = 0;    // and this port
+  uint32_t limit = 1000;
+  static bool Parse(daemon::ArgReader& r, NatArgs* out);
+};
+
 class Gateway final : public daemon::Program {
  public:
   Gateway(daemon::Shell& shell, Options options);
@@ -97,6 +106,9 @@ class Gateway final : public daemon::Program {
   // The tenant's "charon" and "frr" service status and its routes of origin
   // bgp / s2s (config/hnvctl/vpn_view.h has the shape).
   config::Response Vpn(const VpnArgs& args) const;
+  // hnvctl nat / lb: a compartment's NAT sessions and counters, or its
+  // load balancers' pools (gateway/nat/nat_service.h).
+  config::Response NatOrLb(const NatArgs& a, bool lb) const;
   std::vector<std::string> PortNames() const;
 
   daemon::Shell& shell_;

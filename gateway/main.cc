@@ -14,6 +14,7 @@
 #include "daemon/shell.h"
 #include "gateway/gateway.h"
 #include "s2s/compartment/vpn_services.h"
+#include "gateway/nat/nat_service.h"
 
 int main(int argc, char** argv) {
   hnv::gateway::Options opt;
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
     auto gateway = std::make_unique<hnv::gateway::Gateway>(shell, opt);
     // strongSwan and FRR for the tenants with site_to_site, point_to_site or bgp.
     for (hnv::gateway::ServiceFactory& f : hnv::s2s::VpnServices()) gateway->AddService(std::move(f));
+    gateway->AddService(hnv::gateway::NatServiceFactory());  // NAT and load balancers
     return gateway;
   });
 }

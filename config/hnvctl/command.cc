@@ -444,6 +444,36 @@ ParseOutcome ParseVpn(const std::vector<std::string>& words) {
   return Ok(std::move(c));
 }
 
+// `nat TENANT [--address A] [--port P] [--limit N]` / `lb TENANT`.
+ParseOutcome ParseNat(const std::vector<std::string>& words) {
+  const std::string& op = words[0];
+  const std::string usage = op == "nat"
+                                ? "nat: usage: hnvctl nat TENANT [--address A] [--port P] [--limit N]"
+                                : "lb: usage: hnvctl lb TENANT";
+  if (words.size() < 2 || words[1].empty() || words[1][0] == '-') return Fail(kExitUsage, usage);
+  Command c;
+  c.label = op;
+  c.request.op = op;
+  c.view = op == "nat" ? View::kNat : View::kLb;
+  c.request.args = json{{"name", words[1]}};
+  for (size_t i = 2; i < words.size(); i += 2) {
+    if (op != "nat" || i + 1 >= words.size()) return Fail(kExitUsage, usage);
+    const std::string& flag = words[i];
+    const std::string& value = words[i + 1];
+    if (flag == "--address") {
+      c.request.args["address"] = value;
+    } else if (flag == "--port" || flag == "--limit") {
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != 0) return Fail(kExitUsage, op + ": " + flag + " must be a number");
+      c.request.args[flag.substr(2)] = v;
+    } else {
+      return Fail(kExitUsage, usage);
+    }
+  }
+  return Ok(std::move(c));
+}
+
 }  // namespace
 
 std::vector<std::string> SplitCommandLine(std::string_view line) {
@@ -503,6 +533,7 @@ ParseOutcome ParseCommand(const std::vector<std::string>& words_in) {
   if (cmd == "capture") return ParseCapture(words);
   if (cmd == "compartments" || cmd == "compartment") return ParseCompartments(words);
   if (cmd == "vpn") return ParseVpn(words);
+  if (cmd == "nat" || cmd == "lb") return ParseNat(words);
   return Fail(kExitUsage, "unknown command \"" + cmd + "\" (try hnvctl --help)");
 }
 
@@ -530,6 +561,11 @@ Short forms (fields are those of the YAML files, see config/README.md):
   hnvctl vpn show TENANT                    hnv-gateway: a tenant's site-to-site connections
                                             and SAs, point-to-site clients, BGP neighbours,
                                             learned prefixes and their routes
+  hnvctl nat TENANT [--address A] [--port P] [--limit N]
+                                            hnv-gateway: the tenant's NAT: addresses, counters,
+                                            drops by reason, sessions (filtered)
+  hnvctl lb TENANT                          hnv-gateway: the tenant's load balancers: each
+                                            backend's health, weight and share of the table
 KIND: lookup-record, customer-route, provider-address, provider-route,
       vm-network-adapter, routing-domain, virtual-subnet
 

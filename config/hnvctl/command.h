@@ -49,6 +49,8 @@ enum class View : uint8_t {
   kCompartments,  // hnv-gateway: every compartment, one line each
   kCompartment,   // hnv-gateway: one compartment in full (args.name)
   kVpn,           // hnv-gateway: a tenant's VPN (args.name)
+  kNat,           // hnv-gateway: a compartment's NAT sessions and counters
+  kLb,            // hnv-gateway: a compartment's load balancers and their pools
 };
 
 struct Command {

@@ -16,6 +16,7 @@
 #include "config/hnvctl/command.h"
 #include "config/hnvctl/compartment_view.h"
 #include "config/hnvctl/vpn_view.h"
+#include "config/hnvctl/nat_view.h"
 #include "config/hnvctl/output.h"
 #include "config/hnvctl/run_command.h"
 #include "config/hnvctl/store_commands.h"

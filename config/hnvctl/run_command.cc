@@ -4,6 +4,7 @@
 
 #include "config/hnvctl/compartment_view.h"
 #include "config/hnvctl/output.h"
+#include "config/hnvctl/nat_view.h"
 #include "config/hnvctl/vpn_view.h"
 
 namespace hnv::ctl {
@@ -94,6 +95,13 @@ int RunCommand(const Command& cmd, const Ask& ask, bool as_json, int timeout) {
     }
     case View::kVpn: {
       const Rendered out = RenderVpn(*result);
+      if (!out.error.empty()) return Fail(kExitError, out.error);
+      std::cout << out.text;
+      break;
+    }
+    case View::kNat:
+    case View::kLb: {
+      const Rendered out = cmd.view == View::kNat ? RenderNat(*result) : RenderLb(*result);
       if (!out.error.empty()) return Fail(kExitError, out.error);
       std::cout << out.text;
       break;

@@ -79,6 +79,8 @@ class Compartment {
 
   // The running service called `name`, or nullptr.
   const CompartmentService* service(std::string_view name) const;
+  // What the services share (for views a service offers beyond Status).
+  const ServiceContext& context() const { return ctx_; }
   // "running", "failed: <error>", or "" when there is no such service.
   std::string service_state(std::string_view name) const;
   // The named service's CompartmentService::Inspect; null when it does not run.

@@ -306,9 +306,12 @@ void GatewayFastPath::Poll(WorkerContext& ctx, Pipeline& pipeline) noexcept {
   }
 }
 
-void GatewayFastPath::PublishCounters(const WorkerContext& ctx) noexcept {
-  PerWorker& pw = Of(ctx);
-  pw.published = pw.state;
+void GatewayFastPath::OnWorkers(const std::function<void(uint32_t worker)>& fn) const {
+  if (run_) {
+    run_(fn);
+    return;
+  }
+  for (uint32_t w = 0; w < worker_count_; ++w) fn(w);
 }
 
 CompartmentCounters GatewayFastPath::Counters(uint32_t id) const {

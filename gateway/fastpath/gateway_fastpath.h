@@ -29,13 +29,12 @@
 // fit is dropped (kPuntRingFull).
 //
 // Counters: per worker (cache-aligned, written by that worker only, never
-// read by another thread while it runs): PublishCounters, on the worker
-// (through the dataplane's worker commands), copies them where Counters /
-// Global read them on the control thread, after a publisher set with
-// SetPublisher has made every worker do so; ResetCounters sets a base
+// read by another thread while it runs): each worker copies them (OnWorkers,
+// through the dataplane's worker commands) where Counters / Global read
+// them on the control thread; ResetCounters sets a base
 // (called when a compartment is (re)created).
 //
-// Thread contract: the entry points and PublishCounters on workers
+// Thread contract: the entry points on workers
 // (ctx.worker_id below the `workers` given to the constructor), noexcept, no
 // allocation, lock, syscall, exception or std::string. The rest from the
 // control thread. The GatewayTables and rings must outlive this object.
@@ -71,14 +70,19 @@ class GatewayFastPath final : public WorkerExtension {
   void Poll(WorkerContext& ctx, Pipeline& pipeline) noexcept override;
   void ReceiveHandoff(WorkerContext& ctx, Pipeline& pipeline, rte_mbuf** pkts,
                       uint16_t n) noexcept override;
-  // Worker: copies this worker's counters where the control thread reads them.
-  void PublishCounters(const WorkerContext& ctx) noexcept;
 
   // ---- control thread ----
-  // How to make every worker run PublishCounters now (the daemon: a worker
-  // command). Unset, the caller is the only worker (tests, benchmarks) and
-  // the counters are read as they are.
-  void SetPublisher(std::function<void()> publish) { publish_ = std::move(publish); }
+  // How to run a function on every worker between two of its loop
+  // iterations, returning when all have (the daemon: Dataplane::
+  // RunOnWorkers, through the command rings). Unset, the caller is the only
+  // thread that runs the workers' code (tests, benchmarks): OnWorkers calls
+  // the function for each worker in turn on the calling thread.
+  using WorkerRunner = std::function<void(const std::function<void(uint32_t worker)>&)>;
+  void SetWorkerRunner(WorkerRunner run) { run_ = std::move(run); }
+  // Runs fn(worker) for every worker where that worker's state may be read
+  // (copies of counters, a compartment feature's sessions).
+  void OnWorkers(const std::function<void(uint32_t worker)>& fn) const;
+  uint32_t workers() const { return worker_count_; }
   CompartmentCounters Counters(uint32_t id) const;
   void ResetCounters(uint32_t id);
   GlobalCounters Global() const;
@@ -94,11 +98,9 @@ class GatewayFastPath final : public WorkerExtension {
     return workers_[ctx.worker_id < worker_count_ ? ctx.worker_id : 0];
   }
   // What the control thread reads of worker `wi` (after Refresh()).
-  const GwWorkerState& View(uint32_t wi) const {
-    return publish_ ? workers_[wi].published : workers_[wi].state;
-  }
+  const GwWorkerState& View(uint32_t wi) const { return workers_[wi].published; }
   void Refresh() const {
-    if (publish_) publish_();
+    OnWorkers([this](uint32_t w) { workers_[w].published = workers_[w].state; });
   }
   // Runs `run` (frames of one compartment) through its path and hands what
   // it forwards into the VM network to the pipeline.
@@ -111,7 +113,7 @@ class GatewayFastPath final : public WorkerExtension {
   uint32_t worker_count_;
   std::unique_ptr<PerWorker[]> workers_;
   std::unique_ptr<CompartmentCounters[]> base_;
-  std::function<void()> publish_;
+  WorkerRunner run_;
 };
 
 }  // namespace hnv::gateway

@@ -17,6 +17,8 @@ struct GwMeta {
   enum class Resume : uint8_t { kPreRoute, kToVm };
   enum Flags : uint8_t {
     kHairpinOk = 1,  // a feature translated it: VM network back into it is fine
+    kInbound = 2,    // a feature turned it around (a NAT hairpin): the pre-route
+                     // features treat it as arrived from outside
   };
   uint16_t compartment;
   uint8_t in_iface;   // 0: from the VM network; 1..: external

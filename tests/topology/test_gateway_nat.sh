@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# NAT and the load balancer in hnv-gateway's compartment fast path, with
+# real packets (the chapter's setup without Host 2, tests/topology/lib.sh
+# topo_gateway_lab_net; Contoso's tenant file gets nat: and load_balancers:).
+# The physical host has no route to the VM network, so nothing comes back
+# that the NAT did not translate:
+#  - NAPT: Contoso1 reaches a TCP server on the physical host, which sees the
+#    NAT's address 10.1.3.10 as the source; ping and UDP too; `hnvctl nat`
+#    lists the sessions with that outside address;
+#  - static NAT: the physical host pings 10.1.3.20 (Contoso2), and Contoso2's
+#    connections arrive from 10.1.3.20;
+#  - port forward: 10.1.3.2:8080 reaches Contoso1's port 80, the client's
+#    address preserved;
+#  - hnvctl apply removes the static mapping and adds a load balancer: the
+#    NAPT's sessions are kept, the mapping is gone;
+#  - load balancer: 10.1.3.50:80 in front of Contoso1 and Contoso2 (port
+#    8081, TCP health checks every 300 ms): 24 new connections reach both;
+#    Contoso2's server stopped, its check takes it out (`hnvctl lb`), and 12
+#    new connections all reach Contoso1;
+#  - unsolicited inbound to the pool address creates no session and is
+#    counted (no-session).
+. "$(dirname "$0")/lib.sh"
+topo_limit 150 "$0" "$@"
+TOPO_NAME=gateway_nat
+topo_init gn "$@"
+
+CONF=$W/conf
+cp -r "$TOPO_ROOT/config/examples/chapter" "$CONF"
+TENANT=$CONF/gateway/tenants/contoso.yaml
+cp "$TENANT" "$W/tenant.base"
+NAT='nat:
+  addresses: [10.1.3.10]
+  port_forwards:
+    - {protocol: tcp, external: 10.1.3.2, external_port: 8080, internal: 10.0.1.101, internal_port: 80}'
+STATIC='  static:
+    - external: 10.1.3.20
+      internal: 10.0.1.102'
+LB='load_balancers:
+  - name: web
+    vip: 10.1.3.50
+    protocol: tcp
+    port: 80
+    table_size: 251
+    backends:
+      - {address: 10.0.1.101, port: 8081}
+      - {address: 10.0.1.102, port: 8081}
+    health_check: {type: tcp, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}'
+# First NAPT, a port forward and static NAT for Contoso2; then (hnvctl
+# apply) the static mapping makes room for a load balancer over both VMs.
+printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$STATIC" >"$TENANT"
+
+# A TCP server that answers each connection with "NAME PEER-ADDRESS", for at
+# most SECONDS (and stopped by the cleanup); its PID in $W/NAME-PORT.pid.
+serve() {  # NS ADDR PORT NAME SECONDS
+  ns "$1" timeout "$5" "$TOPO_PY" -c '
+import os, socket, sys
+open(sys.argv[4], "w").write(str(os.getpid()))
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
+while True:
+    c, peer = s.accept()
+    c.sendall(("%s %s\n" % (sys.argv[3], peer[0])).encode()); c.close()
+' "$2" "$3" "$4" "$W/$4-$3.pid" >/dev/null 2>&1 &
+  TOPO_PIDS+=("$!")
+}
+ask() {  # NS ADDR PORT: the server's line
+  ns "$1" timeout 5 "$TOPO_PY" -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+print(c.makefile().readline().strip())' "$2" "$3" 2>/dev/null
+}
+nat_json() { hnv gw --json nat contoso | "$TOPO_PY" -c "import json,sys; n=json.load(sys.stdin); print($1)"; }
+lb_json() { hnv gw --json lb contoso | "$TOPO_PY" -c "import json,sys; l=json.load(sys.stdin); print($1)"; }
+
+step "topology: Host 1 (Contoso1, Contoso2), the gateway with NAT, the physical host"
+topo_gateway_lab_net
+ip -n "${P}phys" route del 10.0.1.0/24
+ip -n "${P}phys" route del 10.0.2.0/24
+topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
+topo_gateway gw "$CONF/gateway/gateway.yaml" 1,0
+topo_wait_host h1
+hnv gw compartment contoso | grep -i nat || true
+
+step "NAPT: Contoso1 -> the physical host, seen from 10.1.3.10"
+serve phys 10.1.3.100 7000 phys 60
+sleep 0.5
+got=
+for i in $(seq 5); do got=$(ask c1 10.1.3.100 7000) && [ -n "$got" ] && break; sleep 1; done
+[ "$got" = "phys 10.1.3.10" ] && pass "TCP from Contoso1 arrives from the NAT address ($got)" \
+  || fail "TCP from Contoso1: got \"$got\", want \"phys 10.1.3.10\""
+ping_ok c1 10.1.3.100 5 0.1 && pass "Contoso1 pings the physical host through the NAPT" \
+  || fail "ping Contoso1 -> 10.1.3.100 through the NAPT"
+ns phys timeout 5 "$TOPO_PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.1.3.100", 7001)); s.settimeout(4)
+d, peer = s.recvfrom(100); s.sendto(d, peer); print(peer[0])' >"$W/udp.peer" 2>/dev/null &
+TOPO_PIDS+=("$!")
+sleep 0.3
+ns c1 timeout 4 "$TOPO_PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.sendto(b"x", ("10.1.3.100", 7001)); print(s.recvfrom(100)[0].decode())' >"$W/udp.out" 2>/dev/null
+sleep 0.2
+[ "$(cat "$W/udp.out")" = x ] && [ "$(cat "$W/udp.peer")" = 10.1.3.10 ] \
+  && pass "UDP through the NAPT from 10.1.3.10, answered" \
+  || fail "UDP through the NAPT: answer \"$(cat "$W/udp.out")\", seen from \"$(cat "$W/udp.peer")\""
+outside=$(nat_json "sorted(set(s['outside'].split(':')[0] for s in n['sessions'] if s['inside'].startswith('10.0.1.101:')))")
+[ "$outside" = "['10.1.3.10']" ] && pass "hnvctl nat: Contoso1's sessions go out as 10.1.3.10" \
+  || fail "hnvctl nat: Contoso1's outside addresses $outside"
+hnv gw nat contoso | head -20
+
+step "unsolicited inbound to the pool address: dropped, counted, no session"
+before=$(nat_json "n['sessions_live']")
+ns phys timeout 5 "$TOPO_PY" -c '
+import socket
+for p in range(20000, 20050):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("10.1.3.10", p)); s.close()' 2>/dev/null
+sleep 0.5
+after=$(nat_json "n['sessions_live']")
+nos=$(nat_json "n['dropped'].get('no-session', 0)")
+[ "$after" = "$before" ] && [ "$nos" -ge 50 ] && pass "50 unsolicited datagrams: $nos no-session drops, sessions $before -> $after" \
+  || fail "unsolicited inbound: sessions $before -> $after, no-session drops $nos"
+
+step "static NAT: 10.1.3.20 <-> Contoso2"
+ping_ok phys 10.1.3.20 5 0.1 && pass "the physical host pings 10.1.3.20 (Contoso2)" \
+  || fail "ping 10.1.3.100 -> 10.1.3.20"
+got=$(ask c2 10.1.3.100 7000)
+[ "$got" = "phys 10.1.3.20" ] && pass "Contoso2's connections arrive from 10.1.3.20" \
+  || fail "TCP from Contoso2: got \"$got\", want \"phys 10.1.3.20\""
+
+step "port forward: 10.1.3.2:8080 -> Contoso1:80"
+serve c1 0.0.0.0 80 contoso1 60
+sleep 0.5
+got=$(ask phys 10.1.3.2 8080)
+[ "$got" = "contoso1 10.1.3.100" ] && pass "the forward reaches Contoso1, client address kept ($got)" \
+  || fail "port forward: got \"$got\", want \"contoso1 10.1.3.100\""
+
+step "hnvctl apply: static NAT removed, a load balancer added; NAPT sessions stay"
+before=$(nat_json "n['sessions_live']")
+printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$LB" >"$TENANT"
+hnv gw apply >/dev/null && pass "apply accepted" || fail "apply refused"
+after=$(nat_json "n['sessions_live']")
+[ "$before" -gt 0 ] && [ "$after" = "$before" ] && pass "NAPT sessions kept across the apply ($after)" \
+  || fail "NAPT sessions $before before the apply, $after after"
+ping_ok phys 10.1.3.20 2 0.1 && fail "10.1.3.20 still answers after its mapping went" \
+  || pass "the removed static mapping no longer answers"
+
+step "load balancer: 10.1.3.50:80 over Contoso1 and Contoso2 (8081)"
+serve c1 0.0.0.0 8081 contoso1 60
+serve c2 0.0.0.0 8081 contoso2 60
+healthy() { lb_json "sum(b['healthy'] for b in l['load_balancers'][0]['backends'])"; }
+for i in $(seq 30); do [ "$(healthy)" = 2 ] && break; sleep 0.2; done
+: >"$W/lb1"
+for i in $(seq 24); do ask phys 10.1.3.50 80 >>"$W/lb1"; done
+n1=$(grep -c '^contoso1 10.1.3.100$' "$W/lb1"); n2=$(grep -c '^contoso2 10.1.3.100$' "$W/lb1")
+log "24 connections: $n1 to Contoso1, $n2 to Contoso2"
+[ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && [ $((n1 + n2)) = 24 ] \
+  && pass "new connections spread over both DIPs ($n1 / $n2), the client address preserved" \
+  || fail "LB spread: $n1 / $n2 of 24"
+hnv gw lb contoso
+kill "$(cat "$W/contoso2-8081.pid")"
+t0=$(date +%s.%N)
+down=
+for i in $(seq 40); do
+  if [ "$(lb_json "l['load_balancers'][0]['backends'][1]['healthy']")" = False ]; then
+    down=$(echo "$(date +%s.%N) - $t0" | bc); break
+  fi
+  sleep 0.1
+done
+[ -n "$down" ] && pass "Contoso2's server stopped: out of the pool after ${down} s" \
+  || fail "Contoso2 still healthy 4 s after its server stopped"
+: >"$W/lb2"
+for i in $(seq 12); do ask phys 10.1.3.50 80 >>"$W/lb2"; done
+n1=$(grep -c '^contoso1 ' "$W/lb2")
+[ "$n1" = 12 ] && pass "12 new connections all to Contoso1" || fail "after the check: $n1 of 12 to Contoso1 ($(sort "$W/lb2" | uniq -c | tr '\n' ' '))"
+hnv gw lb contoso
+
+topo_alive gw && pass "hnv-gateway alive" || fail "hnv-gateway died"
+topo_done
