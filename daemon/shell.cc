@@ -92,7 +92,7 @@ Shell::Shell(ProgramInfo info, CommonOptions options)
 }
 
 std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::PortSpec>& ports,
-                                                  std::string* error) const {
+                                                  std::string* error) {
   DataplaneConfig dc;
   dc.limits.max_records = options_.max_records;
   dc.limits.max_routes = options_.max_routes;
@@ -103,12 +103,14 @@ std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::Port
   }
   std::unique_ptr<Dataplane> dp = Dataplane::Create(dc, error);
   if (!dp) return nullptr;
+  startup_.Mark("dataplane");
   for (const config::PortSpec& p : ports) {
     if (!dp->AttachPort(p.index, p.device, error)) {
       *error = "port " + p.name + ": " + *error;
       return nullptr;
     }
   }
+  startup_.Mark("ports");
   return dp;
 }
 
@@ -116,7 +118,9 @@ std::string Shell::Listen(const std::string& configured, std::string* error) {
   const std::string path = !options_.socket_path.empty() ? options_.socket_path
                            : !configured.empty()         ? configured
                                                          : info_.default_socket;
-  return server_.Listen(path, error) ? path : std::string();
+  const bool ok = server_.Listen(path, error);
+  startup_.Mark("listen");
+  return ok ? path : std::string();
 }
 
 void Shell::Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload) {
@@ -146,6 +150,7 @@ std::string PortsChangeProblem(const std::vector<config::PortSpec>& running,
 int Main(int argc, char** argv, ProgramInfo info,
          const std::function<std::unique_ptr<Program>(Shell&)>& make) {
   g_log_program = info.name;
+  StartupClock clock;
   CommonOptions options;
   std::string error;
   const int dashdash = ParseCommandLine(argc, argv, info, &options, &error);
@@ -158,17 +163,22 @@ int Main(int argc, char** argv, ProgramInfo info,
     return 1;
   }
   InstallSignals();
+  clock.Mark("eal");
   int rc = 0;
   {
     Shell shell(std::move(info), std::move(options));
+    shell.startup() = clock;
     std::unique_ptr<Program> program = make(shell);
     if (!program->Start(&error)) {
       Log("cannot start:\n%s", error.c_str());
       rc = 1;
     } else {
+      Log("%s", shell.startup().Summary().c_str());
       shell.Run(*program, g_stop, g_reload);
+      StartupClock stopping;
       program->Stop();
-      Log("stopped");
+      stopping.Mark("stop");
+      Log("stopped in %.0f ms", stopping.TotalMs());
     }
   }
   rte_eal_cleanup();

@@ -34,6 +34,7 @@
 #include "config/control.h"
 #include "config/host_config.h"
 #include "daemon/operations.h"
+#include "daemon/startup_clock.h"
 #include "dataplane/runtime/dataplane.h"
 
 namespace hnv::daemon {
@@ -89,11 +90,15 @@ class Shell {
   // The dataplane on the EAL lcores after the main one, its tables sized by
   // the options, with `ports` attached (not started).
   std::unique_ptr<Dataplane> CreateDataplane(const std::vector<config::PortSpec>& ports,
-                                             std::string* error) const;
+                                             std::string* error);
   // Listens on --socket, else on `configured` (the configuration's
   // control_socket), else on the program's default. Returns the path, or ""
   // with *error.
   std::string Listen(const std::string& configured, std::string* error);
+
+  // Where the start's time went (Main logs its Summary once Start returns);
+  // a program marks its own phases ("policy", "compartments").
+  StartupClock& startup() { return startup_; }
 
   // Runs the control loop until `stop` (see the theory of operation).
   void Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload);
@@ -103,6 +108,7 @@ class Shell {
   CommonOptions options_;
   Operations ops_;
   config::ControlServer server_;
+  StartupClock startup_;
 };
 
 // "" when a reload's ports are the running ones; else why it needs a restart

@@ -40,7 +40,7 @@ Gateway::Gateway(daemon::Shell& shell, Options options)
 }
 
 Gateway::~Gateway() {
-  compartments_.clear();  // namespaces stay (a crash-like exit); Stop removes them
+  compartments_.clear();  // detached: the namespaces stay for the next start
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
   fastpath_.reset();
@@ -127,6 +127,7 @@ bool Gateway::Load(config::GatewayConfig* cfg, std::string* error) {
 
 bool Gateway::Start(std::string* error) {
   if (!Load(&config_, error)) return false;
+  shell_.startup().Mark("configuration");
   dp_ = shell_.CreateDataplane(config_.host.ports, error);
   if (!dp_) return false;
   tables_ = GatewayTables::Create(GatewayLimits{}, dp_->reclaimer(), error);
@@ -146,7 +147,11 @@ bool Gateway::Start(std::string* error) {
   dp_->SetExtension(fastpath_.get());
   punt_ = PuntIo::Create(dp_->pool(), rings_, error);
   if (!punt_ || !punt_->Start(error)) return false;
-  if (!dp_->tables().Apply(config_.host.policy, error) || !dp_->Start(error)) return false;
+  shell_.startup().Mark("gateway tables");
+  if (!dp_->tables().Apply(config_.host.policy, error)) return false;
+  shell_.startup().Mark("policy");
+  if (!dp_->Start(error)) return false;
+  shell_.startup().Mark("workers");
   // Namespaces of tenants removed while the daemon was not running.
   std::set<std::string> wanted;
   for (const CompartmentSpec& s : config_.compartments) wanted.insert(s.netns);
@@ -160,6 +165,7 @@ bool Gateway::Start(std::string* error) {
   }
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();
+  shell_.startup().Mark("compartments");
   const std::string sock = shell_.Listen(config_.host.control_socket, error);
   if (sock.empty()) return false;
   Log("running: %zu ports, %zu compartments, %zu lookup records, control socket %s, state %s",
@@ -187,8 +193,10 @@ bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* e
       it = compartments_.erase(it);
     } else if (const std::string why = it->second->NeedsRecreate(*n->second); !why.empty()) {
       Log("tenant %s: %s, compartment re-created", it->first.c_str(), why.c_str());
-      if (n->second->netns != it->second->spec().netns) it->second->DeleteNamespace();
+      const CompartmentSpec old = it->second->spec();
+      if (n->second->netns != old.netns) it->second->DeleteNamespace();
       it = compartments_.erase(it);
+      if (n->second->netns == old.netns) DeleteGoneTaps(old, *n->second);
     } else {
       ++it;
     }
@@ -240,12 +248,36 @@ void Gateway::Poll() {
   for (auto& [name, c] : compartments_) c->Poll();
 }
 
+// A clean stop detaches: the compartments' namespaces, TAPs (with their
+// addresses and routes) and whatever runs inside stay, and the state file
+// keeps their ids, so the next start adopts them (a package upgrade, a
+// restart). Only removing a tenant deletes its namespace.
 void Gateway::Stop() {
-  for (auto& [name, c] : compartments_) c->DeleteNamespace();
-  compartments_.clear();
-  SaveState();
+  compartments_.clear();  // StopReason::kDetach
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
+}
+
+// A compartment re-created in the same namespace keeps the TAPs (detached,
+// then adopted) of the interfaces it still has; those it lost go.
+void Gateway::DeleteGoneTaps(const CompartmentSpec& old, const CompartmentSpec& next) {
+  std::vector<std::string> gone;
+  auto kept = [&](const std::string& ifname) {
+    if (ifname == next.vm_interface) return true;
+    for (const ExternalSpec& e : next.external)
+      if (e.interface == ifname) return true;
+    return false;
+  };
+  if (!kept(old.vm_interface)) gone.push_back(old.vm_interface);
+  for (const ExternalSpec& e : old.external)
+    if (!kept(e.interface)) gone.push_back(e.interface);
+  if (gone.empty()) return;
+  std::string error;
+  std::unique_ptr<NetNamespace> ns = NetNamespace::Open(old.netns, &error);
+  std::unique_ptr<NetlinkConfig> nl = ns ? NetlinkConfig::Create(*ns, &error) : nullptr;
+  for (const std::string& ifname : gone)
+    if (!nl || !nl->DeleteLink(ifname, &error))
+      Log("tenant %s: TAP %s not removed: %s", old.name.c_str(), ifname.c_str(), error.c_str());
 }
 
 Response Gateway::Compartments(const CompartmentsArgs& args) const {

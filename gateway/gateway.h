@@ -17,8 +17,10 @@
 // Compartment ids (and so their virtual VM ports) are stable: they are kept
 // in <state_dir>/compartments with the namespaces this daemon made, which is
 // also how a restart after a crash finds namespaces of tenants removed while
-// it was down. A clean stop (SIGTERM) removes every compartment's namespace;
-// after kill -9 the namespaces stay and the next start reuses them.
+// it was down. Neither a clean stop (SIGTERM) nor a crash removes a
+// compartment: its namespace and TAPs (persistent devices, gateway/kernel/
+// tap.h), with the kernel state and processes in them, stay, and the next
+// start adopts them; only removing the tenant deletes them.
 //
 // The shell around it (options, EAL, signals, the control loop and socket)
 // is daemon/shell.h; its control operations are registered as typed
@@ -70,13 +72,15 @@ class Gateway final : public daemon::Program {
   bool Start(std::string* error) override;
   void Poll() override;
   bool Reload(std::string* error) override;
-  // Removes every compartment (and its namespace); then the dataplane stops.
+  // Detaches every compartment (their namespaces stay for the next start);
+  // then the dataplane stops.
   void Stop() override;
 
  private:
   void RegisterOperations();
   bool Load(config::GatewayConfig* cfg, std::string* error);
   bool ApplyCompartments(const config::GatewayConfig& cfg, std::string* error);
+  void DeleteGoneTaps(const CompartmentSpec& old, const CompartmentSpec& next);
   CompartmentEnv EnvFor(const config::GatewayConfig& cfg) const;
   void SaveState();
   std::map<std::string, uint32_t> LoadState();

@@ -172,10 +172,14 @@ bool VSwitch::Start(std::string* error) {
   Policy policy;
   size_t journal_entries = 0;
   if (!BuildPolicy(&config_, &policy, &journal_entries, error)) return false;
+  shell_.startup().Mark("configuration");
   dp_ = shell_.CreateDataplane(config_.ports, error);
   if (!dp_) return false;
   dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
-  if (!dp_->tables().Apply(policy, error) || !dp_->Start(error)) return false;
+  if (!dp_->tables().Apply(policy, error)) return false;
+  shell_.startup().Mark("policy");
+  if (!dp_->Start(error)) return false;
+  shell_.startup().Mark("workers");
   policy_ = std::make_unique<RecordIndex>(std::move(policy));
   MaybeCompactJournal(journal_entries);
   const std::string socket = shell_.Listen(config_.control_socket, error);
