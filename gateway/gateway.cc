@@ -8,7 +8,10 @@
 #include "config/json_model.h"
 #include "daemon/counters_json.h"
 #include "daemon/log.h"
+#include "dataplane/runtime/trace.h"
 #include "gateway/compartment/standard_services.h"
+#include "gateway/fastpath/path_trace.h"
+#include "gateway/gateway_capture.h"
 
 namespace hnv::gateway {
 
@@ -35,11 +38,14 @@ bool VpnArgs::Parse(daemon::ArgReader& r, VpnArgs* out) {
 }
 
 Gateway::Gateway(daemon::Shell& shell, Options options)
-    : shell_(shell), options_(std::move(options)) {
+    : shell_(shell),
+      options_(std::move(options)),
+      captures_([this](const daemon::CaptureArgs& a, std::string* e) { return OpenCapture(a, e); }) {
   RegisterOperations();
 }
 
 Gateway::~Gateway() {
+  captures_.StopAll();
   compartments_.clear();  // detached: the namespaces stay for the next start
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
@@ -244,6 +250,7 @@ bool Gateway::Reload(std::string* error) {
 
 void Gateway::Poll() {
   dp_->Poll();
+  captures_.Poll();
   tables_->Reclaim();
   for (auto& [name, c] : compartments_) c->Poll();
 }
@@ -253,6 +260,7 @@ void Gateway::Poll() {
 // keeps their ids, so the next start adopts them (a package upgrade, a
 // restart). Only removing a tenant deletes its namespace.
 void Gateway::Stop() {
+  captures_.StopAll();
   compartments_.clear();  // StopReason::kDetach
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
@@ -322,6 +330,103 @@ Response Gateway::Counters() const {
   return Response{true, std::move(result), {}};
 }
 
+std::optional<uint16_t> Gateway::PortByName(std::string_view name) const {
+  for (const config::PortSpec& p : config_.host.ports)
+    if (p.name == name) return p.index;
+  return std::nullopt;
+}
+
+const Compartment* Gateway::FindInterface(const std::string& text, uint8_t* iface,
+                                          std::string* error) const {
+  const size_t slash = text.find('/');
+  const std::string tenant = text.substr(0, slash);
+  const std::string ifname = slash == std::string::npos ? "" : text.substr(slash + 1);
+  const auto it = compartments_.find(tenant);
+  if (it == compartments_.end()) {
+    *error = "no compartment \"" + tenant + "\"";
+    return nullptr;
+  }
+  const CompartmentSpec& s = it->second->spec();
+  if (ifname == s.vm_interface) {
+    *iface = 0;
+    return it->second.get();
+  }
+  for (size_t i = 0; i < s.external.size(); ++i) {
+    if (s.external[i].interface == ifname) {
+      *iface = static_cast<uint8_t>(i + 1);
+      return it->second.get();
+    }
+  }
+  std::string known = s.vm_interface;
+  for (const ExternalSpec& e : s.external) known += ", " + e.interface;
+  *error = "compartment " + tenant + " has no interface \"" + ifname + "\" (it has " + known + ")";
+  return nullptr;
+}
+
+Response Gateway::Trace(const daemon::TraceArgs& args) {
+  if (!args.interface.empty())
+    return Response::Error("trace: a frame enters the gateway on a port (an external port or the "
+                           "provider port), not on \"" + args.interface + "\"");
+  // The trace's own fast path: one worker (this thread), its own punt ring
+  // (what it punts is reported, never sent to a TAP), the live tables.
+  static unsigned serial = 0;
+  rte_ring* punts = rte_ring_create(("gw_trace" + std::to_string(serial++)).c_str(), 256,
+                                    SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (punts == nullptr) return Response::Error("trace: out of DPDK memory");
+  GatewayFastPath fp(tables_.get(), PuntRings{punts, nullptr}, 1);
+  std::vector<std::vector<std::string>> names;
+  TraceExtension ext;
+  ext.ext = &fp;
+  for (const auto& [tenant, c] : compartments_) {
+    const CompartmentSpec& s = c->spec();
+    if (s.id >= names.size()) names.resize(s.id + 1);
+    names[s.id].push_back(tenant + "/" + s.vm_interface);
+    for (const ExternalSpec& e : s.external) names[s.id].push_back(tenant + "/" + e.interface);
+    if (s.vm_port < kMaxPorts) ext.is_virtual[s.vm_port] = true;
+  }
+  RecordingTracer tracer(std::move(names));
+  fp.SetTracer(&tracer);
+  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame, &ext);
+  rte_mbuf* m;
+  while (rte_ring_dequeue(punts, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+  rte_ring_free(punts);
+  // The HNV pipeline's steps are a summary (first the frame as received,
+  // then what its stages did); the compartment's come in the order taken.
+  json steps = json::array();
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    steps.push_back({{"stage", r.steps[i].stage}, {"decision", r.steps[i].decision}});
+    if (i == 0)
+      for (const RecordingTracer::Step& t : tracer.steps())
+        steps.push_back({{"stage", t.stage}, {"decision", t.decision}});
+  }
+  json outs = json::array();
+  for (const TraceOutput& o : r.outputs)
+    outs.push_back({{"port", o.port}, {"frame", daemon::ToHex(o.frame)}, {"summary", o.summary}});
+  return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
+}
+
+std::unique_ptr<FrameCapture> Gateway::OpenCapture(const daemon::CaptureArgs& args,
+                                                   std::string* error) {
+  constexpr uint32_t kSnaplen = 65535;
+  if (args.interface.empty()) {
+    auto cap = std::make_unique<PortCapture>();
+    if (!cap->Start(*dp_, args.port, args.file, kSnaplen, error)) return nullptr;
+    return cap;
+  }
+  uint8_t iface = 0;
+  const Compartment* c = FindInterface(args.interface, &iface, error);
+  if (c == nullptr) return nullptr;
+  if (iface == 0) {
+    auto cap = std::make_unique<VmInterfaceCapture>(*dp_, *fastpath_);
+    if (!cap->Start(c->spec().vm_port, args.file, kSnaplen, error)) return nullptr;
+    return cap;
+  }
+  const ExternalSpec& e = c->spec().external[iface - 1];
+  auto cap = std::make_unique<PortCapture>();
+  if (!cap->Start(*dp_, e.port, args.file, kSnaplen, error, e.vlan)) return nullptr;
+  return cap;
+}
+
 void Gateway::RegisterOperations() {
   daemon::Operations& ops = shell_.operations();
   ops.Add<daemon::NoArgs>("apply", [this](const daemon::NoArgs&) {
@@ -338,6 +443,9 @@ void Gateway::RegisterOperations() {
                             [this](const CompartmentsArgs& a) { return Compartments(a); });
   ops.Add<daemon::NoArgs>("counters", [this](const daemon::NoArgs&) { return Counters(); });
   ops.Add<VpnArgs>("vpn", [this](const VpnArgs& a) { return Vpn(a); });
+  ops.Add<daemon::TraceArgs>("trace", [this](const daemon::TraceArgs& a) { return Trace(a); });
+  captures_.Register(ops);
+  ops.set_port_by_name([this](std::string_view name) { return PortByName(name); });
   for (const char* op : {"new", "set", "remove"}) {
     ops.Refuse(op, std::string(op) + ": the gateway's policy comes from its tenant files: " +
                        "edit them and run `hnvctl apply`");

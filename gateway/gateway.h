@@ -22,6 +22,14 @@
 // tap.h), with the kernel state and processes in them, stay, and the next
 // start adopts them; only removing the tenant deletes them.
 //
+// `hnvctl trace` runs a frame through a GatewayFastPath of the trace's own
+// (one worker, the control thread, its own punt ring, the live tables) with
+// a RecordingTracer (fastpath/path_trace.h), inside the HNV pipeline's trace
+// (dataplane/runtime/trace.h). `hnvctl capture` takes a port, or a
+// compartment interface: an external one is its port's frames of its VLAN,
+// the VM network's one a VmInterfaceCapture (gateway_capture.h); captures
+// run beside the control loop (daemon/captures.h).
+//
 // The shell around it (options, EAL, signals, the control loop and socket)
 // is daemon/shell.h; its control operations are registered as typed
 // handlers (daemon/operations.h).
@@ -36,6 +44,7 @@
 #include <string>
 
 #include "config/gateway_config.h"
+#include "daemon/captures.h"
 #include "daemon/shell.h"
 #include "dataplane/runtime/dataplane.h"
 #include "gateway/compartment/compartment.h"
@@ -90,6 +99,13 @@ class Gateway final : public daemon::Program {
   // bgp / s2s (config/hnvctl/vpn_view.h has the shape).
   config::Response Vpn(const VpnArgs& args) const;
   std::vector<std::string> PortNames() const;
+  std::optional<uint16_t> PortByName(std::string_view name) const;
+  // "tenant/interface" -> its compartment and interface index (0: the VM
+  // network's), or an error.
+  const Compartment* FindInterface(const std::string& text, uint8_t* iface,
+                                   std::string* error) const;
+  config::Response Trace(const daemon::TraceArgs& args);
+  std::unique_ptr<FrameCapture> OpenCapture(const daemon::CaptureArgs& args, std::string* error);
 
   daemon::Shell& shell_;
   Options options_;
@@ -102,6 +118,7 @@ class Gateway final : public daemon::Program {
   std::vector<ServiceFactory> extra_services_;
   std::map<std::string, std::unique_ptr<Compartment>> compartments_;  // by tenant name
   std::map<std::string, std::string> known_netns_;  // tenant -> namespace, from the state file
+  daemon::Captures captures_;  // stopped before the fast path and dataplane go
 };
 
 }  // namespace hnv::gateway

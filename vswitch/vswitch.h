@@ -34,6 +34,7 @@
 #include "config/host_config.h"
 #include "config/policy/record_index.h"
 #include "config/policy_ops.h"
+#include "daemon/captures.h"
 #include "daemon/shell.h"
 #include "dataplane/runtime/dataplane.h"
 
@@ -45,21 +46,6 @@ struct ChangeArgs {
   config::Change change;
   static bool Parse(daemon::ArgReader& r, ChangeArgs* out);
 };
-// trace {"port": P, "frame": "<hex>"}
-struct TraceArgs {
-  uint16_t port = 0;
-  std::vector<uint8_t> frame;
-  static bool Parse(daemon::ArgReader& r, TraceArgs* out);
-};
-// capture {"port": P, "file": F, "count": N, "seconds": S}
-struct CaptureArgs {
-  uint16_t port = 0;
-  std::string file;
-  uint64_t count = 0;  // 0: until `seconds`
-  double seconds = 10;
-  static bool Parse(daemon::ArgReader& r, CaptureArgs* out);
-};
-
 class VSwitch final : public daemon::Program {
  public:
   // `journal_path` "": /var/lib/hnv/<host>.journal.
@@ -88,8 +74,8 @@ class VSwitch final : public daemon::Program {
   // Applies a validated single-record edit to the tables.
   bool ApplyRecordEdit(const RecordEdit& edit, std::string* error);
   config::Response Counters() const;
-  config::Response Trace(const TraceArgs& args);
-  config::Response Capture(const CaptureArgs& args);
+  config::Response Trace(const daemon::TraceArgs& args);
+  std::unique_ptr<FrameCapture> OpenCapture(const daemon::CaptureArgs& args, std::string* error);
   std::optional<uint16_t> PortByName(std::string_view name) const;
   void OnLearned(const LookupRecord& r);
 
@@ -99,6 +85,7 @@ class VSwitch final : public daemon::Program {
   std::unique_ptr<RecordIndex> policy_;  // what the tables hold, as a Policy
   std::unique_ptr<config::Journal> journal_;
   std::unique_ptr<Dataplane> dp_;
+  daemon::Captures captures_;  // after dp_: they go first
 };
 
 }  // namespace hnv::vswitch

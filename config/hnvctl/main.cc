@@ -6,7 +6,9 @@
 // (2 for a malformed command line).
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
 #include <iostream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -118,6 +120,16 @@ int Run(int argc, char** argv) {
 
   std::optional<json> result = Ask(socket, cmd.request, timeout, &exit_code);
   if (!result) return exit_code;
+  if (cmd.view == ctl::View::kCapture && !cmd.background) {
+    // The server captures beside its control loop: ask until it is done.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+    while (result->is_object() && result->value("running", false) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      result = Ask(socket, Request{"capture-status", json{{"id", (*result)["id"]}}}, 5000, &exit_code);
+      if (!result) return exit_code;
+    }
+  }
   if (cmd.view == ctl::View::kObjects && cmd.request.op == "get") {
     result = ctl::FilterObjects(*cmd.kind, *result, cmd.filter);
   }
