@@ -3,10 +3,12 @@
 #include <rte_eal.h>
 
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 #include "daemon/log.h"
@@ -43,7 +45,7 @@ bool ParseCount(std::string_view text, uint32_t* out) {
 std::string Usage(const ProgramInfo& info) {
   std::string u = std::string("usage: ") + info.name + " --config FILE [--socket PATH]";
   for (const Flag& f : info.flags) u += std::string(" [") + f.name + " " + f.metavar + "]";
-  return u + " [--max-records N] [--max-routes N] [-- EAL args]";
+  return u + " [--max-records N] [--max-routes N] [--metrics HOST:PORT] [-- EAL args]";
 }
 
 int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptions* options,
@@ -58,6 +60,7 @@ int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptio
     const char* value = argv[++i];
     std::string* target = a == "--config"   ? &options->config_path
                           : a == "--socket" ? &options->socket_path
+                          : a == "--metrics" ? &options->metrics_address
                                             : nullptr;
     for (const Flag& f : info.flags)
       if (a == f.name) target = f.value;
@@ -123,16 +126,41 @@ std::string Shell::Listen(const std::string& configured, std::string* error) {
   return ok ? path : std::string();
 }
 
+bool Shell::StartMetrics(std::string* error) {
+  if (options_.metrics_address.empty()) return true;
+  auto m = std::make_unique<Metrics>();
+  if (!m->Start(options_.metrics_address, error)) return false;
+  Log("metrics: http://%s/metrics", options_.metrics_address.c_str());
+  metrics_ = std::move(m);
+  return true;
+}
+
+void Shell::PublishMetrics(Program& program) {
+  nlohmann::json j = program.MetricsJson();
+  if (!j.is_object()) return;
+  j["policy"]["apply_seconds"] = ops_.last_apply_seconds();
+  metrics_->Publish(j);
+}
+
 void Shell::Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_metrics = Clock::now();
   while (!stop.load()) {
     program.Poll();
     server_.Poll(ops_, 2);
     if (reload.exchange(false)) {
       std::string error;
-      if (program.Reload(&error))
+      const Clock::time_point t0 = Clock::now();
+      if (program.Reload(&error)) {
+        ops_.set_last_apply_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
         Log("reloaded %s", options_.config_path.c_str());
-      else
+      } else {
         Log("%s:\n%s", info_.reload_failed, error.c_str());
+      }
+    }
+    if (metrics_ && Clock::now() >= next_metrics) {
+      PublishMetrics(program);
+      next_metrics = Clock::now() + std::chrono::seconds(1);
     }
   }
 }
@@ -165,6 +193,7 @@ int Main(int argc, char** argv, ProgramInfo info,
   InstallSignals();
   clock.Mark("eal");
   int rc = 0;
+  std::optional<StartupClock> stopping;
   {
     Shell shell(std::move(info), std::move(options));
     shell.startup() = clock;
@@ -174,14 +203,26 @@ int Main(int argc, char** argv, ProgramInfo info,
       rc = 1;
     } else {
       Log("%s", shell.startup().Summary().c_str());
-      shell.Run(*program, g_stop, g_reload);
-      StartupClock stopping;
+      if (!shell.StartMetrics(&error)) {
+        Log("%s", error.c_str());
+        rc = 1;
+      } else {
+        shell.Run(*program, g_stop, g_reload);
+      }
+      // Where a stop's time goes (the workers stopped first: all of it is
+      // traffic lost in a restart).
+      stopping.emplace();
       program->Stop();
-      stopping.Mark("stop");
-      Log("stopped in %.0f ms", stopping.TotalMs());
+      stopping->Mark("stop");
+      program.reset();
+      stopping->Mark("release");
     }
   }
   rte_eal_cleanup();
+  if (stopping) {
+    stopping->Mark("eal");
+    Log("%s", stopping->Summary("stopped").c_str());
+  }
   return rc;
 }
 

@@ -33,6 +33,7 @@
 
 #include "config/control.h"
 #include "config/host_config.h"
+#include "daemon/metrics.h"
 #include "daemon/operations.h"
 #include "daemon/startup_clock.h"
 #include "dataplane/runtime/dataplane.h"
@@ -45,6 +46,7 @@ struct CommonOptions {
   std::string socket_path;           // --socket PATH: overrides the configuration's
   uint32_t max_records = 1'100'000;  // --max-records N: table sizes, reserved at start
   uint32_t max_routes = 110'000;     // --max-routes N
+  std::string metrics_address;       // --metrics HOST:PORT: Prometheus text there (off: "")
 };
 
 // One of the program's own options, taking one value ("--journal FILE").
@@ -74,6 +76,9 @@ class Program {
   virtual bool Reload(std::string* error) = 0;
   // SIGTERM/SIGINT: the clean stop, before the program is destroyed.
   virtual void Stop() = 0;
+  // Its counters for --metrics (daemon/metrics.h): {"counters": as `hnvctl
+  // counters`, "compartments": [...] (hnv-gateway), "policy": {"generation"}}.
+  virtual nlohmann::json MetricsJson() { return nullptr; }
 };
 
 class Shell {
@@ -102,6 +107,8 @@ class Shell {
 
   // Runs the control loop until `stop` (see the theory of operation).
   void Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload);
+  // --metrics: listens (false and why if it cannot); Run publishes every second.
+  bool StartMetrics(std::string* error);
 
  private:
   ProgramInfo info_;
@@ -109,6 +116,8 @@ class Shell {
   Operations ops_;
   config::ControlServer server_;
   StartupClock startup_;
+  std::unique_ptr<Metrics> metrics_;
+  void PublishMetrics(Program& program);
 };
 
 // "" when a reload's ports are the running ones; else why it needs a restart

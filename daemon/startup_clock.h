@@ -23,9 +23,9 @@ class StartupClock {
     last_ = now;
   }
   double TotalMs() const { return Ms(last_ - start_); }
-  // "started in 412 ms (eal 120, dataplane 200, ...)"
-  std::string Summary() const {
-    std::string s = "started in " + Fmt(TotalMs()) + " ms (";
+  // "started in 412 ms (eal 120, dataplane 200, ...)"; `verb` "stopped" for a stop.
+  std::string Summary(const char* verb = "started") const {
+    std::string s = std::string(verb) + " in " + Fmt(TotalMs()) + " ms (";
     for (size_t i = 0; i < phases_.size(); ++i)
       s += (i == 0 ? "" : ", ") + phases_[i].first + " " + Fmt(phases_[i].second);
     return s + ")";

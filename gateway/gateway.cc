@@ -427,6 +427,12 @@ std::unique_ptr<FrameCapture> Gateway::OpenCapture(const daemon::CaptureArgs& ar
   return cap;
 }
 
+json Gateway::MetricsJson() {
+  return {{"counters", Counters().result},
+          {"compartments", Compartments(CompartmentsArgs{}).result["compartments"]},
+          {"policy", {{"generation", dp_->tables().snapshot()->generation}}}};
+}
+
 void Gateway::RegisterOperations() {
   daemon::Operations& ops = shell_.operations();
   ops.Add<daemon::NoArgs>("apply", [this](const daemon::NoArgs&) {

@@ -84,6 +84,7 @@ class Gateway final : public daemon::Program {
   // Detaches every compartment (their namespaces stay for the next start);
   // then the dataplane stops.
   void Stop() override;
+  nlohmann::json MetricsJson() override;
 
  private:
   void RegisterOperations();

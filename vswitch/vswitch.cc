@@ -283,6 +283,11 @@ std::unique_ptr<FrameCapture> VSwitch::OpenCapture(const daemon::CaptureArgs& ar
   return cap;
 }
 
+nlohmann::json VSwitch::MetricsJson() {
+  return {{"counters", Counters().result},
+          {"policy", {{"generation", dp_->tables().snapshot()->generation}}}};
+}
+
 Response VSwitch::Get(const daemon::GetArgs& args) const {
   if (args.kind != config::Kind::kLookupRecord)
     return Response{true, config::KindToJson(policy_->rest(), args.kind), {}};

@@ -60,6 +60,7 @@ class VSwitch final : public daemon::Program {
   // Rebuilds the policy from files + journal and applies it if valid.
   bool Reload(std::string* error) override;
   void Stop() override;
+  nlohmann::json MetricsJson() override;
 
   // Journals longer than this are compacted after a start or reload.
   static constexpr size_t kCompactEntries = 1000;

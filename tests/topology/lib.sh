@@ -216,6 +216,8 @@ topo_bg() {
 # topo_host NAME CONFIG LCORES [--no-wait]: hnv-vswitch in namespace
 # ${P}NAME with its socket, journal and log in $W (NAME.sock/.journal/.log).
 # LCORES like "0,1" (main lcore first); two daemons use "0,1" and "1,0".
+# TOPO_METRICS=HOST:PORT: the daemons (this and topo_gateway) serve
+# --metrics there, in their own network namespace.
 # The daemon gets a private /run/dpdk (ip netns exec has its own mount
 # namespace) and runs at most TOPO_DAEMON_LIMIT seconds.
 topo_host() {
@@ -225,7 +227,7 @@ topo_host() {
   ip netns exec "$P$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
     "$BIN" --config "$conf" --journal "$W/$h.journal" --socket "$W/$h.sock" \
-    --max-records 65536 --max-routes 4096 -- \
+    --max-records 65536 --max-routes 4096 ${TOPO_METRICS:+--metrics "$TOPO_METRICS"} -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
   HOST_PID[$h]=$!
@@ -250,7 +252,8 @@ topo_gateway() {
   nsenter --net="/run/netns/$P$h" -- \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
     "$GW_BIN" --config "$conf" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
-    --namespace-prefix "$P" --max-records 65536 --max-routes 4096 -- \
+    --namespace-prefix "$P" --max-records 65536 --max-routes 4096 \
+    ${TOPO_METRICS:+--metrics "$TOPO_METRICS"} -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
   HOST_PID[$h]=$!

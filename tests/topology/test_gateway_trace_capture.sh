@@ -15,11 +15,16 @@
 #    (its interface into the VM network, a virtual port): each pcap holds
 #    the plain echo requests and replies (no GRE); while they run, other
 #    hnvctl requests are answered at once (each under 1 s);
-#  - `capture --stop ID` ends a background capture; errors name the cause.
+#  - `capture --stop ID` ends a background capture; errors name the cause;
+#  - metrics: both daemons run with --metrics 127.0.0.1:9464 (each in its
+#    own namespace); a scrape of each passes `promtool check metrics` and
+#    holds the ports' counters, and the gateway's the compartment's (to_vm
+#    grew by the echo requests since the previous scrape).
 . "$(dirname "$0")/lib.sh"
 topo_limit 200 "$0" "$@"
 TOPO_NAME=gateway_trace_capture
 topo_init gt "$@"
+TOPO_METRICS=127.0.0.1:9464
 
 step "topology: Host 1, the gateway host, the physical host (chapter configuration)"
 topo_gateway_lab "$TOPO_ROOT/config/examples/chapter"
@@ -116,6 +121,27 @@ tshark -r "$W/vmnet.pcap" -Y 'icmp && eth.addr == 60:01:60:01:03:01' 2>/dev/null
   pass "vmnet.pcap frames carry the compartment's vmnet MAC" || fail "vmnet.pcap frames lack the vmnet MAC"
 tshark -r "$W/ext0.pcap" -Y 'icmp && eth.addr == 60:01:60:01:03:02' 2>/dev/null | grep -q . &&
   pass "ext0.pcap frames carry the compartment's ext0 MAC" || fail "ext0.pcap frames lack the ext0 MAC"
+
+step "metrics: a scrape of each daemon, checked by promtool"
+scrape() { ip netns exec "$P$1" curl -s --max-time 5 "http://$TOPO_METRICS/metrics"; }
+metric() { sed -n "s/^$2 \([0-9.e+]*\)\$/\1/p" "$W/$1.metrics"; }
+scrape gw >"$W/gw0.metrics"
+ping_ok c1 10.1.3.100 20 0.02 || fail "echo requests lost before the second scrape"
+sleep 1.2  # published once a second
+for h in h1 gw; do
+  scrape "$h" >"$W/$h.metrics"
+  log "  $h: $(wc -l <"$W/$h.metrics") lines, e.g. $(grep -m1 '^hnv_port_rx_packets_total' "$W/$h.metrics")"
+  if promtool check metrics <"$W/$h.metrics" >"$W/$h.promtool" 2>&1; then pass "$h: promtool check metrics accepts the scrape"
+  else fail "$h: promtool check metrics: $(head -5 "$W/$h.promtool")"; fi
+done
+rx=$(metric h1 'hnv_port_rx_packets_total{port="uplink"}')
+[ -n "$rx" ] && [ "${rx%.*}" -gt 0 ] && pass "Host 1: uplink rx packets $rx" || fail "Host 1: no uplink rx packets metric ($rx)"
+v0=$(metric gw0 'hnv_compartment_to_vm_packets_total{compartment="contoso"}')
+v1=$(metric gw 'hnv_compartment_to_vm_packets_total{compartment="contoso"}')
+log "  gateway: contoso to_vm $v0 -> $v1; $(grep -E '^hnv_(compartments|policy_generation) ' "$W/gw.metrics" | tr '\n' ' ')"
+[ -n "$v1" ] && [ -n "$v0" ] && [ $(( ${v1%.*} - ${v0%.*} )) -ge 20 ] &&
+  pass "gateway: contoso's to_vm counter grew by the 20 echo replies ($v0 -> $v1)" ||
+  fail "gateway: contoso to_vm $v0 -> $v1 (want +20)"
 
 step "capture errors"
 hnv gw capture contoso/nope "$W/x.pcap" --count 1 --seconds 1 >"$W/e1.txt" 2>&1 && fail "capture contoso/nope succeeded" ||

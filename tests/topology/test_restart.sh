@@ -24,15 +24,19 @@ LIMIT_MS=${RESTART_LIMIT_MS:-1000}
 step "topology: Host 1, the gateway host, the physical host"
 topo_gateway_lab "$CONF"
 
-# probe_start NAME: pings from Contoso1 to the physical host every PROBE_MS ms.
+# probe_start NAME: pings from Contoso1 to the physical host every PROBE_MS
+# ms, each reply with its arrival time (-D). The ping itself is the
+# background process (ip netns exec execs it), so SIGINT reaches it.
 probe_start() {
-  ns c1 ping -n -i "0.00$PROBE_MS" -W 1 -w 60 10.1.3.100 >"$W/$1.ping" 2>&1 &
+  ip netns exec "${P}c1" ping -D -n -i "0.00$PROBE_MS" -W 1 -w 100 10.1.3.100 >"$W/$1.ping" 2>&1 &
   PROBE_PID=$!
   TOPO_PIDS+=("$PROBE_PID")
   sleep 1
 }
-# probe_stop NAME LABEL: stops the probe and prints the longest run of lost
-# echoes (in ms) and the total lost, from the replies' sequence numbers.
+# probe_stop NAME LABEL: stops the probe and prints the longest time between
+# two consecutive replies, less one interval (the time without replies; a
+# loaded machine sends probes late, so time is what counts, not their
+# number), and the probes lost between the first reply and the last.
 probe_stop() {
   sleep 1
   kill -INT "$PROBE_PID" 2>/dev/null || true
@@ -40,13 +44,21 @@ probe_stop() {
   "$TOPO_PY" - "$W/$1.ping" "$PROBE_MS" "$2" <<'PY'
 import re, sys
 path, ms, label = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-seqs = sorted({int(m.group(1)) for m in re.finditer(r"icmp_seq=(\d+)", open(path).read())})
-sent = re.search(r"(\d+) packets transmitted", open(path).read())
-sent = int(sent.group(1)) if sent else (seqs[-1] if seqs else 0)
-gap = max((b - a - 1 for a, b in zip(seqs, seqs[1:])), default=sent)
-lost = sent - len(seqs)
-print(f"{label}: {gap * ms:.0f} ms without replies ({gap} probes of {ms:g} ms; {lost} of {sent} lost in all)")
-print(f"GAP_MS={gap * ms:.0f} LOST={lost}", file=sys.stderr)
+replies = {}
+for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+)", open(path).read(), re.M):
+    replies.setdefault(int(m.group(2)), float(m.group(1)))
+seqs = sorted(replies)
+times = sorted(replies.values())
+if len(seqs) < 2:
+    print(f"{label}: {len(seqs)} replies")
+    print("GAP_MS=999999 LOST=999999", file=sys.stderr)
+    sys.exit(0)
+gap = max(max(b - a for a, b in zip(times, times[1:])) * 1000 - ms, 0)
+lost = seqs[-1] - seqs[0] + 1 - len(seqs)
+span = (times[-1] - times[0]) * 1000 / (seqs[-1] - seqs[0])
+print(f"{label}: {gap:.0f} ms without replies ({lost} probes lost of {seqs[-1] - seqs[0] + 1}; "
+      f"one sent every {span:.1f} ms on average)")
+print(f"GAP_MS={gap:.0f} LOST={lost}", file=sys.stderr)
 PY
 }
 loss_of() { sed -n 's/.*GAP_MS=\([0-9]*\).*/\1/p' "$W/$1.loss"; }
@@ -55,7 +67,7 @@ lost_of() { sed -n 's/.*LOST=\([0-9]*\).*/\1/p' "$W/$1.loss"; }
 step "(a) hnv-gateway: SIGTERM, then start (as a package upgrade)"
 inode_before=$(stat -L -c %i "/run/netns/${P}contoso")
 cns contoso ip route add 10.9.0.0/16 via 10.1.3.254
-cns contoso sleep 300 &
+ip netns exec "${P}contoso" sleep 300 &
 SLEEPER=$!
 TOPO_PIDS+=("$SLEEPER")
 probe_start gw

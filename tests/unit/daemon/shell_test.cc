@@ -66,7 +66,7 @@ TEST(ShellCommandLine, Usage) {
                    {{"--state-dir", "DIR", &a}, {"--namespace-prefix", "PFX", &b}}};
   EXPECT_EQ(Usage(info),
             "usage: hnv-gateway --config FILE [--socket PATH] [--state-dir DIR] "
-            "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [-- EAL args]");
+            "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [--metrics HOST:PORT] [-- EAL args]");
 }
 
 TEST(ShellPorts, AReloadKeepsThePorts) {
