@@ -38,6 +38,15 @@ std::string ToHex(const std::vector<uint8_t>& b) {
   return s;
 }
 
+Response TraceResponse(const TraceResult& r) {
+  json steps = json::array();
+  for (const TraceStep& s : r.steps) steps.push_back({{"stage", s.stage}, {"decision", s.decision}});
+  json outs = json::array();
+  for (const TraceOutput& o : r.outputs)
+    outs.push_back({{"port", o.port}, {"frame", ToHex(o.frame)}, {"summary", o.summary}});
+  return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
+}
+
 namespace {
 
 // "port": a compartment interface ("tenant/interface") is kept as text; any

@@ -27,6 +27,7 @@
 
 #include "daemon/operations.h"
 #include "dataplane/runtime/capture.h"
+#include "dataplane/runtime/trace.h"
 
 namespace hnv::daemon {
 
@@ -57,6 +58,8 @@ struct CaptureIdArgs {
 
 std::optional<std::vector<uint8_t>> FromHex(const std::string& hex);
 std::string ToHex(const std::vector<uint8_t>& bytes);
+// A trace's answer: {"steps": [{stage, decision}], "outputs": [{port, frame, summary}]}.
+config::Response TraceResponse(const TraceResult& r);
 
 class Captures {
  public:

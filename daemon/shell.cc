@@ -198,17 +198,16 @@ int Main(int argc, char** argv, ProgramInfo info,
     Shell shell(std::move(info), std::move(options));
     shell.startup() = clock;
     std::unique_ptr<Program> program = make(shell);
-    if (!program->Start(&error)) {
+    // --metrics first: an address it cannot listen on changes nothing.
+    if (!shell.StartMetrics(&error)) {
+      Log("%s", error.c_str());
+      rc = 1;
+    } else if (!program->Start(&error)) {
       Log("cannot start:\n%s", error.c_str());
       rc = 1;
     } else {
       Log("%s", shell.startup().Summary().c_str());
-      if (!shell.StartMetrics(&error)) {
-        Log("%s", error.c_str());
-        rc = 1;
-      } else {
-        shell.Run(*program, g_stop, g_reload);
-      }
+      shell.Run(*program, g_stop, g_reload);
       // Where a stop's time goes (the workers stopped first: all of it is
       // traffic lost in a restart).
       stopping.emplace();

@@ -386,23 +386,16 @@ Response Gateway::Trace(const daemon::TraceArgs& args) {
   }
   RecordingTracer tracer(std::move(names));
   fp.SetTracer(&tracer);
-  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame, &ext);
+  TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame, &ext);
   rte_mbuf* m;
   while (rte_ring_dequeue(punts, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
   rte_ring_free(punts);
   // The HNV pipeline's steps are a summary (first the frame as received,
   // then what its stages did); the compartment's come in the order taken.
-  json steps = json::array();
-  for (size_t i = 0; i < r.steps.size(); ++i) {
-    steps.push_back({{"stage", r.steps[i].stage}, {"decision", r.steps[i].decision}});
-    if (i == 0)
-      for (const RecordingTracer::Step& t : tracer.steps())
-        steps.push_back({{"stage", t.stage}, {"decision", t.decision}});
-  }
-  json outs = json::array();
-  for (const TraceOutput& o : r.outputs)
-    outs.push_back({{"port", o.port}, {"frame", daemon::ToHex(o.frame)}, {"summary", o.summary}});
-  return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
+  std::vector<TraceStep> ours;
+  for (const RecordingTracer::Step& t : tracer.steps()) ours.push_back({t.stage, t.decision});
+  r.steps.insert(r.steps.begin() + (r.steps.empty() ? 0 : 1), ours.begin(), ours.end());
+  return daemon::TraceResponse(r);
 }
 
 std::unique_ptr<FrameCapture> Gateway::OpenCapture(const daemon::CaptureArgs& args,

@@ -263,13 +263,7 @@ Response VSwitch::Counters() const {
 
 Response VSwitch::Trace(const daemon::TraceArgs& args) {
   if (!args.interface.empty()) return Response::Error("trace: no port \"" + args.interface + "\"");
-  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame);
-  json steps = json::array();
-  for (const TraceStep& s : r.steps) steps.push_back({{"stage", s.stage}, {"decision", s.decision}});
-  json outs = json::array();
-  for (const TraceOutput& o : r.outputs)
-    outs.push_back({{"port", o.port}, {"frame", daemon::ToHex(o.frame)}, {"summary", o.summary}});
-  return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
+  return daemon::TraceResponse(TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame));
 }
 
 std::unique_ptr<FrameCapture> VSwitch::OpenCapture(const daemon::CaptureArgs& args,

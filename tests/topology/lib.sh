@@ -469,6 +469,18 @@ topo_gateway_lab() {
   wait_ping c1 10.1.3.100 15 || die "Contoso1 cannot reach the physical host 10.1.3.100"
 }
 
+# frame_pcap HEX FILE: one frame (hex, as `hnvctl trace` prints it) as a
+# pcap file, for tshark.
+frame_pcap() {
+  "$TOPO_PY" - "$1" "$2" <<'PY'
+import struct, sys
+frame = bytes.fromhex(sys.argv[1])
+with open(sys.argv[2], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+PY
+}
+
 # comp_json GW TENANT EXPR: a Python expression over the compartment's
 # `hnvctl --json compartment` object `c` (e.g. "c['counters']['to_external']['packets']").
 comp_json() {

@@ -49,13 +49,7 @@ grep -Eq '^[0-9]+\. nvgre-encap' "$W/trace.txt" && pass "then the HNV pipeline's
   fail "the trace's outputs: $(grep '^-> ' "$W/trace.txt" | tr '\n' ' ')"
 hex=$(awk '/^-> port 0/ { getline; print $2; exit }' "$W/trace.txt")
 if [ -n "$hex" ]; then
-  "$TOPO_PY" - "$hex" "$W/trace-out.pcap" <<'PY'
-import struct, sys
-frame = bytes.fromhex(sys.argv[1])
-with open(sys.argv[2], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
-PY
+  frame_pcap "$hex" "$W/trace-out.pcap"
   dec=$(tshark -r "$W/trace-out.pcap" -T fields -e ip.src -e ip.dst -e gre.proto -e icmp.type -e ip.ttl 2>/dev/null)
   log "  tshark: $dec"
   [[ $dec == 192.168.0.11,10.1.3.100*0x6558*8* ]] &&
