@@ -1,7 +1,11 @@
 #include "daemon/metrics.h"
 
+#include <CivetServer.h>
+
 #include <exception>
 #include <map>
+
+#include "daemon/log.h"
 
 namespace hnv::daemon {
 
@@ -125,13 +129,21 @@ void Metrics::Source::Set(std::vector<MetricFamily> f) {
   families_ = std::move(f);
 }
 
+Metrics::Metrics() = default;
+
 Metrics::~Metrics() {
   if (exposer_) exposer_->RemoveCollectable(source_);
 }
 
 bool Metrics::Start(const std::string& address, std::string* error) {
+  // civetweb says why it cannot listen only through this callback.
+  callbacks_ = std::make_unique<CivetCallbacks>();
+  callbacks_->log_message = [](const mg_connection*, const char* message) {
+    Log("metrics: %s", message);
+    return 1;
+  };
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+    exposer_ = std::make_unique<prometheus::Exposer>(address, 1, callbacks_.get());
   } catch (const std::exception& e) {
     *error = "--metrics " + address + ": cannot listen: " + e.what();
     return false;

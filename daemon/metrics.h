@@ -32,6 +32,8 @@
 #include <string>
 #include <vector>
 
+struct CivetCallbacks;  // civetweb's (CivetServer.h)
+
 namespace hnv::daemon {
 
 // The program's counters JSON ({"counters": ..., "compartments": [...],
@@ -40,7 +42,7 @@ std::vector<prometheus::MetricFamily> ToFamilies(const nlohmann::json& metrics);
 
 class Metrics {
  public:
-  Metrics() = default;
+  Metrics();
   ~Metrics();
   // Listens on `address` ("127.0.0.1:9464", "[::1]:9464"); false and why if it cannot.
   bool Start(const std::string& address, std::string* error);
@@ -59,6 +61,7 @@ class Metrics {
     std::vector<prometheus::MetricFamily> families_;
   };
   std::shared_ptr<Source> source_ = std::make_shared<Source>();
+  std::unique_ptr<CivetCallbacks> callbacks_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 
