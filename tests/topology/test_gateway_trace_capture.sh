@@ -16,11 +16,10 @@
 #    the plain echo requests and replies (no GRE); while they run, other
 #    hnvctl requests are answered at once (each under 1 s);
 #  - `capture --stop ID` ends a background capture; errors name the cause;
-#  - metrics: Host 1's hnv-vswitch runs with --metrics 127.0.0.1:9464 (in
-#    its namespace); a scrape passes `promtool check metrics`, and its
-#    uplink's received packets grew by the 20 echo replies. (hnv-gateway's
-#    --metrics does not start yet: civetweb "Cannot create threads" in that
-#    process only; its families are tested in tests/unit/daemon.)
+#  - metrics: both daemons run with --metrics 127.0.0.1:9464 (each in its
+#    own namespace); a scrape of each passes `promtool check metrics`; Host
+#    1's uplink and the compartment's to_vm counter grew by the 20 echo
+#    replies between two scrapes; drop and punt reasons are labelled.
 . "$(dirname "$0")/lib.sh"
 topo_limit 200 "$0" "$@"
 TOPO_NAME=gateway_trace_capture
@@ -28,13 +27,8 @@ topo_init gt "$@"
 METRICS=127.0.0.1:9464
 
 step "topology: Host 1, the gateway host, the physical host (chapter configuration)"
-# topo_gateway_lab, with --metrics on Host 1's hnv-vswitch.
-CH=$TOPO_ROOT/config/examples/chapter
-topo_gateway_lab_net
-TOPO_METRICS=$METRICS topo_host h1 "$CH/host1.yaml" 0,1 --no-wait
-topo_gateway gw "$CH/gateway/gateway.yaml" 1,0
-topo_wait_host h1
-wait_ping c1 10.1.3.100 15 || die "Contoso1 cannot reach the physical host 10.1.3.100"
+TOPO_METRICS=$METRICS  # both daemons, each in its own namespace
+topo_gateway_lab "$TOPO_ROOT/config/examples/chapter"
 PHYS_MAC=$(ip -n "${P}phys" -j link show eth0 | "$TOPO_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
 log "physical host MAC $PHYS_MAC"
 
@@ -123,25 +117,31 @@ tshark -r "$W/vmnet.pcap" -Y 'icmp && eth.addr == 60:01:60:01:03:01' 2>/dev/null
 tshark -r "$W/ext0.pcap" -Y 'icmp && eth.addr == 60:01:60:01:03:02' 2>/dev/null | grep -q . &&
   pass "ext0.pcap frames carry the compartment's ext0 MAC" || fail "ext0.pcap frames lack the ext0 MAC"
 
-step "metrics: a scrape of Host 1's hnv-vswitch, checked by promtool"
+step "metrics: a scrape of each daemon, checked by promtool"
 scrape() { ip netns exec "$P$1" curl -s --max-time 5 "http://$METRICS/metrics"; }
 metric() { sed -n "s/^$2 \([0-9.e+]*\)\$/\1/p" "$W/$1.metrics"; }
+grows() {  # grows NAME METRIC: the metric grew by >= 20 from NAME0 to NAME
+  local a b
+  a=$(metric "${1}0" "$2"); b=$(metric "$1" "$2")
+  if [ -n "$a" ] && [ -n "$b" ] && [ $(( ${b%.*} - ${a%.*} )) -ge 20 ]; then pass "$1: $2 grew by the 20 echo replies ($a -> $b)"
+  else fail "$1: $2 went $a -> $b (want +20)"; fi
+}
 sleep 1.2  # published once a second
-scrape h1 >"$W/h0.metrics"
-ping_ok c1 10.1.3.100 20 0.02 || fail "echo requests lost before the second scrape"
+for h in h1 gw; do scrape "$h" >"$W/${h}0.metrics"; done
+ping_ok c1 10.1.3.100 20 0.02 || fail "echo requests lost between the scrapes"
 sleep 1.2
-scrape h1 >"$W/h1.metrics"
-log "  $(wc -l <"$W/h1.metrics") lines, e.g. $(grep -m1 '^hnv_port_rx_packets_total' "$W/h1.metrics")"
-if promtool check metrics <"$W/h1.metrics" >"$W/h1.promtool" 2>&1; then pass "promtool check metrics accepts the scrape"
-else fail "promtool check metrics: $(head -5 "$W/h1.promtool")"; fi
-v0=$(metric h0 'hnv_port_rx_packets_total{port="uplink"}')
-v1=$(metric h1 'hnv_port_rx_packets_total{port="uplink"}')
-log "  uplink rx $v0 -> $v1; $(grep -E '^hnv_policy_generation ' "$W/h1.metrics")"
-[ -n "$v0" ] && [ -n "$v1" ] && [ $(( ${v1%.*} - ${v0%.*} )) -ge 20 ] &&
-  pass "Host 1's uplink rx packets grew by the 20 echo replies ($v0 -> $v1)" ||
-  fail "Host 1's uplink rx packets $v0 -> $v1 (want +20)"
-grep -q '^hnv_drops_total{reason="malformed"} ' "$W/h1.metrics" && pass "drop reasons are labelled" ||
-  fail "no hnv_drops_total{reason=\"malformed\"}"
+for h in h1 gw; do
+  scrape "$h" >"$W/$h.metrics"
+  log "  $h: $(wc -l <"$W/$h.metrics") lines; $(grep -E '^hnv_(policy_generation|compartments) ' "$W/$h.metrics" | tr '\n' ' ')"
+  if promtool check metrics <"$W/$h.metrics" >"$W/$h.promtool" 2>&1; then pass "$h: promtool check metrics accepts the scrape"
+  else fail "$h: promtool check metrics: $(head -5 "$W/$h.promtool")"; fi
+  grep -q '^hnv_drops_total{reason="malformed"} ' "$W/$h.metrics" && pass "$h: drop reasons are labelled" ||
+    fail "$h: no hnv_drops_total{reason=\"malformed\"}"
+done
+grows h1 'hnv_port_rx_packets_total{port="uplink"}'
+grows gw 'hnv_compartment_to_vm_packets_total{compartment="contoso"}'
+grep -q '^hnv_compartment_punts_total{compartment="contoso",reason="no-route"} ' "$W/gw.metrics" &&
+  pass "gw: the compartment's punts are labelled by reason" || fail "gw: no hnv_compartment_punts_total{compartment=\"contoso\",reason=\"no-route\"}"
 
 step "capture errors"
 hnv gw capture contoso/nope "$W/x.pcap" --count 1 --seconds 1 >"$W/e1.txt" 2>&1 && fail "capture contoso/nope succeeded" ||
