@@ -1,5 +1,7 @@
 #include "daemon/operations.h"
 
+#include <chrono>
+
 #include <limits>
 
 namespace hnv::daemon {
@@ -114,7 +116,13 @@ Response Operations::Handle(const config::Request& request) {
   for (const Op& op : ops_) {
     if (op.name != request.op) continue;
     ArgReader reader(request.op, request.args, &port_by_name_);
-    return op.handler(reader);
+    if (request.op != "apply" && request.op != "new" && request.op != "set" && request.op != "remove")
+      return op.handler(reader);
+    const auto t0 = std::chrono::steady_clock::now();
+    Response r = op.handler(reader);
+    if (r.ok)
+      last_apply_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
   }
   return Response::Error("unknown operation \"" + request.op + "\" (" + Names() + ")");
 }

@@ -110,6 +110,10 @@ class Operations final : public config::RequestHandler {
   void Refuse(std::string name, std::string reason);
   // How ArgReader::Port resolves names (none: only indexes are accepted).
   void set_port_by_name(PortByName f) { port_by_name_ = std::move(f); }
+  // How long the last successful policy change took (apply, new, set,
+  // remove; a SIGHUP reload: set_last_apply_seconds), for the metrics.
+  double last_apply_seconds() const { return last_apply_seconds_; }
+  void set_last_apply_seconds(double s) { last_apply_seconds_ = s; }
 
   config::Response Handle(const config::Request& request) override;
 
@@ -126,6 +130,7 @@ class Operations final : public config::RequestHandler {
 
   std::vector<Op> ops_;
   PortByName port_by_name_;
+  double last_apply_seconds_ = 0;
 };
 
 }  // namespace hnv::daemon

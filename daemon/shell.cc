@@ -3,10 +3,12 @@
 #include <rte_eal.h>
 
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 #include "daemon/log.h"
@@ -45,7 +47,7 @@ std::string Usage(const ProgramInfo& info) {
                   " --config FILE | --store URL --host NAME [--store-root PREFIX] "
                   "[--store-ca FILE --store-cert FILE --store-key FILE] [--socket PATH]";
   for (const Flag& f : info.flags) u += std::string(" [") + f.name + " " + f.metavar + "]";
-  return u + " [--max-records N] [--max-routes N] [-- EAL args]";
+  return u + " [--max-records N] [--max-routes N] [--metrics HOST:PORT] [-- EAL args]";
 }
 
 int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptions* options,
@@ -67,6 +69,7 @@ int ParseCommandLine(int argc, char** argv, const ProgramInfo& info, CommonOptio
                           : a == "--store-ca"   ? &st.ca_file
                           : a == "--store-cert" ? &st.cert_file
                           : a == "--store-key"  ? &st.key_file
+                          : a == "--metrics"    ? &options->metrics_address
                                                 : nullptr;
     for (const Flag& f : info.flags)
       if (a == f.name) target = f.value;
@@ -119,7 +122,7 @@ Shell::Shell(ProgramInfo info, CommonOptions options)
 }
 
 std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::PortSpec>& ports,
-                                                  std::string* error) const {
+                                                  std::string* error) {
   DataplaneConfig dc;
   dc.limits.max_records = options_.max_records;
   dc.limits.max_routes = options_.max_routes;
@@ -130,12 +133,14 @@ std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::Port
   }
   std::unique_ptr<Dataplane> dp = Dataplane::Create(dc, error);
   if (!dp) return nullptr;
+  startup_.Mark("dataplane");
   for (const config::PortSpec& p : ports) {
     if (!dp->AttachPort(p.index, p.device, error)) {
       *error = "port " + p.name + ": " + *error;
       return nullptr;
     }
   }
+  startup_.Mark("ports");
   return dp;
 }
 
@@ -143,19 +148,46 @@ std::string Shell::Listen(const std::string& configured, std::string* error) {
   const std::string path = !options_.socket_path.empty() ? options_.socket_path
                            : !configured.empty()         ? configured
                                                          : info_.default_socket;
-  return server_.Listen(path, error) ? path : std::string();
+  const bool ok = server_.Listen(path, error);
+  startup_.Mark("listen");
+  return ok ? path : std::string();
+}
+
+bool Shell::StartMetrics(std::string* error) {
+  if (options_.metrics_address.empty()) return true;
+  auto m = std::make_unique<Metrics>();
+  if (!m->Start(options_.metrics_address, error)) return false;
+  Log("metrics: http://%s/metrics", options_.metrics_address.c_str());
+  metrics_ = std::move(m);
+  return true;
+}
+
+void Shell::PublishMetrics(Program& program) {
+  nlohmann::json j = program.MetricsJson();
+  if (!j.is_object()) return;
+  j["policy"]["apply_seconds"] = ops_.last_apply_seconds();
+  metrics_->Publish(j);
 }
 
 void Shell::Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_metrics = Clock::now();
   while (!stop.load()) {
     program.Poll();
     server_.Poll(ops_, 2);
     if (reload.exchange(false)) {
       std::string error;
-      if (program.Reload(&error))
+      const Clock::time_point t0 = Clock::now();
+      if (program.Reload(&error)) {
+        ops_.set_last_apply_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
         Log("reloaded %s", options_.config_path.c_str());
-      else
+      } else {
         Log("%s:\n%s", info_.reload_failed, error.c_str());
+      }
+    }
+    if (metrics_ && Clock::now() >= next_metrics) {
+      PublishMetrics(program);
+      next_metrics = Clock::now() + std::chrono::seconds(1);
     }
   }
 }
@@ -173,6 +205,7 @@ std::string PortsChangeProblem(const std::vector<config::PortSpec>& running,
 int Main(int argc, char** argv, ProgramInfo info,
          const std::function<std::unique_ptr<Program>(Shell&)>& make) {
   g_log_program = info.name;
+  StartupClock clock;
   CommonOptions options;
   std::string error;
   const int dashdash = ParseCommandLine(argc, argv, info, &options, &error);
@@ -185,20 +218,37 @@ int Main(int argc, char** argv, ProgramInfo info,
     return 1;
   }
   InstallSignals();
+  clock.Mark("eal");
   int rc = 0;
+  std::optional<StartupClock> stopping;
   {
     Shell shell(std::move(info), std::move(options));
+    shell.startup() = clock;
     std::unique_ptr<Program> program = make(shell);
-    if (!program->Start(&error)) {
+    // --metrics first: an address it cannot listen on changes nothing.
+    if (!shell.StartMetrics(&error)) {
+      Log("%s", error.c_str());
+      rc = 1;
+    } else if (!program->Start(&error)) {
       Log("cannot start:\n%s", error.c_str());
       rc = 1;
     } else {
+      Log("%s", shell.startup().Summary().c_str());
       shell.Run(*program, g_stop, g_reload);
+      // Where a stop's time goes (the workers stopped first: all of it is
+      // traffic lost in a restart).
+      stopping.emplace();
       program->Stop();
-      Log("stopped");
+      stopping->Mark("stop");
+      program.reset();
+      stopping->Mark("release");
     }
   }
   rte_eal_cleanup();
+  if (stopping) {
+    stopping->Mark("eal");
+    Log("%s", stopping->Summary("stopped").c_str());
+  }
   return rc;
 }
 

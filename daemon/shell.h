@@ -35,7 +35,9 @@
 
 #include "config/control.h"
 #include "config/host_config.h"
+#include "daemon/metrics.h"
 #include "daemon/operations.h"
+#include "daemon/startup_clock.h"
 #include "dataplane/runtime/dataplane.h"
 
 namespace hnv::daemon {
@@ -57,6 +59,7 @@ struct CommonOptions {
   std::string socket_path;           // --socket PATH: overrides the configuration's
   uint32_t max_records = 1'100'000;  // --max-records N: table sizes, reserved at start
   uint32_t max_routes = 110'000;     // --max-routes N
+  std::string metrics_address;       // --metrics HOST:PORT: Prometheus text there (off: "")
 };
 
 // One of the program's own options, taking one value ("--journal FILE").
@@ -86,6 +89,9 @@ class Program {
   virtual bool Reload(std::string* error) = 0;
   // SIGTERM/SIGINT: the clean stop, before the program is destroyed.
   virtual void Stop() = 0;
+  // Its counters for --metrics (daemon/metrics.h): {"counters": as `hnvctl
+  // counters`, "compartments": [...] (hnv-gateway), "policy": {"generation"}}.
+  virtual nlohmann::json MetricsJson() { return nullptr; }
 };
 
 class Shell {
@@ -102,20 +108,29 @@ class Shell {
   // The dataplane on the EAL lcores after the main one, its tables sized by
   // the options, with `ports` attached (not started).
   std::unique_ptr<Dataplane> CreateDataplane(const std::vector<config::PortSpec>& ports,
-                                             std::string* error) const;
+                                             std::string* error);
   // Listens on --socket, else on `configured` (the configuration's
   // control_socket), else on the program's default. Returns the path, or ""
   // with *error.
   std::string Listen(const std::string& configured, std::string* error);
 
+  // Where the start's time went (Main logs its Summary once Start returns);
+  // a program marks its own phases ("policy", "compartments").
+  StartupClock& startup() { return startup_; }
+
   // Runs the control loop until `stop` (see the theory of operation).
   void Run(Program& program, const std::atomic<bool>& stop, std::atomic<bool>& reload);
+  // --metrics: listens (false and why if it cannot); Run publishes every second.
+  bool StartMetrics(std::string* error);
 
  private:
   ProgramInfo info_;
   CommonOptions options_;
   Operations ops_;
   config::ControlServer server_;
+  StartupClock startup_;
+  std::unique_ptr<Metrics> metrics_;
+  void PublishMetrics(Program& program);
 };
 
 // "" when a reload's ports are the running ones; else why it needs a restart

@@ -8,8 +8,11 @@
 #include "config/json_model.h"
 #include "daemon/counters_json.h"
 #include "daemon/log.h"
+#include "dataplane/runtime/trace.h"
 #include "gateway/compartment/standard_services.h"
 #include "gateway/nat/nat_service.h"
+#include "gateway/fastpath/path_trace.h"
+#include "gateway/gateway_capture.h"
 
 namespace hnv::gateway {
 
@@ -53,7 +56,9 @@ bool NatArgs::Parse(daemon::ArgReader& r, NatArgs* out) {
 }
 
 Gateway::Gateway(daemon::Shell& shell, Options options)
-    : shell_(shell), options_(std::move(options)) {
+    : shell_(shell),
+      options_(std::move(options)),
+      captures_([this](const daemon::CaptureArgs& a, std::string* e) { return OpenCapture(a, e); }) {
   RegisterOperations();
   if (!shell_.options().store.url.empty()) {
     store_ = std::make_unique<daemon::StoreBinding>(shell_.options().store);
@@ -62,7 +67,8 @@ Gateway::Gateway(daemon::Shell& shell, Options options)
 }
 
 Gateway::~Gateway() {
-  compartments_.clear();  // namespaces stay (a crash-like exit); Stop removes them
+  captures_.StopAll();
+  compartments_.clear();  // detached: the namespaces stay for the next start
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
   fastpath_.reset();
@@ -178,6 +184,7 @@ void Gateway::ApplyStorePolicy(const store::FollowedPolicy& p) {
 
 bool Gateway::Start(std::string* error) {
   if (!(store_ ? LoadFromStore(error) : Load(&config_, error))) return false;
+  shell_.startup().Mark("configuration");
   dp_ = shell_.CreateDataplane(config_.host.ports, error);
   if (!dp_) return false;
   tables_ = GatewayTables::Create(GatewayLimits{}, dp_->reclaimer(), error);
@@ -197,7 +204,11 @@ bool Gateway::Start(std::string* error) {
   dp_->SetExtension(fastpath_.get());
   punt_ = PuntIo::Create(dp_->pool(), rings_, error);
   if (!punt_ || !punt_->Start(error)) return false;
-  if (!dp_->tables().Apply(config_.host.policy, error) || !dp_->Start(error)) return false;
+  shell_.startup().Mark("gateway tables");
+  if (!dp_->tables().Apply(config_.host.policy, error)) return false;
+  shell_.startup().Mark("policy");
+  if (!dp_->Start(error)) return false;
+  shell_.startup().Mark("workers");
   // Namespaces of tenants removed while the daemon was not running.
   std::set<std::string> wanted;
   for (const CompartmentSpec& s : config_.compartments) wanted.insert(s.netns);
@@ -212,6 +223,7 @@ bool Gateway::Start(std::string* error) {
   if (!ApplyCompartments(config_, error)) return false;
   SaveState();
   if (store_) store_->Applied(*first_, true, {}, config_.host.policy.records.size());
+  shell_.startup().Mark("compartments");
   const std::string sock = shell_.Listen(config_.host.control_socket, error);
   if (sock.empty()) return false;
   Log("running: %zu ports, %zu compartments, %zu lookup records, control socket %s, state %s",
@@ -239,8 +251,10 @@ bool Gateway::ApplyCompartments(const config::GatewayConfig& cfg, std::string* e
       it = compartments_.erase(it);
     } else if (const std::string why = it->second->NeedsRecreate(*n->second); !why.empty()) {
       Log("tenant %s: %s, compartment re-created", it->first.c_str(), why.c_str());
-      if (n->second->netns != it->second->spec().netns) it->second->DeleteNamespace();
+      const CompartmentSpec old = it->second->spec();
+      if (n->second->netns != old.netns) it->second->DeleteNamespace();
       it = compartments_.erase(it);
+      if (n->second->netns == old.netns) DeleteGoneTaps(old, *n->second);
     } else {
       ++it;
     }
@@ -292,19 +306,45 @@ bool Gateway::Reload(std::string* error) {
 
 void Gateway::Poll() {
   dp_->Poll();
+  captures_.Poll();
   tables_->Reclaim();
   for (auto& [name, c] : compartments_) c->Poll();
   if (store_)
     if (std::optional<store::FollowedPolicy> p = store_->Next(); p) ApplyStorePolicy(*p);
 }
 
+// A clean stop detaches: the compartments' namespaces, TAPs (with their
+// addresses and routes) and whatever runs inside stay, and the state file
+// keeps their ids, so the next start adopts them (a package upgrade, a
+// restart). Only removing a tenant deletes its namespace.
 void Gateway::Stop() {
-  for (auto& [name, c] : compartments_) c->DeleteNamespace();
-  compartments_.clear();
-  SaveState();
+  captures_.StopAll();
+  compartments_.clear();  // StopReason::kDetach
   if (dp_) dp_->Stop();
   if (punt_) punt_->Stop();
   if (store_) store_->Stop();
+}
+
+// A compartment re-created in the same namespace keeps the TAPs (detached,
+// then adopted) of the interfaces it still has; those it lost go.
+void Gateway::DeleteGoneTaps(const CompartmentSpec& old, const CompartmentSpec& next) {
+  std::vector<std::string> gone;
+  auto kept = [&](const std::string& ifname) {
+    if (ifname == next.vm_interface) return true;
+    for (const ExternalSpec& e : next.external)
+      if (e.interface == ifname) return true;
+    return false;
+  };
+  if (!kept(old.vm_interface)) gone.push_back(old.vm_interface);
+  for (const ExternalSpec& e : old.external)
+    if (!kept(e.interface)) gone.push_back(e.interface);
+  if (gone.empty()) return;
+  std::string error;
+  std::unique_ptr<NetNamespace> ns = NetNamespace::Open(old.netns, &error);
+  std::unique_ptr<NetlinkConfig> nl = ns ? NetlinkConfig::Create(*ns, &error) : nullptr;
+  for (const std::string& ifname : gone)
+    if (!nl || !nl->DeleteLink(ifname, &error))
+      Log("tenant %s: TAP %s not removed: %s", old.name.c_str(), ifname.c_str(), error.c_str());
 }
 
 Response Gateway::Compartments(const CompartmentsArgs& args) const {
@@ -365,6 +405,102 @@ Response Gateway::NatOrLb(const NatArgs& a, bool lb) const {
   return Response{true, std::move(result), {}};
 }
 
+std::optional<uint16_t> Gateway::PortByName(std::string_view name) const {
+  for (const config::PortSpec& p : config_.host.ports)
+    if (p.name == name) return p.index;
+  return std::nullopt;
+}
+
+const Compartment* Gateway::FindInterface(const std::string& text, uint8_t* iface,
+                                          std::string* error) const {
+  const size_t slash = text.find('/');
+  const std::string tenant = text.substr(0, slash);
+  const std::string ifname = slash == std::string::npos ? "" : text.substr(slash + 1);
+  const auto it = compartments_.find(tenant);
+  if (it == compartments_.end()) {
+    *error = "no compartment \"" + tenant + "\"";
+    return nullptr;
+  }
+  const CompartmentSpec& s = it->second->spec();
+  if (ifname == s.vm_interface) {
+    *iface = 0;
+    return it->second.get();
+  }
+  for (size_t i = 0; i < s.external.size(); ++i) {
+    if (s.external[i].interface == ifname) {
+      *iface = static_cast<uint8_t>(i + 1);
+      return it->second.get();
+    }
+  }
+  std::string known = s.vm_interface;
+  for (const ExternalSpec& e : s.external) known += ", " + e.interface;
+  *error = "compartment " + tenant + " has no interface \"" + ifname + "\" (it has " + known + ")";
+  return nullptr;
+}
+
+Response Gateway::Trace(const daemon::TraceArgs& args) {
+  if (!args.interface.empty())
+    return Response::Error("trace: a frame enters the gateway on a port (an external port or the "
+                           "provider port), not on \"" + args.interface + "\"");
+  // The trace's own fast path: one worker (this thread), its own punt ring
+  // (what it punts is reported, never sent to a TAP), the live tables.
+  static unsigned serial = 0;
+  rte_ring* punts = rte_ring_create(("gw_trace" + std::to_string(serial++)).c_str(), 256,
+                                    SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (punts == nullptr) return Response::Error("trace: out of DPDK memory");
+  GatewayFastPath fp(tables_.get(), PuntRings{punts, nullptr}, 1);
+  std::vector<std::vector<std::string>> names;
+  TraceExtension ext;
+  ext.ext = &fp;
+  for (const auto& [tenant, c] : compartments_) {
+    const CompartmentSpec& s = c->spec();
+    if (s.id >= names.size()) names.resize(s.id + 1);
+    names[s.id].push_back(tenant + "/" + s.vm_interface);
+    for (const ExternalSpec& e : s.external) names[s.id].push_back(tenant + "/" + e.interface);
+    if (s.vm_port < kMaxPorts) ext.is_virtual[s.vm_port] = true;
+  }
+  RecordingTracer tracer(std::move(names));
+  fp.SetTracer(&tracer);
+  TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame, &ext);
+  rte_mbuf* m;
+  while (rte_ring_dequeue(punts, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+  rte_ring_free(punts);
+  // The HNV pipeline's steps are a summary (first the frame as received,
+  // then what its stages did); the compartment's come in the order taken.
+  std::vector<TraceStep> ours;
+  for (const RecordingTracer::Step& t : tracer.steps()) ours.push_back({t.stage, t.decision});
+  r.steps.insert(r.steps.begin() + (r.steps.empty() ? 0 : 1), ours.begin(), ours.end());
+  return daemon::TraceResponse(r);
+}
+
+std::unique_ptr<FrameCapture> Gateway::OpenCapture(const daemon::CaptureArgs& args,
+                                                   std::string* error) {
+  constexpr uint32_t kSnaplen = 65535;
+  if (args.interface.empty()) {
+    auto cap = std::make_unique<PortCapture>();
+    if (!cap->Start(*dp_, args.port, args.file, kSnaplen, error)) return nullptr;
+    return cap;
+  }
+  uint8_t iface = 0;
+  const Compartment* c = FindInterface(args.interface, &iface, error);
+  if (c == nullptr) return nullptr;
+  if (iface == 0) {
+    auto cap = std::make_unique<VmInterfaceCapture>(*dp_, *fastpath_);
+    if (!cap->Start(c->spec().vm_port, args.file, kSnaplen, error)) return nullptr;
+    return cap;
+  }
+  const ExternalSpec& e = c->spec().external[iface - 1];
+  auto cap = std::make_unique<PortCapture>();
+  if (!cap->Start(*dp_, e.port, args.file, kSnaplen, error, e.vlan)) return nullptr;
+  return cap;
+}
+
+json Gateway::MetricsJson() {
+  return {{"counters", Counters().result},
+          {"compartments", Compartments(CompartmentsArgs{}).result["compartments"]},
+          {"policy", {{"generation", dp_->tables().snapshot()->generation}}}};
+}
+
 void Gateway::RegisterOperations() {
   daemon::Operations& ops = shell_.operations();
   ops.Add<daemon::NoArgs>("apply", [this](const daemon::NoArgs&) {
@@ -383,6 +519,9 @@ void Gateway::RegisterOperations() {
   ops.Add<VpnArgs>("vpn", [this](const VpnArgs& a) { return Vpn(a); });
   ops.Add<NatArgs>("nat", [this](const NatArgs& a) { return NatOrLb(a, false); });
   ops.Add<NatArgs>("lb", [this](const NatArgs& a) { return NatOrLb(a, true); });
+  ops.Add<daemon::TraceArgs>("trace", [this](const daemon::TraceArgs& a) { return Trace(a); });
+  captures_.Register(ops);
+  ops.set_port_by_name([this](std::string_view name) { return PortByName(name); });
   for (const char* op : {"new", "set", "remove"}) {
     ops.Refuse(op, std::string(op) + ": the gateway's policy comes from its tenant files: " +
                        "edit them and run `hnvctl apply`");

@@ -17,8 +17,18 @@
 // Compartment ids (and so their virtual VM ports) are stable: they are kept
 // in <state_dir>/compartments with the namespaces this daemon made, which is
 // also how a restart after a crash finds namespaces of tenants removed while
-// it was down. A clean stop (SIGTERM) removes every compartment's namespace;
-// after kill -9 the namespaces stay and the next start reuses them.
+// it was down. Neither a clean stop (SIGTERM) nor a crash removes a
+// compartment: its namespace and TAPs (persistent devices, gateway/kernel/
+// tap.h), with the kernel state and processes in them, stay, and the next
+// start adopts them; only removing the tenant deletes them.
+//
+// `hnvctl trace` runs a frame through a GatewayFastPath of the trace's own
+// (one worker, the control thread, its own punt ring, the live tables) with
+// a RecordingTracer (fastpath/path_trace.h), inside the HNV pipeline's trace
+// (dataplane/runtime/trace.h). `hnvctl capture` takes a port, or a
+// compartment interface: an external one is its port's frames of its VLAN,
+// the VM network's one a VmInterfaceCapture (gateway_capture.h); captures
+// run beside the control loop (daemon/captures.h).
 //
 // With --store URL --host NAME the configuration is the central store's
 // instead (daemon/store_binding.h): the gateway's document (ports, PA,
@@ -40,6 +50,7 @@
 #include <string>
 
 #include "config/gateway_config.h"
+#include "daemon/captures.h"
 #include "daemon/shell.h"
 #include "daemon/store_binding.h"
 #include "dataplane/runtime/dataplane.h"
@@ -86,8 +97,10 @@ class Gateway final : public daemon::Program {
   bool Start(std::string* error) override;
   void Poll() override;
   bool Reload(std::string* error) override;
-  // Removes every compartment (and its namespace); then the dataplane stops.
+  // Detaches every compartment (their namespaces stay for the next start);
+  // then the dataplane stops.
   void Stop() override;
+  nlohmann::json MetricsJson() override;
 
  private:
   void RegisterOperations();
@@ -98,6 +111,7 @@ class Gateway final : public daemon::Program {
   bool LoadFromStore(std::string* error);
   void ApplyStorePolicy(const store::FollowedPolicy& p);
   bool ApplyCompartments(const config::GatewayConfig& cfg, std::string* error);
+  void DeleteGoneTaps(const CompartmentSpec& old, const CompartmentSpec& next);
   CompartmentEnv EnvFor(const config::GatewayConfig& cfg) const;
   void SaveState();
   std::map<std::string, uint32_t> LoadState();
@@ -110,6 +124,13 @@ class Gateway final : public daemon::Program {
   // load balancers' pools (gateway/nat/nat_service.h).
   config::Response NatOrLb(const NatArgs& a, bool lb) const;
   std::vector<std::string> PortNames() const;
+  std::optional<uint16_t> PortByName(std::string_view name) const;
+  // "tenant/interface" -> its compartment and interface index (0: the VM
+  // network's), or an error.
+  const Compartment* FindInterface(const std::string& text, uint8_t* iface,
+                                   std::string* error) const;
+  config::Response Trace(const daemon::TraceArgs& args);
+  std::unique_ptr<FrameCapture> OpenCapture(const daemon::CaptureArgs& args, std::string* error);
 
   daemon::Shell& shell_;
   Options options_;
@@ -124,6 +145,7 @@ class Gateway final : public daemon::Program {
   std::optional<store::FollowedPolicy> first_;    // --store: the policy Start applies
   std::map<std::string, std::unique_ptr<Compartment>> compartments_;  // by tenant name
   std::map<std::string, std::string> known_netns_;  // tenant -> namespace, from the state file
+  daemon::Captures captures_;  // stopped before the fast path and dataplane go
 };
 
 }  // namespace hnv::gateway

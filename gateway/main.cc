@@ -6,8 +6,8 @@
 //
 // EAL arguments default to "-l 0,1 --in-memory" (hugepages). The first EAL
 // lcore is the control thread, every other one a worker. SIGHUP reloads the
-// configuration (as `hnvctl apply`); SIGTERM/SIGINT stop cleanly and remove
-// the compartments' namespaces. The shell around the daemon (options, EAL,
+// configuration (as `hnvctl apply`); SIGTERM/SIGINT stop cleanly and leave
+// the compartments' namespaces for the next start to adopt. The shell around the daemon (options, EAL,
 // signals, control socket) is daemon/shell.h.
 #include <memory>
 

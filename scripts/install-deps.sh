@@ -13,6 +13,8 @@ PKGS=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libyaml-cpp-dev libnl-3-dev libnl-route-3-dev nlohmann-json3-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler etcd-server etcd-client openssl
+  prometheus-cpp-dev  # --metrics (daemon/metrics.h)
+  prometheus          # promtool: the metrics tests check the scrape's format with it
   iproute2 iputils-ping ethtool tshark python3-scapy iperf3 nftables netcat-openbsd
   # the Debian packages and the gateway VM image (images/)
   debhelper dpkg-dev fakeroot lintian rsync bc mmdebstrap qemu-system-x86 qemu-utils genisoimage

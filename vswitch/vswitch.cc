@@ -2,10 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "config/journal_compact.h"
 #include "config/policy/validate.h"
@@ -22,70 +20,15 @@ using daemon::ArgReader;
 using daemon::JoinErrors;
 using nlohmann::json;
 
-namespace {
-
-std::optional<std::vector<uint8_t>> FromHex(const std::string& hex) {
-  std::vector<uint8_t> out;
-  int hi = -1;
-  for (char ch : hex) {
-    int v;
-    if (ch >= '0' && ch <= '9') v = ch - '0';
-    else if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
-    else if (ch >= 'A' && ch <= 'F') v = ch - 'A' + 10;
-    else if (ch == ' ' || ch == ':' || ch == '\n') continue;
-    else return std::nullopt;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  if (hi >= 0) return std::nullopt;
-  return out;
-}
-
-std::string ToHex(const std::vector<uint8_t>& b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
-}
-
-}  // namespace
-
 bool ChangeArgs::Parse(ArgReader& r, ChangeArgs* out) {
   const std::string error = config::ParseChange(std::string(r.op()), r.args(), &out->change);
   return error.empty() || r.FailWith(error);
 }
 
-bool TraceArgs::Parse(ArgReader& r, TraceArgs* out) {
-  std::string hex;
-  if (!r.Port("port", &out->port, ArgReader::Need::kRequired, "must name a port or VM adapter") ||
-      !r.String("frame", &hex, ArgReader::Need::kRequired, "must be the frame in hex"))
-    return false;
-  std::optional<std::vector<uint8_t>> frame = FromHex(hex);
-  if (!frame || frame->size() < 14) return r.Fail("frame", "is not a hex Ethernet frame");
-  out->frame = std::move(*frame);
-  return true;
-}
-
-bool CaptureArgs::Parse(ArgReader& r, CaptureArgs* out) {
-  if (!r.Port("port", &out->port, ArgReader::Need::kRequired, "must name a port or VM adapter") ||
-      !r.String("file", &out->file, ArgReader::Need::kRequired, "must be the pcap file to write") ||
-      !r.Unsigned("count", &out->count, ArgReader::Need::kOptional,
-                  "must be a number of packets") ||
-      !r.Number("seconds", &out->seconds, ArgReader::Need::kOptional, "must be in (0, 600]"))
-    return false;
-  if (out->seconds <= 0 || out->seconds > 600) return r.Fail("seconds", "must be in (0, 600]");
-  return true;
-}
-
 VSwitch::VSwitch(daemon::Shell& shell, std::string journal_path)
-    : shell_(shell), journal_path_(std::move(journal_path)) {
+    : shell_(shell),
+      journal_path_(std::move(journal_path)),
+      captures_([this](const daemon::CaptureArgs& a, std::string* e) { return OpenCapture(a, e); }) {
   RegisterOperations();
   if (!shell_.options().store.url.empty()) {
     store_ = std::make_unique<daemon::StoreBinding>(shell_.options().store);
@@ -94,6 +37,7 @@ VSwitch::VSwitch(daemon::Shell& shell, std::string journal_path)
 }
 
 VSwitch::~VSwitch() {
+  captures_.StopAll();
   if (dp_) dp_->Stop();
 }
 
@@ -184,10 +128,14 @@ bool VSwitch::Start(std::string* error) {
   } else if (!BuildPolicy(&config_, &policy, &journal_entries, error)) {
     return false;
   }
+  shell_.startup().Mark("configuration");
   dp_ = shell_.CreateDataplane(config_.ports, error);
   if (!dp_) return false;
   dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
-  if (!dp_->tables().Apply(policy, error) || !dp_->Start(error)) return false;
+  if (!dp_->tables().Apply(policy, error)) return false;
+  shell_.startup().Mark("policy");
+  if (!dp_->Start(error)) return false;
+  shell_.startup().Mark("workers");
   policy_ = std::make_unique<RecordIndex>(std::move(policy));
   if (store_)
     store_->Applied(*first, true, {}, policy_->size());
@@ -205,6 +153,7 @@ void VSwitch::Poll() {
   dp_->Poll();
   if (store_)
     if (std::optional<store::FollowedPolicy> p = store_->Next(); p) ApplyStorePolicy(*p);
+  captures_.Poll();
 }
 
 void VSwitch::ApplyStorePolicy(const store::FollowedPolicy& p) {
@@ -222,6 +171,7 @@ void VSwitch::ApplyStorePolicy(const store::FollowedPolicy& p) {
 }
 
 void VSwitch::Stop() {
+  captures_.StopAll();
   dp_->Stop();
   if (store_) store_->Stop();
 }
@@ -350,31 +300,25 @@ Response VSwitch::Counters() const {
   return Response{true, std::move(result), {}};
 }
 
-Response VSwitch::Trace(const TraceArgs& args) {
-  const TraceResult r = TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame);
-  json steps = json::array();
-  for (const TraceStep& s : r.steps) steps.push_back({{"stage", s.stage}, {"decision", s.decision}});
-  json outs = json::array();
-  for (const TraceOutput& o : r.outputs)
-    outs.push_back({{"port", o.port}, {"frame", ToHex(o.frame)}, {"summary", o.summary}});
-  return Response{true, {{"steps", steps}, {"outputs", outs}}, {}};
+Response VSwitch::Trace(const daemon::TraceArgs& args) {
+  if (!args.interface.empty()) return Response::Error("trace: no port \"" + args.interface + "\"");
+  return daemon::TraceResponse(TraceFrame(dp_->tables(), dp_->pool(), args.port, args.frame));
 }
 
-Response VSwitch::Capture(const CaptureArgs& args) {
-  PortCapture cap;
-  std::string error;
-  if (!cap.Start(*dp_, args.port, args.file, 65535, &error))
-    return Response::Error("capture: " + error);
-  // The control loop keeps running (neighbours, learning) while capturing.
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(args.seconds);
-  while (std::chrono::steady_clock::now() < end &&
-         (args.count == 0 || cap.written() < args.count)) {
-    dp_->Poll();
-    cap.Drain();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+std::unique_ptr<FrameCapture> VSwitch::OpenCapture(const daemon::CaptureArgs& args,
+                                                   std::string* error) {
+  if (!args.interface.empty()) {
+    *error = "no port \"" + args.interface + "\"";
+    return nullptr;
   }
-  cap.Stop();
-  return Response{true, {{"packets", cap.written()}, {"lost", cap.lost()}}, {}};
+  auto cap = std::make_unique<PortCapture>();
+  if (!cap->Start(*dp_, args.port, args.file, 65535, error)) return nullptr;
+  return cap;
+}
+
+nlohmann::json VSwitch::MetricsJson() {
+  return {{"counters", Counters().result},
+          {"policy", {{"generation", dp_->tables().snapshot()->generation}}}};
 }
 
 Response VSwitch::Get(const daemon::GetArgs& args) const {
@@ -397,8 +341,8 @@ void VSwitch::RegisterOperations() {
   for (const char* op : {"new", "set", "remove"})
     ops.Add<ChangeArgs>(op, [this](const ChangeArgs& a) { return HandleChange(a.change); });
   ops.Add<daemon::NoArgs>("counters", [this](const daemon::NoArgs&) { return Counters(); });
-  ops.Add<TraceArgs>("trace", [this](const TraceArgs& a) { return Trace(a); });
-  ops.Add<CaptureArgs>("capture", [this](const CaptureArgs& a) { return Capture(a); });
+  ops.Add<daemon::TraceArgs>("trace", [this](const daemon::TraceArgs& a) { return Trace(a); });
+  captures_.Register(ops);
 }
 
 }  // namespace hnv::vswitch

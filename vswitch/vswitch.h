@@ -39,6 +39,7 @@
 #include "config/host_config.h"
 #include "config/policy/record_index.h"
 #include "config/policy_ops.h"
+#include "daemon/captures.h"
 #include "daemon/shell.h"
 #include "daemon/store_binding.h"
 #include "dataplane/runtime/dataplane.h"
@@ -51,21 +52,6 @@ struct ChangeArgs {
   config::Change change;
   static bool Parse(daemon::ArgReader& r, ChangeArgs* out);
 };
-// trace {"port": P, "frame": "<hex>"}
-struct TraceArgs {
-  uint16_t port = 0;
-  std::vector<uint8_t> frame;
-  static bool Parse(daemon::ArgReader& r, TraceArgs* out);
-};
-// capture {"port": P, "file": F, "count": N, "seconds": S}
-struct CaptureArgs {
-  uint16_t port = 0;
-  std::string file;
-  uint64_t count = 0;  // 0: until `seconds`
-  double seconds = 10;
-  static bool Parse(daemon::ArgReader& r, CaptureArgs* out);
-};
-
 class VSwitch final : public daemon::Program {
  public:
   // `journal_path` "": /var/lib/hnv/<host>.journal.
@@ -80,6 +66,7 @@ class VSwitch final : public daemon::Program {
   // Rebuilds the policy from files + journal and applies it if valid.
   bool Reload(std::string* error) override;
   void Stop() override;
+  nlohmann::json MetricsJson() override;
 
   // Journals longer than this are compacted after a start or reload.
   static constexpr size_t kCompactEntries = 1000;
@@ -96,8 +83,8 @@ class VSwitch final : public daemon::Program {
   // Applies a validated single-record edit to the tables.
   bool ApplyRecordEdit(const RecordEdit& edit, std::string* error);
   config::Response Counters() const;
-  config::Response Trace(const TraceArgs& args);
-  config::Response Capture(const CaptureArgs& args);
+  config::Response Trace(const daemon::TraceArgs& args);
+  std::unique_ptr<FrameCapture> OpenCapture(const daemon::CaptureArgs& args, std::string* error);
   std::optional<uint16_t> PortByName(std::string_view name) const;
   void OnLearned(const LookupRecord& r);
 
@@ -108,6 +95,7 @@ class VSwitch final : public daemon::Program {
   std::unique_ptr<config::Journal> journal_;  // YAML mode only
   std::unique_ptr<daemon::StoreBinding> store_;  // --store mode only
   std::unique_ptr<Dataplane> dp_;
+  daemon::Captures captures_;  // after dp_: they go first
 };
 
 }  // namespace hnv::vswitch

@@ -356,7 +356,20 @@ ParseOutcome ParseTrace(const std::vector<std::string>& words) {
 }
 
 ParseOutcome ParseCapture(const std::vector<std::string>& words) {
-  const std::string usage = "capture: usage: hnvctl capture PORT FILE [--count N] [--seconds S]";
+  const std::string usage =
+      "capture: usage: hnvctl capture PORT FILE [--count N] [--seconds S] [--background] | "
+      "--status ID | --stop ID";
+  if (words.size() == 3 && (words[1] == "--status" || words[1] == "--stop")) {
+    if (!AllDigits(words[2]) || words[2].empty() || words[2].size() > 12)
+      return Fail(kExitError, "capture: " + words[1] + ": " + json(words[2]).dump() + " is not a capture id");
+    Command c;
+    c.label = "capture";
+    c.view = View::kCapture;
+    c.request.op = words[1] == "--stop" ? "capture-stop" : "capture-status";
+    c.request.args = json{{"id", std::stoull(words[2])}};
+    c.background = true;
+    return Ok(std::move(c));
+  }
   if (words.size() < 3) return Fail(kExitUsage, usage);
   Command c;
   c.label = "capture";
@@ -368,6 +381,10 @@ ParseOutcome ParseCapture(const std::vector<std::string>& words) {
   for (size_t i = 3; i < words.size(); ++i) {
     std::string opt = words[i];
     std::string value;
+    if (opt == "--background") {
+      c.background = true;
+      continue;
+    }
     if (const size_t eq = opt.find('='); eq != std::string::npos) {
       value = opt.substr(eq + 1);
       opt.resize(eq);
@@ -554,7 +571,10 @@ Short forms (fields are those of the YAML files, see config/README.md):
   hnvctl version                            client and server versions
   hnvctl trace PORT FRAME-HEX               follow one frame through the pipeline
   hnvctl trace PORT --describe 'eth src=.. dst=.. / ipv4 src=.. dst=.. / icmp'
-  hnvctl capture PORT FILE [--count N] [--seconds S]   write a pcap on the server
+  hnvctl capture PORT FILE [--count N] [--seconds S] [--background]
+                                            write a pcap on the server (PORT: a port, a VM
+                                            adapter, or hnv-gateway's TENANT/INTERFACE)
+  hnvctl capture --status ID | --stop ID    a background capture's progress / end it now
   hnvctl compartments                       hnv-gateway: every compartment, one line each
   hnvctl compartment NAME                   hnv-gateway: a compartment's interfaces, routes,
                                             neighbours and counters

@@ -62,6 +62,9 @@ struct Command {
   nlohmann::json filter = nlohmann::json::object();
   View view = View::kNothing;
   int timeout_ms = 5000;
+  // capture: return once it started, instead of asking for its status until
+  // it ends (the server captures beside its control loop either way).
+  bool background = false;
 };
 
 struct ParseOutcome {

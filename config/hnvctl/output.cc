@@ -399,7 +399,14 @@ std::string RenderApply(const json& result) {
 }
 
 std::string RenderCapture(const json& result, const json& args) {
-  std::string file = args.contains("file") ? Scalar(args["file"]) : "the file";
+  std::string file = args.contains("file")     ? Scalar(args["file"])
+                     : result.is_object() && result.contains("file") ? Scalar(result["file"])
+                                                                     : "the file";
+  if (result.is_object() && result.value("running", false)) {
+    return "capture " + Scalar(result["id"]) + " running: " + Scalar(result["packets"]) +
+           " packets to " + file + " so far (hnvctl capture --status|--stop " +
+           Scalar(result["id"]) + ")\n";
+  }
   if (result.is_object() && result.contains("packets")) {
     std::string line = "captured " + Scalar(result["packets"]) + " packets to " + file;
     if (result.contains("lost") && result["lost"] != 0)

@@ -1,6 +1,8 @@
 #include "config/hnvctl/run_command.h"
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "config/hnvctl/compartment_view.h"
 #include "config/hnvctl/output.h"
@@ -42,6 +44,16 @@ int RunCommand(const Command& cmd, const Ask& ask, bool as_json, int timeout) {
 
   std::optional<json> result = ask(cmd.request, timeout, &exit_code);
   if (!result) return exit_code;
+  if (cmd.view == View::kCapture && !cmd.background) {
+    // The server captures beside its control loop: ask until it is done.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+    while (result->is_object() && result->value("running", false) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      result = ask(Request{"capture-status", json{{"id", (*result)["id"]}}}, 5000, &exit_code);
+      if (!result) return exit_code;
+    }
+  }
   if (cmd.view == View::kObjects && cmd.request.op == "get") {
     result = FilterObjects(*cmd.kind, *result, cmd.filter);
   }

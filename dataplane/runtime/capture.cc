@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "dataplane/packet/headers.h"
+
 namespace hnv {
 namespace {
 
@@ -33,15 +35,9 @@ struct PcapRecordHeader {
 
 }  // namespace
 
-PortCapture::~PortCapture() { Stop(); }
+// ---- CaptureBuffer ----
 
-bool PortCapture::Start(Dataplane& dp, uint16_t index, const std::string& pcap_path,
-                        uint32_t snaplen, std::string* error) {
-  const uint16_t eth = dp.eth_port(index);
-  if (eth == kNoPort) {
-    *error = "port " + std::to_string(index) + " is not attached";
-    return false;
-  }
+bool CaptureBuffer::Open(const std::string& pcap_path, uint32_t snaplen, std::string* error) {
   file_ = std::fopen(pcap_path.c_str(), "wb");
   if (file_ == nullptr) {
     *error = "cannot write " + pcap_path + ": " + std::strerror(errno);
@@ -51,25 +47,34 @@ bool PortCapture::Start(Dataplane& dp, uint16_t index, const std::string& pcap_p
   h.snaplen = snaplen;
   std::fwrite(&h, sizeof(h), 1, file_);
   const std::string name = "cap" + std::to_string(g_captures.fetch_add(1));
-  pool_ = rte_pktmbuf_pool_create((name + "p").c_str(), 4095, 64, sizeof(uint64_t), RTE_MBUF_DEFAULT_BUF_SIZE,
-                                  SOCKET_ID_ANY);
+  pool_ = rte_pktmbuf_pool_create((name + "p").c_str(), 4095, 64, sizeof(uint64_t),
+                                  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   ring_ = rte_ring_create((name + "r").c_str(), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
   if (pool_ == nullptr || ring_ == nullptr) {
     *error = std::string("capture buffers: ") + rte_strerror(rte_errno);
-    Stop();
+    Close();
     return false;
   }
-  dp_ = &dp;
-  eth_ = eth;
   snaplen_ = snaplen;
-  rx_cb_ = rte_eth_add_rx_callback(eth, 0, &PortCapture::OnRx, this);
-  for (uint16_t q = 0; q < dp.worker_count(); ++q)
-    tx_cbs_.push_back(rte_eth_add_tx_callback(eth, q, &PortCapture::OnTx, this));
   return true;
 }
 
-void PortCapture::Copy(rte_mbuf** pkts, uint16_t n) noexcept {
+namespace {
+
+// The frame's 802.1Q VLAN: its in-band tag, or the one a NIC stripped; 0 for none.
+uint16_t VlanOf(const rte_mbuf* m) noexcept {
+  if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0) return m->vlan_tci & 0x0fff;
+  if (rte_pktmbuf_data_len(m) < sizeof(EthHdr) + sizeof(VlanTag)) return 0;
+  const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (d[12] != 0x81 || d[13] != 0x00) return 0;
+  return static_cast<uint16_t>((d[14] << 8 | d[15]) & 0x0fff);
+}
+
+}  // namespace
+
+void CaptureBuffer::Copy(rte_mbuf* const* pkts, uint16_t n, uint16_t vlan) noexcept {
   for (uint16_t i = 0; i < n; ++i) {
+    if (vlan != 0 && VlanOf(pkts[i]) != vlan) continue;
     rte_mbuf* c = rte_pktmbuf_copy(pkts[i], pool_, 0, snaplen_);
     if (c == nullptr) {
       lost_.fetch_add(1, std::memory_order_relaxed);
@@ -84,17 +89,7 @@ void PortCapture::Copy(rte_mbuf** pkts, uint16_t n) noexcept {
   }
 }
 
-uint16_t PortCapture::OnRx(uint16_t, uint16_t, rte_mbuf** pkts, uint16_t n, uint16_t, void* self) {
-  static_cast<PortCapture*>(self)->Copy(pkts, n);
-  return n;
-}
-
-uint16_t PortCapture::OnTx(uint16_t, uint16_t, rte_mbuf** pkts, uint16_t n, void* self) {
-  static_cast<PortCapture*>(self)->Copy(pkts, n);
-  return n;
-}
-
-uint64_t PortCapture::Drain() {
+uint64_t CaptureBuffer::Drain() {
   if (ring_ == nullptr || file_ == nullptr) return 0;
   timeval now{};
   gettimeofday(&now, nullptr);
@@ -123,22 +118,7 @@ uint64_t PortCapture::Drain() {
   return total;
 }
 
-void PortCapture::Stop() {
-  if (dp_ != nullptr) {
-    if (rx_cb_ != nullptr) rte_eth_remove_rx_callback(eth_, 0, rx_cb_);
-    for (size_t q = 0; q < tx_cbs_.size(); ++q)
-      if (tx_cbs_[q] != nullptr) rte_eth_remove_tx_callback(eth_, static_cast<uint16_t>(q), tx_cbs_[q]);
-    // No worker may still be inside a callback when its state goes away.
-    dp_->SynchronizeWorkers();
-    Drain();
-    // DPDK leaves freeing the removed callback structures (rte_zmalloc'd) to
-    // the caller.
-    rte_free(const_cast<rte_eth_rxtx_callback*>(rx_cb_));
-    for (const auto* cb : tx_cbs_) rte_free(const_cast<rte_eth_rxtx_callback*>(cb));
-    rx_cb_ = nullptr;
-    tx_cbs_.clear();
-    dp_ = nullptr;
-  }
+void CaptureBuffer::Close() {
   if (ring_ != nullptr) {
     void* m;
     while (rte_ring_dequeue(ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
@@ -149,6 +129,58 @@ void PortCapture::Stop() {
   pool_ = nullptr;
   if (file_ != nullptr) std::fclose(file_);
   file_ = nullptr;
+}
+
+// ---- PortCapture ----
+
+PortCapture::~PortCapture() { Stop(); }
+
+bool PortCapture::Start(Dataplane& dp, uint16_t index, const std::string& pcap_path,
+                        uint32_t snaplen, std::string* error, uint16_t vlan) {
+  const uint16_t eth = dp.eth_port(index);
+  if (eth == kNoPort) {
+    *error = "port " + std::to_string(index) + " is not attached";
+    return false;
+  }
+  if (!buf_.Open(pcap_path, snaplen, error)) return false;
+  dp_ = &dp;
+  eth_ = eth;
+  vlan_ = vlan;
+  rx_cb_ = rte_eth_add_rx_callback(eth, 0, &PortCapture::OnRx, this);
+  for (uint16_t q = 0; q < dp.worker_count(); ++q)
+    tx_cbs_.push_back(rte_eth_add_tx_callback(eth, q, &PortCapture::OnTx, this));
+  return true;
+}
+
+uint16_t PortCapture::OnRx(uint16_t, uint16_t, rte_mbuf** pkts, uint16_t n, uint16_t, void* self) {
+  auto* c = static_cast<PortCapture*>(self);
+  c->buf_.Copy(pkts, n, c->vlan_);
+  return n;
+}
+
+uint16_t PortCapture::OnTx(uint16_t, uint16_t, rte_mbuf** pkts, uint16_t n, void* self) {
+  auto* c = static_cast<PortCapture*>(self);
+  c->buf_.Copy(pkts, n, c->vlan_);
+  return n;
+}
+
+void PortCapture::Stop() {
+  if (dp_ != nullptr) {
+    if (rx_cb_ != nullptr) rte_eth_remove_rx_callback(eth_, 0, rx_cb_);
+    for (size_t q = 0; q < tx_cbs_.size(); ++q)
+      if (tx_cbs_[q] != nullptr) rte_eth_remove_tx_callback(eth_, static_cast<uint16_t>(q), tx_cbs_[q]);
+    // No worker may still be inside a callback when its state goes away.
+    dp_->SynchronizeWorkers();
+    buf_.Drain();
+    // DPDK leaves freeing the removed callback structures (rte_zmalloc'd) to
+    // the caller.
+    rte_free(const_cast<rte_eth_rxtx_callback*>(rx_cb_));
+    for (const auto* cb : tx_cbs_) rte_free(const_cast<rte_eth_rxtx_callback*>(cb));
+    rx_cb_ = nullptr;
+    tx_cbs_.clear();
+    dp_ = nullptr;
+  }
+  buf_.Close();
 }
 
 }  // namespace hnv

@@ -1,5 +1,8 @@
 #include "dataplane/runtime/trace.h"
 
+#include <rte_ring.h>
+
+#include <atomic>
 #include <cstdio>
 
 #include "dataplane/packet/parse.h"
@@ -12,6 +15,10 @@ namespace {
 class RecordingSink final : public TxSink {
  public:
   uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override {
+    if (ext != nullptr && port < kMaxPorts && ext->is_virtual[port]) {
+      ext->ext->DeliverVirtual(*ctx, port, pkts, n);
+      return n;
+    }
     for (uint16_t i = 0; i < n; ++i) {
       const uint8_t* d = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
       out.push_back({port, std::vector<uint8_t>(d, d + rte_pktmbuf_data_len(pkts[i])), {}});
@@ -20,6 +27,8 @@ class RecordingSink final : public TxSink {
     return n;
   }
   std::vector<TraceOutput> out;
+  const TraceExtension* ext = nullptr;
+  WorkerContext* ctx = nullptr;
 };
 
 std::string Summ(const uint8_t* f, uint32_t len, int depth) {
@@ -66,17 +75,19 @@ std::string Summ(const uint8_t* f, uint32_t len, int depth) {
 std::string SummarizeFrame(const uint8_t* frame, uint32_t len) { return Summ(frame, len, 0); }
 
 TraceResult TraceFrame(const PolicyTables& tables, rte_mempool* pool, uint16_t port,
-                       const std::vector<uint8_t>& frame) {
+                       const std::vector<uint8_t>& frame, const TraceExtension* ext) {
   TraceResult r;
   const Snapshot* snap = tables.snapshot();
-  if (port >= kMaxPorts || snap->ports[port].kind == PortKind::kUnused) {
+  const bool to_ext = ext != nullptr && port < kMaxPorts && snap->ports[port].kind == PortKind::kUnused;
+  if (port >= kMaxPorts || (snap->ports[port].kind == PortKind::kUnused && !to_ext)) {
     r.steps.push_back({"rx", "port " + std::to_string(port) + " has no role in the policy"});
     return r;
   }
   const PortInfo& pi = snap->ports[port];
   r.steps.push_back({"rx", "port " + std::to_string(port) +
-                               (pi.kind == PortKind::kVm ? " (VM adapter, VSID " + std::to_string(pi.vsid) + ")"
-                                                         : " (uplink)") +
+                               (to_ext                   ? std::string(" (the program's own port)")
+                                : pi.kind == PortKind::kVm ? " (VM adapter, VSID " + std::to_string(pi.vsid) + ")"
+                                                           : std::string(" (uplink)")) +
                                ": " + SummarizeFrame(frame.data(), static_cast<uint32_t>(frame.size()))});
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
   if (m == nullptr || frame.size() > rte_pktmbuf_tailroom(m)) {
@@ -94,9 +105,32 @@ TraceResult TraceFrame(const PolicyTables& tables, rte_mempool* pool, uint16_t p
   ctx->pool = pool;
   ctx->tx = &sink;
   ctx->counters = &c;
+  sink.ext = ext;
+  sink.ctx = ctx.get();
+  // What the extension hands to "another worker": there is one, this one.
+  rte_ring* handoff = nullptr;
+  if (ext != nullptr) {
+    static std::atomic<unsigned> serial{0};
+    const std::string name = "trace_ho" + std::to_string(serial.fetch_add(1));
+    handoff = rte_ring_create(name.c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ctx->handoff = &handoff;
+  }
   auto pipeline = std::make_unique<Pipeline>();
-  pipeline->ProcessRx(*ctx, port, &m, 1);
+  if (to_ext) ext->ext->Receive(*ctx, *pipeline, port, &m, 1);
+  else pipeline->ProcessRx(*ctx, port, &m, 1);
   ctx->FlushTx();
+  for (int round = 0; handoff != nullptr && round < 8; ++round) {
+    rte_mbuf* pkts[kBurstSize];
+    const unsigned h = rte_ring_sc_dequeue_burst(handoff, reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
+    if (h == 0) break;
+    ext->ext->ReceiveHandoff(*ctx, *pipeline, pkts, static_cast<uint16_t>(h));
+    ctx->FlushTx();
+  }
+  if (handoff != nullptr) {
+    void* left;
+    while (rte_ring_dequeue(handoff, &left) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
+    rte_ring_free(handoff);
+  }
 
   auto step = [&](uint64_t n, const char* stage, const std::string& what) {
     if (n != 0) r.steps.push_back({stage, what + (n > 1 ? " (x" + std::to_string(n) + ")" : "")});

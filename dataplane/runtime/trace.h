@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/pipeline/extension.h"
 #include "dataplane/policy/tables.h"
 
 namespace hnv {
@@ -32,8 +33,18 @@ struct TraceResult {
   std::vector<TraceOutput> outputs;
 };
 
+// A program's own stages in the trace (hnv-gateway's compartments): frames
+// received on a port the policy gives no role go to ext->Receive, frames for
+// a virtual port to ext->DeliverVirtual, frames the extension hands over
+// (to itself: its deferred work) to ext->ReceiveHandoff. The extension must
+// be one of the trace's own (one worker, nothing shared with the workers').
+struct TraceExtension {
+  WorkerExtension* ext = nullptr;
+  std::array<bool, kMaxPorts> is_virtual{};  // ports without an ethdev
+};
+
 TraceResult TraceFrame(const PolicyTables& tables, rte_mempool* pool, uint16_t port,
-                       const std::vector<uint8_t>& frame);
+                       const std::vector<uint8_t>& frame, const TraceExtension* ext = nullptr);
 
 // One line describing a frame: Ethernet, VLAN, ARP / IP / NVGRE and inner.
 std::string SummarizeFrame(const uint8_t* frame, uint32_t len);

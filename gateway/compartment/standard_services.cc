@@ -98,15 +98,18 @@ bool TapService::Start(ServiceContext& ctx, std::string* error) {
   return true;
 }
 
-void TapService::Stop(ServiceContext& ctx, StopReason /*why*/) {
+void TapService::Stop(ServiceContext& ctx, StopReason why) {
   // The workers stop using the compartment first (after a grace period the
-  // tables free it), then the punt thread lets go of the TAPs.
+  // tables free it), then the punt thread lets go of the TAPs. On a detach
+  // the devices stay, with their addresses and routes, for the next start.
   ctx.set_taps({});
   if (registered_) ctx.tables().RemoveCompartment(id_);
   registered_ = false;
   for (size_t i = 0; i < punt_taps_; ++i)
     ctx.punt().RemoveTap(TapIdOf(id_, static_cast<uint8_t>(i)));
   punt_taps_ = 0;
+  if (why == StopReason::kDetach)
+    for (const auto& t : taps_) t->Keep();
   taps_.clear();
 }
 
@@ -140,13 +143,17 @@ ServiceStatus TapService::Status(const ServiceContext& ctx) const {
         {{"name", taps_[i]->ifname()},
          {"ifindex", taps_[i]->ifindex()},
          {"tap_id", id},
+         {"adopted", taps_[i]->adopted()},
          {"to_kernel", {{"packets", c.to_kernel_packets}, {"bytes", c.to_kernel_bytes}}},
          {"from_kernel", {{"packets", c.from_kernel_packets}, {"bytes", c.from_kernel_bytes}}},
          {"drops", drops}});
     s.summary += (i == 0 ? "" : ", ") + taps_[i]->ifname();
   }
+  size_t adopted = 0;
+  for (const auto& t : taps_) adopted += t->adopted() ? 1 : 0;
   s.summary = std::to_string(taps_.size()) + " TAPs (" + s.summary +
-              ") in the fast path and the punt thread";
+              ") in the fast path and the punt thread" +
+              (adopted != 0 ? ", " + std::to_string(adopted) + " adopted from the previous run" : "");
   s.detail = {{"taps", taps}};
   return s;
 }

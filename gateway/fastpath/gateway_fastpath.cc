@@ -98,7 +98,7 @@ void GatewayFastPath::RunCompartment(WorkerContext& ctx, Pipeline* pipeline, Per
   else pw.path.FromPreRoute(g, pw.run);
   pw.run.n = 0;
   if (pipeline != nullptr && b.n_vm != 0) {  // inside a flush GwRewrite defers them
-    pipeline->ProcessRx(ctx, cv.vm_port, b.to_vm, b.n_vm);
+    ToVmNetwork(ctx, *pipeline, cv.vm_port, b.to_vm, b.n_vm);
     b.n_vm = 0;
   }
 }
@@ -178,6 +178,7 @@ void GatewayFastPath::DeliverVirtual(WorkerContext& ctx, uint16_t port, rte_mbuf
     rte_pktmbuf_free_bulk(pkts, n);
     return;
   }
+  Capture(port, pkts, n);
   CompartmentCounters& c = w.c[cv->id];
   for (uint16_t off = 0; off < n; off += kBurstSize) {
     const uint16_t k = n - off < kBurstSize ? n - off : kBurstSize;
@@ -222,7 +223,7 @@ void GatewayFastPath::ReceiveHandoff(WorkerContext& ctx, Pipeline& pipeline, rte
     // A run is frames of one compartment resuming at one place.
     if (run_cv != nullptr && (cv != run_cv || (vm_port != kNoPort) != to_vm)) {
       if (vm_port != kNoPort) {
-        pipeline.ProcessRx(ctx, vm_port, pw.run.pkts, pw.run.n);
+        ToVmNetwork(ctx, pipeline, vm_port, pw.run.pkts, pw.run.n);
         pw.run.n = 0;
       } else {
         RunCompartment(ctx, &pipeline, pw, b, *run_cv, false);
@@ -234,7 +235,7 @@ void GatewayFastPath::ReceiveHandoff(WorkerContext& ctx, Pipeline& pipeline, rte
   }
   if (run_cv != nullptr) {
     if (vm_port != kNoPort) {
-      pipeline.ProcessRx(ctx, vm_port, pw.run.pkts, pw.run.n);
+      ToVmNetwork(ctx, pipeline, vm_port, pw.run.pkts, pw.run.n);
       pw.run.n = 0;
     } else {
       RunCompartment(ctx, &pipeline, pw, b, *run_cv, false);
@@ -271,7 +272,7 @@ void GatewayFastPath::Poll(WorkerContext& ctx, Pipeline& pipeline) noexcept {
       m->vlan_tci = 0;
       if (iface == 0) {
         if (g != 0 && group_port != cv->vm_port) {
-          pipeline.ProcessRx(ctx, group_port, group, g);
+          ToVmNetwork(ctx, pipeline, group_port, group, g);
           g = 0;
         }
         group_port = cv->vm_port;
@@ -301,7 +302,7 @@ void GatewayFastPath::Poll(WorkerContext& ctx, Pipeline& pipeline) noexcept {
       Add(c.inject_external, m);
       ctx.Transmit(out.port, m);
     }
-    if (g != 0) pipeline.ProcessRx(ctx, group_port, group, g);
+    if (g != 0) ToVmNetwork(ctx, pipeline, group_port, group, g);
     if (n < kBurstSize) return;
   }
 }
@@ -312,6 +313,14 @@ void GatewayFastPath::OnWorkers(const std::function<void(uint32_t worker)>& fn) 
     return;
   }
   for (uint32_t w = 0; w < worker_count_; ++w) fn(w);
+}
+
+bool GatewayFastPath::SetVmCapture(uint16_t vm_port, CaptureBuffer* buf) {
+  if (vm_capture_.load(std::memory_order_relaxed) != nullptr) return false;
+  vm_capture_state_ = VmCapture{vm_port, buf};
+  vm_capture_.store(&vm_capture_state_, std::memory_order_release);
+  return true;
+}
 }
 
 CompartmentCounters GatewayFastPath::Counters(uint32_t id) const {

@@ -43,12 +43,13 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
-#include <functional>
-
 #include "dataplane/pipeline/extension.h"
+#include "dataplane/runtime/capture.h"
 #include "gateway/fastpath/gateway_path.h"
 #include "gateway/fastpath/gateway_tables.h"
 #include "gateway/fastpath/reasons.h"
@@ -83,6 +84,18 @@ class GatewayFastPath final : public WorkerExtension {
   // (copies of counters, a compartment feature's sessions).
   void OnWorkers(const std::function<void(uint32_t worker)>& fn) const;
   uint32_t workers() const { return worker_count_; }
+  // `hnvctl trace` only: a GatewayFastPath of its own, run on the control
+  // thread, reports each stage's decisions to `t` (path_trace.h).
+  void SetTracer(PathTracer* t) {
+    for (uint32_t w = 0; w < worker_count_; ++w) workers_[w].path.set_tracer(t);
+  }
+  // `hnvctl capture TENANT/VM-INTERFACE`: the frames a compartment exchanges
+  // with the VM network (those delivered to its vm_port and those it sends
+  // from it) are copied to `buf` (one such capture at a time; false if one
+  // runs). ClearVmCapture, then Dataplane::SynchronizeWorkers, before `buf`
+  // goes (gateway/gateway_capture.h). Off, a burst pays one load and test.
+  bool SetVmCapture(uint16_t vm_port, CaptureBuffer* buf);
+  void ClearVmCapture() { vm_capture_.store(nullptr, std::memory_order_release); }
   CompartmentCounters Counters(uint32_t id) const;
   void ResetCounters(uint32_t id);
   GlobalCounters Global() const;
@@ -107,6 +120,16 @@ class GatewayFastPath final : public WorkerExtension {
   void RunCompartment(WorkerContext& ctx, Pipeline* pipeline, PerWorker& pw, GwBatch& b,
                       const CompartmentView& cv, bool from_input) noexcept;
   void FlushPunts(GwBatch& b, GwWorkerState& w) noexcept;
+  // Frames a compartment sends into the VM network, received on its vm_port.
+  void ToVmNetwork(WorkerContext& ctx, Pipeline& pipeline, uint16_t vm_port, rte_mbuf** pkts,
+                   uint16_t n) noexcept {
+    Capture(vm_port, pkts, n);
+    pipeline.ProcessRx(ctx, vm_port, pkts, n);
+  }
+  void Capture(uint16_t vm_port, rte_mbuf* const* pkts, uint16_t n) noexcept {
+    const VmCapture* c = vm_capture_.load(std::memory_order_acquire);
+    if (c != nullptr && c->vm_port == vm_port) [[unlikely]] c->buf->Copy(pkts, n);
+  }
 
   const GatewayTables* tables_;
   PuntRings rings_;
@@ -114,6 +137,12 @@ class GatewayFastPath final : public WorkerExtension {
   std::unique_ptr<PerWorker[]> workers_;
   std::unique_ptr<CompartmentCounters[]> base_;
   WorkerRunner run_;
+  struct VmCapture {
+    uint16_t vm_port = 0;
+    CaptureBuffer* buf = nullptr;
+  };
+  VmCapture vm_capture_state_;
+  std::atomic<const VmCapture*> vm_capture_{nullptr};
 };
 
 }  // namespace hnv::gateway

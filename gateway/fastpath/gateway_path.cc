@@ -8,6 +8,7 @@
 #include "dataplane/packet/checksum.h"
 #include "dataplane/pipeline/flow_hash.h"
 #include "dataplane/pipeline/stage_util.h"
+#include "gateway/fastpath/path_trace.h"
 
 namespace hnv::gateway {
 namespace {
@@ -274,22 +275,35 @@ Burst& CompartmentPath::RunSlot(GwContext& g, Feature* const* features, uint8_t 
 }
 
 void CompartmentPath::FromInput(GwContext& g, Burst& in) noexcept {
+  if (tracer_ != nullptr) [[unlikely]] tracer_->Enter(g, in);
   GwInput::Process(g, in, input_);
+  if (tracer_ != nullptr) [[unlikely]] tracer_->After(GwInput::kName, g, to_steer_);
   if (g.ctx.workers > 1) {
     GwSteer::Process(g, to_steer_, steer_);
-    FromPreRoute(g, to_pre_);
+    if (tracer_ != nullptr) [[unlikely]] tracer_->After(GwSteer::kName, g, to_pre_);
+    FromPreRoute(g, to_pre_, false);
   } else {
-    FromPreRoute(g, to_steer_);
+    FromPreRoute(g, to_steer_, false);
   }
 }
 
-void CompartmentPath::FromPreRoute(GwContext& g, Burst& in) noexcept {
+void CompartmentPath::FromPreRoute(GwContext& g, Burst& in) noexcept { FromPreRoute(g, in, true); }
+
+void CompartmentPath::FromPreRoute(GwContext& g, Burst& in, bool enter) noexcept {
+  if (tracer_ != nullptr && enter) [[unlikely]] tracer_->Enter(g, in);
   const FeatureChain* chain = g.cv.features;
   Burst& routed_in = chain == nullptr ? in : RunSlot(g, chain->pre, chain->n_pre, in);
+  if (tracer_ != nullptr && chain != nullptr) [[unlikely]] tracer_->After("pre-route features", g, routed_in);
   GwRoute::Process(g, routed_in, route_);
+  if (tracer_ != nullptr) [[unlikely]] tracer_->After(GwRoute::kName, g, to_post_);
   Burst& rewrite_in =
       chain == nullptr ? to_post_ : RunSlot(g, chain->post, chain->n_post, to_post_);
+  if (tracer_ != nullptr && chain != nullptr) [[unlikely]] tracer_->After("post-route features", g, rewrite_in);
   GwRewrite::Process(g, rewrite_in);
+  if (tracer_ != nullptr) [[unlikely]] {
+    const Burst none{};  // a terminal stage: its frames are sent, queued or freed
+    tracer_->After(GwRewrite::kName, g, none);
+  }
   to_post_.n = 0;
 }
 

@@ -134,6 +134,8 @@ class GwRewrite final {
   static void Process(GwContext& g, Burst& in) noexcept;
 };
 
+class PathTracer;  // path_trace.h
+
 // The graph above for one worker (bursts and wiring).
 class CompartmentPath {
  public:
@@ -146,8 +148,11 @@ class CompartmentPath {
   // handed over (already through gw-input and gw-steer). Empties `in`.
   void FromInput(GwContext& g, Burst& in) noexcept;
   void FromPreRoute(GwContext& g, Burst& in) noexcept;
+  // `hnvctl trace` only (path_trace.h): called once per stage per burst when set.
+  void set_tracer(PathTracer* t) noexcept { tracer_ = t; }
 
  private:
+  void FromPreRoute(GwContext& g, Burst& in, bool enter) noexcept;
   // Runs the features of one slot over `in`; returns the burst the frames
   // that went on are in (`in` itself when the slot is empty).
   Burst& RunSlot(GwContext& g, Feature* const* features, uint8_t n, Burst& in) noexcept;
@@ -159,6 +164,7 @@ class CompartmentPath {
   const Outputs<GwRoute::Edge> route_;
   // A slot runs its features alternating between two bursts.
   const Outputs<Feature::Edge> into_a_, into_b_;
+  PathTracer* tracer_ = nullptr;
 };
 
 }  // namespace hnv::gateway

@@ -158,7 +158,9 @@ bool NetlinkConfig::AddressRequest(bool add, int ifindex, const IpAddr& addr, ui
   rtnl_addr_set_local(a.get(), local.get());
   rtnl_addr_set_prefixlen(a.get(), len);
   if (nodad && addr.is_v6()) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
-  const int err = add ? rtnl_addr_add(sk_, a.get(), 0) : rtnl_addr_delete(sk_, a.get(), 0);
+  // An address that is there already (an adopted TAP's) is replaced, not an error.
+  const int err =
+      add ? rtnl_addr_add(sk_, a.get(), NLM_F_REPLACE) : rtnl_addr_delete(sk_, a.get(), 0);
   if (err < 0) {
     *error = "netns " + netns_ + ": " + what + ": " + nl::Err(err);
     return false;

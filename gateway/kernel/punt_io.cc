@@ -227,8 +227,8 @@ unsigned PuntIo::ToKernel() {
     if (m->nb_segs <= kMaxSegs) {
       w = writev(s.fd, iov, static_cast<int>(segs));
     } else {
-      static thread_local uint8_t flat[RTE_MBUF_DEFAULT_BUF_SIZE * 32];
-      const uint32_t len = m->pkt_len <= sizeof(flat) ? m->pkt_len : 0;
+      uint8_t* flat = flat_.get();
+      const uint32_t len = m->pkt_len <= kFlatSize ? m->pkt_len : 0;
       const void* p = len != 0 ? rte_pktmbuf_read(m, 0, len, flat) : nullptr;
       w = p != nullptr ? write(s.fd, p, len) : -1;
     }
@@ -248,18 +248,18 @@ unsigned PuntIo::FromKernel(TapId tap) {
   if (s.fd < 0) return 0;
   rte_mbuf* pkts[kBurst];
   unsigned count = 0;
-  static thread_local uint8_t overflow[65536];
+  uint8_t* overflow = overflow_.get();
   for (unsigned i = 0; i < kBurst; ++i) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (m == nullptr) {
       // Read the frame anyway so the TAP does not stay readable forever.
-      const ssize_t r = read(s.fd, overflow, sizeof(overflow));
+      const ssize_t r = read(s.fd, overflow, kOverflowSize);
       if (r <= 0) break;
       Bump(s.drops[static_cast<size_t>(PuntDrop::kNoMbuf)]);
       continue;
     }
     const uint16_t room = rte_pktmbuf_tailroom(m);
-    iovec iov[2] = {{rte_pktmbuf_mtod(m, void*), room}, {overflow, sizeof(overflow)}};
+    iovec iov[2] = {{rte_pktmbuf_mtod(m, void*), room}, {overflow, kOverflowSize}};
     const ssize_t r = readv(s.fd, iov, 2);
     if (r <= 0) {  // EAGAIN: nothing more (or an error: retried on the next round)
       rte_pktmbuf_free(m);

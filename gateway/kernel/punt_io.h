@@ -39,6 +39,7 @@
 // each is a relaxed atomic written by the punt thread only.
 #pragma once
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include <atomic>
@@ -114,6 +115,13 @@ class PuntIo {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: control thread -> punt thread
   std::unique_ptr<TapSlot[]> taps_;
+  // The punt thread's buffers (members, not thread_local: static TLS this
+  // size is paid by every thread of the process, and a library's small
+  // thread stacks, civetweb's for --metrics, could not be created).
+  static constexpr size_t kFlatSize = RTE_MBUF_DEFAULT_BUF_SIZE * 32;
+  static constexpr size_t kOverflowSize = 65536;
+  std::unique_ptr<uint8_t[]> flat_ = std::make_unique<uint8_t[]>(kFlatSize);
+  std::unique_ptr<uint8_t[]> overflow_ = std::make_unique<uint8_t[]>(kOverflowSize);
   std::atomic<uint64_t> unknown_tap_{0};
 
   std::mutex call_mu_;     // one control call at a time

@@ -19,8 +19,11 @@ namespace {
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // Everything that must happen inside the namespace. Returns the tun fd.
+// On an existing persistent TAP of that name TUNSETIFF attaches to it; a
+// device of another kind fails it with EINVAL, one that another process holds
+// with EBUSY (*setiff_errno).
 int CreateInside(const std::string& ifname, const MacAddr& mac, uint32_t mtu, int* ifindex,
-                 std::string* error) {
+                 int* setiff_errno, std::string* error) {
   const int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     *error = Errno("open /dev/net/tun");
@@ -30,7 +33,14 @@ int CreateInside(const std::string& ifname, const MacAddr& mac, uint32_t mtu, in
   std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+    *setiff_errno = errno;
     *error = Errno("TUNSETIFF");
+    close(fd);
+    return -1;
+  }
+  if (ioctl(fd, TUNSETPERSIST, 1) != 0) {
+    *error = Errno("TUNSETPERSIST");
+    ioctl(fd, TUNSETPERSIST, 0);
     close(fd);
     return -1;
   }
@@ -79,6 +89,7 @@ int CreateInside(const std::string& ifname, const MacAddr& mac, uint32_t mtu, in
   } while (false);
   close(s);
   if (!ok) {
+    ioctl(fd, TUNSETPERSIST, 0);
     close(fd);
     return -1;
   }
@@ -104,23 +115,41 @@ std::unique_ptr<Tap> Tap::Create(NetNamespace& ns, const std::string& ifname, co
     *error = what + why;
     return nullptr;
   }
-  // A leftover device of that name: delete it (see the header).
-  std::string ignored;
-  if (nl->LinkIndex(ifname, &ignored) > 0 && !nl->DeleteLink(ifname, &why)) {
-    *error = what + "stale device: " + why;
-    return nullptr;
-  }
   int fd = -1;
   int ifindex = 0;
-  if (!ns.Enter([&] { fd = CreateInside(ifname, mac, mtu, &ifindex, &why); }, &why) || fd < 0) {
+  std::string ignored;
+  const bool exists = nl->LinkIndex(ifname, &ignored) > 0;
+  if (exists) {
+    // A persistent TAP of a previous run: attach to it (see the header).
+    int setiff = 0;
+    if (!ns.Enter([&] { fd = CreateInside(ifname, mac, mtu, &ifindex, &setiff, &why); }, &why)) {
+      *error = what + why;
+      return nullptr;
+    }
+    if (fd >= 0) return std::unique_ptr<Tap>(new Tap(fd, ifindex, ifname, mac, true));
+    if (setiff != EINVAL) {  // a TAP someone else holds, or set-up failed: leave it alone
+      *error = what + why;
+      return nullptr;
+    }
+    // Not a TAP we can take: a stale device of another kind goes.
+    if (!nl->DeleteLink(ifname, &why)) {
+      *error = what + "stale device: " + why;
+      return nullptr;
+    }
+  }
+  int setiff = 0;
+  if (!ns.Enter([&] { fd = CreateInside(ifname, mac, mtu, &ifindex, &setiff, &why); }, &why) ||
+      fd < 0) {
     *error = what + why;
     return nullptr;
   }
-  return std::unique_ptr<Tap>(new Tap(fd, ifindex, ifname, mac));
+  return std::unique_ptr<Tap>(new Tap(fd, ifindex, ifname, mac, false));
 }
 
 Tap::~Tap() {
-  if (fd_ >= 0) close(fd_);
+  if (fd_ < 0) return;
+  if (!keep_) ioctl(fd_, TUNSETPERSIST, 0);  // the device goes with the fd
+  close(fd_);
 }
 
 }  // namespace hnv::gateway

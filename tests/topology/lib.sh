@@ -256,6 +256,8 @@ topo_source() {
 # topo_host NAME CONFIG LCORES [--no-wait]: hnv-vswitch in namespace
 # ${P}NAME with its socket, journal and log in $W (NAME.sock/.journal/.log).
 # LCORES like "0,1" (main lcore first); two daemons use "0,1" and "1,0".
+# TOPO_METRICS=HOST:PORT: the daemons (this and topo_gateway) serve
+# --metrics there, in their own network namespace.
 # The daemon gets a private /run/dpdk (ip netns exec has its own mount
 # namespace) and runs at most TOPO_DAEMON_LIMIT seconds. CONFIG "store:NAME"
 # follows the policy store as host NAME instead (lib_store.sh).
@@ -267,7 +269,7 @@ topo_host() {
   ip netns exec "$P$h" sh -c 'mount -t tmpfs tmpfs /run/dpdk && exec "$@"' _ \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
     "$BIN" "${TOPO_SRC[@]}" --journal "$W/$h.journal" --socket "$W/$h.sock" \
-    --max-records 65536 --max-routes 4096 -- \
+    --max-records 65536 --max-routes 4096 ${TOPO_METRICS:+--metrics "$TOPO_METRICS"} -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
   HOST_PID[$h]=$!
@@ -293,7 +295,7 @@ topo_gateway() {
   nsenter --net="/run/netns/$P$h" -- \
     timeout -s TERM -k 5 "${TOPO_DAEMON_LIMIT:-600}" \
     "$GW_BIN" "${TOPO_SRC[@]}" --socket "$W/$h.sock" --state-dir "$W/$h.state" \
-    --namespace-prefix "$P" --max-records 65536 --max-routes 4096 -- \
+    --namespace-prefix "$P" --max-records 65536 --max-routes 4096 ${TOPO_METRICS:+--metrics "$TOPO_METRICS"} -- \
     -l "$lc" --main-lcore "${lc%%,*}" --no-huge -m 512 --no-shconf --no-pci \
     --file-prefix "$P$h" --log-level=error --no-telemetry >>"$W/$h.log" 2>&1 &
   HOST_PID[$h]=$!
@@ -507,6 +509,18 @@ topo_gateway_lab() {
   topo_gateway gw "$conf/gateway/gateway.yaml" 1,0
   topo_wait_host h1
   wait_ping c1 10.1.3.100 15 || die "Contoso1 cannot reach the physical host 10.1.3.100"
+}
+
+# frame_pcap HEX FILE: one frame (hex, as `hnvctl trace` prints it) as a
+# pcap file, for tshark.
+frame_pcap() {
+  "$TOPO_PY" - "$1" "$2" <<'PY'
+import struct, sys
+frame = bytes.fromhex(sys.argv[1])
+with open(sys.argv[2], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+PY
 }
 
 # comp_json GW TENANT EXPR: a Python expression over the compartment's

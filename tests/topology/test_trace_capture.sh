@@ -44,13 +44,7 @@ grep -Eq '^-> port 0: .*NVGRE 192\.168\.0\.22 -> 192\.168\.0\.33 VSID 6000 ' "$W
 # The traced output frame, decoded by tshark.
 hex=$(awk '/^-> port 0/ { getline; print $2; exit }' "$W/trace.txt")
 if [ -n "$hex" ]; then
-  "$TOPO_PY" - "$hex" "$W/trace-out.pcap" <<'EOF'
-import struct, sys
-frame = bytes.fromhex(sys.argv[1])
-with open(sys.argv[2], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
-EOF
+  frame_pcap "$hex" "$W/trace-out.pcap"
   dec=$(tshark -r "$W/trace-out.pcap" -T fields -e eth.dst -e ip.src -e ip.dst -e gre.proto \
         -e gre.key -e icmp.type 2>/dev/null)
   log "  tshark: $dec"

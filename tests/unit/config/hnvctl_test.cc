@@ -73,7 +73,13 @@ class RecordingHandler : public RequestHandler {
         "outputs": [{"port": 0, "summary": "NVGRE to 192.168.0.11", "frame": "0011"}]})"),
                       {}};
     }
+    if (r.op == "capture" && r.args.value("port", json()) == "slow")  // a capture that runs on
+      return Response{true, {{"id", 7}, {"running", true}, {"packets", 0}, {"lost", 0}}, {}};
     if (r.op == "capture") return Response{true, {{"packets", 3}, {"lost", 0}}, {}};
+    if (r.op == "capture-status" || r.op == "capture-stop") {
+      const bool running = r.op == "capture-status" && ++status_calls_ < 3;
+      return Response{true, {{"id", 7}, {"running", running}, {"packets", running ? 1 : 4}, {"lost", 0}}, {}};
+    }
     return Response::Error("unknown operation \"" + r.op + "\"");
   }
 
@@ -91,6 +97,7 @@ class RecordingHandler : public RequestHandler {
   Policy policy_ = test::ChapterHost1();
   std::vector<json> requests_;
   std::string fail_with_;
+  int status_calls_ = 0;
 };
 
 struct CtlRun {
@@ -499,6 +506,25 @@ TEST_F(HnvctlTest, VersionApplyCapture) {
   EXPECT_EQ(
       OnlyRequest(),
       json::parse(R"({"op":"capture","args":{"port":0,"file":"/tmp/x.pcap","seconds":0.5}})"));
+}
+
+TEST_F(HnvctlTest, CaptureAsksForItsStatusUntilItEnds) {
+  seen_ = RequestCount();
+  CtlRun r = Hnvctl({"capture", "slow", "/tmp/s.pcap", "--seconds", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "captured 4 packets to /tmp/s.pcap\n");
+  EXPECT_EQ(RequestCount() - seen_, 4u) << "capture, then capture-status until it is done";
+  seen_ = RequestCount();
+  r = Hnvctl({"capture", "slow", "/tmp/s.pcap", "--background"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "capture 7 running: 0 packets to /tmp/s.pcap so far (hnvctl capture --status|--stop 7)\n");
+  EXPECT_EQ(RequestCount() - seen_, 1u);
+  seen_ = RequestCount();
+  r = Hnvctl({"capture", "--stop", "7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(OnlyRequest(), json::parse(R"({"op":"capture-stop","args":{"id":7}})"));
+  EXPECT_EQ(r.out, "captured 4 packets to the file\n");
+  ExpectError({"capture", "--status", "seven"}, 1, "hnvctl: capture: --status: \"seven\" is not a capture id");
 }
 
 TEST_F(HnvctlTest, TraceWithHexAndWithADescription) {

@@ -89,7 +89,7 @@ TEST(ShellCommandLine, Usage) {
   EXPECT_EQ(Usage(info),
             "usage: hnv-gateway --config FILE | --store URL --host NAME [--store-root PREFIX] "
             "[--store-ca FILE --store-cert FILE --store-key FILE] [--socket PATH] [--state-dir DIR] "
-            "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [-- EAL args]");
+            "[--namespace-prefix PFX] [--max-records N] [--max-routes N] [--metrics HOST:PORT] [-- EAL args]");
 }
 
 TEST(ShellPorts, AReloadKeepsThePorts) {

@@ -41,21 +41,74 @@ TEST_F(TapTest, CreatedInsideTheNamespaceWithMacMtuUp) {
   EXPECT_NE(Sh("ip link show " + name), 0);
 }
 
-TEST_F(TapTest, StaleDeviceOfTheSameNameIsReplaced) {
+TEST_F(TapTest, APersistentTapOfTheSameNameIsAdoptedWithItsState) {
   NetNamespace* ns = NewNs();
   ASSERT_NE(ns, nullptr);
   const std::string name = TapName(1);
-  // What a crash can leave: a persistent TAP (or anything) of that name.
+  // What a previous run leaves (a detach, a crash): a persistent TAP of that name.
   ASSERT_EQ(Sh("ip -n " + ns->name() + " tuntap add dev " + name + " mode tap"), 0);
   ASSERT_EQ(Sh("ip -n " + ns->name() + " addr add 10.77.0.1/24 dev " + name), 0);
   std::string error;
   auto tap = Tap::Create(*ns, name, Mac("02:00:5e:10:00:02"), 1500, &error);
   ASSERT_TRUE(tap) << error;
+  EXPECT_TRUE(tap->adopted());
   const std::string link = ShOut("ip -n " + ns->name() + " -o addr show dev " + name);
-  EXPECT_EQ(link.find("10.77.0.1"), std::string::npos) << "a fresh device: " << link;
+  EXPECT_NE(link.find("10.77.0.1"), std::string::npos) << "the adopted device's address: " << link;
   EXPECT_NE(ShOut("ip -n " + ns->name() + " -o link show " + name).find("02:00:5e:10:00:02"),
             std::string::npos);
-  // Not persistent: gone with our fd.
+  // Without Keep(), the device goes with our fd.
+  tap.reset();
+  EXPECT_NE(Sh("ip -n " + ns->name() + " link show " + name), 0);
+}
+
+TEST_F(TapTest, AKeptTapStaysForTheNextStart) {
+  NetNamespace* ns = NewNs();
+  ASSERT_NE(ns, nullptr);
+  const std::string name = TapName(5);
+  std::string error;
+  auto tap = Tap::Create(*ns, name, Mac("02:00:5e:10:00:05"), 1400, &error);
+  ASSERT_TRUE(tap) << error;
+  EXPECT_FALSE(tap->adopted());
+  ASSERT_EQ(Sh("ip -n " + ns->name() + " route add 10.78.0.0/16 dev " + name), 0);
+  tap->Keep();
+  tap.reset();
+  ASSERT_EQ(Sh("ip -n " + ns->name() + " link show " + name), 0) << "kept";
+  auto again = Tap::Create(*ns, name, Mac("02:00:5e:10:00:05"), 1400, &error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_TRUE(again->adopted());
+  EXPECT_NE(ShOut("ip -n " + ns->name() + " route show 10.78.0.0/16").find(name), std::string::npos)
+      << "the route through the kept TAP survived";
+  uint8_t frame[60] = {};
+  EXPECT_EQ(write(again->fd(), frame, sizeof(frame)), 60);
+  again.reset();
+  EXPECT_NE(Sh("ip -n " + ns->name() + " link show " + name), 0);
+}
+
+TEST_F(TapTest, AKeptTapGoesWithItsNamespaceNeverToTheRootNamespace) {
+  NetNamespace* ns = NewNs();
+  ASSERT_NE(ns, nullptr);
+  const std::string name = TapName(7);
+  std::string error;
+  auto tap = Tap::Create(*ns, name, Mac("02:00:5e:10:00:07"), 1500, &error);
+  ASSERT_TRUE(tap) << error;
+  tap->Keep();
+  tap.reset();
+  ASSERT_TRUE(ns->Delete(&error)) << error;
+  usleep(200 * 1000);
+  EXPECT_NE(Sh("ip link show " + name), 0) << "the kept TAP surfaced in the root namespace";
+}
+
+TEST_F(TapTest, AStaleDeviceOfAnotherKindIsReplaced) {
+  NetNamespace* ns = NewNs();
+  ASSERT_NE(ns, nullptr);
+  const std::string name = TapName(6);
+  ASSERT_EQ(Sh("ip -n " + ns->name() + " link add " + name + " type veth peer name " + name + "p"),
+            0);
+  std::string error;
+  auto tap = Tap::Create(*ns, name, Mac("02:00:5e:10:00:06"), 1500, &error);
+  ASSERT_TRUE(tap) << error;
+  EXPECT_FALSE(tap->adopted());
+  EXPECT_NE(Sh("ip -n " + ns->name() + " link show " + name + "p"), 0) << "the veth is gone";
   tap.reset();
   EXPECT_NE(Sh("ip -n " + ns->name() + " link show " + name), 0);
 }

@@ -1,0 +1,75 @@
+#include "gateway/fastpath/path_trace.h"
+
+#include <cstdio>
+
+namespace hnv::gateway {
+
+namespace {
+
+std::string Ipv4Text(uint32_t host) {
+  char b[16];
+  std::snprintf(b, sizeof(b), "%u.%u.%u.%u", host >> 24, (host >> 16) & 255, (host >> 8) & 255,
+                host & 255);
+  return b;
+}
+
+}  // namespace
+
+std::string RecordingTracer::Iface(uint32_t compartment, uint8_t iface) const {
+  if (compartment < names_.size() && iface < names_[compartment].size() &&
+      !names_[compartment][iface].empty())
+    return names_[compartment][iface];
+  return "interface " + std::to_string(iface);
+}
+
+void RecordingTracer::Remember(const GwContext& g) {
+  punts_seen_ = g.batch.n_punt;
+  seen_ = g.c;
+}
+
+void RecordingTracer::Enter(const GwContext& g, const Burst& in) {
+  Remember(g);
+  for (uint16_t i = 0; i < in.n; ++i) {
+    const GwMeta* gm = Gw(in.pkts[i]);
+    steps_.push_back({"gw-input", "in on " + Iface(g.cv.id, gm->in_iface) + " (compartment " +
+                                      std::to_string(g.cv.id) + ")"});
+  }
+}
+
+void RecordingTracer::After(std::string_view stage, const GwContext& g, const Burst& out) {
+  const std::string s(stage);
+  for (uint16_t i = punts_seen_; i < g.batch.n_punt; ++i) {
+    const Punt why = g.batch.punt_why[i];
+    steps_.push_back({s, std::string("punted to the kernel: ") + PuntName(why) + " (" +
+                             PuntText(why) + "), through the TAP of " +
+                             Iface(g.cv.id, Gw(g.batch.punt[i])->in_iface)});
+  }
+  for (size_t d = 0; d < kGwDropCount; ++d) {
+    const uint64_t n = g.c.drop[d] - seen_.drop[d];
+    if (n == 0) continue;
+    const auto why = static_cast<GwDrop>(d);
+    steps_.push_back({s, std::string("dropped: ") + GwDropName(why) + " (" + GwDropText(why) + ")" +
+                             (n > 1 ? " (x" + std::to_string(n) + ")" : "")});
+  }
+  for (uint16_t i = 0; i < out.n; ++i) {
+    const GwMeta* gm = Gw(out.pkts[i]);
+    std::string d = "passed";
+    if (stage == GwRoute::kName) {
+      const IfaceView& o = g.cv.ifaces[gm->out_iface < kMaxInterfaces ? gm->out_iface : 0];
+      d = "route: out " + Iface(g.cv.id, gm->out_iface) +
+          (gm->out_iface == 0 ? " (into the VM network, port " : " (port ") +
+          std::to_string(o.port) + (o.vlan != 0 ? ", VLAN " + std::to_string(o.vlan) : "") +
+          "), next hop " + Ipv4Text(gm->next_hop);
+    }
+    steps_.push_back({s, d});
+  }
+  if (stage == GwRewrite::kName) {
+    const uint64_t ext = g.c.fwd_external.packets - seen_.fwd_external.packets;
+    const uint64_t vm = g.c.fwd_vm.packets - seen_.fwd_vm.packets;
+    if (ext != 0) steps_.push_back({s, "neighbour found, MACs, VLAN and TTL rewritten: out of the external port"});
+    if (vm != 0) steps_.push_back({s, "neighbour found, MACs and TTL rewritten: into the VM network (the HNV pipeline)"});
+  }
+  Remember(g);
+}
+
+}  // namespace hnv::gateway
