@@ -204,7 +204,16 @@ TEST_F(Ipv6CaTest, TooBigGetsPacketTooBig) {
 }
 
 TEST_F(Ipv6CaTest, WrongFamilyIsDropped) {
-  ExpectNothing(h1_->Run(kF1Port, Ping(kFDfgwMac, kF1Mac, Ip("10.0.1.5"), Ip("10.0.1.6"))));
+  // Anti-spoofing refuses the IPv4 source at the adapter (port_guard.h)...
+  const Frame v4 = Ping(kFDfgwMac, kF1Mac, Ip("10.0.1.5"), Ip("10.0.1.6"));
+  ExpectNothing(h1_->Run(kF1Port, v4));
+  ExpectOnlyDrop(*h1_, Drop::kIpSpoof);
+  // ... and the router refuses the family of an adapter trusted with any source.
+  Policy p = WithVsid7002(ChapterHost1V6());
+  for (VmPort& v : p.vm_ports) v.mac_address_spoofing = v.port == kF1Port;
+  h1_->Apply(p);
+  h1_->ResetCounters();
+  ExpectNothing(h1_->Run(kF1Port, v4));
   ExpectOnlyDrop(*h1_, Drop::kWrongFamily);
 }
 
