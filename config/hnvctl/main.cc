@@ -132,7 +132,7 @@ int Run(int argc, char** argv) {
       if (cmd.request.op == "get") {
         ctl::Rendered out = ctl::RenderObjects(*cmd.kind, *result, hnv::config::Mode::kPartial);
         if (!out.error.empty()) return Fail(ctl::kExitError, out.error);
-        std::cout << out.text;
+        std::cout << ctl::SelectProperties(out.text, cmd.properties);
       } else {
         // new/set: the object when the server returns it whole; a partial
         // echo would print invented defaults, so it prints nothing.
