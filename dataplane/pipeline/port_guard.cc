@@ -11,6 +11,7 @@ constexpr uint8_t kIcmpRedirect = 5;
 constexpr uint8_t kIcmpRouterAdvert = 9;
 constexpr uint8_t kIcmp6RouterAdvert = 134;
 constexpr uint8_t kIcmp6Redirect = 137;
+constexpr uint8_t kIpv6HopByHop = 0;
 
 uint16_t PortAt(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
@@ -44,8 +45,8 @@ uint32_t NdFixedBytes(uint8_t type) {
 bool PortGuard::LinkLocalOk(const uint8_t* a) const noexcept {
   if (a[11] != 0xff || a[12] != 0xfe) return true;  // not EUI-64: names no MAC
   const auto& m = pi_.mac.b;
-  return a[8] == (m[0] ^ 0x02) && a[9] == m[1] && a[10] == m[2] && a[13] == m[3] &&
-         a[14] == m[4] && a[15] == m[5];
+  return a[8] == (m[0] ^ 0x02) && a[9] == m[1] && a[10] == m[2] && a[13] == m[3] && a[14] == m[4] &&
+         a[15] == m[5];
 }
 
 bool PortGuard::MayUse(const WorkerContext& ctx, const IpAddr& ip, bool routes) const noexcept {
@@ -110,9 +111,15 @@ Drop PortGuard::CheckIpv6(const WorkerContext& ctx, const uint8_t* f, const Pars
   const uint8_t* l4 = f + pf.l4_offset;
   const bool icmp6 = pf.l4_proto == kIpProtoIcmp6 && pf.l4_present;
   const bool addresses = (guards_ & kGuardAddresses) != 0;
+  const uint32_t end = pf.l3_offset + pf.l3_len < len ? pf.l3_offset + pf.l3_len : len;
   if (addresses) {
     if (IsZero(ip->src, 16)) {
-      if (!icmp6) return Drop::kIpSpoof;  // :: is for DAD and MLD only
+      // :: is for DAD (an NS) and MLD, whose reports come behind a
+      // hop-by-hop header (Router Alert; RFC 3810 5.2.13: from :: while the
+      // interface has no valid link-local address yet).
+      const bool mld = pf.l4_proto == kIpv6HopByHop && pf.l4_offset + 2u <= end &&
+                       f[pf.l4_offset] == kIpProtoIcmp6;
+      if (!icmp6 && !mld) return Drop::kIpSpoof;
     } else if (IsLinkLocal(ip->src)) {
       if (!LinkLocalOk(ip->src)) return Drop::kIpSpoof;
     } else if (!MayUse(ctx, IpAddr::V6Raw(ip->src), /*routes=*/true)) {
@@ -125,7 +132,6 @@ Drop PortGuard::CheckIpv6(const WorkerContext& ctx, const uint8_t* f, const Pars
       return Drop::kRouterGuard;
     const uint32_t fixed = NdFixedBytes(type);
     if (addresses && fixed != 0) {
-      const uint32_t end = pf.l3_offset + pf.l3_len < len ? pf.l3_offset + pf.l3_len : len;
       uint32_t off = pf.l4_offset + fixed;
       if (off > end) return Drop::kNdSpoof;  // too short to say what it claims
       if (type == kIcmp6NeighborAdvert) {

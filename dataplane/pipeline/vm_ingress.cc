@@ -30,7 +30,8 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
       ctx.Discard(m, Drop::kPortNoVsid);
       continue;
     }
-    if ((pi.guards & kGuardAddresses) != 0 && reinterpret_cast<const EthHdr*>(Data(m))->src != pi.mac) {
+    if ((pi.guards & kGuardAddresses) != 0 &&
+        reinterpret_cast<const EthHdr*>(Data(m))->src != pi.mac) {
       ctx.Discard(m, Drop::kSrcMacSpoof);
       continue;
     }

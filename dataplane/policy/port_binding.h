@@ -42,8 +42,8 @@ struct PortBinding {
   static constexpr int kInlineV6 = 2;
   uint8_t n4 = 0;
   uint8_t n6 = 0;
-  bool l2only = false;    // an L2Only record: free CAs of the subnet may be claimed
-  bool wildcard = false;  // a GatewayWildcard record: any source
+  bool l2only = false;             // an L2Only record: free CAs of the subnet may be claimed
+  bool wildcard = false;           // a GatewayWildcard record: any source
   uint32_t v4[kInlineV4] = {};     // addresses as loaded from a frame (network order)
   uint64_t v6[kInlineV6][2] = {};  // the 16 bytes as two words, in memory order
 

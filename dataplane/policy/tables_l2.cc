@@ -23,7 +23,7 @@ void PolicyTables::L2Group::Attributes(L2Entry* e) const {
     if (n[0] + n[1] == 0) continue;
     e->type = t;
     e->rule = n[static_cast<int>(TranslationRule::kEncap)] > 0 ? TranslationRule::kEncap
-                                                                : TranslationRule::kNone;
+                                                               : TranslationRule::kNone;
     return;
   }
 }

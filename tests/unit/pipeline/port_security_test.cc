@@ -144,9 +144,16 @@ TEST_F(PortSecurityTest, Ipv6SourceOfAnotherVmIsDropped) {
   ExpectSpoof(h, kF1Port, Ping(kF2Mac, kF1Mac, kF2, kF1), Drop::kIpSpoof);
   // The other VM's link-local address (EUI-64: it names its MAC).
   ExpectSpoof(h, kF1Port, Ping(kF2Mac, kF1Mac, kF2Ll, kF2), Drop::kIpSpoof);
-  // :: only for DAD and MLD (ICMPv6).
+  // :: only for DAD and MLD (ICMPv6, MLD behind a hop-by-hop header).
   ExpectSpoof(h, kF1Port,
               PacketBuilder().Eth(kF2Mac, kF1Mac).Ipv6(Ip("::"), kF2).Udp(546, 547).Build(),
+              Drop::kIpSpoof);
+  ExpectSpoof(h, kF1Port,
+              PacketBuilder()
+                  .Eth(kF2Mac, kF1Mac)
+                  .Ipv6(Ip("::"), kF2, 0)
+                  .Payload({kIpProtoUdp, 0, 5, 2, 0, 0, 1, 0, 2, 34, 2, 35, 0, 8, 0, 0})
+                  .Build(),
               Drop::kIpSpoof);
 }
 
@@ -171,8 +178,10 @@ TEST_F(PortSecurityTest, ArpPoisoningIsDropped) {
   ExpectSpoof(*h1_, kC1Port, ArpReply(kC1Mac, kC2, MacAddr::Broadcast(), kC2), Drop::kArpSpoof);
   // Its own address with another's MAC as sender hardware address.
   ExpectSpoof(*h1_, kC1Port,
-              PacketBuilder().Eth(MacAddr::Broadcast(), kC1Mac)
-                  .Arp(kArpRequest, kC2Mac, kC1, MacAddr{}, kC3).Build(),
+              PacketBuilder()
+                  .Eth(MacAddr::Broadcast(), kC1Mac)
+                  .Arp(kArpRequest, kC2Mac, kC1, MacAddr{}, kC3)
+                  .Build(),
               Drop::kArpSpoof);
 }
 
@@ -241,6 +250,17 @@ TEST_F(PortSecurityTest, NeighborDiscoveryOfItsOwnIsDelivered) {
                         .Build();
   const auto tx = h.Run(kF2Port, dad);
   EXPECT_EQ(OnPort(tx, kF1Port), std::vector<Frame>{dad}) << DescribeTx(tx);
+  // An MLDv2 report from :: (a Linux VM's first, before its link-local
+  // address is valid), behind a hop-by-hop header with Router Alert.
+  const Frame mld = PacketBuilder()
+                        .Eth(Mac("333300000016"), kF2Mac)
+                        .Ipv6(Ip("::"), Ip("ff02::16"), 0)
+                        .Ttl(1)
+                        .Payload({kIpProtoIcmp6, 0, 5, 2, 0, 0, 1, 0,  // HBH: Router Alert, PadN
+                                  143, 0, 0, 0, 0, 0, 0, 0})           // MLDv2 report, no records
+                        .Build();
+  const auto mld_tx = h.Run(kF2Port, mld);
+  EXPECT_EQ(OnPort(mld_tx, kF1Port), std::vector<Frame>{mld}) << DescribeTx(mld_tx);
   EXPECT_EQ(h.drops(Drop::kNdSpoof) + h.drops(Drop::kIpSpoof), 0u);
 }
 
@@ -253,13 +273,18 @@ TEST_F(PortSecurityTest, RouterAdvertisementIsDroppedByRouterGuard) {
   ExpectSpoof(h, kF1Port, ra, Drop::kRouterGuard);
   // An IPv6 redirect, and an ICMPv4 redirect from Contoso1.
   ExpectSpoof(h, kF1Port,
-              PacketBuilder().Eth(kF2Mac, kF1Mac).Ipv6(kF1Ll, kF2Ll).Ttl(255).Icmp6(137, 0, 0)
-                  .Payload(40).Build(),
-              Drop::kRouterGuard);
-  ExpectSpoof(*h1_, kC1Port,
-              PacketBuilder().Eth(kC2Mac, kC1Mac).Ipv4(kC1, kC2).Icmp(5, 1, 0x0a000101).Payload(28)
+              PacketBuilder()
+                  .Eth(kF2Mac, kF1Mac)
+                  .Ipv6(kF1Ll, kF2Ll)
+                  .Ttl(255)
+                  .Icmp6(137, 0, 0)
+                  .Payload(40)
                   .Build(),
               Drop::kRouterGuard);
+  ExpectSpoof(
+      *h1_, kC1Port,
+      PacketBuilder().Eth(kC2Mac, kC1Mac).Ipv4(kC1, kC2).Icmp(5, 1, 0x0a000101).Payload(28).Build(),
+      Drop::kRouterGuard);
   // RouterGuard Off: the router's advertisement is flooded.
   h.Apply(WithAdapter(ChapterHost1V6(), kF1Port, [](VmPort& v) { v.router_guard = false; }));
   h.ResetCounters();
@@ -273,23 +298,28 @@ TEST_F(PortSecurityTest, DhcpOfferIsDroppedByDhcpGuard) {
   const Frame offer = DhcpOffer(kC1Mac, kC1);
   ExpectSpoof(*h1_, kC1Port, offer, Drop::kDhcpGuard);
   PipelineHarness h6(ChapterHost1V6());
-  ExpectSpoof(h6, kF1Port,
-              PacketBuilder().Eth(kF2Mac, kF1Mac).Ipv6(kF1Ll, kF2Ll).Udp(547, 546).Payload(60)
-                  .Build(),
-              Drop::kDhcpGuard);
+  ExpectSpoof(
+      h6, kF1Port,
+      PacketBuilder().Eth(kF2Mac, kF1Mac).Ipv6(kF1Ll, kF2Ll).Udp(547, 546).Payload(60).Build(),
+      Drop::kDhcpGuard);
   // DhcpGuard Off: Contoso1 is the subnet's DHCP server.
   h1_->Apply(WithAdapter(ChapterHost1(), kC1Port, [](VmPort& v) { v.dhcp_guard = false; }));
   h1_->ResetCounters();
   ExpectTx(h1_->Run(kC1Port, offer), {{kC2Port, offer}});
   EXPECT_EQ(h1_->total_drops(), 0u);
   // A client's request is never the guard's business.
-  const Frame request = PacketBuilder().Eth(MacAddr::Broadcast(), kC2Mac)
-                            .Ipv4(kC2, Ip("255.255.255.255")).Udp(68, 67).Payload(240).Build();
+  const Frame request = PacketBuilder()
+                            .Eth(MacAddr::Broadcast(), kC2Mac)
+                            .Ipv4(kC2, Ip("255.255.255.255"))
+                            .Udp(68, 67)
+                            .Payload(240)
+                            .Build();
   ExpectTx(h1_->Run(kC2Port, request), {{kC1Port, request}});
 }
 
 TEST_F(PortSecurityTest, MacAddressSpoofingOnLetsTheSpoofsThrough) {
-  h1_->Apply(WithAdapter(ChapterHost1(), kC1Port, [](VmPort& v) { v.mac_address_spoofing = true; }));
+  h1_->Apply(
+      WithAdapter(ChapterHost1(), kC1Port, [](VmPort& v) { v.mac_address_spoofing = true; }));
   const Frame ip_spoof = Ping(kC2Mac, kC1Mac, kC3, kC2);
   ExpectTx(h1_->Run(kC1Port, ip_spoof), {{kC2Port, ip_spoof}});
   const Frame poison = ArpReply(kC1Mac, kC3, kC2Mac, kC2);
@@ -339,8 +369,7 @@ TEST_F(PortSecurityTest, DynamicLearningRefusesATakenCa) {
   // Contoso2's CA, Contoso3's (remote) and the DFGW are taken.
   for (const IpAddr& taken : {kC2, kC3, kDfgw6000}) {
     SCOPED_TRACE(taken.ToString());
-    ExpectSpoof(h, kC1Port, ArpReply(kC1Mac, taken, MacAddr::Broadcast(), taken),
-                Drop::kArpSpoof);
+    ExpectSpoof(h, kC1Port, ArpReply(kC1Mac, taken, MacAddr::Broadcast(), taken), Drop::kArpSpoof);
     ExpectSpoof(h, kC1Port, ArpRequest(kC1Mac, taken, Ip("10.0.1.77")), Drop::kArpSpoof);
   }
   // Nor the subnet's broadcast address, nor one outside the subnet.
