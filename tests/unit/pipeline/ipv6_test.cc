@@ -11,19 +11,16 @@
 namespace hnv::test::pipe {
 namespace {
 
-// Fabrikam (chapter_policy.h): VSID 7000 fd00:1::/64, 7001 fd00:2::/64.
-const IpAddr kF1 = Ip("fd00:1::101");
-const IpAddr kF2 = Ip("fd00:1::102");
+// Fabrikam (chapter_policy.h): VSID 7000 fd00:1::/64, 7001 fd00:2::/64 (kF1, kF2 and
+// their MACs and ports: pipeline_test_util.h).
 const IpAddr kF3 = Ip("fd00:1::103");
 const IpAddr kFDfgw = Ip("fd00:1::1");
 const IpAddr kFGw = Ip("fd00:2::2");
-const MacAddr kF1Mac = Mac("700070000101");
-const MacAddr kF2Mac = Mac("700070000102");
 const MacAddr kF3Mac = Mac("700070000203");
 const MacAddr kFDfgwMac = Mac("700070000100");
 const MacAddr kFDfgw7001Mac = Mac("700170010300");
 const MacAddr kFGwMac = Mac("700170010301");
-constexpr uint16_t kF1Port = 3, kF2Port = 4, kF3Port = 2;  // F3 on Host 2
+constexpr uint16_t kF3Port = 2;  // on Host 2 (kF1Port, kF2Port: pipeline_test_util.h)
 // Our addition: VSID 7002 fd00:3::/64, Fabrikam4 on Host 1 (port 5).
 const IpAddr kF4 = Ip("fd00:3::104");
 const MacAddr kF4Mac = Mac("700270020104");

@@ -15,12 +15,7 @@
 namespace hnv::test::pipe {
 namespace {
 
-// Fabrikam (chapter_policy.h): IPv6 tenant, VSID 7000 fd00:1::/64.
-const IpAddr kF1 = Ip("fd00:1::101");
-const IpAddr kF2 = Ip("fd00:1::102");
-const MacAddr kF1Mac = Mac("700070000101");
-const MacAddr kF2Mac = Mac("700070000102");
-constexpr uint16_t kF1Port = 3, kF2Port = 4;
+// Fabrikam (kF1, kF2: pipeline_test_util.h), the IPv6 tenant.
 // Link-local addresses in modified EUI-64 form, from each MAC.
 const IpAddr kF1Ll = Ip("fe80::7200:70ff:fe00:101");
 const IpAddr kF2Ll = Ip("fe80::7200:70ff:fe00:102");
