@@ -218,9 +218,7 @@ void AssignIds(std::vector<TenantDraft>* tenants, const std::map<std::string, ui
 void AddVmPort(const TenantDraft& t, yaml::PolicyBuilder* b) {
   const CompartmentSpec& s = t.spec;
   VmPort port{"compartment " + s.name, s.vm_port, s.vm_mac, s.vsid};
-  port.mac_address_spoofing = true;
-  port.dhcp_guard = false;
-  port.router_guard = false;
+  port.Trust();
   b->policy.vm_ports.push_back(port);
   yaml::ElementOrigin o{t.file, t.vm.path, t.vm.line, {}};
   o.Set("vm_name", t.name);

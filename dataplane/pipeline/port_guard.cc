@@ -5,10 +5,7 @@
 namespace hnv {
 namespace {
 
-constexpr uint16_t kDhcpServerPort = 67;
 constexpr uint16_t kDhcp6ServerPort = 547;
-constexpr uint8_t kIcmpRedirect = 5;
-constexpr uint8_t kIcmpRouterAdvert = 9;
 constexpr uint8_t kIcmp6RouterAdvert = 134;
 constexpr uint8_t kIcmp6Redirect = 137;
 constexpr uint8_t kIpv6HopByHop = 0;

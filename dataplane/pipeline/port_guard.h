@@ -29,7 +29,8 @@
 // check in vm-ingress included); the guards stay as set.
 //
 // Cost. The binding is loaded once per burst; an IPv4 frame from one of
-// its port's first CAs that is neither UDP nor ICMP costs a few compares.
+// its port's first CAs costs a few compares inline (and a look at the UDP
+// port or ICMP type when the guards are on).
 // Everything else goes to the out-of-line slow path.
 // Thread: worker-only; reads the snapshot, the tables and the port's binding.
 #pragma once
@@ -40,6 +41,10 @@ namespace hnv {
 
 class PortGuard {
  public:
+  static constexpr uint8_t kDhcpServerPort = 67;
+  static constexpr uint8_t kIcmpRedirect = 5;
+  static constexpr uint8_t kIcmpRouterAdvert = 9;
+
   PortGuard(const WorkerContext& ctx, uint16_t port, const PortInfo& pi) noexcept
       : pi_(pi), binding_(ctx.tables->Binding(port)), guards_(pi.guards) {}
 
@@ -51,10 +56,22 @@ class PortGuard {
     if (pf.l3 == L3Kind::kIpv4) [[likely]] {
       uint32_t src;
       std::memcpy(&src, f + pf.l3_offset + offsetof(Ipv4Hdr, src), 4);
-      const bool addr_ok = (guards_ & kGuardAddresses) == 0 || binding_.HasV4(src);
-      const bool guarded = (guards_ & (kGuardDhcp | kGuardRouter)) != 0 &&
-                           (pf.l4_proto == kIpProtoUdp || pf.l4_proto == kIpProtoIcmp);
-      if (addr_ok && !guarded) return Drop::kCount;
+      if ((guards_ & kGuardAddresses) == 0 || binding_.HasV4(src)) [[likely]] {
+        // Its own source: only a DHCP server message or an ICMP redirect /
+        // router advertisement is left to drop (as CheckIpv4 decides).
+        const uint8_t* l4 = f + pf.l4_offset;
+        if (!pf.l4_present) return Drop::kCount;
+        if (pf.l4_proto == kIpProtoUdp) {
+          if ((guards_ & kGuardDhcp) == 0 || l4[0] != 0 || l4[1] != kDhcpServerPort)
+            return Drop::kCount;
+        } else if (pf.l4_proto == kIpProtoIcmp) {
+          if ((guards_ & kGuardRouter) == 0 ||
+              (l4[0] != kIcmpRedirect && l4[0] != kIcmpRouterAdvert))
+            return Drop::kCount;
+        } else {
+          return Drop::kCount;
+        }
+      }
     }
     return CheckSlow(ctx, f, pf, len);
   }

@@ -84,6 +84,14 @@ struct VmPort {
   bool mac_address_spoofing = false;
   bool dhcp_guard = true;    // -DhcpGuard On: DHCP server messages from the VM dropped
   bool router_guard = true;  // -RouterGuard On: router advertisements and redirects dropped
+
+  // No port security: the port of a router that forwards others' sources
+  // and may send redirects (a gateway compartment's interface).
+  void Trust() {
+    mac_address_spoofing = true;
+    dhcp_guard = false;
+    router_guard = false;
+  }
 };
 
 // Port ACLs: Hyper-V's Add-VMNetworkAdapterAcl and -ExtendedAcl, per VM
