@@ -206,10 +206,14 @@ void AssignIds(std::vector<TenantDraft>* tenants, const std::map<std::string, ui
 }
 
 // The compartment's interface into its VM network, as the dataplane sees it:
-// a local VM adapter on the gateway VSID.
+// a local VM adapter on the gateway VSID. A trusted one: the compartment is
+// the tenant's router (it forwards sources from outside the VM network, and
+// its kernel may send redirects), and no VM's: no port security.
 void AddVmPort(const TenantDraft& t, yaml::PolicyBuilder* b) {
   const CompartmentSpec& s = t.spec;
-  b->policy.vm_ports.push_back(VmPort{"compartment " + s.name, s.vm_port, s.vm_mac, s.vsid});
+  VmPort port{"compartment " + s.name, s.vm_port, s.vm_mac, s.vsid};
+  port.Trust();
+  b->policy.vm_ports.push_back(port);
   yaml::ElementOrigin o{t.file, t.vm.path, t.vm.line, {}};
   o.Set("vm_name", t.name);
   o.Set("port", t.name);

@@ -43,6 +43,9 @@ constexpr FieldSpec kVmPortFields[] = {
     {"port", FieldType::kPort, true},
     {"mac", FieldType::kMac, true},
     {"vsid", FieldType::kVsid, true},
+    {"mac_address_spoofing", FieldType::kOnOff, false},
+    {"dhcp_guard", FieldType::kOnOff, false},
+    {"router_guard", FieldType::kOnOff, false},
 };
 constexpr FieldSpec kRoutingDomainFields[] = {
     {"rdid", FieldType::kGuid, true},
@@ -297,6 +300,15 @@ FieldResult NormalizeField(FieldType type, const json& v) {
       return Integer(v, 0, 128, "0..128");
     case FieldType::kVlan:
       return Integer(v, 0, 4094, "0..4094");
+    case FieldType::kOnOff: {
+      if (v.is_boolean()) return FieldResult{json(v.get<bool>() ? "On" : "Off"), {}};
+      if (v.is_string()) {
+        const std::string f = Folded(v.get_ref<const std::string&>());
+        if (f == "on" || f == "true") return FieldResult{json("On"), {}};
+        if (f == "off" || f == "false") return FieldResult{json("Off"), {}};
+      }
+      return Bad(v, "is not On or Off");
+    }
     case FieldType::kPort: {
       if (v.is_string()) {
         const std::string& s = v.get_ref<const std::string&>();
@@ -528,15 +540,19 @@ FromJsonResult<ProviderRoute> ProviderRouteFromJson(const json& j, const FromJso
 }
 
 FromJsonResult<VmPort> VmPortFromJson(const json& j, const FromJsonOptions& options) {
-  return Convert<VmPort>(Kind::kVmNetworkAdapter, j, options,
-                         [&options](const json& o, VmPort* v, std::optional<JsonError>* error) {
-                           if (o.contains("vm_name")) v->vm_name = o["vm_name"].get<std::string>();
-                           if (o.contains("port") && !Port(o, options, &v->port, error))
-                             return false;
-                           if (o.contains("mac")) v->mac = Mac(o, "mac");
-                           if (o.contains("vsid")) v->vsid = static_cast<uint32_t>(Num(o, "vsid"));
-                           return true;
-                         });
+  return Convert<VmPort>(
+      Kind::kVmNetworkAdapter, j, options,
+      [&options](const json& o, VmPort* v, std::optional<JsonError>* error) {
+        if (o.contains("vm_name")) v->vm_name = o["vm_name"].get<std::string>();
+        if (o.contains("port") && !Port(o, options, &v->port, error)) return false;
+        if (o.contains("mac")) v->mac = Mac(o, "mac");
+        if (o.contains("vsid")) v->vsid = static_cast<uint32_t>(Num(o, "vsid"));
+        for (auto [name, out] :
+             {std::pair{"mac_address_spoofing", &v->mac_address_spoofing},
+              std::pair{"dhcp_guard", &v->dhcp_guard}, std::pair{"router_guard", &v->router_guard}})
+          if (o.contains(name)) *out = o[name] == "On";
+        return true;
+      });
 }
 
 FromJsonResult<RoutingDomain> RoutingDomainFromJson(const json& j, const FromJsonOptions& options) {
@@ -596,8 +612,14 @@ json ToJson(const ProviderRoute& r) {
 }
 
 json ToJson(const VmPort& v) {
-  return json{
-      {"vm_name", v.vm_name}, {"port", v.port}, {"mac", v.mac.ToCompactString()}, {"vsid", v.vsid}};
+  auto on_off = [](bool b) { return b ? "On" : "Off"; };
+  return json{{"vm_name", v.vm_name},
+              {"port", v.port},
+              {"mac", v.mac.ToCompactString()},
+              {"vsid", v.vsid},
+              {"mac_address_spoofing", on_off(v.mac_address_spoofing)},
+              {"dhcp_guard", on_off(v.dhcp_guard)},
+              {"router_guard", on_off(v.router_guard)}};
 }
 
 json ToJson(const RoutingDomain& d) { return json{{"rdid", d.rdid.ToString()}, {"name", d.name}}; }

@@ -17,7 +17,8 @@
 //   customer-route      rdid*, vsid*, destination*, next_hop (on-link), metric (0)
 //   provider-address    address*, prefix_length*, port*, mac, vlan (0)
 //   provider-route      destination*, port*, next_hop (on-link)
-//   vm-network-adapter  vm_name*, port*, mac*, vsid*
+//   vm-network-adapter  vm_name*, port*, mac*, vsid*, mac_address_spoofing (Off),
+//                       dhcp_guard (On), router_guard (On)
 //   routing-domain      rdid*, name
 //   virtual-subnet      vsid*, rdid*, prefixes* (a list; one string is a list of one;
 //                       "prefix": x, as in the YAML, is read as "prefixes": [x])
@@ -80,6 +81,7 @@ enum class FieldType : uint8_t {
   kPrefixLen,  // 0..128
   kVlan,       // 0..4094
   kPort,       // 0..65535, or a port name
+  kOnOff,      // "On" / "Off" (also on/off, true/false, JSON booleans)
 };
 
 struct FieldSpec {

@@ -38,6 +38,9 @@ constexpr EnumName<MtuPolicy> kMtuPolicies[] = {
     {"clamp-mss", MtuPolicy::kClampMss},
     {"icmp-and-clamp", MtuPolicy::kIcmpAndClamp},
 };
+// Set-VMNetworkAdapter's switches: On / Off, as PowerShell writes them.
+constexpr EnumName<bool> kOnOff[] = {
+    {"On", true}, {"Off", false}, {"true", true}, {"false", false}};
 constexpr EnumName<FlowIdMode> kFlowIdModes[] = {
     {"entropy", FlowIdMode::kEntropy},
     {"zero", FlowIdMode::kZero},
@@ -47,7 +50,8 @@ constexpr std::string_view kSettingsKeys[] = {"underlay_mtu", "mtu_policy", "flo
                                               "icmp_errors_per_second", "icmp_errors_burst"};
 constexpr std::string_view kPaKeys[] = {"address", "prefix_length", "mac", "vlan", "port"};
 constexpr std::string_view kProviderRouteKeys[] = {"destination", "port", "next_hop"};
-constexpr std::string_view kAdapterKeys[] = {"vm_name", "mac", "vsid", "port"};
+constexpr std::string_view kAdapterKeys[] = {
+    "vm_name", "mac", "vsid", "port", "mac_address_spoofing", "dhcp_guard", "router_guard"};
 constexpr std::string_view kRdKeys[] = {"rdid", "name", "virtual_subnets", "customer_routes"};
 constexpr std::string_view kSubnetKeys[] = {"vsid", "prefix", "prefixes"};
 constexpr std::string_view kRouteKeys[] = {"vsid", "destination", "next_hop", "metric"};
@@ -215,6 +219,11 @@ void ReadVmNetworkAdapters(Reader& r, const Value& v, PolicyBuilder* b) {
     ReadField(*m, "vsid", Need::kRequired, "vsid", &o, &vp.vsid,
               [&](const Value& x) { return r.Uint(x, kVsidSpec); });
     AddPortRef(r, *m, PortRef::Kind::kVmPort, b->policy.vm_ports.size(), &o, b);
+    for (auto [key, out] :
+         {std::pair{"mac_address_spoofing", &vp.mac_address_spoofing},
+          std::pair{"dhcp_guard", &vp.dhcp_guard}, std::pair{"router_guard", &vp.router_guard}})
+      ReadField(*m, key, Need::kOptional, key, &o, out,
+                [&](const Value& x) { return r.Enum<bool>(x, kOnOff, "On or Off"); });
     b->policy.vm_ports.push_back(vp);
     b->origins.vm_ports.push_back(std::move(o));
   }

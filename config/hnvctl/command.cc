@@ -65,7 +65,12 @@ const std::vector<Noun>& Nouns() {
        true},
       {"VMNetworkAdapter",
        Kind::kVmNetworkAdapter,
-       {{"VMName", "vm_name"}, {"VirtualSubnetId", "vsid"}, {"StaticMacAddress", "mac"}},
+       {{"VMName", "vm_name"},
+        {"VirtualSubnetId", "vsid"},
+        {"StaticMacAddress", "mac"},
+        {"MacAddressSpoofing", "mac_address_spoofing"},
+        {"DhcpGuard", "dhcp_guard"},
+        {"RouterGuard", "router_guard"}},
        false},
   };
   return kNouns;
@@ -169,6 +174,32 @@ Command ObjectCommand(const std::string& label, const std::string& verb, Kind ki
   return c;
 }
 
+// `| fl A,B C` (Format-List): the property names, or none for `*` and for
+// any other pipeline. `words[i]` starts with '|'.
+std::vector<std::string> FormatListProperties(const std::vector<std::string>& words, size_t i) {
+  std::vector<std::string> tail;
+  std::string first = words[i].substr(1);
+  if (!first.empty()) tail.push_back(first);
+  for (size_t j = i + 1; j < words.size(); ++j) tail.push_back(words[j]);
+  if (tail.empty() || !(IEquals(tail[0], "fl") || IEquals(tail[0], "Format-List"))) return {};
+  std::vector<std::string> props;
+  for (size_t j = 1; j < tail.size(); ++j) {
+    if (IEquals(tail[j], "-Property")) continue;       // the default parameter, named
+    if (!tail[j].empty() && tail[j][0] == '-') break;  // another parameter ends the list
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = tail[j].find(',', start);
+      std::string p =
+          tail[j].substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (p == "*") return {};
+      if (!p.empty()) props.push_back(std::move(p));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return props;
+}
+
 ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
   const std::string& name = words[0];
   const size_t dash = name.find('-');
@@ -193,9 +224,13 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
 
   // Parameters as given: (param, raw value), in order.
   std::vector<std::pair<const Param*, std::string>> given;
+  std::vector<std::string> properties;
   for (size_t i = 1; i < words.size(); ++i) {
     const std::string& w = words[i];
-    if (!w.empty() && w[0] == '|') break;  // "| fl ..." formats PowerShell output; ours is fixed
+    if (!w.empty() && w[0] == '|') {  // "| fl A,B" selects the view's lines
+      properties = FormatListProperties(words, i);
+      break;
+    }
     const bool is_param =
         w.size() > 1 && w[0] == '-' && std::isalpha(static_cast<unsigned char>(w[1]));
     if (!is_param) {
@@ -273,7 +308,9 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
     return Fail(kExitUsage, label + ": give at least one of " + ParamList(*noun, false) +
                                 " to select what to remove");
   }
-  return Ok(ObjectCommand(label, verb, noun->kind, std::move(object)));
+  Command c = ObjectCommand(label, verb, noun->kind, std::move(object));
+  c.properties = std::move(properties);
+  return Ok(std::move(c));
 }
 
 // `new|set|remove|get KIND field=value ...`
@@ -597,8 +634,9 @@ The chapter's cmdlets (names and parameters case-insensitive):
   New-|Get-|Set-|Remove-NetVirtualizationProviderAddress -ProviderAddress -InterfaceIndex
       -PrefixLength [-VlanID] [-MACAddress]
   New-|Get-|Set-|Remove-NetVirtualizationProviderRoute -DestinationPrefix -InterfaceIndex -NextHop
-  Get-VMNetworkAdapter [*|NAME|-VMName NAME] [| fl ...]
+  Get-VMNetworkAdapter [*|NAME|-VMName NAME] [| fl PROPERTY,...|*]
   Set-VMNetworkAdapter -VMName NAME [-VirtualSubnetId N] [-StaticMacAddress MAC]
+      [-MacAddressSpoofing On|Off] [-DhcpGuard On|Off] [-RouterGuard On|Off]
 Get-* take the same parameters as filters. InterfaceIndex is the dataplane port
 number. Quote a whole cmdlet to keep '*' and '|' from the shell:
   hnvctl 'Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName'

@@ -5,10 +5,12 @@
 //
 // Cmdlet and parameter names are case-insensitive; `-Name value` and
 // `-Name:value` both work; a value may keep its quotes ("{1234...}" or
-// '...'); everything from a lone `|` on is ignored (`Get-VMNetworkAdapter *
-// | fl VMName,MacAddress,VirtualSubnetId,SwitchName`). A whole cmdlet may
-// also come as one argument, split PowerShell-style (SplitCommandLine), so
-// the shell does not see its `*` and `|`.
+// '...'). After a lone `|`, `fl` / `Format-List` with property names
+// (`Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName`)
+// selects the lines of a Get- view, `fl *` shows all (as without it); any
+// other pipeline is ignored. A whole cmdlet may also come as one argument,
+// split PowerShell-style (SplitCommandLine), so the shell does not see its
+// `*` and `|`.
 //
 // Values are checked here (config/json_model.h) and sent in canonical form;
 // errors name the parameter as the user wrote the command:
@@ -60,6 +62,8 @@ struct Command {
   // get: only objects whose fields equal these (canonical values) are shown;
   // the protocol's get has no filter, so hnvctl filters what comes back.
   nlohmann::json filter = nlohmann::json::object();
+  // `| fl A,B`: the properties (lines "A: ...") of the view to show; empty: all.
+  std::vector<std::string> properties;
   View view = View::kNothing;
   int timeout_ms = 5000;
   // capture: return once it started, instead of asking for its status until

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -147,6 +148,30 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, size_t labe
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
+  }
+  return out;
+}
+
+std::string SelectProperties(const std::string& view, const std::vector<std::string>& properties) {
+  if (properties.empty()) return view;
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::vector<std::string> want;
+  for (const std::string& p : properties) want.push_back(lower(p));
+  std::string out;
+  size_t start = 0;
+  while (start < view.size()) {
+    size_t end = view.find('\n', start);
+    if (end == std::string::npos) end = view.size();
+    const std::string line = view.substr(start, end - start);
+    const size_t colon = line.find(':');
+    const bool keep = line.empty() || (colon != std::string::npos &&
+                                       std::find(want.begin(), want.end(),
+                                                 lower(line.substr(0, colon))) != want.end());
+    if (keep) out += line + "\n";
+    start = end + 1;
   }
   return out;
 }

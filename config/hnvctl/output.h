@@ -30,6 +30,11 @@ nlohmann::json FilterObjects(config::Kind kind, const nlohmann::json& objects,
 // fails on an object that lacks a required field.
 Rendered RenderObjects(config::Kind kind, const nlohmann::json& objects, config::Mode mode);
 
+// `| fl A,B`: only the lines "A: ..." and "B: ..." of each block of a Get-
+// view, in the view's order (names case-insensitive); no properties: the
+// view as it is.
+std::string SelectProperties(const std::string& view, const std::vector<std::string>& properties);
+
 // `show`: each kind's view under its cmdlet name, as DumpPolicy prints them;
 // `results` maps a kind's name to its get result.
 Rendered RenderPolicy(const nlohmann::json& results);

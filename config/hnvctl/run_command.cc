@@ -68,7 +68,7 @@ int RunCommand(const Command& cmd, const Ask& ask, bool as_json, int timeout) {
       if (cmd.request.op == "get") {
         Rendered out = RenderObjects(*cmd.kind, *result, config::Mode::kPartial);
         if (!out.error.empty()) return Fail(kExitError, out.error);
-        std::cout << out.text;
+        std::cout << SelectProperties(out.text, cmd.properties);
       } else {
         // new/set: the object when the server returns it whole; a partial
         // echo would print invented defaults, so it prints nothing.

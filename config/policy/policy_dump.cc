@@ -124,6 +124,9 @@ std::string DumpVmNetworkAdapters(const Policy& p) {
     b.Line("MacAddress", v.mac.ToCompactString());
     b.Line("VirtualSubnetId", v.vsid);
     b.Line("SwitchName", "HNVSwitch");
+    b.Line("MacAddressSpoofing", v.mac_address_spoofing ? "On" : "Off");
+    b.Line("DhcpGuard", v.dhcp_guard ? "On" : "Off");
+    b.Line("RouterGuard", v.router_guard ? "On" : "Off");
   }
   return b.Take();
 }

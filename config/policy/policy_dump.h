@@ -36,7 +36,10 @@ std::string DumpProviderAddresses(const Policy& p);
 // DestinationPrefix, NextHop, Metric (always 0: our provider routes have none).
 std::string DumpProviderRoutes(const Policy& p);
 
-// Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName
+// Get-VMNetworkAdapter * | fl *: VMName, MacAddress, VirtualSubnetId,
+// SwitchName, then the port security switches MacAddressSpoofing, DhcpGuard,
+// RouterGuard (On / Off). (hnvctl shows the chapter's four with `| fl
+// VMName,MacAddress,VirtualSubnetId,SwitchName`.)
 std::string DumpVmNetworkAdapters(const Policy& p);
 
 // All five, each under a line with the cmdlet's name and a blank line, in the

@@ -18,6 +18,12 @@ namespace hnv {
   X(kVlanFromVm, "vm-ingress", "802.1Q-tagged frame from a VM adapter")       \
   X(kSrcMacSpoof, "vm-ingress", "source MAC is not the adapter's MAC")        \
   X(kPortNoVsid, "vm-ingress", "adapter's VSID is not in the policy")         \
+  /* vm-ingress: port security (port_guard.h) */                              \
+  X(kIpSpoof, "vm-ingress", "IP source is not an address of the adapter (anti-spoofing)") \
+  X(kArpSpoof, "vm-ingress", "ARP sender MAC or address is not the adapter's (anti-spoofing)") \
+  X(kNdSpoof, "vm-ingress", "ND link-layer address or NA target is not the adapter's (anti-spoofing)") \
+  X(kDhcpGuard, "vm-ingress", "DHCP server message from an adapter with DhcpGuard on") \
+  X(kRouterGuard, "vm-ingress", "router advertisement or redirect from an adapter with RouterGuard on") \
   /* l2-switch */                                                              \
   X(kUnknownDstMac, "l2-switch", "no local port and no lookup record for the destination MAC") \
   X(kHairpin, "l2-switch", "destination is the ingress port")                 \

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dataplane/pipeline/port_guard.h"
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
@@ -9,6 +10,7 @@ namespace hnv {
 void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
                         const Outputs<Edge>& out) noexcept {
   const PortInfo& pi = ctx.snap->ports[port];
+  const PortGuard guard(ctx, port, pi);
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -28,8 +30,14 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
       ctx.Discard(m, Drop::kPortNoVsid);
       continue;
     }
-    if (reinterpret_cast<const EthHdr*>(Data(m))->src != pi.mac) {
+    if ((pi.guards & kGuardAddresses) != 0 &&
+        reinterpret_cast<const EthHdr*>(Data(m))->src != pi.mac) {
       ctx.Discard(m, Drop::kSrcMacSpoof);
+      continue;
+    }
+    if (const Drop why = guard.Check(ctx, Data(m), meta->pf, rte_pktmbuf_data_len(m));
+        why != Drop::kCount) {
+      ctx.Discard(m, why);
       continue;
     }
     meta->vsid = pi.vsid;

@@ -3,8 +3,10 @@
 // Theory of operation (VmIngress): input is frames received on VM ports.
 // Each frame is tagged with its adapter's VSID (the chapter's out-of-band
 // data) in PacketMeta. Drops: kMalformed (parse error or not linearizable),
-// kVlanFromVm (VMs send untagged frames), kSrcMacSpoof (source MAC is not the
-// adapter's: a VM cannot claim another's MAC), kPortNoVsid. Output: the
+// kVlanFromVm (VMs send untagged frames), kPortNoVsid, kSrcMacSpoof (source
+// MAC is not the adapter's: a VM cannot claim another's MAC, unless its
+// adapter has MacAddressSpoofing On), then port security (port_guard.h:
+// kIpSpoof, kArpSpoof, kNdSpoof, kDhcpGuard, kRouterGuard). Output: the
 // l2-switch input.
 //
 // Theory of operation (L2Switch): input is VSID-tagged frames from VMs.

@@ -67,12 +67,86 @@ struct ProviderRoute {
   IpAddr next_hop;  // unspecified = on-link
 };
 
-// A VM network adapter attached to this host's switch.
+// A VM network adapter attached to this host's switch, with its port
+// security: Hyper-V's Set-VMNetworkAdapter switches. Unlike Hyper-V (whose
+// guards default to Off), both guards are on by default here, and so is
+// anti-spoofing (config/README.md, "Port security").
 struct VmPort {
   std::string vm_name;
   uint16_t port = 0;
   MacAddr mac;
   uint32_t vsid = 0;
+  // -MacAddressSpoofing On: the adapter may speak for others. Off (the
+  // default): its frames must carry its MAC, and its IP sources, ARP senders
+  // and ND link-layer options / NA targets must be its own (its records'
+  // CAs on its VSID, a free CA it may learn with an L2Only record, any
+  // address with a GatewayWildcard record, addresses routed through it).
+  bool mac_address_spoofing = false;
+  bool dhcp_guard = true;    // -DhcpGuard On: DHCP server messages from the VM dropped
+  bool router_guard = true;  // -RouterGuard On: router advertisements and redirects dropped
+
+  // No port security: the port of a router that forwards others' sources
+  // and may send redirects (a gateway compartment's interface).
+  void Trust() {
+    mac_address_spoofing = true;
+    dhcp_guard = false;
+    router_guard = false;
+  }
+};
+
+// Port ACLs: Hyper-V's Add-VMNetworkAdapterAcl and -ExtendedAcl, per VM
+// adapter (by its vm_name). Directions are the VM's: inbound is toward it.
+enum class AclDirection : uint8_t { kInbound = 1, kOutbound = 2, kBoth = 3 };
+enum class AclAction : uint8_t { kAllow, kDeny, kMeter };
+
+// An ACL address: ANY (every IPv4 and IPv6 address), or a prefix (a host
+// address is a /32 or /128; 0.0.0.0/0 is every IPv4 address only).
+struct AclAddress {
+  bool any = true;
+  IpPrefix prefix;
+  friend bool operator==(const AclAddress&, const AclAddress&) = default;
+};
+
+// A TCP/UDP port or range; 0..65535 is any port.
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 65535;
+  bool IsAny() const { return first == 0 && last == 65535; }
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+// Add-VMNetworkAdapterAcl: by the remote IP address (prefix) or the remote
+// MAC. For IP rules the longest matching prefix decides, Deny over Allow at
+// equal length; a MAC rule that matches decides before IP rules. Meter
+// rules (IP only) count the traffic they match and decide nothing.
+struct PortAcl {
+  std::string vm_name;
+  AclDirection direction = AclDirection::kBoth;
+  AclAction action = AclAction::kAllow;
+  bool by_mac = false;
+  AclAddress remote_ip;  // when !by_mac
+  MacAddr remote_mac;    // when by_mac
+};
+
+inline constexpr uint16_t kAnyProtocol = 256;
+inline constexpr uint32_t kDefaultIdleSessionTimeout = 255;  // seconds, as Hyper-V's WMI default
+
+// Add-VMNetworkAdapterExtendedAcl: the rule with the largest weight that
+// matches decides (weights are unique per adapter and direction). A
+// stateful Allow also allows the replies of the sessions it let through,
+// until they have been idle for idle_session_timeout seconds.
+struct PortExtendedAcl {
+  std::string vm_name;
+  AclDirection direction = AclDirection::kInbound;  // kInbound or kOutbound
+  AclAction action = AclAction::kAllow;             // kAllow or kDeny
+  AclAddress local_ip;
+  AclAddress remote_ip;
+  PortRange local_port;
+  PortRange remote_port;
+  uint16_t protocol = kAnyProtocol;  // an IP protocol number, or kAnyProtocol
+  uint32_t weight = 0;
+  bool stateful = false;
+  uint32_t idle_session_timeout = kDefaultIdleSessionTimeout;
 };
 
 // What to do with an inner packet that no longer fits the underlay MTU once
@@ -112,6 +186,8 @@ struct Policy {
   std::vector<ProviderAddress> provider_addresses;
   std::vector<ProviderRoute> provider_routes;
   std::vector<VmPort> vm_ports;
+  std::vector<PortAcl> port_acls;
+  std::vector<PortExtendedAcl> port_extended_acls;
 };
 
 }  // namespace hnv

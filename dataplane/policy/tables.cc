@@ -87,6 +87,7 @@ bool PolicyTables::Init(std::string* error) {
   free_peers_.reserve(limits_.max_peers);
   for (uint32_t i = limits_.max_peers; i > 0; --i) free_peers_.push_back(i - 1);
   for (uint32_t i = limits_.max_rds; i > 0; --i) free_rds_.push_back(i - 1);
+  bindings_ = std::make_unique<PortBindings>(*reclaimer_);
   PublishSnapshot();
   return true;
 }
@@ -328,6 +329,9 @@ std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
     pi.vsid = p.vsid;
     pi.vsid_index = s->vsid_index.Find(p.vsid);
     pi.mac = p.mac;
+    pi.guards = static_cast<uint8_t>((p.mac_address_spoofing ? 0 : kGuardAddresses) |
+                                     (p.dhcp_guard ? kGuardDhcp : 0) |
+                                     (p.router_guard ? kGuardRouter : 0));
     if (pi.vsid_index != FlatU32Map::kMissing) s->vsids[pi.vsid_index].local_ports.push_back(p.port);
   }
   for (const ProviderAddress& pa : applied_.provider_addresses) {
@@ -355,121 +359,6 @@ void PolicyTables::PublishSnapshot() {
 }
 
 // ---------------------------------------------------------------- records
-
-void PolicyTables::L2Group::Add(const LookupRecord& r, int delta) {
-  uint32_t& n = by[static_cast<int>(r.type)][static_cast<int>(r.rule)];
-  n = static_cast<uint32_t>(static_cast<int>(n) + delta);
-}
-
-uint32_t PolicyTables::L2Group::Count() const {
-  uint32_t n = 0;
-  for (const auto& t : by) n += t[0] + t[1];
-  return n;
-}
-
-void PolicyTables::L2Group::Attributes(L2Entry* e) const {
-  for (RecordType t : {RecordType::kL2Only, RecordType::kStatic, RecordType::kDynamic}) {
-    const auto& n = by[static_cast<int>(t)];
-    if (n[0] + n[1] == 0) continue;
-    e->type = t;
-    e->rule = n[static_cast<int>(TranslationRule::kEncap)] > 0 ? TranslationRule::kEncap
-                                                                : TranslationRule::kNone;
-    return;
-  }
-}
-
-// The group's remote entry toward `pa`, over `prev` (an entry of an earlier
-// PA, released once replaced, or nothing).
-bool PolicyTables::InstallL2(const L2Key& k, const L2Group& g, const IpAddr& pa,
-                             const L2Entry* prev, std::string* error) {
-  L2Entry e;
-  g.Attributes(&e);
-  e.peer = AcquirePeer(pa);
-  if (e.peer == kNoPeer) {
-    *error = "peer table full (" + std::to_string(limits_.max_peers) + " provider addresses)";
-    return false;
-  }
-  const uint32_t prev_peer = prev ? prev->peer : kNoPeer;
-  if (!l2_.Upsert(k, e)) {
-    ReleasePeer(e.peer);
-    *error = "L2 table full (" + std::to_string(limits_.max_records) + " entries)";
-    return false;
-  }
-  ReleasePeer(prev_peer);
-  return true;
-}
-
-// The entry's type and rule after the group changed; its peer stays.
-void PolicyTables::RefreshL2(const L2Key& k, const L2Group& g) {
-  const L2Entry* cur = l2_.Get(k);
-  if (cur == nullptr || cur->peer == kLocalPeer) return;
-  L2Entry e = *cur;
-  g.Attributes(&e);
-  // A new slot replaces the old one (a reader sees one or the other; the old
-  // is reused after a grace period). Should the table have no free slot
-  // left, the entry keeps its old type and rule until the next change.
-  if (e.type != cur->type || e.rule != cur->rule) l2_.Upsert(k, e);
-}
-
-bool PolicyTables::L2Ref(const LookupRecord& r, std::string* error) {
-  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return true;
-  L2Group& g = l2_refs_[L2GroupOf(r.vsid, r.mac)];
-  const bool first = g.Count() == 0;
-  g.Add(r, +1);
-  L2Key k;
-  k.vsid = r.vsid;
-  k.mac = r.mac;
-  const L2Entry* prev = l2_.Get(k);
-  // A local VM port wins: the record is counted (the entry comes back when
-  // the port goes: RestoreRemoteL2) but takes no peer reference.
-  if (prev != nullptr && prev->peer == kLocalPeer) return true;
-  if (!first && prev != nullptr) {
-    RefreshL2(k, g);
-    return true;
-  }
-  if (!InstallL2(k, g, r.pa, prev, error)) {
-    g.Add(r, -1);
-    return false;
-  }
-  return true;
-}
-
-void PolicyTables::L2Unref(const LookupRecord& r) {
-  if (r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa)) return;
-  auto it = l2_refs_.find(L2GroupOf(r.vsid, r.mac));
-  if (it == l2_refs_.end()) return;
-  L2Key k;
-  k.vsid = r.vsid;
-  k.mac = r.mac;
-  if (it->second.Count() > 1) {  // 0: left by a change that failed (table full); the entry goes
-    it->second.Add(r, -1);
-    RefreshL2(k, it->second);
-    return;
-  }
-  l2_refs_.erase(it);
-  const L2Entry* prev = l2_.Get(k);
-  if (prev == nullptr || prev->peer == kLocalPeer) return;
-  const uint32_t prev_peer = prev->peer;
-  l2_.Remove(k);
-  ReleasePeer(prev_peer);
-}
-
-bool PolicyTables::RestoreRemoteL2(uint32_t vsid, const MacAddr& mac, std::string* error) {
-  auto g = l2_refs_.find(L2GroupOf(vsid, mac));
-  if (g == l2_refs_.end() || g->second.Count() == 0) return true;
-  // The records counted while the port held the MAC share one PA
-  // (validation): the first found gives it. A scan of the records, on a
-  // port's removal only.
-  for (const auto& [id, r] : records_) {
-    if (r.vsid != vsid || r.mac != mac || r.type == RecordType::kGatewayWildcard || IsLocalPa(r.pa))
-      continue;
-    L2Key k;
-    k.vsid = vsid;
-    k.mac = mac;
-    return InstallL2(k, g->second, r.pa, nullptr, error);
-  }
-  return true;
-}
 
 bool PolicyTables::ApplyRecordEntries(const LookupRecord& r, std::string* error) {
   if (!HasCa(r) || IsDfgwRecord(r)) return L2Ref(r, error);
@@ -538,6 +427,8 @@ bool PolicyTables::UpsertRecord(const LookupRecord& r, std::string* error) {
     }
   }
   if (!ApplyRecordEntries(r, error)) return false;
+  if (it != records_.end()) bindings_->OnRecord(it->second, -1);
+  bindings_->OnRecord(r, +1);
   if (it != records_.end()) {
     it->second = r;
   } else {
@@ -556,6 +447,7 @@ bool PolicyTables::RemoveRecord(const LookupRecord& r) {
   const LookupRecord old = it->second;
   records_.erase(it);
   RemoveRecordEntries(old);
+  bindings_->OnRecord(old, -1);
   if (special_.erase(IdOf(old)) > 0) PublishSnapshot();
   return true;
 }
@@ -574,15 +466,14 @@ bool PolicyTables::LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& 
   // would accept it as a record: inside its VSID's subnet, not the network,
   // broadcast or DFGW address. (A VM could otherwise take an unused address
   // of another subnet of its domain, and the router would deliver it there.)
+  // A CA another record holds is not taken over by a VM of this host (its
+  // port's anti-spoofing refuses such claims; this closes the race of two
+  // VMs claiming one free CA at once): only a remote learn moves it.
   const VsidInfo* v = snapshot()->Vsid(vsid);
-  if (v == nullptr || !v->prefix.Contains(ca) || ca == v->prefix.addr || ca == v->dfgw_ip)
-    return false;
-  if (ca.is_v4() && v->prefix.len < 32) {
-    const uint32_t host_mask = ~uint32_t{0} >> v->prefix.len;
-    if ((ca.v4_host() & host_mask) == host_mask) return false;
-  }
+  if (v == nullptr || !v->MayLearn(ca)) return false;
   const LookupRecord* cur = FindRecord(vsid, ca);
-  if (cur != nullptr && (cur->type == RecordType::kStatic || (cur->mac == mac && cur->pa == pa)))
+  if (cur != nullptr && (cur->type == RecordType::kStatic || (cur->mac == mac && cur->pa == pa) ||
+                         (cur->mac != mac && IsLocalPa(pa))))
     return false;
   LookupRecord r;
   r.ca = ca;
@@ -651,6 +542,9 @@ bool PolicyTables::Apply(const Policy& p, std::string* error) {
   // can take a port's delivery back while the L2 table is being updated.
   applied_ = p;
   applied_.records.clear();
+  bindings_->SetPorts(p.vm_ports, [this](auto&& fn) {
+    for (const auto& [id, r] : records_) fn(r);
+  });
   // Keep the old VSIDs visible too until their entries are gone.
   for (const VirtualSubnet& s : old.subnets)
     if (std::none_of(p.subnets.begin(), p.subnets.end(),

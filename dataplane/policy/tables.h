@@ -44,6 +44,7 @@
 #include "dataplane/policy/local_port_map.h"
 #include "dataplane/policy/prefix_table.h"
 #include "dataplane/policy/model.h"
+#include "dataplane/policy/port_binding.h"
 #include "dataplane/policy/rcu_hash.h"
 
 namespace hnv {
@@ -53,6 +54,7 @@ inline constexpr uint32_t kNoPeer = 0xfffffffeu;
 // Policy port indices: ethdev-backed ports and virtual ones (hnv-gateway's
 // compartment interfaces into the VM network) share this space.
 inline constexpr uint16_t kMaxPorts = 256;
+static_assert(PortBindings::kPorts == kMaxPorts);
 inline constexpr uint16_t kNoPort = 0xffff;
 
 struct TableLimits {
@@ -116,8 +118,16 @@ struct PeerEntry {
 
 enum class PortKind : uint8_t { kUnused, kUplink, kVm };
 
+// A VM port's port security (VmPort's switches), as vm-ingress reads it.
+enum PortGuards : uint8_t {
+  kGuardAddresses = 1,  // anti-spoofing: MAC, IP, ARP, ND (MacAddressSpoofing Off)
+  kGuardDhcp = 2,       // DhcpGuard On
+  kGuardRouter = 4,     // RouterGuard On
+};
+
 struct PortInfo {
   PortKind kind = PortKind::kUnused;
+  uint8_t guards = 0;  // PortGuards bits
   uint32_t vsid = 0;
   uint32_t vsid_index = FlatU32Map::kMissing;
   MacAddr mac;  // a VM port's configured MAC
@@ -140,6 +150,9 @@ struct VsidInfo {
     IpAddr pa;
   };
   std::vector<LocalL2Only> l2only_local_macs;  // ... which MACs, under which local PA
+  // Whether a VM may claim `ca` by dynamic learning: inside the subnet, not
+  // its network, broadcast or DFGW address (port_binding.cc).
+  bool MayLearn(const IpAddr& ca) const;
 };
 
 struct LocalPa {
@@ -255,6 +268,8 @@ class PolicyTables {
   void FindL2Bulk(const KeyWords<L2Key>* keys, uint32_t n, const L2Entry** out) const noexcept {
     l2_.FindBulk(keys, n, out);
   }
+  // The source addresses VM port `port` may use (anti-spoofing).
+  const PortBinding& Binding(uint16_t port) const noexcept { return bindings_->Get(port); }
   // Longest-prefix match in routing domain `rd`.
   const RouteEntry* FindRoute(uint32_t rd, const IpAddr& dst) const noexcept {
     return routes_.Find(rd, dst);
@@ -414,6 +429,7 @@ class PolicyTables {
   std::unique_ptr<PeerPa[]> peer_pas_;
   std::unique_ptr<std::atomic<uint8_t>[]> peer_wanted_;  // WantPeer's marks, per peer id
   std::atomic<const Snapshot*> snapshot_{nullptr};
+  std::unique_ptr<PortBindings> bindings_;
 
   // Control-thread state.
   Policy applied_;

@@ -80,6 +80,8 @@ TEST(GatewayConfigChapter, ExampleIsTheExpectedConfig) {
   Policy want = test::ChapterGatewayHost();
   want.vm_ports = {
       VmPort{"compartment contoso", kFirstVirtualPort, test::Mac("600160010301"), 6001}};
+  // The compartment is the tenant's router: a trusted port, no port security.
+  want.vm_ports[0].Trust();
   EXPECT_EQ(DumpPolicy(c.host.policy), DumpPolicy(want));
   ASSERT_EQ(c.host.policy.vm_ports.size(), 1u);
   EXPECT_EQ(c.host.policy.vm_ports[0].port, kFirstVirtualPort);

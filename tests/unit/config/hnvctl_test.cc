@@ -262,6 +262,12 @@ TEST_F(HnvctlTest, SetAndRemoveCmdlets) {
       {"Set-VMNetworkAdapter", "-VMName", "Contoso2", "-StaticMacAddress", "600060000102"},
       R"({"op":"set","args":{"kind":"vm-network-adapter","object":{
                     "vm_name":"Contoso2","mac":"600060000102"}}})");
+  // The port security switches, as Hyper-V's cmdlet takes them.
+  ExpectRequest({"Set-VMNetworkAdapter", "-VMName", "Contoso1", "-MacAddressSpoofing", "On",
+                 "-DhcpGuard", "off", "-RouterGuard:Off"},
+                R"({"op":"set","args":{"kind":"vm-network-adapter","object":{
+                    "vm_name":"Contoso1","mac_address_spoofing":"On","dhcp_guard":"Off",
+                    "router_guard":"Off"}}})");
   ExpectRequest({"Set-NetVirtualizationLookupRecord", "-CustomerAddress", "10.0.1.101",
                  "-VirtualSubnetID", "6000", "-ProviderAddress", "192.168.0.33"},
                 R"({"op":"set","args":{"kind":"lookup-record","object":{
@@ -355,8 +361,12 @@ TEST_F(HnvctlTest, GetViewsOfEveryCmdlet) {
       {"Get-NetVirtualizationProviderAddress", DumpProviderAddresses(p)},
       {"Get-NetVirtualizationProviderRoute", DumpProviderRoutes(p)},
       {"Get-VMNetworkAdapter", DumpVmNetworkAdapters(p)},
-      {"get-vmnetworkadapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName",
-       DumpVmNetworkAdapters(p)},
+      {"Get-VMNetworkAdapter * | fl *", DumpVmNetworkAdapters(p)},
+      // Format-List's property list selects the lines, in the view's order.
+      {"get-vmnetworkadapter Contoso2 | fl RouterGuard, vmname,DhcpGuard",
+       "VMName: Contoso2\nDhcpGuard: On\nRouterGuard: On\n"},
+      {"Get-VMNetworkAdapter -VMName Contoso1 | Format-List -Property MacAddressSpoofing",
+       "MacAddressSpoofing: Off\n"},
   };
   for (const Case& c : cases) {
     CtlRun r = Hnvctl({c.cmdlet});
@@ -635,6 +645,8 @@ TEST_F(HnvctlTest, BadValuesAreOneLineAndExit1) {
       {"New-NetVirtualizationProviderAddress", "-ProviderAddress", "192.168.0.22",
        "-InterfaceIndex", "eth0", "-PrefixLength", "24"},
       1, "hnvctl: New-NetVirtualizationProviderAddress: -InterfaceIndex: \"eth0\" is not a number");
+  ExpectError({"Set-VMNetworkAdapter", "-VMName", "Contoso1", "-DhcpGuard", "Maybe"}, 1,
+              "hnvctl: Set-VMNetworkAdapter: -DhcpGuard: \"Maybe\" is not On or Off");
   ExpectError(
       {"Set-VMNetworkAdapter", "-VMName", "Contoso1", "-VirtualSubnetId", "70000000"}, 1,
       "hnvctl: Set-VMNetworkAdapter: -VirtualSubnetId: \"70000000\" is outside 4096..16777214");

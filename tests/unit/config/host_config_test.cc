@@ -281,6 +281,25 @@ TEST(HostConfigValues, ChapterEnumSpellingsAndAllMacForms) {
   EXPECT_EQ(p.records[2].type, RecordType::kL2Only);
 }
 
+TEST(HostConfigValues, PortSecuritySwitchesAndTheirDefaults) {
+  TempDir dir;
+  LoadResult r = LoadHostConfig(dir.Write("h.yaml", kBase));
+  ASSERT_TRUE(r.errors.empty()) << Join(r.errors);
+  // Enforced by default: anti-spoofing, DhcpGuard, RouterGuard.
+  EXPECT_FALSE(r.config->policy.vm_ports[0].mac_address_spoofing);
+  EXPECT_TRUE(r.config->policy.vm_ports[0].dhcp_guard);
+  EXPECT_TRUE(r.config->policy.vm_ports[0].router_guard);
+  r = LoadHostConfig(dir.Write("h.yaml", Replace(kBase, "    port: vm1\n",
+                                                 "    port: vm1\n"
+                                                 "    mac_address_spoofing: On\n"
+                                                 "    dhcp_guard: off\n"
+                                                 "    router_guard: \"Off\"\n")));
+  ASSERT_TRUE(r.errors.empty()) << Join(r.errors);
+  EXPECT_TRUE(r.config->policy.vm_ports[0].mac_address_spoofing);
+  EXPECT_FALSE(r.config->policy.vm_ports[0].dhcp_guard);
+  EXPECT_FALSE(r.config->policy.vm_ports[0].router_guard);
+}
+
 TEST(HostConfigValues, SettingsAndProviderRoutes) {
   TempDir dir;
   std::string text = Replace(kBase, "  name: t\n",
@@ -422,6 +441,15 @@ TEST(HostConfigErrors, EnumsAndGuids) {
   EXPECT_EQ(Errors(Replace(kBase, "  name: t\n", "  name: t\n  settings:\n    flow_id: random\n")),
             (Lines{"DIR/h.yaml:4: host.settings.flow_id: random is not a flow ID mode (entropy "
                    "or zero)"}));
+}
+
+TEST(HostConfigErrors, PortSecuritySwitch) {
+  EXPECT_EQ(Errors(Replace(kBase, "    port: vm1\n", "    port: vm1\n    dhcp_guard: maybe\n")),
+            (Lines{"DIR/h.yaml:18: vm_network_adapters[0].dhcp_guard: maybe is not On or Off (On, "
+                   "Off, true or false)"}));
+  EXPECT_EQ(Errors(Replace(kBase, "    port: vm1\n", "    port: vm1\n    dhcp_gaurd: On\n")),
+            (Lines{"DIR/h.yaml:18: vm_network_adapters[0].dhcp_gaurd: unknown key \"dhcp_gaurd\"; "
+                   "did you mean \"dhcp_guard\"?"}));
 }
 
 TEST(HostConfigErrors, DuplicateYamlKey) {

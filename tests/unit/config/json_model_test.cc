@@ -51,8 +51,25 @@ TEST(JsonModelTest, CanonicalObjects) {
             json::parse(R"({"destination":"fd00:ff::/64","port":3,"next_hop":"fd00:ffff::1"})"));
 
   VmPort v{"Contoso1", 1, test::Mac("60:00:60:00:01:01"), 6000};
-  EXPECT_EQ(ToJson(v),
-            json::parse(R"({"vm_name":"Contoso1","port":1,"mac":"600060000101","vsid":6000})"));
+  EXPECT_EQ(ToJson(v), json::parse(R"({"vm_name":"Contoso1","port":1,"mac":"600060000101",
+      "vsid":6000,"mac_address_spoofing":"Off","dhcp_guard":"On","router_guard":"On"})"));
+  v.mac_address_spoofing = true;
+  v.dhcp_guard = false;
+  auto back = VmPortFromJson(ToJson(v), FromJsonOptions{});
+  ASSERT_FALSE(back.error) << back.error->ToString();
+  EXPECT_TRUE(back.value->mac_address_spoofing);
+  EXPECT_FALSE(back.value->dhcp_guard);
+  EXPECT_TRUE(back.value->router_guard);
+  // On / Off in any case, and JSON booleans, come back canonical; anything else is refused.
+  auto norm =
+      NormalizeObject(Kind::kVmNetworkAdapter,
+                      json::parse(R"({"vm_name":"a","dhcp_guard":"off","router_guard":true})"),
+                      FromJsonOptions{.mode = Mode::kPartial});
+  ASSERT_FALSE(norm.error) << norm.error->ToString();
+  EXPECT_EQ(*norm.value, json::parse(R"({"vm_name":"a","dhcp_guard":"Off","router_guard":"On"})"));
+  EXPECT_TRUE(NormalizeObject(Kind::kVmNetworkAdapter, json::parse(R"({"dhcp_guard":"yes"})"),
+                              FromJsonOptions{.mode = Mode::kPartial})
+                  .error);
 
   RoutingDomain d{test::ContosoRdid(), "Contoso"};
   EXPECT_EQ(ToJson(d), json::parse(R"({"rdid":"{12345678-1000-2000-3000-123456780001}",

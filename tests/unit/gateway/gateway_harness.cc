@@ -16,8 +16,11 @@ using hnv::test::Prefix;
 
 Policy GatewayHostPolicy() {
   Policy p = hnv::test::ChapterGatewayHost();
-  for (VmPort& v : p.vm_ports)
-    if (v.vm_name == "MT-GW") v.port = kContosoVmPort;
+  for (VmPort& v : p.vm_ports) {
+    if (v.vm_name != "MT-GW") continue;
+    v.port = kContosoVmPort;
+    v.Trust();  // a compartment's port, as config/gateway_config.cc makes it
+  }
   return p;
 }
 

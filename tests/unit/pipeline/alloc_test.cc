@@ -44,6 +44,10 @@ std::vector<Frame> VmFrames() {
       PacketBuilder().Eth(MacAddr::Broadcast(), kC1Mac).Ipv4(kC1, Ip("10.0.1.255")).Udp(68, 67)
           .Payload(32).Build(),                         // flood
       Ping(kC3Mac, kC2Mac, kC2, kC3),                   // spoof: drop
+      Ping(kC3Mac, kC1Mac, kC2, kC3),                   // port security: IP spoof
+      ArpReply(kC1Mac, kC3, kC2Mac, kC2),               // port security: ARP spoof
+      PacketBuilder().Eth(MacAddr::Broadcast(), kC1Mac).Ipv4(kC1, Ip("255.255.255.255"))
+          .Udp(67, 68).Payload(32).Build(),             // port security: DHCP guard
       Ping(kDfgw6000Mac, kC1Mac, kC1, Ip("10.0.1.200")),  // no record: drop
   };
 }
@@ -144,6 +148,9 @@ TEST(Alloc, PerPacketPathAllocatesNothing) {
   EXPECT_GT(c.icmp_too_big, 0u);
   EXPECT_GT(c.icmp_rate_limited, 0u);  // the limit's path is allocation-free too
   EXPECT_GT(c.events, 0u);
+  EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kIpSpoof)], 0u);
+  EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kArpSpoof)], 0u);
+  EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kDhcpGuard)], 0u);
   EXPECT_GT(c.tx_packets[kUplink], 0u);
   EXPECT_GT(c.tx_packets[kC1Port], 0u);
   EXPECT_GT(c.tx_packets[kC2Port], 0u);

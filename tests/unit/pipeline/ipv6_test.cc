@@ -11,19 +11,16 @@
 namespace hnv::test::pipe {
 namespace {
 
-// Fabrikam (chapter_policy.h): VSID 7000 fd00:1::/64, 7001 fd00:2::/64.
-const IpAddr kF1 = Ip("fd00:1::101");
-const IpAddr kF2 = Ip("fd00:1::102");
+// Fabrikam (chapter_policy.h): VSID 7000 fd00:1::/64, 7001 fd00:2::/64 (kF1, kF2 and
+// their MACs and ports: pipeline_test_util.h).
 const IpAddr kF3 = Ip("fd00:1::103");
 const IpAddr kFDfgw = Ip("fd00:1::1");
 const IpAddr kFGw = Ip("fd00:2::2");
-const MacAddr kF1Mac = Mac("700070000101");
-const MacAddr kF2Mac = Mac("700070000102");
 const MacAddr kF3Mac = Mac("700070000203");
 const MacAddr kFDfgwMac = Mac("700070000100");
 const MacAddr kFDfgw7001Mac = Mac("700170010300");
 const MacAddr kFGwMac = Mac("700170010301");
-constexpr uint16_t kF1Port = 3, kF2Port = 4, kF3Port = 2;  // F3 on Host 2
+constexpr uint16_t kF3Port = 2;  // on Host 2 (kF1Port, kF2Port: pipeline_test_util.h)
 // Our addition: VSID 7002 fd00:3::/64, Fabrikam4 on Host 1 (port 5).
 const IpAddr kF4 = Ip("fd00:3::104");
 const MacAddr kF4Mac = Mac("700270020104");
@@ -204,7 +201,16 @@ TEST_F(Ipv6CaTest, TooBigGetsPacketTooBig) {
 }
 
 TEST_F(Ipv6CaTest, WrongFamilyIsDropped) {
-  ExpectNothing(h1_->Run(kF1Port, Ping(kFDfgwMac, kF1Mac, Ip("10.0.1.5"), Ip("10.0.1.6"))));
+  // Anti-spoofing refuses the IPv4 source at the adapter (port_guard.h)...
+  const Frame v4 = Ping(kFDfgwMac, kF1Mac, Ip("10.0.1.5"), Ip("10.0.1.6"));
+  ExpectNothing(h1_->Run(kF1Port, v4));
+  ExpectOnlyDrop(*h1_, Drop::kIpSpoof);
+  // ... and the router refuses the family of an adapter trusted with any source.
+  Policy p = WithVsid7002(ChapterHost1V6());
+  for (VmPort& v : p.vm_ports) v.mac_address_spoofing = v.port == kF1Port;
+  h1_->Apply(p);
+  h1_->ResetCounters();
+  ExpectNothing(h1_->Run(kF1Port, v4));
   ExpectOnlyDrop(*h1_, Drop::kWrongFamily);
 }
 

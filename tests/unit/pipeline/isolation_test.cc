@@ -54,7 +54,9 @@ struct World {
     for (LookupRecord r : records) {
       if (r.pa.IsUnspecified()) r.pa = pa;  // DFGW
       else if (r.pa == pa && r.type != RecordType::kGatewayWildcard)
-        p.vm_ports.push_back(VmPort{"", port++, r.mac, r.vsid});
+        // Trusted with any source (MacAddressSpoofing On): isolation must
+        // hold against VMs that spoof, not only thanks to anti-spoofing.
+        p.vm_ports.push_back(VmPort{"", port++, r.mac, r.vsid, /*mac_address_spoofing=*/true});
       p.records.push_back(r);
     }
     ProviderAddress a;

@@ -57,6 +57,15 @@ inline constexpr uint16_t kC2Port = 2;
 inline constexpr uint16_t kC3Port = 1;
 inline constexpr uint16_t kMtGwPort = 1;
 
+// Fabrikam, the IPv6 tenant (ChapterHost1V6 / ChapterHost2V6): VSID 7000
+// fd00:1::/64, Fabrikam1 and Fabrikam2 on Host 1 (ports 3 and 4).
+inline const IpAddr kF1 = Ip("fd00:1::101");
+inline const IpAddr kF2 = Ip("fd00:1::102");
+inline const MacAddr kF1Mac = Mac("700070000101");
+inline const MacAddr kF2Mac = Mac("700070000102");
+inline constexpr uint16_t kF1Port = 3;
+inline constexpr uint16_t kF2Port = 4;
+
 // Our addition (flows 2 and 5): VSID 6002, 10.0.3.0/24, in Contoso's routing
 // domain; Contoso4 on Host 1 (port 3), Contoso5 on Host 2 (port 2).
 inline constexpr uint32_t kVsid6002 = 6002;

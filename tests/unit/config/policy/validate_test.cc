@@ -625,11 +625,17 @@ VMName: Contoso1
 MacAddress: 600060000101
 VirtualSubnetId: 6000
 SwitchName: HNVSwitch
+MacAddressSpoofing: Off
+DhcpGuard: On
+RouterGuard: On
 
 VMName: Contoso2
 MacAddress: 600060000102
 VirtualSubnetId: 6000
 SwitchName: HNVSwitch
+MacAddressSpoofing: Off
+DhcpGuard: On
+RouterGuard: On
 )"));
 }
 
@@ -672,7 +678,10 @@ Type: L2Only
     at = found + 1;
   }
   EXPECT_EQ(dump.find("Get-"), 0u);
-  EXPECT_TRUE(dump.ends_with("VirtualSubnetId: 6000\nSwitchName: HNVSwitch\n")) << dump;
+  EXPECT_TRUE(
+      dump.ends_with("SwitchName: HNVSwitch\nMacAddressSpoofing: Off\nDhcpGuard: On\n"
+                     "RouterGuard: On\n"))
+      << dump;
   EXPECT_EQ(DumpPolicy(Policy{}),
             "Get-NetVirtualizationLookupRecord\n\nGet-NetVirtualizationCustomerRoute\n\n"
             "Get-NetVirtualizationProviderAddress\n\nGet-NetVirtualizationProviderRoute\n\n"
