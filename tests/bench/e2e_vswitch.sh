@@ -7,6 +7,10 @@
 #              Host 2, each host a namespace running hnv-vswitch with
 #              config/examples/chapter/host{1,2}.yaml, a bridge in a provider
 #              namespace between the hosts' uplinks.
+#   (hnv-vnet) the same with the VM ports as VnetPorts (hnv_vnet: AF_PACKET
+#              with the virtio-net header, dataplane/runtime/vnet_port.h) and
+#              the VMs' offloads on as in the kernel variant: 64 KB TSO
+#              segments split after encapsulation, GRO before the VM.
 #   (kernel)   the same shape with the kernel as the host switch: VM ↔ veth ↔
 #              host namespace with a bridge + a VXLAN device (VNI 6000; this
 #              kernel has no GRE, VXLAN is the closest kernel overlay), the
@@ -22,8 +26,9 @@
 #                64 KB TSO segments cross veth, bridge and VXLAN unsegmented.
 #   kernel-txoff the VMs as on the hnv path: `ethtool -K eth0 tx off` (which
 #                also turns TSO off), so the VMs send MTU-sized frames.
-# On the hnv path the VMs must have tx off (NVGRE hides the checksum offload,
-# RECIPES §6): that is what topo_vm does.
+# On the hnv path (net_af_packet VM ports) the VMs must have tx off (NVGRE
+# hides the checksum offload, RECIPES §6): that is what topo_vm does; on the
+# hnv-vnet path they keep the veth's defaults.
 # MTU: the underlay is 1500 everywhere. hnv clamps the inner TCP MSS
 # (mtu_policy icmp-and-clamp, VM MTU 1500); the kernel VMs get MTU 1450
 # (VXLAN's 50 bytes), as a kernel VXLAN deployment would.
@@ -36,7 +41,7 @@
 # busy-poll both CPUs); the variants take turns within each run.
 #
 #   tests/bench/e2e_vswitch.sh [--runs N] [--duration S] [--out DIR]
-#                              [--variants "hnv kernel kernel-txoff veth"]
+#                              [--variants "hnv hnv-vnet kernel kernel-txoff veth"]
 #                              [--bin hnv-vswitch] [--hnvctl hnvctl]
 #
 # --out DIR keeps results.tsv (run, variant, metric, value), every iperf3
@@ -49,7 +54,7 @@ SELF=$(realpath "$0")
 HERE=$(dirname "$SELF")
 ROOT=$(cd "$HERE/../.." && pwd)
 
-RUNS=1 DUR=10 OUT="" VARIANTS="hnv kernel kernel-txoff veth" LIBARGS=()
+RUNS=1 DUR=10 OUT="" VARIANTS="hnv hnv-vnet kernel kernel-txoff veth" LIBARGS=()
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,7 +63,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --variants) VARIANTS=$2; shift ;;
     --bin|--hnvctl) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,46p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,51p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--runs N] [--duration S] [--out DIR] [--variants LIST] [--bin P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift
@@ -84,6 +89,8 @@ R=${OUT:-$W}
 : >"$R/results.tsv"
 PY=/usr/bin/python3
 CONF=$ROOT/config/examples/chapter
+VCONF=$W/conf-vnet   # the same with VnetPorts for the VMs
+mkdir -p "$VCONF"; cp "$CONF"/*.yaml "$VCONF/"; topo_vnet_ports "$VCONF/host1.yaml" "$VCONF/host2.yaml"
 
 # ---------------------------------------------------------------- topologies
 step "topology: hnv (scripts/lab.sh's), kernel VXLAN, reference veth"
@@ -132,9 +139,9 @@ ip -n "${P}vc1" addr add 10.0.1.101/24 dev eth0
 ip -n "${P}vc3" addr add 10.0.1.103/24 dev eth0
 
 # VM namespaces of each variant (source = Contoso1, destination = Contoso3)
-declare -A SRC=([hnv]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [veth]=vc1)
-declare -A DST=([hnv]=c3 [kernel]=kc3 [kernel-txoff]=kc3 [veth]=vc3)
-for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv kernel kernel-txoff veth)"; done
+declare -A SRC=([hnv]=c1 [hnv-vnet]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [veth]=vc1)
+declare -A DST=([hnv]=c3 [hnv-vnet]=c3 [kernel]=kc3 [kernel-txoff]=kc3 [veth]=vc3)
+for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv hnv-vnet kernel kernel-txoff veth)"; done
 
 # ---------------------------------------------------------------- measuring
 res() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" >>"$R/results.tsv"; }
@@ -218,9 +225,9 @@ measure() {  # VARIANT
   res "$v" tcp_c3_c1_retr "$(jget "$R/$tag-tcp-rev.cli.json" 'e["sum_sent"]["retransmits"]')"
   # small packets: UDP 64-byte payload, unlimited offered rate
   local c0=""
-  if [ "$v" = hnv ]; then c0=$(hnv_ports); fi
+  if [[ $v == hnv* ]]; then c0=$(hnv_ports); fi
   iperf_pair "$tag-udp64" "$s" "$d" 10.0.1.103 -u -l 64 -b 0
-  if [ "$v" = hnv ]; then
+  if [[ $v == hnv* ]]; then
     # where the small packets went: per-port deltas of both daemons over the UDP test
     "$PY" - "$c0" "$(hnv_ports)" "$R/$tag-udp64.cli.json" "$R/$tag-udp64.srv.json" <<'EOF' | tee -a "$R/hnv_udp_path.txt"
 import json, sys
@@ -255,15 +262,23 @@ for RUN in $(seq "$RUNS"); do
   e2e_top 5 | sed "s/^/run $RUN top (pid %cpu command): /" >>"$R/machine.txt"
   for v in $VARIANTS; do
     case $v in
-      hnv)
-        topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
-        topo_host h2 "$CONF/host2.yaml" 1,0 --no-wait
+      hnv|hnv-vnet)
+        conf=$CONF
+        if [ "$v" = hnv-vnet ]; then
+          conf=$VCONF
+          for n in c1 c2 c3; do topo_offloads "$n" on; done
+        else
+          for n in c1 c2 c3; do ns "$n" ethtool -K eth0 tx off >/dev/null; done
+        fi
+        topo_host h1 "$conf/host1.yaml" 0,1 --no-wait
+        topo_host h2 "$conf/host2.yaml" 1,0 --no-wait
         topo_wait_host h1; topo_wait_host h2
-        measure hnv
+        measure "$v"
         for h in h1 h2; do
-          hnv "$h" counters >"$R/r$RUN-hnv-$h.counters.txt" 2>&1 || true
+          hnv "$h" counters >"$R/r$RUN-$v-$h.counters.txt" 2>&1 || true
           echo "  $h drops: $(drops "$h" 2>/dev/null | tr '\n' ' ')"
         done
+        [ "$v" = hnv-vnet ] && echo "  h1 segmented $(counter h1 segmented), coalesced $(counter h1 coalesced); h2 segmented $(counter h2 segmented), coalesced $(counter h2 coalesced)"
         stop_hosts h1 h2 ;;
       kernel)
         # the veth's defaults (a previous run's kernel-txoff turned them off)

@@ -10,6 +10,8 @@
 #   topo_ns c1 c3                # namespaces for VMs (lo up)
 #   topo_link c1 eth0 h1 vm1     # a veth pair, one end in each
 #   topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+#   topo_offloads c1 on          # the VM keeps TSO/checksum offload (a VnetPort VM)
+#   topo_vnet_ports CONF/host1.yaml   # its VM ports become hnv_vnet (VnetPorts)
 #   topo_provider pn h1 h2       # a bridge br0 in pn joining the hosts' uplinks
 #   topo_host h1 CONFIG.yaml 0,1 # hnv-vswitch in ${P}h1, waits until it runs
 #   hnv h1 get lookup-record     # hnvctl on h1's control socket
@@ -191,6 +193,28 @@ topo_vm() {
   fi
   # The kernel would leave TCP/UDP checksums to an offload that NVGRE hides.
   ns "$n" ethtool -K "$dev" tx off >/dev/null
+}
+
+# topo_offloads NS on|off [IFACE]: a VM's checksum offload, scatter-gather,
+# TSO and GSO together (a VM on a VnetPort keeps them on; topo_vm turned
+# them off).
+topo_offloads() {
+  ns "$1" ethtool -K "${3:-eth0}" tx "$2" sg "$2" tso "$2" gso "$2" >/dev/null
+}
+
+# topo_offload_state NS [IFACE]: the interface's offloads in one line.
+topo_offload_state() {
+  ns "$1" ethtool -k "${2:-eth0}" | awk -F': ' '
+    $1 ~ /^(tx-checksumming|scatter-gather|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload)$/ {
+      printf "%s%s=%s", sep, $1, $2; sep = " " }' |
+    sed 's/tcp-segmentation-offload/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/;s/tx-checksumming/tx/'
+}
+
+# topo_vnet_ports FILE...: the VM ports of host YAML files
+# (net_af_packetN,iface=vmX) become VnetPorts (hnv_vnetN,iface=vmX: the VM
+# keeps its offloads), in place.
+topo_vnet_ports() {
+  sed -i -E 's/net_af_packet([0-9]+),iface=(vm[0-9]+)/hnv_vnet\1,iface=\2/' "$@"
 }
 
 # topo_provider NS HOST...: the provider network, a bridge br0 in NS with one
