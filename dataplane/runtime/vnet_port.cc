@@ -13,6 +13,7 @@
 
 #include "dataplane/packet/parse.h"
 #include "dataplane/pipeline/gso.h"
+#include "dataplane/runtime/vnet_args.h"
 
 namespace hnv {
 namespace {
@@ -37,57 +38,11 @@ constexpr uint8_t kGsoTcpV6 = 4;
 constexpr uint8_t kGsoUdpL4 = 5;
 constexpr uint8_t kGsoEcn = 0x80;
 
-constexpr uint32_t kMaxFrames = 1u << 16;
 // Where TPACKET_V2 wants a transmitted frame: after its header, less the
 // address it would have on receive (packet(7), "tp_hdrlen").
 constexpr uint32_t kTxDataOffset = TPACKET2_HDRLEN - sizeof(sockaddr_ll);
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-// "key=value" pairs after the device name.
-bool ParseArgs(const std::string& device, std::string* iface, uint32_t* rx, uint32_t* tx,
-               bool* gso, std::string* error) {
-  size_t pos = device.find(',');
-  while (pos != std::string::npos) {
-    const size_t next = device.find(',', pos + 1);
-    const std::string kv = device.substr(pos + 1, next == std::string::npos ? next : next - pos - 1);
-    pos = next;
-    const size_t eq = kv.find('=');
-    const std::string key = kv.substr(0, eq);
-    const std::string value = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    auto number = [&](uint32_t* out, uint32_t lo, uint32_t hi) {
-      char* end = nullptr;
-      const unsigned long v = std::strtoul(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < lo || v > hi) {
-        *error = "'" + device + "': " + key + "=" + value + " is not a number in " +
-                 std::to_string(lo) + ".." + std::to_string(hi);
-        return false;
-      }
-      *out = static_cast<uint32_t>(v);
-      return true;
-    };
-    if (key == "iface") {
-      *iface = value;
-    } else if (key == "rx_frames") {
-      if (!number(rx, 8, kMaxFrames)) return false;
-    } else if (key == "tx_frames") {
-      if (!number(tx, 8, kMaxFrames)) return false;
-    } else if (key == "gso") {
-      uint32_t v = 0;
-      if (!number(&v, 0, 1)) return false;
-      *gso = v == 1;
-    } else {
-      *error = "'" + device + "': unknown argument '" + key +
-               "' (iface, rx_frames, tx_frames, gso)";
-      return false;
-    }
-  }
-  if (iface->empty() || iface->size() >= IFNAMSIZ) {
-    *error = "'" + device + "': needs iface=<interface name>";
-    return false;
-  }
-  return true;
-}
 
 uint32_t Status(const uint8_t* frame) {
   return __atomic_load_n(&reinterpret_cast<const tpacket2_hdr*>(frame)->tp_status,
@@ -124,9 +79,7 @@ void LargeHeader(const rte_mbuf* m, VirtioNetHdr* h) {
 
 }  // namespace
 
-bool VnetPort::Names(const std::string& device) {
-  return device.compare(0, std::strlen(kPrefix), kPrefix) == 0;
-}
+bool VnetPort::Names(const std::string& device) { return VnetArgs::Names(device); }
 
 bool VnetPort::OpenRing(Ring* r, int ifindex, bool rx, uint32_t frames, std::string* error) {
   // Protocol 0 until the ring is set up: nothing is queued before bind.
@@ -184,8 +137,11 @@ bool VnetPort::OpenRing(Ring* r, int ifindex, bool rx, uint32_t frames, std::str
 std::unique_ptr<VnetPort> VnetPort::Open(const std::string& device, uint16_t tx_queues,
                                          rte_mempool* pool, std::string* error) {
   std::unique_ptr<VnetPort> p(new VnetPort());
-  uint32_t rx_frames = 512, tx_frames = 256;
-  if (!ParseArgs(device, &p->iface_, &rx_frames, &tx_frames, &p->gso_, error)) return nullptr;
+  VnetArgs args;
+  if (!args.Parse(device, error)) return nullptr;
+  p->iface_ = args.iface;
+  p->gso_ = args.gso;
+  const uint32_t rx_frames = args.rx_frames, tx_frames = args.tx_frames;
   const std::string where = "'" + device + "': ";
   const int ifindex = static_cast<int>(if_nametoindex(p->iface_.c_str()));
   if (ifindex == 0) {

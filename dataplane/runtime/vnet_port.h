@@ -29,7 +29,8 @@
 // `gso=0` declares a VM that must not get large segments: it is then not a
 // port that takes them (Dataplane segments them before, in software).
 //
-// Device string: "hnv_vnet<N>,iface=<name>[,rx_frames=512][,tx_frames=256][,gso=1]".
+// Device string: "hnv_vnet<N>,iface=<name>[,rx_frames=512][,tx_frames=256][,gso=1]"
+// (vnet_args.h).
 // Memory: (rx_frames + workers x tx_frames) x 68 KiB of kernel ring pages.
 //
 // Thread contract: Open/Stats on the control thread; Receive on the one
@@ -49,7 +50,6 @@ namespace hnv {
 
 class VnetPort {
  public:
-  static constexpr const char* kPrefix = "hnv_vnet";
   // Whether a device string names a VnetPort.
   static bool Names(const std::string& device);
   // Opens the sockets and rings (the interface must exist and be up).
