@@ -73,7 +73,7 @@ def main():
         return statistics.median(vals) if vals else None
 
     kernels = [k for k in ("kernel", "kernel-txoff") if k in variants]
-    ours = [v for v in ("hnv", "hnv-vnet") if v in variants]
+    ours = [v for v in ("hnv", "hnv-vnet", "hnv-xdp") if v in variants]
     head = ["metric"] + variants + [f"{h}/{k}" for h in ours for k in kernels]
     rows = []
     for m in metrics:

@@ -11,6 +11,9 @@
 #              with the virtio-net header, dataplane/runtime/vnet_port.h) and
 #              the VMs' offloads on as in the kernel variant: 64 KB TSO
 #              segments split after encapsulation, GRO before the VM.
+#   (hnv-xdp)  hnv-vnet with the hosts' uplinks on net_af_xdp instead of
+#              net_af_packet (an XDP program on the veth hands the frames to
+#              an AF_XDP socket; copy mode: veths have no zero-copy).
 #   (kernel)   the same shape with the kernel as the host switch: VM ↔ veth ↔
 #              host namespace with a bridge + a VXLAN device (VNI 6000; this
 #              kernel has no GRE, VXLAN is the closest kernel overlay), the
@@ -41,7 +44,7 @@
 # busy-poll both CPUs); the variants take turns within each run.
 #
 #   tests/bench/e2e_vswitch.sh [--runs N] [--duration S] [--out DIR]
-#                              [--variants "hnv hnv-vnet kernel kernel-txoff veth"]
+#                              [--variants "hnv hnv-vnet hnv-xdp kernel kernel-txoff veth"]
 #                              [--bin hnv-vswitch] [--hnvctl hnvctl]
 #
 # --out DIR keeps results.tsv (run, variant, metric, value), every iperf3
@@ -63,7 +66,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --variants) VARIANTS=$2; shift ;;
     --bin|--hnvctl) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,51p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,54p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--runs N] [--duration S] [--out DIR] [--variants LIST] [--bin P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift
@@ -91,6 +94,9 @@ PY=/usr/bin/python3
 CONF=$ROOT/config/examples/chapter
 VCONF=$W/conf-vnet   # the same with VnetPorts for the VMs
 mkdir -p "$VCONF"; cp "$CONF"/*.yaml "$VCONF/"; topo_vnet_ports "$VCONF/host1.yaml" "$VCONF/host2.yaml"
+XCONF=$W/conf-xdp    # and the uplinks on net_af_xdp
+mkdir -p "$XCONF"; cp "$VCONF"/*.yaml "$XCONF/"
+sed -i 's/net_af_packet0,iface=uplink/net_af_xdp0,iface=uplink/' "$XCONF/host1.yaml" "$XCONF/host2.yaml"
 
 # ---------------------------------------------------------------- topologies
 step "topology: hnv (scripts/lab.sh's), kernel VXLAN, reference veth"
@@ -139,9 +145,9 @@ ip -n "${P}vc1" addr add 10.0.1.101/24 dev eth0
 ip -n "${P}vc3" addr add 10.0.1.103/24 dev eth0
 
 # VM namespaces of each variant (source = Contoso1, destination = Contoso3)
-declare -A SRC=([hnv]=c1 [hnv-vnet]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [veth]=vc1)
-declare -A DST=([hnv]=c3 [hnv-vnet]=c3 [kernel]=kc3 [kernel-txoff]=kc3 [veth]=vc3)
-for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv hnv-vnet kernel kernel-txoff veth)"; done
+declare -A SRC=([hnv]=c1 [hnv-vnet]=c1 [hnv-xdp]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [veth]=vc1)
+declare -A DST=([hnv]=c3 [hnv-vnet]=c3 [hnv-xdp]=c3 [kernel]=kc3 [kernel-txoff]=kc3 [veth]=vc3)
+for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv hnv-vnet hnv-xdp kernel kernel-txoff veth)"; done
 
 # ---------------------------------------------------------------- measuring
 res() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" >>"$R/results.tsv"; }
@@ -262,10 +268,11 @@ for RUN in $(seq "$RUNS"); do
   e2e_top 5 | sed "s/^/run $RUN top (pid %cpu command): /" >>"$R/machine.txt"
   for v in $VARIANTS; do
     case $v in
-      hnv|hnv-vnet)
+      hnv|hnv-vnet|hnv-xdp)
         conf=$CONF
-        if [ "$v" = hnv-vnet ]; then
+        if [ "$v" != hnv ]; then
           conf=$VCONF
+          [ "$v" = hnv-xdp ] && conf=$XCONF
           for n in c1 c2 c3; do topo_offloads "$n" on; done
         else
           for n in c1 c2 c3; do ns "$n" ethtool -K eth0 tx off >/dev/null; done
@@ -278,7 +285,7 @@ for RUN in $(seq "$RUNS"); do
           hnv "$h" counters >"$R/r$RUN-$v-$h.counters.txt" 2>&1 || true
           echo "  $h drops: $(drops "$h" 2>/dev/null | tr '\n' ' ')"
         done
-        [ "$v" = hnv-vnet ] && echo "  h1 segmented $(counter h1 segmented), coalesced $(counter h1 coalesced); h2 segmented $(counter h2 segmented), coalesced $(counter h2 coalesced)"
+        [ "$v" != hnv ] && echo "  h1 segmented $(counter h1 segmented), coalesced $(counter h1 coalesced); h2 segmented $(counter h2 segmented), coalesced $(counter h2 coalesced)"
         stop_hosts h1 h2 ;;
       kernel)
         # the veth's defaults (a previous run's kernel-txoff turned them off)

@@ -16,7 +16,8 @@
 #    Contoso1's port (Host 1's `coalesced` counter);
 #  - Contoso1 -> Contoso2 on one host, intact (large segments passed whole);
 #  - no TCP checksum error in any VM's kernel, no drop for an unsupported
-#    large segment.
+#    large segment;
+#  - `hnvctl capture` on a VnetPort is refused and names its interface.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 topo_limit 150 "$0" "$@"
@@ -111,6 +112,15 @@ else
 fi
 [ "$(counter h1 segmented)" = "$seg0" ] && pass "nothing split between two VMs that take large segments" ||
   fail "Host 1 split large segments between Contoso1 and Contoso2"
+
+step "hnvctl capture on a VnetPort: refused, naming the interface to capture on"
+if hnv h1 capture Contoso1 "$W/vm.pcap" --count 1 --seconds 1 >"$W/cap.txt" 2>&1; then
+  fail "hnvctl capture Contoso1 succeeded on a VnetPort (it sees none of its frames)"
+elif grep -q 'dumpcap -i vm1' "$W/cap.txt"; then
+  pass "hnvctl capture Contoso1 refused: $(head -c 120 "$W/cap.txt")"
+else
+  fail "hnvctl capture Contoso1: $(cat "$W/cap.txt")"
+fi
 
 step "checksum errors and drops"
 for n in c1 c2 c3; do
