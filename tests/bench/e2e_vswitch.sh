@@ -101,13 +101,7 @@ sed -i 's/net_af_packet0,iface=uplink/net_af_xdp0,iface=uplink/' "$XCONF/host1.y
 # ---------------------------------------------------------------- topologies
 step "topology: hnv (scripts/lab.sh's), kernel VXLAN, reference veth"
 # hnv: exactly scripts/lab.sh's (Contoso2 idle: host1.yaml has its port).
-topo_infra h1 h2 pn
-topo_ns c1 c2 c3
-topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
-topo_provider pn h1 h2
-topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
-topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
-topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
+topo_chapter_hosts_net
 
 # kernel: VM (kc1, kc3) - veth - host (kh1, kh2: br0 = vm1 + vxlan0) - uplink - provider bridge (kpn)
 topo_infra kh1 kh2 kpn
@@ -151,15 +145,6 @@ for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv hnv
 
 # ---------------------------------------------------------------- measuring
 res() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" >>"$R/results.tsv"; }
-
-# offloads NS IFACE: the interface's offload state in one line
-offloads() {
-  ns "$1" ethtool -k "$2" | awk -F': ' '
-    { sub(/^[ \t]+/, "", $1) }
-    $1 ~ /^(rx-checksumming|tx-checksumming|scatter-gather|tx-tcp-segmentation|generic-segmentation-offload|generic-receive-offload)$/ {
-      split($2, a, " "); printf "%s=%s ", $1, a[1] }' |
-    sed 's/tx-tcp-segmentation/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/'
-}
 
 # iperf_pair NAME SRC_NS DST_NS DST_ADDR ARGS...: server in DST_NS (-1, under
 # timeout), client in SRC_NS; both JSON into $R/NAME.{srv,cli}.json.
@@ -215,7 +200,7 @@ measure() {  # VARIANT
   tag="r$RUN-$v"
   if ! wait_ping "$s" 10.0.1.103 10; then fail "$v: Contoso1 cannot reach Contoso3"; return; fi
   wait_ping "$d" 10.0.1.101 5 || fail "$v: Contoso3 cannot reach Contoso1"
-  echo "$v offloads: Contoso1 eth0: $(offloads "$s" eth0)" >>"$R/offloads.txt"
+  echo "$v offloads: Contoso1 eth0: $(topo_offload_state "$s" eth0)" >>"$R/offloads.txt"
   # ping RTT
   rtt=$(ns "$s" ping -c 50 -i 0.02 -w 10 -q 10.0.1.103 2>/dev/null | awk -F'[/ =]+' '/^rtt/ {print $6, $7, $8}')
   if [ -n "$rtt" ]; then
@@ -304,10 +289,10 @@ for RUN in $(seq "$RUNS"); do
 done
 if [ "$RUN" -ge 1 ]; then
   {
-    echo "host uplink (hnv h1): $(offloads h1 uplink)"
-    echo "host vm1 (hnv h1, af_packet): $(offloads h1 vm1)"
-    echo "host uplink (kernel kh1): $(offloads kh1 uplink)"
-    echo "vxlan0 (kernel kh1): $(offloads kh1 vxlan0)"
+    echo "host uplink (hnv h1): $(topo_offload_state h1 uplink)"
+    echo "host vm1 (hnv h1, af_packet): $(topo_offload_state h1 vm1)"
+    echo "host uplink (kernel kh1): $(topo_offload_state kh1 uplink)"
+    echo "vxlan0 (kernel kh1): $(topo_offload_state kh1 vxlan0)"
   } >>"$R/offloads.txt"
 fi
 

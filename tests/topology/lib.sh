@@ -202,12 +202,14 @@ topo_offloads() {
   ns "$1" ethtool -K "${3:-eth0}" tx "$2" sg "$2" tso "$2" gso "$2" >/dev/null
 }
 
-# topo_offload_state NS [IFACE]: the interface's offloads in one line.
+# topo_offload_state NS [IFACE]: the interface's offloads in one line
+# (IFACE default eth0).
 topo_offload_state() {
   ns "$1" ethtool -k "${2:-eth0}" | awk -F': ' '
-    $1 ~ /^(tx-checksumming|scatter-gather|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload)$/ {
-      printf "%s%s=%s", sep, $1, $2; sep = " " }' |
-    sed 's/tcp-segmentation-offload/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/;s/tx-checksumming/tx/'
+    { sub(/^[ \t]+/, "", $1) }
+    $1 ~ /^(rx-checksumming|tx-checksumming|scatter-gather|tx-tcp-segmentation|generic-segmentation-offload|generic-receive-offload)$/ {
+      split($2, a, " "); printf "%s=%s ", $1, a[1] }' |
+    sed 's/tx-tcp-segmentation/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/'
 }
 
 # topo_vnet_ports FILE...: the VM ports of host YAML files
@@ -450,6 +452,20 @@ tcp_transfer() {
   TCP_RATE=$(echo "scale=2; $mb * 8 / ($t1 - $t0)" | bc)
   TCP_SHA=$want
   [ "$got" = "$want" ]
+}
+
+# topo_chapter_hosts_net: the chapter's Host 1 (Contoso1, Contoso2) and
+# Host 2 (Contoso3) as namespaces h1, h2, c1, c2, c3, the provider bridge in
+# pn; VM ports vm1, vm2 on Host 1 and vm1 on Host 2 (the chapter's
+# host1.yaml / host2.yaml); no daemons.
+topo_chapter_hosts_net() {
+  topo_infra h1 h2 pn
+  topo_ns c1 c2 c3
+  topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
+  topo_provider pn h1 h2
+  topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+  topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
+  topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
 }
 
 # topo_gateway_lab CONF_DIR: the chapter's simple setup without Host 2: Host 1

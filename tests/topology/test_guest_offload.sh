@@ -32,13 +32,7 @@ sed -i 's/hnv_vnet1,iface=vm1$/&,gso=0/' "$CONF/host2.yaml"   # Contoso3 takes n
 grep -q 'hnv_vnet1,iface=vm1,gso=0' "$CONF/host2.yaml" || die "host2.yaml: VM port not rewritten"
 
 step "namespaces, VMs (mixed offloads), two hosts with VnetPorts"
-topo_infra h1 h2 pn
-topo_ns c1 c2 c3
-topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
-topo_provider pn h1 h2
-topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
-topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
-topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
+topo_chapter_hosts_net
 topo_offloads c1 on; topo_offloads c2 on; topo_offloads c3 off
 topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
 topo_host h2 "$CONF/host2.yaml" 1,0
