@@ -10,6 +10,8 @@
 #include <optional>
 #include <utility>
 
+#include "dataplane/runtime/vnet_args.h"
+
 namespace hnv::config::yaml {
 namespace {
 
@@ -218,6 +220,10 @@ void FileLoader::ReadPorts(Reader& r, const Value& v) {
       if (std::optional<std::string> text = r.Text(*device, "a DPDK device string")) {
         port.device = *text;
         if (text->empty()) r.Error(device->line, device->path, "a port needs a DPDK device");
+        // A VnetPort's arguments are checked here, with the file and line.
+        std::string vnet_error;
+        if (VnetArgs vnet; VnetArgs::Names(*text) && !vnet.Parse(*text, &vnet_error))
+          r.Error(device->line, device->path, vnet_error);
         for (size_t i = 0; i < config_.ports.size(); ++i) {
           if (text->empty() || config_.ports[i].device != *text) continue;
           r.Error(device->line, device->path,

@@ -9,7 +9,10 @@
 # namespace this script creates; the hosts run the HNV dataplane on DPDK
 # (net_af_packet on veths), joined by a provider network (a bridge in its own
 # namespace). Hosts 1 and 2 run hnv-vswitch, the gateway host hnv-gateway,
-# with the chapter's YAML (config/examples/chapter/, gateway/). Prints the
+# with the chapter's YAML (config/examples/chapter/, gateway/), except that
+# the VMs' ports are VnetPorts (hnv_vnetN: the VMs keep TSO and checksum
+# offload; a copy of host1/2.yaml in the work directory; --af-packet keeps
+# the chapter's net_af_packet ports and the VMs without offloads). Prints the
 # Get-* views (hnvctl, the chapter's cmdlets), the gateway's compartment, a
 # ping matrix of all five and the dataplane counters, then removes everything
 # it created (also on failure). The plumbing is tests/topology/lib.sh, shared
@@ -17,6 +20,7 @@
 #
 #   scripts/lab.sh            build, bring up, ping matrix, tear down
 #   scripts/lab.sh --keep     leave it running; prints the command to tear down
+#   scripts/lab.sh --af-packet  VM ports on net_af_packet, VMs' offloads off
 #   scripts/lab.sh --test     also assert: pings, NVGRE on the wire (tshark),
 #                             no ARP and no same-host traffic on the wire,
 #                             100 MB TCP transfers intact (Contoso3 ->
@@ -48,7 +52,7 @@ set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$0")/.."
 
-KEEP=0 TEST=0 VPN=0 STORE=0 BUILD=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl GW_BIN=build/gateway/hnv-gateway
+KEEP=0 TEST=0 VPN=0 STORE=0 BUILD=1 VNET=1 BIN=build/vswitch/hnv-vswitch HNVCTL=build/config/hnvctl GW_BIN=build/gateway/hnv-gateway
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
     --vpn) VPN=1 ;;
     --store) STORE=1 ;;
     --no-build) BUILD=0 ;;
+    --af-packet) VNET=0 ;;
     --bin) BIN=$2; shift ;;
     --hnvctl) HNVCTL=$2; shift ;;
     --gateway) GW_BIN=$2; shift ;;
@@ -65,7 +70,7 @@ while [ $# -gt 0 ]; do
           pkill -f -- "--file-prefix ${P}gw " 2>/dev/null || true
           sleep 1; for n in $NSES; do ip netns del "${P}$n" 2>/dev/null || true; done
           rm -rf "/tmp/$P" "/run/dpdk/${P}gw"; echo "lab $P removed"; exit 0 ;;
-    *) echo "usage: $0 [--keep] [--test] [--vpn] [--store] | $0 down PREFIX" >&2; exit 2 ;;
+    *) echo "usage: $0 [--keep] [--test] [--vpn] [--store] [--af-packet] | $0 down PREFIX" >&2; exit 2 ;;
   esac
   shift
 done
@@ -146,6 +151,14 @@ topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
 topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
 
 CONF=$PWD/config/examples/chapter
+HCONF=$CONF   # Hosts 1 and 2: the chapter's, or a copy with VnetPorts for the VMs
+if [ $VNET = 1 ]; then
+  HCONF=$W/conf
+  mkdir -p "$HCONF"
+  cp "$CONF"/*.yaml "$HCONF/"
+  topo_vnet_ports "$HCONF/host1.yaml" "$HCONF/host2.yaml"
+  for n in c1 c2 c3; do topo_offloads "$n" on; done
+fi
 GW_CONF=$CONF/gateway/gateway.yaml
 if [ $VPN = 1 ]; then
   echo "== Contoso's on-premises site (plain strongSwan + FRR at 10.1.3.100; OnPrem 10.2.0.10 behind it)"
@@ -170,8 +183,8 @@ if [ $STORE = 1 ]; then
   topo_host h2 store:host2 1,0 --no-wait
   topo_gateway gw store:gateway 1,0 --no-wait
 else
-  topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
-  topo_host h2 "$CONF/host2.yaml" 1,0 --no-wait
+  topo_host h1 "$HCONF/host1.yaml" 0,1 --no-wait
+  topo_host h2 "$HCONF/host2.yaml" 1,0 --no-wait
   topo_gateway gw "$GW_CONF" 1,0 --no-wait
 fi
 topo_wait_host h1

@@ -69,6 +69,8 @@ struct alignas(64) WorkerCounters {
   uint64_t echo_answered = 0;  // pings to a DFGW or PA answered
   uint64_t l2only_arp = 0;     // ARP/NS unicast to L2Only PAs
   uint64_t mss_clamped = 0;
+  uint64_t segmented = 0;      // large segments (guest TSO) split in software (gso.h)
+  uint64_t coalesced = 0;      // frames merged into a large segment before a VM (gro.h)
   uint64_t icmp_too_big = 0;
   uint64_t icmp_time_exceeded = 0;  // TTL / hop limit 1 at the distributed router
   uint64_t icmp_rate_limited = 0;   // ICMP errors not sent: over settings.icmp_errors_*

@@ -44,6 +44,7 @@ namespace hnv {
   X(kPeerUnresolved, "nvgre-encap", "provider next hop MAC not yet resolved") \
   X(kTooBig, "nvgre-encap", "inner packet exceeds the underlay MTU (ICMP sent when allowed)") \
   X(kNoHeadroom, "nvgre-encap", "mbuf headroom too small for outer headers")  \
+  X(kGsoUnsupported, "gso", "large segment (guest TSO) that is not TCP/UDP over IPv4/IPv6") \
   /* provider-ingress */                                                       \
   X(kWrongVlan, "provider-ingress", "VLAN does not match a PA on this port")  \
   X(kNotForUs, "provider-ingress", "destination is not one of our PAs")       \

@@ -4,6 +4,7 @@
 
 #include "dataplane/packet/build.h"
 #include "dataplane/packet/checksum.h"
+#include "dataplane/pipeline/gso.h"
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
@@ -63,6 +64,95 @@ void SendTooBig(WorkerContext& ctx, rte_mbuf* m, uint32_t inner_mtu) noexcept {
   });
 }
 
+// Prepends the peer's outer headers and the NVGRE header to `m` (inner frame
+// of VSID `vsid`) and transmits it on the peer's provider port.
+inline __attribute__((always_inline)) void Encapsulate(WorkerContext& ctx, rte_mbuf* m,
+                                                       const PeerEntry* peer, uint32_t vsid,
+                                                       uint8_t flow_id) noexcept {
+  uint8_t* h = reinterpret_cast<uint8_t*>(
+      rte_pktmbuf_prepend(m, static_cast<uint16_t>(peer->hdr_len + sizeof(NvgreHdr))));
+  if (h == nullptr) {
+    ctx.Discard(m, Drop::kNoHeadroom);
+    return;
+  }
+  // hdr_len is 34..58 (Ethernet + IPv4 .. + 802.1Q + IPv6): two fixed
+  // 32-byte copies, the second ending at hdr_len, instead of a call to
+  // memcpy with a variable length.
+  static_assert(sizeof(peer->hdr) >= 32 && sizeof(peer->hdr) <= 64);
+  if (peer->hdr_len >= 32) {
+    std::memcpy(h, peer->hdr, 32);
+    std::memcpy(h + peer->hdr_len - 32, peer->hdr + peer->hdr_len - 32, 32);
+  } else {
+    std::memcpy(h, peer->hdr, peer->hdr_len);
+  }
+  const uint32_t ip_total = rte_pktmbuf_pkt_len(m) - peer->ip_offset;
+  if (peer->pa.is_v4()) {
+    auto* ip = reinterpret_cast<Ipv4Hdr*>(h + peer->ip_offset);
+    // From the template's checksum (total_length 0 there), not read back
+    // from the bytes just copied into the frame.
+    Be16 tmpl_checksum;
+    std::memcpy(&tmpl_checksum, peer->hdr + peer->ip_offset + offsetof(Ipv4Hdr, checksum), 2);
+    const Be16 total = Be16::FromHost(static_cast<uint16_t>(ip_total));
+    ip->total_length = total;
+    ip->checksum = ChecksumUpdate16(tmpl_checksum, Be16{}, total);
+  } else {
+    auto* ip = reinterpret_cast<Ipv6Hdr*>(h + peer->ip_offset);
+    ip->payload_length = Be16::FromHost(static_cast<uint16_t>(ip_total - sizeof(Ipv6Hdr)));
+  }
+  auto* gre = reinterpret_cast<NvgreHdr*>(h + peer->hdr_len);
+  gre->flags_version = Be16::FromHost(kNvgreFlags);
+  gre->protocol = Be16::FromHost(kEtherTypeTeb);
+  gre->key = Be32::FromHost(NvgreKey(vsid, flow_id));
+  Meta(m)->out_port = peer->port;
+  ++ctx.counters->encapsulated;
+  ctx.Transmit(peer->port, m);
+}
+
+// A large segment (guest TSO, gso.h): split into inner frames that fit
+// `inner_mtu` after encapsulation, at the sender's MSS or less (TCP takes
+// smaller segments; a UDP datagram train cannot be cut smaller: too big),
+// each encapsulated as an ordinary frame.
+__attribute__((noinline)) void EncapLarge(WorkerContext& ctx, rte_mbuf* m, const PeerEntry* peer,
+                                          uint32_t inner_mtu) noexcept {
+  const PacketMeta* meta = Meta(m);
+  const ParsedFrame& pf = meta->pf;
+  const uint8_t* f = Data(m);
+  uint32_t mss = m->tso_segsz;
+  if (pf.l4_present && (pf.l4_proto == kIpProtoTcp || pf.l4_proto == kIpProtoUdp)) {
+    const uint32_t l4_hdr = pf.l4_proto == kIpProtoTcp
+                                ? pf.At<TcpHdr>(f, pf.l4_offset)->header_bytes()
+                                : uint32_t{sizeof(UdpHdr)};
+    const uint32_t room = inner_mtu - (pf.l4_offset - pf.l3_offset) - l4_hdr;
+    if (mss > room) {
+      if (pf.l4_proto == kIpProtoUdp) {
+        if (ctx.snap->settings.mtu_policy != MtuPolicy::kClampMss) SendTooBig(ctx, m, inner_mtu);
+        ctx.Discard(m, Drop::kTooBig);
+        return;
+      }
+      mss = room;
+    }
+  }
+  Segmenter seg;
+  if (!seg.Start(m, pf, mss)) {
+    ctx.Discard(m, Drop::kGsoUnsupported);
+    return;
+  }
+  const uint8_t flow_id =
+      ctx.snap->settings.flow_id_mode == FlowIdMode::kZero ? 0 : NvgreEncap::FlowId(f, pf);
+  while (rte_mbuf* piece = seg.Next(ctx.pool)) {
+    PacketMeta* pm = Meta(piece);
+    pm->in_port = meta->in_port;
+    pm->vsid = meta->vsid;
+    pm->vsid_index = meta->vsid_index;
+    pm->src_vsid_index = meta->src_vsid_index;
+    pm->peer = meta->peer;
+    Encapsulate(ctx, piece, peer, meta->vsid, flow_id);
+  }
+  if (seg.failed()) ++ctx.counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
+  ++ctx.counters->segmented;
+  rte_pktmbuf_free(m);
+}
+
 }  // namespace
 
 void NvgreEncap::Process(WorkerContext& ctx, Burst& in) noexcept {
@@ -94,49 +184,18 @@ void NvgreEncap::Process(WorkerContext& ctx, Burst& in) noexcept {
     }
     const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
     if (outer_ip + sizeof(NvgreHdr) + inner_len > cfg.underlay_mtu) {
+      // Every large segment is too big (gso.h, LargeSegmentFloor).
+      if (IsLarge(m)) {
+        EncapLarge(ctx, m, peer, inner_mtu);
+        continue;
+      }
       if (cfg.mtu_policy != MtuPolicy::kClampMss) SendTooBig(ctx, m, inner_mtu);
       ctx.Discard(m, Drop::kTooBig);
       continue;
     }
     const uint8_t flow_id =
         cfg.flow_id_mode == FlowIdMode::kZero ? 0 : FlowId(Data(m), pf);
-    uint8_t* h = reinterpret_cast<uint8_t*>(
-        rte_pktmbuf_prepend(m, static_cast<uint16_t>(peer->hdr_len + sizeof(NvgreHdr))));
-    if (h == nullptr) {
-      ctx.Discard(m, Drop::kNoHeadroom);
-      continue;
-    }
-    // hdr_len is 34..58 (Ethernet + IPv4 .. + 802.1Q + IPv6): two fixed
-    // 32-byte copies, the second ending at hdr_len, instead of a call to
-    // memcpy with a variable length.
-    static_assert(sizeof(peer->hdr) >= 32 && sizeof(peer->hdr) <= 64);
-    if (peer->hdr_len >= 32) {
-      std::memcpy(h, peer->hdr, 32);
-      std::memcpy(h + peer->hdr_len - 32, peer->hdr + peer->hdr_len - 32, 32);
-    } else {
-      std::memcpy(h, peer->hdr, peer->hdr_len);
-    }
-    const uint32_t ip_total = rte_pktmbuf_pkt_len(m) - peer->ip_offset;
-    if (peer->pa.is_v4()) {
-      auto* ip = reinterpret_cast<Ipv4Hdr*>(h + peer->ip_offset);
-      // From the template's checksum (total_length 0 there), not read back
-      // from the bytes just copied into the frame.
-      Be16 tmpl_checksum;
-      std::memcpy(&tmpl_checksum, peer->hdr + peer->ip_offset + offsetof(Ipv4Hdr, checksum), 2);
-      const Be16 total = Be16::FromHost(static_cast<uint16_t>(ip_total));
-      ip->total_length = total;
-      ip->checksum = ChecksumUpdate16(tmpl_checksum, Be16{}, total);
-    } else {
-      auto* ip = reinterpret_cast<Ipv6Hdr*>(h + peer->ip_offset);
-      ip->payload_length = Be16::FromHost(static_cast<uint16_t>(ip_total - sizeof(Ipv6Hdr)));
-    }
-    auto* gre = reinterpret_cast<NvgreHdr*>(h + peer->hdr_len);
-    gre->flags_version = Be16::FromHost(kNvgreFlags);
-    gre->protocol = Be16::FromHost(kEtherTypeTeb);
-    gre->key = Be32::FromHost(NvgreKey(meta->vsid, flow_id));
-    meta->out_port = peer->port;
-    ++ctx.counters->encapsulated;
-    ctx.Transmit(peer->port, m);
+    Encapsulate(ctx, m, peer, meta->vsid, flow_id);
   }
   in.n = 0;
 }

@@ -11,6 +11,7 @@
 #include <rte_cycles.h>
 
 #include "dataplane/pipeline/context.h"
+#include "dataplane/pipeline/gso.h"
 #include "dataplane/pipeline/stage.h"
 
 namespace hnv {
@@ -178,14 +179,18 @@ inline bool NdLinkAddr(const uint8_t* f, const ParsedFrame& pf, uint32_t len, Ma
   return false;
 }
 
-// Re-parses the mbuf's frame into its metadata; false when malformed.
+// Re-parses the mbuf's frame into its metadata; false when malformed. The
+// whole frame's length: a large segment's headers are in its first mbuf
+// segment (MakeContiguous), its payload may continue in others.
 inline bool Reparse(rte_mbuf* m) noexcept {
-  return ParseFrame(Data(m), rte_pktmbuf_data_len(m), &Meta(m)->pf) == ParseError::kOk;
+  return ParseFrame(Data(m), rte_pktmbuf_pkt_len(m), &Meta(m)->pf) == ParseError::kOk;
 }
 
-// Frames must be one contiguous segment for the parsers.
+// Frames must be one contiguous segment for the parsers, except a large
+// segment from a port with guest offloads, whose headers (and kHeadBytes)
+// are in its first segment (gso.h).
 inline bool MakeContiguous(rte_mbuf* m) noexcept {
-  return m->nb_segs == 1 || rte_pktmbuf_linearize(m) == 0;
+  return m->nb_segs == 1 || IsParsableLarge(m) || rte_pktmbuf_linearize(m) == 0;
 }
 
 }  // namespace hnv

@@ -138,6 +138,13 @@ PortCapture::~PortCapture() { Stop(); }
 bool PortCapture::Start(Dataplane& dp, uint16_t index, const std::string& pcap_path,
                         uint32_t snaplen, std::string* error, uint16_t vlan) {
   const uint16_t eth = dp.eth_port(index);
+  if (const VnetPort* v = dp.vnet_port(index); v != nullptr) {
+    // Its frames never pass an ethdev's callbacks.
+    *error = "port " + std::to_string(index) +
+             " is a VnetPort (hnv_vnet): capture on its interface instead (dumpcap -i " +
+             v->iface() + ")";
+    return false;
+  }
   if (eth == kNoPort) {
     *error = "port " + std::to_string(index) + " is not attached";
     return false;

@@ -11,6 +11,8 @@
 #include <algorithm>
 
 #include "dataplane/packet/build.h"
+#include "dataplane/pipeline/gro.h"
+#include "dataplane/pipeline/gso.h"
 #include "dataplane/policy/tsan.h"
 
 namespace hnv {
@@ -33,23 +35,85 @@ struct Dataplane::Command {
   const std::function<void(WorkerContext&)>* fn;
 };
 
-// Transmits on the worker's own queue of each port; a port with no ethdev is
-// a virtual one, handed to the extension (if any).
+// Transmits on the worker's own queue of each port; a port with no ethdev and
+// no VnetPort is a virtual one, handed to the extension (if any). Guest
+// offloads (see dataplane.h): a burst for a port that takes large segments
+// is coalesced first; one for any other port is split where it holds large
+// segments.
 class Dataplane::EthTx final : public TxSink {
  public:
   EthTx(const Dataplane* dp, WorkerContext* ctx, uint16_t queue) : dp_(dp), ctx_(ctx), queue_(queue) {}
   uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override {
+    if (dp_->takes_large_[port]) return SendCoalesced(port, pkts, n);
+    if (dp_->any_rx_offloads_) [[unlikely]] {
+      for (uint16_t i = 0; i < n; ++i)
+        if (IsLarge(pkts[i])) return SendSegmented(port, pkts, n, i);
+    }
+    return SendRaw(port, pkts, n);
+  }
+
+ private:
+  uint16_t SendRaw(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept {
     const uint16_t eth = dp_->eth_of_[port];
     if (eth != kNoPort) {
       TsanReleaseMbufs(pkts, n);
       return rte_eth_tx_burst(eth, queue_, pkts, n);
     }
+    if (VnetPort* v = dp_->vnet_[port].get()) return v->Send(queue_, pkts, n);
     if (dp_->ext_ == nullptr) return 0;
     dp_->ext_->DeliverVirtual(*ctx_, port, pkts, n);
     return n;
   }
+  // Sends frames this class made or merged itself: what the port does not
+  // take is dropped here (kTxFull) and taken off the port's transmit
+  // counters, which the caller (WorkerContext::FlushPort) counted for the
+  // frames it handed over.
+  void SendOwn(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept {
+    const uint16_t sent = SendRaw(port, pkts, n);
+    for (uint16_t i = sent; i < n; ++i) {
+      --ctx_->counters->tx_packets[port];
+      ctx_->counters->tx_bytes[port] -= rte_pktmbuf_pkt_len(pkts[i]);
+      ctx_->Discard(pkts[i], Drop::kTxFull);
+    }
+  }
+  uint16_t SendCoalesced(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept {
+    SendOwn(port, pkts, CoalesceTcp(pkts, n, &ctx_->counters->coalesced));
+    return n;
+  }
+  // From pkts[first] on, large segments leave as frames of their MSS.
+  uint16_t SendSegmented(uint16_t port, rte_mbuf** pkts, uint16_t n, uint16_t first) noexcept {
+    rte_mbuf* out[kBurstSize];
+    uint16_t k = 0;
+    if (first != 0) SendOwn(port, pkts, first);
+    auto put = [&](rte_mbuf* m) {
+      out[k++] = m;
+      if (k == kBurstSize) {
+        SendOwn(port, out, k);
+        k = 0;
+      }
+    };
+    for (uint16_t i = first; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      if (!IsLarge(m)) {
+        put(m);
+        continue;
+      }
+      ParsedFrame pf;
+      Segmenter seg;
+      if (ParseFrame(Data(m), rte_pktmbuf_pkt_len(m), &pf) != ParseError::kOk ||
+          !seg.Start(m, pf, m->tso_segsz)) {
+        ctx_->Discard(m, Drop::kGsoUnsupported);
+        continue;
+      }
+      while (rte_mbuf* piece = seg.Next(ctx_->pool)) put(piece);
+      if (seg.failed()) ++ctx_->counters->drops[static_cast<uint16_t>(Drop::kNoMbuf)];
+      ++ctx_->counters->segmented;
+      rte_pktmbuf_free(m);
+    }
+    if (k != 0) SendOwn(port, out, k);
+    return n;
+  }
 
- private:
   const Dataplane* dp_;
   WorkerContext* ctx_;
   uint16_t queue_;
@@ -170,6 +234,22 @@ Dataplane::~Dataplane() {
 }
 
 bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::string* error) {
+  if (VnetPort::Names(device)) {
+    if (index >= kMaxPorts || eth_of_[index] != kNoPort || vnet_[index] != nullptr || running()) {
+      *error = "port " + std::to_string(index) + ": index out of range, already attached or running";
+      return false;
+    }
+    vnet_[index] = VnetPort::Open(device, static_cast<uint16_t>(workers_.size()), pool_, error);
+    if (vnet_[index] == nullptr) {
+      *error = "port " + std::to_string(index) + ": " + *error;
+      return false;
+    }
+    rx_offloads_[index] = true;
+    takes_large_[index] = vnet_[index]->takes_large();
+    any_rx_offloads_ = true;
+    workers_[index % workers_.size()]->ports.push_back(index);
+    return true;
+  }
   const std::string name = device.substr(0, device.find(','));
   uint16_t eth = 0;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &eth) != 0) {
@@ -184,7 +264,7 @@ bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::strin
 
 bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) {
   const std::string where = "port " + std::to_string(index) + " (ethdev " + std::to_string(eth) + ")";
-  if (index >= kMaxPorts || eth_of_[index] != kNoPort) {
+  if (index >= kMaxPorts || eth_of_[index] != kNoPort || vnet_[index] != nullptr) {
     *error = where + ": index out of range or already attached";
     return false;
   }
@@ -217,6 +297,11 @@ bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) 
     return false;
   }
   eth_of_[index] = eth;
+  // A driver with checksum or LRO receive offloads (net_vhost) may hand over
+  // partial checksums and large segments.
+  constexpr uint64_t kGuestRx = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+                                RTE_ETH_RX_OFFLOAD_TCP_LRO;
+  if ((info.rx_offload_capa & kGuestRx) != 0) rx_offloads_[index] = any_rx_offloads_ = true;
   workers_[index % workers_.size()]->ports.push_back(index);
   return true;
 }
@@ -252,8 +337,15 @@ int Dataplane::WorkerMain(void* arg) {
       w->counters.handoff_in += h;
       ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
     }
+    const uint32_t large_floor = LargeSegmentFloor(w->ctx.snap->settings.underlay_mtu);
     for (uint16_t index : w->ports) {
-      const uint16_t n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
+      uint16_t n;
+      if (VnetPort* v = dp->vnet_[index].get()) {
+        n = v->Receive(pkts, kBurstSize, large_floor);
+      } else {
+        n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
+        if (n != 0 && dp->rx_offloads_[index]) FinishReceived(pkts, n, large_floor);
+      }
       if (n == 0) continue;
       TsanAcquireMbufs(pkts, n);
       if (ext != nullptr && w->ctx.snap->ports[index].kind == PortKind::kUnused)
@@ -368,6 +460,14 @@ void Dataplane::Poll() {
 }
 
 bool Dataplane::Losses(uint16_t index, PortLosses* out) const {
+  if (VnetPort* v = vnet_port(index)) {
+    const VnetPort::Stats st = v->ReadStats();
+    out->rx_missed = st.rx_dropped;
+    out->rx_errors = st.rx_errors;
+    out->rx_nombuf = st.rx_nombuf;
+    out->tx_errors = st.tx_errors;
+    return true;
+  }
   const uint16_t eth = eth_port(index);
   rte_eth_stats st{};
   if (eth == kNoPort || rte_eth_stats_get(eth, &st) != 0) return false;

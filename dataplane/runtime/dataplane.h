@@ -3,9 +3,20 @@
 //
 // Theory of operation. Each port (a policy port index: 0 the uplink, 1.. VM
 // adapters) is an ethdev: a vdev such as net_af_packet / net_af_xdp /
-// net_vhost / net_tap / net_ring, or a PCI NIC. Every port is received by
-// exactly one worker (queue 0) and has one transmit queue per worker, so no
-// queue is ever shared. Workers run to completion: load the policy snapshot,
+// net_vhost / net_tap / net_ring, or a PCI NIC; or a VnetPort (vnet_port.h:
+// AF_PACKET with the virtio-net header, for VMs that keep their offloads).
+// Every port is received by exactly one worker (queue 0) and has one
+// transmit queue per worker, so no queue is ever shared.
+//
+// Guest offloads (dataplane/pipeline/gso.h). A port that may receive large
+// segments or partial checksums (a VnetPort; an ethdev offering checksum or
+// LRO receive offloads, e.g. net_vhost) has its bursts finished where they
+// are received: partial checksums completed, large segments kept only when
+// too big for any NVGRE frame (gso.h, LargeSegmentFloor). Before a port
+// that takes large segments (a VnetPort with gso=1) each transmit burst is
+// coalesced (gro.h); before any other port, once some port can receive large
+// segments, each burst is checked for them and they are split in software
+// (gso.h's Segmenter). Without such ports none of this runs. Workers run to completion: load the policy snapshot,
 // run the commands of their command ring (frames the control thread wants
 // sent, calls it wants made on the worker: RunOnWorkers), take the frames
 // other workers handed them (flow affinity: WorkerExtension::
@@ -39,6 +50,7 @@
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/policy/reclaimer.h"
 #include "dataplane/policy/tables.h"
+#include "dataplane/runtime/vnet_port.h"
 
 namespace hnv {
 
@@ -65,7 +77,8 @@ class Dataplane {
   ~Dataplane();
 
   // Probes a vdev ("net_af_packet0,iface=veth0") or finds an existing ethdev
-  // by name, configures it and binds it to policy port `index`.
+  // by name, configures it and binds it to policy port `index`; a VnetPort
+  // ("hnv_vnet0,iface=veth0", vnet_port.h) is opened instead.
   bool AttachPort(uint16_t index, const std::string& device, std::string* error);
   // Binds an already created ethdev (e.g. from rte_eth_from_rings).
   bool AttachEthPort(uint16_t index, uint16_t eth_port, std::string* error);
@@ -96,6 +109,8 @@ class Dataplane {
   // What the port's driver counted before the pipeline saw anything: frames
   // lost at a full receive ring (imissed), receive errors, mbuf-pool misses,
   // transmit errors. False for a virtual port or when the driver has none.
+  // A VnetPort's: the kernel's ring drops, truncated or unsupported frames,
+  // pool misses, frames the kernel refused.
   struct PortLosses {
     uint64_t rx_missed = 0;
     uint64_t rx_errors = 0;
@@ -107,6 +122,10 @@ class Dataplane {
   bool Inject(uint16_t port, rte_mbuf* m);
   rte_mempool* pool() const { return pool_; }
   uint16_t eth_port(uint16_t index) const { return index < kMaxPorts ? eth_of_[index] : kNoPort; }
+  // The VnetPort bound to `index`, or nullptr.
+  VnetPort* vnet_port(uint16_t index) const {
+    return index < kMaxPorts ? vnet_[index].get() : nullptr;
+  }
   uint32_t worker_count() const { return static_cast<uint32_t>(workers_.size()); }
 
  private:
@@ -116,6 +135,7 @@ class Dataplane {
   static void RunCommands(Worker& w);
   explicit Dataplane(const DataplaneConfig& cfg);
   bool Init(std::string* error);
+  bool BindPort(uint16_t index, std::string* error);
   static int WorkerMain(void* arg);
   void SendResolutionRequests();
 
@@ -128,6 +148,11 @@ class Dataplane {
   std::unique_ptr<PolicyTables> tables_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::array<uint16_t, kMaxPorts> eth_of_;
+  std::array<std::unique_ptr<VnetPort>, kMaxPorts> vnet_;
+  // Guest offloads per port (see the theory of operation).
+  std::array<bool, kMaxPorts> rx_offloads_{};  // may receive large segments / partial checksums
+  std::array<bool, kMaxPorts> takes_large_{};  // transmit: coalesce, send large segments whole
+  bool any_rx_offloads_ = false;               // transmit: split large segments elsewhere
   WorkerExtension* ext_ = nullptr;
   std::atomic<bool> running_{false};
   uint64_t last_resolve_tsc_ = 0;

@@ -3,7 +3,7 @@
 
 Rows (run, variant, metric, value). For each metric and variant: the best
 run (highest rate, lowest RTT / retransmits / loss), the median and the range
-over runs; then hnv / kernel ratios of the best and of the medians.
+over runs; then hnv (and hnv-vnet) / kernel ratios of the best and of the medians.
   e2e_summary.py results.tsv
 """
 import collections
@@ -73,7 +73,8 @@ def main():
         return statistics.median(vals) if vals else None
 
     kernels = [k for k in ("kernel", "kernel-txoff") if k in variants]
-    head = ["metric"] + variants + [f"hnv/{k}" for k in kernels if "hnv" in variants]
+    ours = [v for v in ("hnv", "hnv-vnet", "hnv-xdp") if v in variants]
+    head = ["metric"] + variants + [f"{h}/{k}" for h in ours for k in kernels]
     rows = []
     for m in metrics:
         row = [LABEL.get(m, m)]
@@ -85,10 +86,10 @@ def main():
                 row.append(fmt(vals[0]))
             else:
                 row.append(f"{fmt(best(var, m))} (med {fmt(med(var, m))}, {fmt(min(vals))}..{fmt(max(vals))})")
-        if "hnv" in variants:
+        for h in ours:
             for k in kernels:
-                b, kb = best("hnv", m), best(k, m)
-                mh, mk = med("hnv", m), med(k, m)
+                b, kb = best(h, m), best(k, m)
+                mh, mk = med(h, m), med(k, m)
                 if b is None or not kb or "_retr" in m or "_loss" in m:
                     row.append("")
                 elif len(runs) == 1:

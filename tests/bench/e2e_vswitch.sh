@@ -7,6 +7,13 @@
 #              Host 2, each host a namespace running hnv-vswitch with
 #              config/examples/chapter/host{1,2}.yaml, a bridge in a provider
 #              namespace between the hosts' uplinks.
+#   (hnv-vnet) the same with the VM ports as VnetPorts (hnv_vnet: AF_PACKET
+#              with the virtio-net header, dataplane/runtime/vnet_port.h) and
+#              the VMs' offloads on as in the kernel variant: 64 KB TSO
+#              segments split after encapsulation, GRO before the VM.
+#   (hnv-xdp)  hnv-vnet with the hosts' uplinks on net_af_xdp instead of
+#              net_af_packet (an XDP program on the veth hands the frames to
+#              an AF_XDP socket; copy mode: veths have no zero-copy).
 #   (kernel)   the same shape with the kernel as the host switch: VM ↔ veth ↔
 #              host namespace with a bridge + a VXLAN device (VNI 6000; this
 #              kernel has no GRE, VXLAN is the closest kernel overlay), the
@@ -22,8 +29,9 @@
 #                64 KB TSO segments cross veth, bridge and VXLAN unsegmented.
 #   kernel-txoff the VMs as on the hnv path: `ethtool -K eth0 tx off` (which
 #                also turns TSO off), so the VMs send MTU-sized frames.
-# On the hnv path the VMs must have tx off (NVGRE hides the checksum offload,
-# RECIPES §6): that is what topo_vm does.
+# On the hnv path (net_af_packet VM ports) the VMs must have tx off (NVGRE
+# hides the checksum offload, RECIPES §6): that is what topo_vm does; on the
+# hnv-vnet path they keep the veth's defaults.
 # MTU: the underlay is 1500 everywhere. hnv clamps the inner TCP MSS
 # (mtu_policy icmp-and-clamp, VM MTU 1500); the kernel VMs get MTU 1450
 # (VXLAN's 50 bytes), as a kernel VXLAN deployment would.
@@ -36,7 +44,7 @@
 # busy-poll both CPUs); the variants take turns within each run.
 #
 #   tests/bench/e2e_vswitch.sh [--runs N] [--duration S] [--out DIR]
-#                              [--variants "hnv kernel kernel-txoff veth"]
+#                              [--variants "hnv hnv-vnet hnv-xdp kernel kernel-txoff veth"]
 #                              [--bin hnv-vswitch] [--hnvctl hnvctl]
 #
 # --out DIR keeps results.tsv (run, variant, metric, value), every iperf3
@@ -49,7 +57,7 @@ SELF=$(realpath "$0")
 HERE=$(dirname "$SELF")
 ROOT=$(cd "$HERE/../.." && pwd)
 
-RUNS=1 DUR=10 OUT="" VARIANTS="hnv kernel kernel-txoff veth" LIBARGS=()
+RUNS=1 DUR=10 OUT="" VARIANTS="hnv hnv-vnet kernel kernel-txoff veth" LIBARGS=()
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,7 +66,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --variants) VARIANTS=$2; shift ;;
     --bin|--hnvctl) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,46p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,54p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--runs N] [--duration S] [--out DIR] [--variants LIST] [--bin P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift
@@ -84,17 +92,16 @@ R=${OUT:-$W}
 : >"$R/results.tsv"
 PY=/usr/bin/python3
 CONF=$ROOT/config/examples/chapter
+VCONF=$W/conf-vnet   # the same with VnetPorts for the VMs
+mkdir -p "$VCONF"; cp "$CONF"/*.yaml "$VCONF/"; topo_vnet_ports "$VCONF/host1.yaml" "$VCONF/host2.yaml"
+XCONF=$W/conf-xdp    # and the uplinks on net_af_xdp
+mkdir -p "$XCONF"; cp "$VCONF"/*.yaml "$XCONF/"
+sed -i 's/net_af_packet0,iface=uplink/net_af_xdp0,iface=uplink/' "$XCONF/host1.yaml" "$XCONF/host2.yaml"
 
 # ---------------------------------------------------------------- topologies
 step "topology: hnv (scripts/lab.sh's), kernel VXLAN, reference veth"
 # hnv: exactly scripts/lab.sh's (Contoso2 idle: host1.yaml has its port).
-topo_infra h1 h2 pn
-topo_ns c1 c2 c3
-topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
-topo_provider pn h1 h2
-topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
-topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
-topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
+topo_chapter_hosts_net
 
 # kernel: VM (kc1, kc3) - veth - host (kh1, kh2: br0 = vm1 + vxlan0) - uplink - provider bridge (kpn)
 topo_infra kh1 kh2 kpn
@@ -132,21 +139,12 @@ ip -n "${P}vc1" addr add 10.0.1.101/24 dev eth0
 ip -n "${P}vc3" addr add 10.0.1.103/24 dev eth0
 
 # VM namespaces of each variant (source = Contoso1, destination = Contoso3)
-declare -A SRC=([hnv]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [veth]=vc1)
-declare -A DST=([hnv]=c3 [kernel]=kc3 [kernel-txoff]=kc3 [veth]=vc3)
-for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv kernel kernel-txoff veth)"; done
+declare -A SRC=([hnv]=c1 [hnv-vnet]=c1 [hnv-xdp]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [veth]=vc1)
+declare -A DST=([hnv]=c3 [hnv-vnet]=c3 [hnv-xdp]=c3 [kernel]=kc3 [kernel-txoff]=kc3 [veth]=vc3)
+for v in $VARIANTS; do [ -n "${SRC[$v]:-}" ] || die "unknown variant $v (hnv hnv-vnet hnv-xdp kernel kernel-txoff veth)"; done
 
 # ---------------------------------------------------------------- measuring
 res() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" >>"$R/results.tsv"; }
-
-# offloads NS IFACE: the interface's offload state in one line
-offloads() {
-  ns "$1" ethtool -k "$2" | awk -F': ' '
-    { sub(/^[ \t]+/, "", $1) }
-    $1 ~ /^(rx-checksumming|tx-checksumming|scatter-gather|tx-tcp-segmentation|generic-segmentation-offload|generic-receive-offload)$/ {
-      split($2, a, " "); printf "%s=%s ", $1, a[1] }' |
-    sed 's/tx-tcp-segmentation/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/'
-}
 
 # iperf_pair NAME SRC_NS DST_NS DST_ADDR ARGS...: server in DST_NS (-1, under
 # timeout), client in SRC_NS; both JSON into $R/NAME.{srv,cli}.json.
@@ -202,7 +200,7 @@ measure() {  # VARIANT
   tag="r$RUN-$v"
   if ! wait_ping "$s" 10.0.1.103 10; then fail "$v: Contoso1 cannot reach Contoso3"; return; fi
   wait_ping "$d" 10.0.1.101 5 || fail "$v: Contoso3 cannot reach Contoso1"
-  echo "$v offloads: Contoso1 eth0: $(offloads "$s" eth0)" >>"$R/offloads.txt"
+  echo "$v offloads: Contoso1 eth0: $(topo_offload_state "$s" eth0)" >>"$R/offloads.txt"
   # ping RTT
   rtt=$(ns "$s" ping -c 50 -i 0.02 -w 10 -q 10.0.1.103 2>/dev/null | awk -F'[/ =]+' '/^rtt/ {print $6, $7, $8}')
   if [ -n "$rtt" ]; then
@@ -218,9 +216,9 @@ measure() {  # VARIANT
   res "$v" tcp_c3_c1_retr "$(jget "$R/$tag-tcp-rev.cli.json" 'e["sum_sent"]["retransmits"]')"
   # small packets: UDP 64-byte payload, unlimited offered rate
   local c0=""
-  if [ "$v" = hnv ]; then c0=$(hnv_ports); fi
+  if [[ $v == hnv* ]]; then c0=$(hnv_ports); fi
   iperf_pair "$tag-udp64" "$s" "$d" 10.0.1.103 -u -l 64 -b 0
-  if [ "$v" = hnv ]; then
+  if [[ $v == hnv* ]]; then
     # where the small packets went: per-port deltas of both daemons over the UDP test
     "$PY" - "$c0" "$(hnv_ports)" "$R/$tag-udp64.cli.json" "$R/$tag-udp64.srv.json" <<'EOF' | tee -a "$R/hnv_udp_path.txt"
 import json, sys
@@ -255,15 +253,24 @@ for RUN in $(seq "$RUNS"); do
   e2e_top 5 | sed "s/^/run $RUN top (pid %cpu command): /" >>"$R/machine.txt"
   for v in $VARIANTS; do
     case $v in
-      hnv)
-        topo_host h1 "$CONF/host1.yaml" 0,1 --no-wait
-        topo_host h2 "$CONF/host2.yaml" 1,0 --no-wait
+      hnv|hnv-vnet|hnv-xdp)
+        conf=$CONF
+        if [ "$v" != hnv ]; then
+          conf=$VCONF
+          [ "$v" = hnv-xdp ] && conf=$XCONF
+          for n in c1 c2 c3; do topo_offloads "$n" on; done
+        else
+          for n in c1 c2 c3; do ns "$n" ethtool -K eth0 tx off >/dev/null; done
+        fi
+        topo_host h1 "$conf/host1.yaml" 0,1 --no-wait
+        topo_host h2 "$conf/host2.yaml" 1,0 --no-wait
         topo_wait_host h1; topo_wait_host h2
-        measure hnv
+        measure "$v"
         for h in h1 h2; do
-          hnv "$h" counters >"$R/r$RUN-hnv-$h.counters.txt" 2>&1 || true
+          hnv "$h" counters >"$R/r$RUN-$v-$h.counters.txt" 2>&1 || true
           echo "  $h drops: $(drops "$h" 2>/dev/null | tr '\n' ' ')"
         done
+        [ "$v" != hnv ] && echo "  h1 segmented $(counter h1 segmented), coalesced $(counter h1 coalesced); h2 segmented $(counter h2 segmented), coalesced $(counter h2 coalesced)"
         stop_hosts h1 h2 ;;
       kernel)
         # the veth's defaults (a previous run's kernel-txoff turned them off)
@@ -282,10 +289,10 @@ for RUN in $(seq "$RUNS"); do
 done
 if [ "$RUN" -ge 1 ]; then
   {
-    echo "host uplink (hnv h1): $(offloads h1 uplink)"
-    echo "host vm1 (hnv h1, af_packet): $(offloads h1 vm1)"
-    echo "host uplink (kernel kh1): $(offloads kh1 uplink)"
-    echo "vxlan0 (kernel kh1): $(offloads kh1 vxlan0)"
+    echo "host uplink (hnv h1): $(topo_offload_state h1 uplink)"
+    echo "host vm1 (hnv h1, af_packet): $(topo_offload_state h1 vm1)"
+    echo "host uplink (kernel kh1): $(topo_offload_state kh1 uplink)"
+    echo "vxlan0 (kernel kh1): $(topo_offload_state kh1 vxlan0)"
   } >>"$R/offloads.txt"
 fi
 

@@ -13,8 +13,14 @@ std::atomic<int> g_instance{0};
 uint16_t CaptureSink::Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept {
   for (uint16_t i = 0; i < n; ++i) {
     if (capture) {
-      const uint8_t* d = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
-      frames.push_back({port, std::vector<uint8_t>(d, d + rte_pktmbuf_data_len(pkts[i]))});
+      const rte_mbuf* m = pkts[i];
+      TxFrame t{port, {}, (m->ol_flags & RTE_MBUF_F_RX_LRO) != 0, static_cast<uint16_t>(m->tso_segsz)};
+      for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
+        const uint8_t* d = rte_pktmbuf_mtod(s, const uint8_t*);
+        t.bytes.insert(t.bytes.end(), d, d + rte_pktmbuf_data_len(s));
+      }
+      if (!t.large) t.mss = 0;
+      frames.push_back(std::move(t));
     }
     rte_pktmbuf_free(pkts[i]);
   }

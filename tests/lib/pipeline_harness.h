@@ -19,6 +19,8 @@ namespace hnv::test {
 struct TxFrame {
   uint16_t port;
   std::vector<uint8_t> bytes;
+  bool large = false;  // a large segment (gso.h): RTE_MBUF_F_RX_LRO
+  uint16_t mss = 0;    // its tso_segsz
 };
 
 // Copies every transmitted frame (or only counts, when `capture` is false,

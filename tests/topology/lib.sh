@@ -10,6 +10,8 @@
 #   topo_ns c1 c3                # namespaces for VMs (lo up)
 #   topo_link c1 eth0 h1 vm1     # a veth pair, one end in each
 #   topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+#   topo_offloads c1 on          # the VM keeps TSO/checksum offload (a VnetPort VM)
+#   topo_vnet_ports CONF/host1.yaml   # its VM ports become hnv_vnet (VnetPorts)
 #   topo_provider pn h1 h2       # a bridge br0 in pn joining the hosts' uplinks
 #   topo_host h1 CONFIG.yaml 0,1 # hnv-vswitch in ${P}h1, waits until it runs
 #   hnv h1 get lookup-record     # hnvctl on h1's control socket
@@ -220,6 +222,30 @@ link set eth1 up
 addr add $2 dev eth1
 route add default via $3 dev eth1
 EOF
+}
+
+# topo_offloads NS on|off [IFACE]: a VM's checksum offload, scatter-gather,
+# TSO and GSO together (a VM on a VnetPort keeps them on; topo_vm turned
+# them off).
+topo_offloads() {
+  ns "$1" ethtool -K "${3:-eth0}" tx "$2" sg "$2" tso "$2" gso "$2" >/dev/null
+}
+
+# topo_offload_state NS [IFACE]: the interface's offloads in one line
+# (IFACE default eth0).
+topo_offload_state() {
+  ns "$1" ethtool -k "${2:-eth0}" | awk -F': ' '
+    { sub(/^[ \t]+/, "", $1) }
+    $1 ~ /^(rx-checksumming|tx-checksumming|scatter-gather|tx-tcp-segmentation|generic-segmentation-offload|generic-receive-offload)$/ {
+      split($2, a, " "); printf "%s=%s ", $1, a[1] }' |
+    sed 's/tx-tcp-segmentation/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/'
+}
+
+# topo_vnet_ports FILE...: the VM ports of host YAML files
+# (net_af_packetN,iface=vmX) become VnetPorts (hnv_vnetN,iface=vmX: the VM
+# keeps its offloads), in place.
+topo_vnet_ports() {
+  sed -i -E 's/net_af_packet([0-9]+),iface=(vm[0-9]+)/hnv_vnet\1,iface=\2/' "$@"
 }
 
 # topo_provider NS HOST...: the provider network, a bridge br0 in NS with one
@@ -471,6 +497,20 @@ tcp_transfer() {
   TCP_RATE=$(echo "scale=2; $mb * 8 / ($t1 - $t0)" | bc)
   TCP_SHA=$want
   [ "$got" = "$want" ]
+}
+
+# topo_chapter_hosts_net: the chapter's Host 1 (Contoso1, Contoso2) and
+# Host 2 (Contoso3) as namespaces h1, h2, c1, c2, c3, the provider bridge in
+# pn; VM ports vm1, vm2 on Host 1 and vm1 on Host 2 (the chapter's
+# host1.yaml / host2.yaml); no daemons.
+topo_chapter_hosts_net() {
+  topo_infra h1 h2 pn
+  topo_ns c1 c2 c3
+  topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
+  topo_provider pn h1 h2
+  topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
+  topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
+  topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
 }
 
 # topo_gateway_lab CONF_DIR: the chapter's simple setup without Host 2: Host 1

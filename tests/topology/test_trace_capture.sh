@@ -15,13 +15,7 @@ topo_init tc "$@"
 CHAPTER=$TOPO_ROOT/config/examples/chapter
 
 step "topology: the chapter's lab"
-topo_infra h1 h2 pn
-topo_ns c1 c2 c3
-topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
-topo_provider pn h1 h2
-topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
-topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
-topo_vm c3 10.0.1.103/24 60:00:60:00:02:03 10.0.1.1
+topo_chapter_hosts_net
 topo_host h1 "$CHAPTER/host1.yaml" 0,1 --no-wait
 topo_host h2 "$CHAPTER/host2.yaml" 1,0 --no-wait
 topo_wait_host h1

@@ -494,6 +494,22 @@ TEST(HostConfigErrors, PortNames) {
             }));
 }
 
+// A VnetPort's device arguments (dataplane/runtime/vnet_args.h) are checked
+// with the file and line; valid ones load.
+TEST(HostConfigErrors, VnetPortArguments) {
+  EXPECT_EQ(Errors(Replace(kBase, "device: net_null1", "device: hnv_vnet1,iface=vm1,gso=0")),
+            Lines{});
+  EXPECT_EQ(Errors(Replace(kBase, "device: net_null1", "device: hnv_vnet1,iface=vm1,gso=2")),
+            (Lines{"DIR/h.yaml:7: ports[1].device: 'hnv_vnet1,iface=vm1,gso=2': gso=2 is not a "
+                   "number in 0..1"}));
+  EXPECT_EQ(Errors(Replace(kBase, "device: net_null1", "device: hnv_vnet1,tso=1")),
+            (Lines{"DIR/h.yaml:7: ports[1].device: 'hnv_vnet1,tso=1': unknown argument 'tso' "
+                   "(iface, rx_frames, tx_frames, gso)"}));
+  EXPECT_EQ(Errors(Replace(kBase, "device: net_null1", "device: hnv_vnet1")),
+            (Lines{"DIR/h.yaml:7: ports[1].device: 'hnv_vnet1': needs iface=<interface name> (at "
+                   "most 15 characters)"}));
+}
+
 TEST(HostConfigErrors, LocalWithoutAProviderAddress) {
   const std::string text = Replace(kBase,
                                    "provider_addresses:\n"
