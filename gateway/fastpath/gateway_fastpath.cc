@@ -321,7 +321,6 @@ bool GatewayFastPath::SetVmCapture(uint16_t vm_port, CaptureBuffer* buf) {
   vm_capture_.store(&vm_capture_state_, std::memory_order_release);
   return true;
 }
-}
 
 CompartmentCounters GatewayFastPath::Counters(uint32_t id) const {
   CompartmentCounters sum;
