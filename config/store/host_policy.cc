@@ -201,7 +201,9 @@ void PolicyComposer::AddTenant(const TenantDoc& t) {
     }
     e.port = port->index;
   }
-  policy_.vm_ports.push_back(VmPort{"compartment " + t.name, c.vm_port, c.vm_mac, c.vsid});
+  VmPort port{"compartment " + t.name, c.vm_port, c.vm_mac, c.vsid};
+  port.Trust();  // the tenant's router: no port security (gateway_config.cc, AddVmPort)
+  policy_.vm_ports.push_back(port);
   Origin(&origins_.vm_ports, id + "/gateway", key + ".gateway",
          {{"port", ".id"}, {"mac", ".vm_network.mac"}, {"vsid", ".vm_network.vsid"}});
   compartments_.push_back(std::move(c));

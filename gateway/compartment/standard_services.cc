@@ -247,7 +247,7 @@ bool ConfigService::Install(const ServiceContext& ctx, const CompartmentSpec& s,
     }
     for (const IfAddress& a : AddressesOf(s, i)) {
       if (old != nullptr && Has(AddressesOf(*old, i), a)) continue;
-      if (!nl_->AddAddress(ifindex, a.addr, a.len, error, /*nodad=*/true)) {
+      if (!nl_->ReplaceAddress(ifindex, a.addr, a.len, error, /*nodad=*/true)) {
         *error = taps[i]->ifname() + ": address " + a.ToString() + ": " + *error;
         return false;
       }

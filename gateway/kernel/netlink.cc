@@ -140,7 +140,7 @@ NetlinkConfig::~NetlinkConfig() {
 }
 
 bool NetlinkConfig::AddressRequest(bool add, int ifindex, const IpAddr& addr, uint8_t len,
-                                   bool nodad, std::string* error) {
+                                   bool nodad, bool replace, std::string* error) {
   const std::string what = std::string(add ? "add" : "delete") + " address " + addr.ToString() +
                            "/" + std::to_string(len) + " dev #" + std::to_string(ifindex);
   if (len > addr.bits()) {
@@ -158,9 +158,8 @@ bool NetlinkConfig::AddressRequest(bool add, int ifindex, const IpAddr& addr, ui
   rtnl_addr_set_local(a.get(), local.get());
   rtnl_addr_set_prefixlen(a.get(), len);
   if (nodad && addr.is_v6()) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
-  // An address that is there already (an adopted TAP's) is replaced, not an error.
-  const int err =
-      add ? rtnl_addr_add(sk_, a.get(), NLM_F_REPLACE) : rtnl_addr_delete(sk_, a.get(), 0);
+  const int err = add ? rtnl_addr_add(sk_, a.get(), replace ? NLM_F_REPLACE : 0)
+                      : rtnl_addr_delete(sk_, a.get(), 0);
   if (err < 0) {
     *error = "netns " + netns_ + ": " + what + ": " + nl::Err(err);
     return false;
@@ -170,12 +169,17 @@ bool NetlinkConfig::AddressRequest(bool add, int ifindex, const IpAddr& addr, ui
 
 bool NetlinkConfig::AddAddress(int ifindex, const IpAddr& addr, uint8_t len, std::string* error,
                                bool nodad) {
-  return AddressRequest(true, ifindex, addr, len, nodad, error);
+  return AddressRequest(true, ifindex, addr, len, nodad, /*replace=*/false, error);
+}
+
+bool NetlinkConfig::ReplaceAddress(int ifindex, const IpAddr& addr, uint8_t len,
+                                   std::string* error, bool nodad) {
+  return AddressRequest(true, ifindex, addr, len, nodad, /*replace=*/true, error);
 }
 
 bool NetlinkConfig::DeleteAddress(int ifindex, const IpAddr& addr, uint8_t len,
                                   std::string* error) {
-  return AddressRequest(false, ifindex, addr, len, false, error);
+  return AddressRequest(false, ifindex, addr, len, false, false, error);
 }
 
 bool NetlinkConfig::RouteRequest(const RouteSpec& r, int op, std::string* error) {

@@ -68,8 +68,12 @@ class NetlinkConfig {
 
   // `len` is the prefix length (host bits are the address itself). nodad
   // skips IPv6 duplicate address detection (the address is usable at once).
+  // AddAddress fails if the address is there; ReplaceAddress takes it over
+  // (an adopted TAP's addresses, kept from the previous run).
   bool AddAddress(int ifindex, const IpAddr& addr, uint8_t len, std::string* error,
                   bool nodad = false);
+  bool ReplaceAddress(int ifindex, const IpAddr& addr, uint8_t len, std::string* error,
+                      bool nodad = false);
   bool DeleteAddress(int ifindex, const IpAddr& addr, uint8_t len, std::string* error);
 
   bool AddRoute(const RouteSpec& r, std::string* error);      // fails if it exists
@@ -89,7 +93,7 @@ class NetlinkConfig {
   NetlinkConfig(std::string netns, nl_sock* sk) : netns_(std::move(netns)), sk_(sk) {}
   bool RouteRequest(const RouteSpec& r, int op, std::string* error);
   bool AddressRequest(bool add, int ifindex, const IpAddr& addr, uint8_t len, bool nodad,
-                      std::string* error);
+                      bool replace, std::string* error);
 
   std::string netns_;
   nl_sock* sk_ = nullptr;

@@ -191,7 +191,9 @@ TEST_F(CompartmentRulesTest, RulesPresentAtStartAreInTheFirstFib) {
   // A main route inside that outlives the TAPs (through lo: punt anyway,
   // but labelled by the rule).
   ASSERT_EQ(Ip("route add 10.9.7.0/24 dev lo"), 0);
-  c_.reset();  // detached: the namespace stays; the routes through the TAPs go with them
+  // Detached: the namespace and its persistent TAPs stay, with the routes
+  // through them (a restart keeps the tenant's kernel state).
+  c_.reset();
   EXPECT_TRUE(tables_->Routes(kId).empty());
   std::string error;
   c_ = Compartment::Create(spec_, Env(), &error);
@@ -199,7 +201,9 @@ TEST_F(CompartmentRulesTest, RulesPresentAtStartAreInTheFirstFib) {
   const Fib want = {{"10.0.1.0/24", "forward"}, {"10.0.2.0/24", "forward"},
                     {"10.1.3.0/24", "forward"}, {"10.0.2.2/32", "local"},
                     {"10.1.3.2/32", "local"},   {"127.0.0.1/32", "local"},
-                    {"10.9.0.0/16", "punt"},    {"10.9.7.0/24", "punt"}};
+                    {"10.8.0.0/16", "forward"}, {"10.9.0.0/16", "punt"},
+                    {"10.9.7.0/24", "punt"},    {"10.9.9.0/24", "punt"},
+                    {"10.9.9.128/25", "punt"}};
   EXPECT_EQ(FibNow(), want) << "without polling: the FIB written after the initial dump";
   EXPECT_EQ(RouteLabel("10.9.7.0/24"), "punt (table 220 precedes main)");
   EXPECT_EQ(RouteLabel("10.9.0.0/16", "220"), "punt (table 220 precedes main)");
