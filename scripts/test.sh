@@ -37,7 +37,7 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
   step "unit tests under ASan + UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHNV_SANITIZE=ON -DHNV_BENCH=OFF >/dev/null
   ninja -C build-asan -j "$JOBS" unit_packet unit_policy unit_pipeline unit_runtime \
-    unit_config_policy unit_config unit_daemon unit_store unit_gateway unit_gateway_kernel unit_s2s
+    unit_config_policy unit_config unit_daemon unit_store unit_nat unit_gateway unit_gateway_kernel unit_s2s
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -L unit
 fi
