@@ -205,7 +205,14 @@ bool IsRunning(const ProcessId& p, int* exit_status) {
   }
   // Running (our child or not): the same process only if it started when ours did.
   const std::optional<ProcessId> now = FindProcess(p.pid);
-  return now && now->start_time == p.start_time;
+  if (now && now->start_time == p.start_time) return true;
+  if (r == 0) {
+    // Our child, on its way out: it turned zombie after the WNOHANG above
+    // (a killed multi-threaded charon takes a moment). Its status is there
+    // to take now; without this, its death read as "not our child".
+    if (waitpid(p.pid, &status, 0) == p.pid && exit_status != nullptr) *exit_status = status;
+  }
+  return false;
 }
 
 bool Terminate(const ProcessId& p, std::chrono::milliseconds grace) {
