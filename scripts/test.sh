@@ -23,11 +23,14 @@ step "build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j "$JOBS"
 
-# Known failing since the merge of 2026-12-07 (issue 12, see its note): the
-# gateway's control socket stops answering `hnvctl vpn show` in
-# topology_gateway_s2s, and s2s_daemons' KilledDaemonsAreRestarted sees its
-# killed charon as "not our child". They run in their own step below, which
-# prints their result loudly and does not gate, until issue 12 fixes them.
+# Failed in CI after the merges of 2026-12-07 (issue 12, see its note):
+# topology_gateway_s2s expected SIGTERM to stop the VPN daemons, which a
+# clean stop now leaves running for the next start (issue 15), and its
+# leftovers disturbed later runs; s2s_daemons' KilledDaemonsAreRestarted read
+# a charon killed a moment ago as "not our child" (a race in IsRunning). Both
+# are fixed and pass locally; they run in their own step below, printing
+# their result loudly without gating, until a clean CI run confirms them
+# (then they go back into the gating step).
 KNOWN_FAILING='^(s2s_daemons|topology_gateway_s2s)$'
 
 step "tests (ctest: unit, topology, bench smoke)"
