@@ -56,6 +56,8 @@ class Reclaimer {
 
  private:
   Reclaimer(rte_rcu_qsbr* qsv) : qsv_(qsv) {}
+  // The defer queue's free function: runs `n` entries that are due.
+  static void RunDue(void* self, void* entries, unsigned int n);
   rte_rcu_qsbr* qsv_;
   rte_rcu_qsbr_dq* dq_ = nullptr;
   uint32_t pending_ = 0;
