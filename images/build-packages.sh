@@ -6,10 +6,15 @@
 # in the code: the baseline is Debian's DPDK's, corei7).
 #
 #   images/build-packages.sh [--out DIR] [--version-suffix SUFFIX] [--no-lintian]
+#                            [--from-build BUILD]
 #
 # --out DIR            where the .deb files go (default build-deb/out)
 # --version-suffix S   appended to the version (e.g. +up1: a higher version of
 #                      the same tree, for upgrade tests)
+# --from-build BUILD    package the binaries of BUILD, a tree configured as
+#                      the packages are (images/lib.sh hnv_package_configure;
+#                      scripts/test.sh does) and built, instead of building
+#                      again: CI ships what it tested
 # Work directory: build-deb/ (a copy of the tree and the build objects, kept
 # so that a second run builds incrementally). Needs no root (Rules-Requires-Root:
 # no), but installs its tools with scripts/install-deps.sh (apt-get) when
@@ -20,18 +25,29 @@ WORK=${HNV_DEB_WORK:-$ROOT/build-deb}
 OUT=$WORK/out
 SUFFIX=
 LINTIAN=1
+PREBUILT=
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift ;;
     --version-suffix) SUFFIX=$2; shift ;;
     --no-lintian) LINTIAN=0 ;;
-    *) echo "usage: $0 [--out DIR] [--version-suffix SUFFIX] [--no-lintian]" >&2; exit 2 ;;
+    --from-build) PREBUILT=$(realpath "$2"); shift ;;
+    *) echo "usage: $0 [--out DIR] [--version-suffix SUFFIX] [--no-lintian] [--from-build BUILD]" >&2; exit 2 ;;
   esac
   shift
 done
 T0=$(date +%s.%N)
 
 "$ROOT/scripts/install-deps.sh"
+. "$ROOT/images/lib.sh"
+if [ -n "$PREBUILT" ]; then
+  hnv_package_configured "$PREBUILT" || {
+    echo "build-packages: $PREBUILT was not configured as the packages are" \
+         "(images/lib.sh: hnv_package_configure SRC $PREBUILT)" >&2
+    exit 1
+  }
+  ninja -C "$PREBUILT" hnv-vswitch hnv-gateway hnvctl >/dev/null
+fi
 
 # The version from git: the last tag when there is one (v0.3-12-gabcdef0 ->
 # 0.3+12.gabcdef0), else 0~git<commits>.g<hash>; ".dirty" when the work tree
@@ -72,8 +88,10 @@ hnv ($VERSION) bookworm; urgency=medium
 EOF
 
 echo "build-packages: hnv $VERSION in $SRC"
-export HNV_CCACHE=
+export HNV_CCACHE= HNV_PREBUILT=$PREBUILT
 command -v ccache >/dev/null && HNV_CCACHE=1
+OBJ=$SRC/obj-hnv
+[ -n "$PREBUILT" ] && OBJ=$PREBUILT
 cd "$SRC"
 # -nc: keep obj-hnv from the last run (incremental); -b: binary packages only.
 rm -f ../*.deb ../*.ddeb ../*.changes ../*.buildinfo
@@ -83,11 +101,11 @@ T1=$(date +%s.%N)
 
 # The CPU baseline: Debian's DPDK's (-march=corei7 from libdpdk.pc), never
 # the build machine's.
-if grep -q -- '-march=native' obj-hnv/compile_commands.json; then
-  echo "build-packages: -march=native in obj-hnv/compile_commands.json" >&2; exit 1
+if grep -q -- '-march=native' "$OBJ/compile_commands.json"; then
+  echo "build-packages: -march=native in $OBJ/compile_commands.json" >&2; exit 1
 fi
-march=$(grep -o -- '-march=[a-z0-9-]*' obj-hnv/compile_commands.json | sort -u | tr '\n' ' ')
-for b in obj-hnv/vswitch/hnv-vswitch obj-hnv/gateway/hnv-gateway obj-hnv/config/hnvctl; do
+march=$(grep -o -- '-march=[a-z0-9-]*' "$OBJ/compile_commands.json" | sort -u | tr '\n' ' ')
+for b in "$OBJ/vswitch/hnv-vswitch" "$OBJ/gateway/hnv-gateway" "$OBJ/config/hnvctl"; do
   if objdump -d --no-show-raw-insn "$b" | grep -qE '%[yz]mm[0-9]'; then
     echo "build-packages: $b uses AVX registers (above the corei7 baseline)" >&2; exit 1
   fi
@@ -113,3 +131,5 @@ for f in "$OUT"/*.deb; do
     "$(dpkg-deb -f "$f" Installed-Size)"
 done
 echo "$VERSION" >"$OUT/VERSION"
+# Which binaries: a build tree (--from-build), or none (built here).
+echo "$PREBUILT" >"$OUT/FROM_BUILD"

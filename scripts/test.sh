@@ -19,8 +19,11 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 step "packages"
 scripts/install-deps.sh
 
-step "build (RelWithDebInfo)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+step "build (RelWithDebInfo, configured as the Debian packages are)"
+# The packages' configuration (images/lib.sh): the package step below then
+# packages these binaries, the ones every test ran, without building again.
+. images/lib.sh
+hnv_package_configure . build >/dev/null
 ninja -C build -j "$JOBS"
 
 # Failed in CI after the merges of 2026-12-07 (issue 12, see its note):

@@ -92,6 +92,17 @@ root_daemon() {
   topo_wait_host "$h"
 }
 
+# First, so that no daemon waits (under its time limit) for a build.
+step "the same tree as a higher version, for the upgrade (images/build-packages.sh --version-suffix +up1)"
+UP=$DEBS-up1
+FROM=()   # the same binaries as the first packages: a build tree's, or built again
+[ -s "$DEBS/FROM_BUILD" ] && FROM=(--from-build "$(cat "$DEBS/FROM_BUILD")")
+"$TOPO_ROOT/images/build-packages.sh" --version-suffix +up1 --out "$UP" --no-lintian "${FROM[@]}" \
+  >"$W/build-up1.log" 2>&1 ||
+  die "the upgrade build failed: $(tail -20 "$W/build-up1.log")"
+V2=$(cat "$UP/VERSION")
+dpkg --compare-versions "$V2" gt "$V1" || die "$V2 is not above $V1"
+
 # ---------------------------------------------------------------- install
 step "the packages: $(cd "$DEBS" && ls hnvctl_*.deb hnv-vswitch_*.deb hnv-gateway_*.deb | tr '\n' ' ')"
 step "a fresh Debian 12 root (mmdebstrap minbase, $(hnv_apt_sources))"
@@ -157,13 +168,6 @@ rhnv h1 New-NetVirtualizationLookupRecord -CustomerAddress 10.0.1.104 -VirtualSu
 [ -s "$R/var/lib/hnv/h1.journal" ] && pass "the change is in /var/lib/hnv/h1.journal" || fail "no journal"
 
 # ---------------------------------------------------------------- upgrade
-step "build the same tree as a higher version (images/build-packages.sh --version-suffix +up1)"
-UP=$DEBS-up1
-"$TOPO_ROOT/images/build-packages.sh" --version-suffix +up1 --out "$UP" --no-lintian >"$W/build-up1.log" 2>&1 ||
-  die "the upgrade build failed: $(tail -20 "$W/build-up1.log")"
-V2=$(cat "$UP/VERSION")
-inroot dpkg --compare-versions "$V2" gt "$V1" || die "$V2 is not above $V1"
-
 step "upgrade to $V2 while both daemons run; the administrator changed a conffile"
 echo 'HNV_VSWITCH_ARGS="--max-records 65536"   # local change' >>"$R/etc/default/hnv-vswitch"
 conf_sum() { (cd "$R/etc" && sha256sum default/hnv-vswitch default/hnv-gateway hnv/*.yaml hnv/*.env hnv/tenants/*.yaml); }
