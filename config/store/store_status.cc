@@ -13,7 +13,13 @@ EtcdStatus ReadStoreStatus(EtcdClient& client, const Layout& layout, StoreStatus
   RangeResult g = client.Get(layout.Generation());
   if (!g.status.ok()) return g.status;
   out->revision = g.revision;
-  if (!g.kvs.empty()) out->generation = GenerationFromText(g.kvs[0].value).value_or(0);
+  std::string bad_generation;
+  if (!g.kvs.empty()) {
+    if (const std::optional<GenerationDoc> d = GenerationFromText(g.kvs[0].value, &bad_generation))
+      out->generation = d->number;
+    else
+      out->bad[g.kvs[0].key] = bad_generation;
+  }
   for (const auto& [prefix, is_status] :
        {std::pair{layout.HostsPrefix(), false}, std::pair{layout.StatusPrefix(), true}}) {
     RangeResult r = client.RangePrefix(prefix, g.revision);

@@ -159,5 +159,79 @@ TEST_F(StoreMirrorTest, ReadsWholeAgainWhatWasCompactedWhileCut) {
   ASSERT_TRUE(Converges(m));
 }
 
+// A write spread over several of the mirror's watches (Contoso3's records
+// moved: its VM document, host1's placement, the generation), their
+// responses delivered one at a time in a chosen order, as etcd may after a
+// reconnection (it catches watches up one by one): the state is whole at
+// the write's revision only once every watch the write touched delivered
+// it, and until then says the revision before.
+TEST_F(StoreMirrorTest, AWriteIsWholeOnlyOnceEveryWatchItTouchedDeliveredIt) {
+  test::TcpProxy proxy(etcd_->client_port());
+  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
+  ASSERT_NE(via, nullptr);
+  StoreMirror m(via.get(), layout_, "host1");
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(Converges(m));
+  // Cut: from now on only what the test delivers reaches the mirror.
+  proxy.Cut();
+  WaitCut(m);
+  const std::string generation = layout_.Generation();
+  const std::string vm = layout_.Vm("contoso", "Contoso3");
+  const std::string placement = layout_.Placement("host1", "contoso", "Contoso3");
+  // The response of the watch that holds `key`: its event at `revision`.
+  auto deliver = [&](const std::string& key, int64_t revision) {
+    WatchUpdate u;
+    u.watch_id = m.WatchOfForTest(key);
+    ASSERT_NE(u.watch_id, 0) << key;
+    u.revision = revision;
+    RangeResult r = client_->Get(key, revision);
+    ASSERT_TRUE(r.status.ok());
+    WatchEvent e;
+    if (r.kvs.empty()) {
+      e.is_delete = true;
+      e.kv.key = key;
+      e.kv.mod_revision = revision;
+    } else {
+      ASSERT_EQ(r.kvs[0].mod_revision, revision) << key << " is not part of the write";
+      e.kv = r.kvs[0];
+    }
+    u.events.push_back(e);
+    m.DeliverForTest(std::move(u));
+  };
+  const std::vector<std::vector<std::string>> orders = {
+      {vm, generation, placement}, {generation, placement, vm}, {placement, vm, generation}};
+  const char* pas[] = {"192.168.0.22", "192.168.0.33", "192.168.0.22"};  // to host1, back, again
+  for (size_t i = 0; i < orders.size(); ++i) {
+    SCOPED_TRACE("order " + std::to_string(i));
+    const int64_t before = m.revision();
+    MoveRecords("10.0.1.103", pas[i]);
+    const int64_t w = client_->Get(generation).kvs[0].mod_revision;
+    for (size_t k = 0; k < orders[i].size(); ++k) {
+      deliver(orders[i][k], w);
+      m.Poll();
+      if (k + 1 < orders[i].size()) {
+        EXPECT_FALSE(m.consistent()) << "after " << orders[i][k];
+        EXPECT_EQ(m.revision(), before) << "after " << orders[i][k];
+        EXPECT_NE(m.Waiting(), "");
+      }
+    }
+    EXPECT_TRUE(m.consistent()) << m.Waiting();
+    EXPECT_EQ(m.revision(), w);
+    EXPECT_EQ(Actual(m), Expected("host1"));
+  }
+  // A policy key changed without the generation (behind the writers' back):
+  // waited for until taken as it is.
+  int64_t rev = 0;
+  ASSERT_TRUE(client_->Delete(layout_.Vm("contoso", "Contoso1"), "", &rev).ok());
+  deliver(layout_.Vm("contoso", "Contoso1"), rev);
+  m.Poll();
+  EXPECT_FALSE(m.consistent());
+  EXPECT_NE(m.Waiting().find("without it"), std::string::npos) << m.Waiting();
+  EXPECT_NE(m.AcceptIncomplete(), "");
+  EXPECT_TRUE(m.consistent());
+  EXPECT_EQ(m.revision(), rev);
+  EXPECT_EQ(Actual(m), Expected("host1"));
+}
+
 }  // namespace
 }  // namespace hnv::store
