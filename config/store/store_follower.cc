@@ -304,8 +304,10 @@ void StoreFollower::Run() {
       // Part of a write is still on its way: compute once it is here (the
       // changes wait in the mirror), or take the state as it is after
       // consistency_wait.
+      // While the stream is down nothing can come: the wait starts again
+      // once it is up (and the host keeps its last policy meanwhile).
       const Clock::time_point now = Clock::now();
-      if (!waiting_since_) waiting_since_ = now;
+      if (!waiting_since_ || !mirror_->connected()) waiting_since_ = now;
       const auto left = *waiting_since_ + options_.consistency_wait - now;
       if (left > Clock::duration::zero()) {
         wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(left));

@@ -22,7 +22,8 @@
 // a state the mirror holds whole (StoreMirror::consistent(): every watch a
 // write touched delivered it). While the rest of a write is on its way,
 // changes wait in the mirror. When it does not come within
-// consistency_wait (a key written without the generation, or a watch stuck),
+// consistency_wait with the stream up (a key written without the
+// generation, or a watch stuck),
 // the follower takes the state as it is: the policy says so
 // (FollowedPolicy::incomplete), Health counts it and last_error says what
 // was missing.

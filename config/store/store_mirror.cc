@@ -100,14 +100,19 @@ int64_t StoreMirror::Load(const Range& range, int64_t revision, EtcdStatus* stat
   return id;
 }
 
-int64_t StoreMirror::LoadLatest(const Range& range, EtcdStatus* status) {
+int64_t StoreMirror::LatestRevision(EtcdStatus* status) {
   const RangeResult g = client_->Get(state_.layout().Generation());
   *status = g.status;
   if (!g.status.ok()) return 0;
-  // The range as read holds every write up to g.revision, which the rest
+  // A range read at g.revision holds every write up to it, which the rest
   // of the state may not have yet: the generation's event says when it has.
   if (!g.kvs.empty()) required_ = std::max(required_, g.kvs[0].mod_revision);
-  return Load(range, g.revision, status);
+  return g.revision;
+}
+
+int64_t StoreMirror::LoadLatest(const Range& range, EtcdStatus* status) {
+  const int64_t revision = LatestRevision(status);
+  return revision == 0 ? 0 : Load(range, revision, status);
 }
 
 bool StoreMirror::Resync(const Range& range, bool* changed) {
@@ -239,12 +244,15 @@ void StoreMirror::FollowPlacement(bool* changed) {
     *changed = true;
   }
   missing_tenants_ = 0;
+  // The new tenants, read at one revision.
+  int64_t revision = 0;
+  EtcdStatus st;
   for (const std::string& tenant : wanted) {
     if (tenant_watch_.count(tenant)) continue;
     const Range range{Range::Role::kTenant, L.TenantPrefix(tenant), PrefixEnd(L.TenantPrefix(tenant)),
                       tenant};
-    EtcdStatus st;
-    const int64_t id = LoadLatest(range, &st);
+    if (revision == 0) revision = LatestRevision(&st);
+    const int64_t id = revision == 0 ? 0 : Load(range, revision, &st);
     if (id == 0) {
       // Unreachable right now: the next Poll tries again.
       if (errors_.size() < kMaxErrors) errors_.push_back("tenant " + tenant + ": " + st.ToString());

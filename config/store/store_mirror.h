@@ -155,6 +155,9 @@ class StoreMirror {
   // revision: a write not yet delivered that the range already holds is
   // then waited for (its generation event).
   int64_t LoadLatest(const Range& range, EtcdStatus* status);
+  // The store's latest revision, with the generation's mod revision at it
+  // waited for (required_); 0 on error.
+  int64_t LatestRevision(EtcdStatus* status);
   // Reads a range whole again (compacted, or behind a generation read
   // anew); a failed read waits in reload_.
   bool Resync(const Range& range, bool* changed);
