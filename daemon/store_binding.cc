@@ -42,6 +42,7 @@ void StoreBinding::RegisterOperations(Operations& ops) {
                      {"applied_generation", h.applied_generation},
                      {"applied_revision", h.applied_revision},
                      {"policies", h.policies},
+                     {"incomplete", h.incomplete},
                      {"resyncs", h.resyncs},
                      {"disconnects", h.disconnects},
                      {"lease", h.lease},
@@ -99,6 +100,7 @@ std::optional<store::FollowedPolicy> StoreBinding::Next() { return follower_->Ta
 void StoreBinding::Applied(const store::FollowedPolicy& p, bool applied,
                            std::vector<std::string> errors, size_t records) {
   for (const std::string& e : p.policy.errors) Log("store: %s (left out)", e.c_str());
+  if (!p.incomplete.empty()) Log("store: policy %s", p.incomplete.c_str());
   if (applied)
     Log("store generation %llu applied (revision %lld, %zu lookup records, %zu tenants)%s",
         static_cast<unsigned long long>(p.generation), static_cast<long long>(p.revision), records,

@@ -34,17 +34,18 @@ ninja -C build -j "$JOBS"
 # are fixed and pass locally; they run in their own step below, printing
 # their result loudly without gating, until a clean CI run confirms them
 # (then they go back into the gating step).
-# Also under watch (issue 14): after etcd is away, a host follower sometimes
-# lags a change past its --wait (topology_store's outage section) or hands
-# over a policy computed before the change it is labelled with
-# (unit_store_reconnect): both passed in one fresh-clone CI run and failed in
-# the next.
-UNDER_WATCH='^(s2s_daemons|topology_gateway_s2s|topology_store|unit_store_reconnect)$'
+# Also under watch (issue 14): topology_store. Its outage section (a host
+# that lagged a change past --wait after etcd was away) is fixed (followers
+# compute only whole revisions); in 2 of 9 runs on a loaded machine its
+# restart section failed: Host 2, killed and started again, logged nothing
+# in 20 s (not even the store binding's "waiting for the store" note, so it
+# did not get as far as waiting for the store); cause not found yet.
+UNDER_WATCH='^(s2s_daemons|topology_gateway_s2s|topology_store)$'
 
 step "tests (ctest: unit, topology, bench smoke)"
-ctest --test-dir build --output-on-failure -j 1 -LE 'package|image|watch' -E "$UNDER_WATCH"
+ctest --test-dir build --output-on-failure -j 1 -LE 'package|image' -E "$UNDER_WATCH"
 
-step "not gating, under watch (issues 12, 14): s2s_daemons, topology_gateway_s2s, topology_store, unit_store_reconnect"
+step "not gating, under watch (issues 12, 14): s2s_daemons, topology_gateway_s2s, topology_store"
 if ctest --test-dir build --output-on-failure -j 1 -R "$UNDER_WATCH"; then
   echo "tests under watch PASSED (take them back into the gating step once they hold)"
 else

@@ -273,13 +273,41 @@ const ProviderAddress* HostPa(const std::vector<ProviderAddress>& pas, Family fa
   return pas.empty() ? nullptr : &pas.front();
 }
 
-std::string GenerationToText(uint64_t generation) { return std::to_string(generation); }
+std::string ToText(const GenerationDoc& d) {
+  std::string text = std::to_string(d.number);
+  if (!d.has_manifest) return text;
+  const json manifest{{"hosts", d.hosts}, {"placement", d.placement}, {"tenants", d.tenants}};
+  return text + " " + Dump(manifest);
+}
 
-std::optional<uint64_t> GenerationFromText(const std::string& text) {
-  uint64_t g = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), g);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return g;
+std::optional<GenerationDoc> GenerationFromText(const std::string& text, std::string* error) {
+  error->clear();
+  GenerationDoc d;
+  const size_t space = text.find(' ');
+  const std::string_view number = std::string_view(text).substr(0, space);
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), d.number);
+  if (ec != std::errc() || end != number.data() + number.size() || number.empty()) {
+    *error = "\"" + std::string(number) + "\" is not a generation number";
+    return std::nullopt;
+  }
+  if (space == std::string::npos) return d;
+  std::optional<json> j = Parse(text.substr(space + 1), error);
+  if (!j) {
+    *error = "manifest: " + *error;
+    return std::nullopt;
+  }
+  d.has_manifest = true;
+  Reader r(*j, "manifest.", error);
+  r.Only({"hosts", "placement", "tenants"});
+  for (auto [key, names] : {std::pair{"hosts", &d.hosts}, std::pair{"placement", &d.placement},
+                            std::pair{"tenants", &d.tenants}}) {
+    r.List(key, true, [&, names = names](const json& item, const std::string& path) {
+      if (item.is_string()) names->insert(item.get<std::string>());
+      else r.Fail(path, "is not a string");
+    });
+  }
+  if (!error->empty()) return std::nullopt;
+  return d;
 }
 
 // ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -115,9 +116,25 @@ std::optional<VmDoc> VmFromJson(const std::string& text, std::string* error);
 std::optional<LearnedDoc> LearnedFromJson(const std::string& text, std::string* error);
 std::optional<StatusDoc> StatusFromJson(const std::string& text, std::string* error);
 
-// The generation key's value: the number as text.
-std::string GenerationToText(uint64_t generation);
-std::optional<uint64_t> GenerationFromText(const std::string& text);
+// The generation key's value: the policy generation and what the write
+// that made it touched (README.md "Key layout"). Every policy write puts the
+// generation key in its transaction, so the key's event at revision R tells
+// a host's mirror which of its watches must also deliver revision R before
+// its state is whole at R (store_mirror.h).
+//
+// Text: the number, then a space and a JSON object of the touched names:
+//   7 {"hosts":[],"placement":["host1","host2"],"tenants":["contoso"]}
+// (the number first, so `cut -d' ' -f1` reads it). A bare number (a writer
+// before the manifest) is a generation without one: touched is unknown.
+struct GenerationDoc {
+  uint64_t number = 0;
+  bool has_manifest = false;
+  std::set<std::string> hosts;      // host documents put or deleted
+  std::set<std::string> placement;  // hosts with placement keys put or deleted
+  std::set<std::string> tenants;    // tenants with keys under tenants/<t>/ put or deleted
+};
+std::string ToText(const GenerationDoc& d);
+std::optional<GenerationDoc> GenerationFromText(const std::string& text, std::string* error);
 
 // The settings' YAML spellings ("icmp-and-clamp", "entropy").
 const char* MtuPolicyName(MtuPolicy p);

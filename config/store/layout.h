@@ -2,7 +2,9 @@
 // is under one root, "/hnv/v1/" unless configured otherwise (so several data
 // centers, or tests, can share one etcd):
 //
-//   <root>generation                       the policy generation (a number),
+//   <root>generation                       the policy generation (a number,
+//                                          then what the write touched:
+//                                          documents.h GenerationDoc),
 //                                          written by every policy change
 //   <root>hosts/<host>                     a host or gateway (HostDoc)
 //   <root>tenants/<tenant>/spec            a tenant: its VM network (TenantDoc)

@@ -108,7 +108,7 @@ void StoreFollower::Applied(const FollowedPolicy& p, bool applied, std::vector<s
       health_.applied_generation = p.generation;
       health_.applied_revision = p.revision;
     }
-    health_.last_error = d.errors.empty() ? std::string() : d.errors.front();
+    health_.last_error = !d.errors.empty() ? d.errors.front() : p.incomplete;
     last_status_ = d;
     applied_seq_ = p.seq;
   }
@@ -149,7 +149,7 @@ void StoreFollower::Refused(std::string why) {
   }
   d.host = options_.host;
   d.time_ms = NowMs();
-  d.revision = mirror_->state().revision;
+  d.revision = mirror_->revision();
   d.tenants = mirror_->tenant_revisions();
   d.errors = {std::move(why)};
   PublishStatus(std::move(d));
@@ -220,6 +220,8 @@ bool StoreFollower::Relevant(const MirrorChanges& c) const {
 }
 
 void StoreFollower::Compute() {
+  std::string incomplete;
+  incomplete.swap(incomplete_);
   const StoreState& state = mirror_->state();
   std::optional<HostPolicy> hp = ComputeHostPolicy(state, options_.host);
   if (!hp) {
@@ -231,7 +233,7 @@ void StoreFollower::Compute() {
   refused_ = false;
   if (const std::vector<PolicyError> errors = ValidatePolicy(hp->policy); !errors.empty()) {
     std::string why = "the policy computed from the store at revision " +
-                      std::to_string(state.revision) + " is invalid (the previous one runs):";
+                      std::to_string(mirror_->revision()) + " is invalid (the previous one runs):";
     for (size_t i = 0; i < errors.size() && i < kStatusErrors; ++i) why += "\n" + errors[i].ToString();
     Refused(std::move(why));
     return;
@@ -244,9 +246,10 @@ void StoreFollower::Compute() {
   p.host = state.hosts.at(options_.host);
   p.policy = std::move(*hp);
   p.generation = state.generation;
-  p.revision = state.revision;
+  p.revision = mirror_->revision();
   p.tenant_revisions = mirror_->tenant_revisions();
   p.computed = Clock::now();
+  p.incomplete = std::move(incomplete);
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_ = std::move(p);
@@ -259,6 +262,7 @@ void StoreFollower::Compute() {
 
 void StoreFollower::Run() {
   auto backoff = std::chrono::milliseconds(100);
+  auto wait = std::chrono::milliseconds(500);
   bool started = false;
   for (;;) {
     {
@@ -281,21 +285,44 @@ void StoreFollower::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       health_.started = true;
       health_.last_error.clear();
-    } else if (!Wait(std::chrono::milliseconds(500))) {
+    } else if (!Wait(wait)) {
       return;
     }
+    wait = std::chrono::milliseconds(500);
     mirror_->Poll();
     RunTasks();
-    const MirrorChanges changes = mirror_->TakeChanges();
     {
       std::lock_guard<std::mutex> lock(mu_);
       health_.connected = mirror_->connected();
       health_.generation = mirror_->state().generation;
-      health_.revision = mirror_->state().revision;
+      health_.revision = mirror_->revision();
       health_.resyncs = mirror_->resyncs();
       health_.disconnects = mirror_->disconnects();
     }
     if (publisher_ && mirror_->connected() && publisher_->dirty()) publisher_->Flush();
+    if (!mirror_->consistent()) {
+      // Part of a write is still on its way: compute once it is here (the
+      // changes wait in the mirror), or take the state as it is after
+      // consistency_wait.
+      // While the stream is down nothing can come: the wait starts again
+      // once it is up (and the host keeps its last policy meanwhile).
+      const Clock::time_point now = Clock::now();
+      if (!waiting_since_ || !mirror_->connected()) waiting_since_ = now;
+      const auto left = *waiting_since_ + options_.consistency_wait - now;
+      if (left > Clock::duration::zero()) {
+        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(left));
+        continue;
+      }
+      incomplete_ = "computed at revision " + std::to_string(mirror_->state().revision) +
+                    " without waiting longer than " + std::to_string(options_.consistency_wait.count()) +
+                    " ms for " + mirror_->AcceptIncomplete();
+      std::lock_guard<std::mutex> lock(mu_);
+      ++health_.incomplete;
+      health_.last_error = incomplete_;
+      health_.revision = mirror_->revision();
+    }
+    waiting_since_.reset();
+    const MirrorChanges changes = mirror_->TakeChanges();
     if (Relevant(changes)) {
       Compute();
       continue;
@@ -312,7 +339,7 @@ void StoreFollower::Run() {
       if (applied_seq_ != seq_ || seq_ == 0) continue;
       d = last_status_;
       d.generation = mirror_->state().generation;
-      d.revision = mirror_->state().revision;
+      d.revision = mirror_->revision();
       d.time_ms = NowMs();
       last_status_ = d;
       health_.applied_generation = d.generation;

@@ -18,6 +18,16 @@
 // generation needs no new policy: the status follows it at most once a
 // second (status_interval), so that `hnvctl status` shows the host current.
 //
+// Whole revisions: the follower computes (and labels with a revision) only
+// a state the mirror holds whole (StoreMirror::consistent(): every watch a
+// write touched delivered it). While the rest of a write is on its way,
+// changes wait in the mirror. When it does not come within
+// consistency_wait with the stream up (a key written without the
+// generation, or a watch stuck),
+// the follower takes the state as it is: the policy says so
+// (FollowedPolicy::incomplete), Health counts it and last_error says what
+// was missing.
+//
 // The owner (the daemon's control thread) applies the policy as a diff and
 // says so with Applied(); the status (generation and revision applied, each
 // carried tenant's revision, errors, record count) is then written under the
@@ -63,6 +73,8 @@ struct FollowerOptions {
   int64_t status_ttl_s = 10;  // the lease of the status and learned records
   bool publish = true;        // false: status and learned records are not written
   std::chrono::milliseconds status_interval{1000};  // generation-only status updates
+  // How long a write's missing part is waited for before the state is taken as it is.
+  std::chrono::milliseconds consistency_wait{2000};
 };
 
 // One policy for the host, computed and validated on the follower's thread.
@@ -74,6 +86,8 @@ struct FollowedPolicy {
   int64_t revision = 0;  // the store revision it is computed at
   std::map<std::string, int64_t> tenant_revisions;
   std::chrono::steady_clock::time_point computed;
+  // Not empty: computed from a state not known whole (what it waited for in vain).
+  std::string incomplete;
 };
 
 class StoreFollower {
@@ -115,6 +129,7 @@ class StoreFollower {
     int disconnects = 0;
     int64_t lease = 0;
     uint64_t policies = 0;  // computed and handed over
+    uint64_t incomplete = 0;  // states taken without the rest of a write (consistency_wait)
     std::string last_error;  // why the store could not be read, or the policy was refused
   };
   Health health() const;
@@ -159,6 +174,9 @@ class StoreFollower {
   std::chrono::steady_clock::time_point last_status_time_;
   bool generation_behind_ = false;  // the store's generation moved, status not yet
   bool refused_ = false;            // the store's current policy is refused
+  // Since when the mirror's state is not whole (nullopt: it is).
+  std::optional<std::chrono::steady_clock::time_point> waiting_since_;
+  std::string incomplete_;  // for the next policy: what the state was taken without
 };
 
 }  // namespace hnv::store

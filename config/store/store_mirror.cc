@@ -54,6 +54,23 @@ void StoreMirror::EraseLocal(const std::string& key) {
   changes_.learned_vsids.insert(state_.layout().Parse(key).vsid);
 }
 
+bool StoreMirror::Range::TouchedBy(const GenerationDoc& g, const std::string& host) const {
+  switch (role) {
+    case Role::kHosts: return !g.hosts.empty();
+    case Role::kPlacement: return g.placement.count(host) != 0;
+    case Role::kTenant: return g.tenants.count(tenant) != 0;
+    case Role::kGeneration:
+    case Role::kLearned: return false;
+  }
+  return false;
+}
+
+int64_t StoreMirror::WatchOfForTest(const std::string& key) const {
+  for (const auto& [watch, r] : ranges_)
+    if (r.end.empty() ? key == r.key : key >= r.key && key < r.end) return watch;
+  return 0;
+}
+
 MirrorChanges StoreMirror::TakeChanges() {
   MirrorChanges out;
   std::swap(out, changes_);
@@ -68,6 +85,8 @@ int64_t StoreMirror::Load(const Range& range, int64_t revision, EtcdStatus* stat
   state_.EraseRange(range.key, range.end);
   for (const KeyValue& kv : r.kvs) state_.Put(kv);
   if (r.revision > state_.revision) state_.revision = r.revision;
+  if (range.role == Range::Role::kGeneration)
+    generation_through_ = std::max(generation_through_, r.revision);
   if (range.role == Range::Role::kTenant) {
     tenant_revision_[range.tenant] = r.revision;
     changes_.tenants.insert(range.tenant);
@@ -75,9 +94,95 @@ int64_t StoreMirror::Load(const Range& range, int64_t revision, EtcdStatus* stat
     changes_.everything = true;
   }
   const int64_t id = next_id_++;
-  ranges_[id] = range;
+  Range& watched = ranges_[id] = range;
+  watched.through = r.revision;
   stream_->Watch(id, range.key, range.end, r.revision + 1);
   return id;
+}
+
+int64_t StoreMirror::LatestRevision(EtcdStatus* status) {
+  const RangeResult g = client_->Get(state_.layout().Generation());
+  *status = g.status;
+  if (!g.status.ok()) return 0;
+  // A range read at g.revision holds every write up to it, which the rest
+  // of the state may not have yet: the generation's event says when it has.
+  if (!g.kvs.empty()) required_ = std::max(required_, g.kvs[0].mod_revision);
+  return g.revision;
+}
+
+int64_t StoreMirror::LoadLatest(const Range& range, EtcdStatus* status) {
+  const int64_t revision = LatestRevision(status);
+  return revision == 0 ? 0 : Load(range, revision, status);
+}
+
+bool StoreMirror::Resync(const Range& range, bool* changed) {
+  EtcdStatus st;
+  const int64_t id = LoadLatest(range, &st);
+  if (id == 0) {
+    last_read_error_ = st.ToString();
+    reload_.push_back(range);  // the next Poll tries again
+    return false;
+  }
+  if (range.role == Range::Role::kTenant) tenant_watch_[range.tenant] = id;
+  *changed = true;
+  if (range.role == Range::Role::kPlacement) FollowPlacement(changed);
+  if (range.role == Range::Role::kGeneration) {
+    // The manifests of the writes in between are gone with the history: a
+    // range not yet through the generation read now is read again.
+    const int64_t g = state_.generation_mod_revision;
+    std::vector<int64_t> behind;
+    for (const auto& [watch, r] : ranges_)
+      if (r.written_by_writers() && r.through < g) behind.push_back(watch);
+    for (const int64_t watch : behind) {
+      const auto it = ranges_.find(watch);
+      if (it == ranges_.end()) continue;  // a tenant dropped by a placement read meanwhile
+      const Range again = it->second;
+      stream_->Cancel(watch);
+      ranges_.erase(it);
+      if (again.role == Range::Role::kTenant) tenant_watch_.erase(again.tenant);
+      Resync(again, changed);
+    }
+  }
+  return true;
+}
+
+void StoreMirror::Reconcile() {
+  for (auto it = expected_.begin(); it != expected_.end();) {
+    bool met = true;
+    for (const auto& [watch, r] : ranges_) met = met && !(r.TouchedBy(it->second, host_) && r.through < it->first);
+    it = met ? expected_.erase(it) : std::next(it);
+  }
+  const int64_t through = std::max(generation_through_, accepted_);
+  consistent_ = expected_.empty() && through >= required_ && reload_.empty() && missing_tenants_ == 0;
+  if (consistent_) whole_revision_ = through;
+}
+
+std::string StoreMirror::Waiting() const {
+  if (consistent_) return "";
+  std::string s;
+  auto add = [&s](const std::string& part) { s += (s.empty() ? "" : "; ") + part; };
+  if (!expected_.empty()) {
+    const auto& [rev, g] = *expected_.begin();
+    std::string keys;
+    for (const auto& [watch, r] : ranges_)
+      if (r.TouchedBy(g, host_) && r.through < rev) keys += (keys.empty() ? "" : ", ") + r.key;
+    add("the changes of revision " + std::to_string(rev) + " (generation " + std::to_string(g.number) +
+        ") to " + keys);
+  }
+  if (std::max(generation_through_, accepted_) < required_)
+    add("the generation written at revision " + std::to_string(required_) +
+        " (a policy key changed then arrived without it)");
+  if (!reload_.empty()) add(std::to_string(reload_.size()) + " ranges to read again");
+  if (missing_tenants_ > 0) add(std::to_string(missing_tenants_) + " tenants to read");
+  return s;
+}
+
+std::string StoreMirror::AcceptIncomplete() {
+  std::string why = Waiting();
+  accepted_ = std::max(accepted_, required_);
+  expected_.clear();
+  Reconcile();
+  return why;
 }
 
 EtcdStatus StoreMirror::Start() {
@@ -90,6 +195,9 @@ EtcdStatus StoreMirror::Start() {
   tenant_revision_.clear();
   reload_.clear();
   missing_tenants_ = 0;
+  expected_.clear();
+  generation_through_ = required_ = accepted_ = whole_revision_ = 0;
+  consistent_ = true;
   // One revision for the whole first read: the generation's read fixes it.
   RangeResult g = client_->Get(L.Generation());
   if (!g.status.ok()) return g.status;
@@ -113,6 +221,7 @@ EtcdStatus StoreMirror::Start() {
     if (id == 0) return st;
     tenant_watch_[tenant] = id;
   }
+  Reconcile();
   return {};
 }
 
@@ -135,12 +244,15 @@ void StoreMirror::FollowPlacement(bool* changed) {
     *changed = true;
   }
   missing_tenants_ = 0;
+  // The new tenants, read at one revision.
+  int64_t revision = 0;
+  EtcdStatus st;
   for (const std::string& tenant : wanted) {
     if (tenant_watch_.count(tenant)) continue;
     const Range range{Range::Role::kTenant, L.TenantPrefix(tenant), PrefixEnd(L.TenantPrefix(tenant)),
                       tenant};
-    EtcdStatus st;
-    const int64_t id = Load(range, 0, &st);
+    if (revision == 0) revision = LatestRevision(&st);
+    const int64_t id = revision == 0 ? 0 : Load(range, revision, &st);
     if (id == 0) {
       // Unreachable right now: the next Poll tries again.
       if (errors_.size() < kMaxErrors) errors_.push_back("tenant " + tenant + ": " + st.ToString());
@@ -155,19 +267,8 @@ void StoreMirror::FollowPlacement(bool* changed) {
 void StoreMirror::RetryReads(bool* changed) {
   std::vector<Range> ranges;
   ranges.swap(reload_);
-  bool placement = false;
-  for (const Range& range : ranges) {
-    EtcdStatus st;
-    const int64_t id = Load(range, 0, &st);
-    if (id == 0) {
-      reload_.push_back(range);
-      continue;
-    }
-    if (range.role == Range::Role::kTenant) tenant_watch_[range.tenant] = id;
-    placement |= range.role == Range::Role::kPlacement;
-    *changed = true;
-  }
-  if (placement || missing_tenants_ > 0) FollowPlacement(changed);
+  for (const Range& range : ranges) Resync(range, changed);
+  if (missing_tenants_ > 0) FollowPlacement(changed);
 }
 
 void StoreMirror::Apply(const WatchUpdate& u, bool* changed) {
@@ -192,33 +293,36 @@ void StoreMirror::Apply(const WatchUpdate& u, bool* changed) {
       ++resyncs_;
       const Range range = it->second;
       ranges_.erase(it);
-      EtcdStatus st;
-      const int64_t id = Load(range, 0, &st);
-      if (id == 0) {
-        if (errors_.size() < kMaxErrors) errors_.push_back("resync of " + range.key + ": " + st.ToString());
-        reload_.push_back(range);  // the next Poll tries again
-        return;
-      }
-      if (range.role == Range::Role::kTenant) tenant_watch_[range.tenant] = id;
-      *changed = true;
-      if (range.role == Range::Role::kPlacement) FollowPlacement(changed);
+      if (!Resync(range, changed) && errors_.size() < kMaxErrors)
+        errors_.push_back("resync of " + range.key + ": " + last_read_error_);
       return;
     }
     case WatchUpdate::Kind::kEvents: {
       const auto it = ranges_.find(u.watch_id);
       if (it == ranges_.end()) return;  // a tenant dropped meanwhile
+      Range& range = it->second;
       for (const WatchEvent& e : u.events) {
         if (e.is_delete)
           state_.Erase(e.kv.key);
         else
           state_.Put(e.kv);
-        Note(it->second, e.kv.key);
+        Note(range, e.kv.key);
         if (e.kv.mod_revision > state_.revision) state_.revision = e.kv.mod_revision;
+        if (range.role == Range::Role::kGeneration && !e.is_delete) {
+          // What this write touched: those of our watches must deliver it.
+          std::string why;
+          if (std::optional<GenerationDoc> g = GenerationFromText(e.kv.value, &why); g && g->has_manifest)
+            expected_[e.kv.mod_revision] = std::move(*g);
+        }
       }
-      if (it->second.role == Range::Role::kTenant)
-        tenant_revision_[it->second.tenant] = u.events.back().kv.mod_revision;
+      // One watch's events of a revision come in one response.
+      const int64_t last = u.events.back().kv.mod_revision;
+      range.through = std::max(range.through, last);
+      if (range.role == Range::Role::kGeneration) generation_through_ = std::max(generation_through_, last);
+      if (range.written_by_writers()) required_ = std::max(required_, last);
+      if (range.role == Range::Role::kTenant) tenant_revision_[range.tenant] = last;
       *changed = true;
-      if (it->second.role == Range::Role::kPlacement) FollowPlacement(changed);
+      if (range.role == Range::Role::kPlacement) FollowPlacement(changed);
       return;
     }
   }
@@ -238,6 +342,7 @@ bool StoreMirror::Poll(std::chrono::milliseconds timeout) {
   for (const WatchUpdate& u : batch) Apply(u, &changed);
   // Only with the stream up: a read would wait for the store in vain.
   if ((!reload_.empty() || missing_tenants_ > 0) && connected()) RetryReads(&changed);
+  Reconcile();
   return changed;
 }
 

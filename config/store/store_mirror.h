@@ -18,6 +18,24 @@
 // A read that fails (a new tenant's, a resync's: the store went away again)
 // is tried again by every later Poll until it succeeds (pending_reads()).
 //
+// Whole revisions. etcd delivers one watch's events of a revision together,
+// but a write spread over several of the mirror's watches (a migration: the
+// tenant's VM, two hosts' placement and the generation) arrives as separate
+// responses, after a reconnection as much as 100 ms apart (etcd catches up
+// watches one by one). So the state is only known whole at a revision when
+// every watch the write touched has delivered it: every policy write puts the
+// generation key with a manifest of what it touched (documents.h
+// GenerationDoc); when the generation's event at R arrives, each of the
+// mirror's watches the manifest names must have delivered R, or have been
+// read at R or later, and a change to hosts, placement or a tenant at R
+// seen before the generation's event at R waits for it too (a tenant read
+// anew reads the generation at the same revision for that). consistent()
+// says the state holds every policy write through revision() whole;
+// AcceptIncomplete() gives up waiting (the follower's bounded fallback when
+// what was expected does not come, e.g. a key written without the
+// generation). Learned records (hosts' own, no generation) apply at once
+// and do not count in revision().
+//
 // The host's own learned records go into the state at once (PutLocal,
 // EraseLocal), before the store echoes them, so that a policy computed in
 // between keeps them; the echo writes the same value.
@@ -27,6 +45,7 @@
 // wait, for an event loop.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -73,6 +92,18 @@ class StoreMirror {
   bool Poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   const StoreState& state() const { return state_; }
+  // The state holds every policy write through revision() whole (as of the
+  // last Poll or Start).
+  bool consistent() const { return consistent_; }
+  // The store revision through which the policy part of the state is known
+  // whole, as of the last time it was: the generation's (as read or last
+  // delivered), or what AcceptIncomplete took.
+  int64_t revision() const { return whole_revision_; }
+  // What the state waits for ("" when consistent).
+  std::string Waiting() const;
+  // Takes the state as it is: forgets what it waited for, revision() covers
+  // the changes applied so far. Returns what was waited for.
+  std::string AcceptIncomplete();
   const std::string& host() const { return host_; }
   // The store revision each carried tenant is current to (its last event,
   // or when it was read), for the host's status.
@@ -96,6 +127,11 @@ class StoreMirror {
   static constexpr size_t kMaxErrors = 100;
   int wake_fd() const { return wake_fd_; }
 
+  // Queues an update as the stream would (tests deliver a write's responses
+  // in an order they choose), and the watch whose range holds `key` (0: none).
+  void DeliverForTest(WatchUpdate u) { OnUpdate(u); }
+  int64_t WatchOfForTest(const std::string& key) const;
+
  private:
   struct Range {
     enum class Role : uint8_t { kGeneration, kHosts, kLearned, kPlacement, kTenant };
@@ -103,12 +139,30 @@ class StoreMirror {
     std::string key;
     std::string end;
     std::string tenant;  // kTenant
+    int64_t through = 0;  // delivered (or read) through this revision
+    bool written_by_writers() const {
+      return role == Role::kHosts || role == Role::kPlacement || role == Role::kTenant;
+    }
+    // A write with this manifest touched this range.
+    bool TouchedBy(const GenerationDoc& g, const std::string& host) const;
   };
   void OnUpdate(WatchUpdate& u);
   // Reads a range whole (at `revision`, 0: the latest) into the state and
   // watches it from the next revision under a new watch id (etcd may keep a
   // cancelled watch's id, so none is used twice). Returns the id, 0 on error.
   int64_t Load(const Range& range, int64_t revision, EtcdStatus* status);
+  // Load at the latest revision, with the generation read at the same
+  // revision: a write not yet delivered that the range already holds is
+  // then waited for (its generation event).
+  int64_t LoadLatest(const Range& range, EtcdStatus* status);
+  // The store's latest revision, with the generation's mod revision at it
+  // waited for (required_); 0 on error.
+  int64_t LatestRevision(EtcdStatus* status);
+  // Reads a range whole again (compacted, or behind a generation read
+  // anew); a failed read waits in reload_.
+  bool Resync(const Range& range, bool* changed);
+  // Drops the expectations met and sets consistent_.
+  void Reconcile();
   void Apply(const WatchUpdate& u, bool* changed);
   // Notes a key's change in changes_ by the range it is in.
   void Note(const Range& range, const std::string& key);
@@ -132,7 +186,16 @@ class StoreMirror {
   int disconnects_ = 0;
   std::string disconnect_reason_;
   std::vector<std::string> errors_;
+  std::string last_read_error_;  // Resync's
   MirrorChanges changes_;
+  // Consistency (see the top): the generations delivered whose watches have
+  // not all delivered them yet, by revision.
+  std::map<int64_t, GenerationDoc> expected_;
+  int64_t generation_through_ = 0;  // the generation range's Range::through
+  int64_t required_ = 0;            // a writer's change seen up to here: the generation must follow
+  int64_t accepted_ = 0;            // AcceptIncomplete's revision
+  bool consistent_ = true;
+  int64_t whole_revision_ = 0;  // revision()
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -18,9 +18,9 @@ void StoreState::Put(const KeyValue& kv) {
   auto refuse = [&](const std::string& why) { bad[kv.key] = why; };
   switch (k.kind) {
     case Kind::kGeneration: {
-      std::optional<uint64_t> g = GenerationFromText(kv.value);
-      if (!g) return refuse("\"" + kv.value + "\" is not a generation number");
-      generation = *g;
+      std::optional<GenerationDoc> g = GenerationFromText(kv.value, &error);
+      if (!g) return refuse(error);
+      generation = g->number;
       generation_mod_revision = kv.mod_revision;
       return;
     }

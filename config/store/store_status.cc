@@ -13,7 +13,13 @@ EtcdStatus ReadStoreStatus(EtcdClient& client, const Layout& layout, StoreStatus
   RangeResult g = client.Get(layout.Generation());
   if (!g.status.ok()) return g.status;
   out->revision = g.revision;
-  if (!g.kvs.empty()) out->generation = GenerationFromText(g.kvs[0].value).value_or(0);
+  std::string bad_generation;
+  if (!g.kvs.empty()) {
+    if (const std::optional<GenerationDoc> d = GenerationFromText(g.kvs[0].value, &bad_generation))
+      out->generation = d->number;
+    else
+      out->bad[g.kvs[0].key] = bad_generation;
+  }
   for (const auto& [prefix, is_status] :
        {std::pair{layout.HostsPrefix(), false}, std::pair{layout.StatusPrefix(), true}}) {
     RangeResult r = client.RangePrefix(prefix, g.revision);
@@ -63,18 +69,33 @@ bool WaitForHosts(EtcdClient& client, const Layout& layout, const std::set<std::
   for (const KeyValue& kv : now.kvs) consider(kv);
   if (missing == 0) return true;
 
+  // The statuses from now on. Not from the revision after the read: hosts
+  // that apply a write write their status just then, and a watch that
+  // starts at a revision etcd has passed is caught up only by its next
+  // sync (every 100 ms), which --wait (and a migration's outage behind it)
+  // would wait for too. So the watch starts now, and once etcd has created
+  // it (the stream's first response), the statuses are read again for
+  // what was written in between.
   std::mutex mu;
   std::condition_variable cv;
   std::deque<KeyValue> puts;
+  bool created = false;
   WatchStream stream(&client, [&](WatchUpdate& u) {
-    if (u.kind != WatchUpdate::Kind::kEvents) return;
     std::lock_guard<std::mutex> lock(mu);
-    for (WatchEvent& e : u.events)
-      if (!e.is_delete) puts.push_back(std::move(e.kv));
+    created |= u.kind == WatchUpdate::Kind::kConnected;
+    if (u.kind == WatchUpdate::Kind::kEvents)
+      for (WatchEvent& e : u.events)
+        if (!e.is_delete) puts.push_back(std::move(e.kv));
     cv.notify_one();
   });
-  stream.Watch(1, layout.StatusPrefix(), PrefixEnd(layout.StatusPrefix()), now.revision + 1);
+  stream.Watch(1, layout.StatusPrefix(), PrefixEnd(layout.StatusPrefix()), 0);
   std::unique_lock<std::mutex> lock(mu);
+  if (cv.wait_until(lock, end, [&] { return created; })) {
+    lock.unlock();
+    const RangeResult again = client.RangePrefix(layout.StatusPrefix());
+    for (const KeyValue& kv : again.kvs) consider(kv);
+    lock.lock();
+  }
   while (missing > 0) {
     if (!cv.wait_until(lock, end, [&] { return !puts.empty(); })) break;
     while (!puts.empty()) {

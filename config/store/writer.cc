@@ -110,9 +110,16 @@ WriteResult StoreWriter::Commit(const StoreEdit& e, const OriginTable* origins,
     r.outcome = Outcome::kUnchanged;
     return r;
   }
-  // What changed, and which hosts carried it before.
+  // What changed, and which hosts carried it before. The generation's
+  // manifest names the ranges the transaction touches, for the hosts'
+  // mirrors (store_mirror.h).
+  GenerationDoc next{state_.generation + 1, true, {}, {}, {}};
   for (const auto& [key, value] : changes) {
     const Layout::Key k = L.Parse(key);
+    if (k.kind == Layout::Key::Kind::kPlacement) next.placement.insert(k.host);
+    if (k.kind == Layout::Key::Kind::kHost) next.hosts.insert(k.host);
+    if (k.kind == Layout::Key::Kind::kTenantSpec || k.kind == Layout::Key::Kind::kVm)
+      next.tenants.insert(k.tenant);
     if (!k.tenant.empty()) r.tenants.insert(k.tenant);
     if (k.kind == Layout::Key::Kind::kHost) r.hosts.insert(k.host);
     (value ? r.puts : r.deletes) += 1;
@@ -161,12 +168,11 @@ WriteResult StoreWriter::Commit(const StoreEdit& e, const OriginTable* origins,
     return r;
   }
 
-  const uint64_t next = state_.generation + 1;
   std::vector<TxnOp> ops;
   ops.reserve(changes.size() + 1);
   for (const auto& [key, value] : changes)
     ops.push_back(value ? TxnOp::Put(key, *value) : TxnOp::Delete(key));
-  ops.push_back(TxnOp::Put(L.Generation(), GenerationToText(next)));
+  ops.push_back(TxnOp::Put(L.Generation(), ToText(next)));
   TxnResult t = client_->Txn({Compare::ModRevision(L.Generation(), state_.generation_mod_revision)},
                              ops, {TxnOp::Get(L.Generation())});
   if (!t.status.ok() || !t.succeeded) {
@@ -181,9 +187,12 @@ WriteResult StoreWriter::Commit(const StoreEdit& e, const OriginTable* origins,
       return r;
     }
     std::string now = "gone";
-    if (!t.ranges.empty() && !t.ranges[0].kvs.empty())
-      now = t.ranges[0].kvs[0].value + " (revision " +
-            std::to_string(t.ranges[0].kvs[0].mod_revision) + ")";
+    if (!t.ranges.empty() && !t.ranges[0].kvs.empty()) {
+      std::string why;
+      const std::optional<GenerationDoc> g = GenerationFromText(t.ranges[0].kvs[0].value, &why);
+      now = (g ? std::to_string(g->number) : "\"" + t.ranges[0].kvs[0].value + "\"") +
+            " (revision " + std::to_string(t.ranges[0].kvs[0].mod_revision) + ")";
+    }
     r.outcome = Outcome::kConflict;
     r.message = what + ": conflict: another writer changed the store after it was read "
                 "(generation " + std::to_string(state_.generation) + " read, now " + now +
@@ -193,10 +202,10 @@ WriteResult StoreWriter::Commit(const StoreEdit& e, const OriginTable* origins,
   }
   for (const auto& [key, value] : changes)
     if (value) state_.Put(KeyValue{key, *value, 0, t.revision, 0, 0});
-  state_.Put(KeyValue{L.Generation(), GenerationToText(next), 0, t.revision, 0, 0});
+  state_.Put(KeyValue{L.Generation(), ToText(next), 0, t.revision, 0, 0});
   state_.revision = t.revision;
   r.outcome = Outcome::kApplied;
-  r.generation = next;
+  r.generation = next.number;
   r.revision = t.revision;
   return r;
 }

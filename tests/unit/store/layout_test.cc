@@ -115,6 +115,36 @@ TEST(Documents, RoundTripAndStrictParsing) {
   EXPECT_EQ(s.bad.at(s.layout().Generation()), "\"x\" is not a generation number");
 }
 
+TEST(Documents, TheGenerationSaysWhatItsWriteTouched) {
+  GenerationDoc g{7, true, {}, {"host1", "host2"}, {"contoso"}};
+  const std::string text = ToText(g);
+  EXPECT_EQ(text, R"(7 {"hosts":[],"placement":["host1","host2"],"tenants":["contoso"]})");
+  std::string error;
+  std::optional<GenerationDoc> back = GenerationFromText(text, &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->number, 7u);
+  EXPECT_TRUE(back->has_manifest);
+  EXPECT_EQ(back->placement, g.placement);
+  EXPECT_EQ(back->tenants, g.tenants);
+  // A bare number (a writer before the manifest): touched is unknown.
+  back = GenerationFromText("12", &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->number, 12u);
+  EXPECT_FALSE(back->has_manifest);
+  EXPECT_EQ(ToText(GenerationDoc{12, false, {}, {}, {}}), "12");
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {"", "\"\" is not a generation number"},
+           {"7x", "\"7x\" is not a generation number"},
+           {"7 {", "manifest: not JSON"},
+           {R"(7 {"hosts":[],"placement":[],"tenants":[1]})", "manifest.tenants[0]: is not a string"},
+           {R"(7 {"hosts":[],"placement":[]})", "manifest.tenants: missing"},
+           {R"(7 {"hosts":[],"placement":[],"tenants":[],"x":1})", "manifest.x: unknown field"},
+       }) {
+    EXPECT_FALSE(GenerationFromText(bad, &error)) << bad;
+    EXPECT_EQ(error, why) << bad;
+  }
+}
+
 TEST(Documents, HostsTenantsAndStatusRoundTrip) {
   HostDoc h;
   h.name = "gw";

@@ -124,6 +124,7 @@ TEST_F(StoreFollowerTest, HandsOverTheHostsPolicyAndPublishesWhatWasApplied) {
   EXPECT_FALSE(host1.Take(500ms).has_value());
   ASSERT_TRUE(WaitFor([&] { return Status("host1")->generation == 3; }));
   EXPECT_EQ(host1.health().applied_generation, 3u);
+  EXPECT_EQ(host1.health().incomplete, 0u) << host1.health().last_error;
   host1.Stop(/*revoke=*/true);
   EXPECT_FALSE(Status("host1").has_value()) << "a clean stop takes the status with it";
 }
@@ -171,7 +172,9 @@ TEST_F(StoreFollowerTest, AnInvalidPolicyIsRefusedAndTheLastOneKeeps) {
   std::optional<FollowedPolicy> p = host2.Take(10s);
   ASSERT_TRUE(p.has_value());
   host2.Applied(*p, true, {}, p->policy.policy.records.size());
-  // Written behind the writer's back: a second VM with Contoso1's CA.
+  // Written behind the writer's back (without the generation, so the
+  // follower waits for it in vain, then takes the state as it is): a second
+  // VM with Contoso1's CA.
   VmDoc bad = writer_->state().vms.at("contoso").at("Contoso3");
   bad.name = "Impostor";
   bad.mac = *MacAddr::Parse("600060000299");
@@ -190,6 +193,8 @@ TEST_F(StoreFollowerTest, AnInvalidPolicyIsRefusedAndTheLastOneKeeps) {
   p = TakeAt(host2, rev);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(DumpPolicy(p->policy.policy), Expected("host2"));
+  EXPECT_NE(p->incomplete.find("without it"), std::string::npos) << p->incomplete;
+  EXPECT_EQ(host2.health().incomplete, 2u);
   host2.Applied(*p, true, {}, 0);
   ASSERT_TRUE(WaitFor([&] { return Status("host2")->errors.empty(); }));
   host2.Stop(true);
@@ -258,6 +263,7 @@ TEST_F(StoreFollowerTest, KeepsItsPolicyWhileTheStoreIsAwayAndCatchesUp) {
   p = TakeAt(host1, w.revision);
   ASSERT_TRUE(p.has_value()) << host1.health().last_error;
   EXPECT_EQ(DumpPolicy(p->policy.policy), Expected("host1"));
+  EXPECT_EQ(p->incomplete, "");
   host1.Applied(*p, true, {}, 0);
   ASSERT_TRUE(WaitFor([&] { return Status("host1")->revision >= w.revision; }));
   EXPECT_GE(host1.health().disconnects, 1);

@@ -73,8 +73,27 @@ class StoreMirrorTest : public test::EtcdSuite {
     ASSERT_EQ(m.disconnects(), 1);
   }
 
+  // A mirror of `host` through a relay the test cuts (proxy_), started and
+  // current; with `cut`, cut at once and seen so.
+  StoreMirror& MirrorThroughProxy(const std::string& host, bool cut) {
+    proxy_ = std::make_unique<test::TcpProxy>(etcd_->client_port());
+    via_ = ClientThrough(*proxy_);
+    EXPECT_NE(via_, nullptr);
+    mirror_ = std::make_unique<StoreMirror>(via_.get(), layout_, host);
+    EXPECT_TRUE(mirror_->Start().ok());
+    EXPECT_TRUE(Converges(*mirror_));
+    if (cut) {
+      proxy_->Cut();
+      WaitCut(*mirror_);
+    }
+    return *mirror_;
+  }
+
   std::unique_ptr<StoreWriter> writer_;
   test::TempDir dir_;
+  std::unique_ptr<test::TcpProxy> proxy_;
+  std::unique_ptr<EtcdClient> via_;
+  std::unique_ptr<StoreMirror> mirror_;  // destroyed first
 };
 
 TEST_F(StoreMirrorTest, HoldsWhatTheHostNeedsAndFollowsChanges) {
@@ -105,22 +124,15 @@ TEST_F(StoreMirrorTest, HoldsWhatTheHostNeedsAndFollowsChanges) {
 }
 
 TEST_F(StoreMirrorTest, ResumesAfterACutWithTheChangesMadeMeanwhile) {
-  test::TcpProxy proxy(etcd_->client_port());
-  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
-  ASSERT_NE(via, nullptr);
-  StoreMirror m(via.get(), layout_, "host1");
-  ASSERT_TRUE(m.Start().ok());
-  ASSERT_TRUE(Converges(m));
+  StoreMirror& m = MirrorThroughProxy("host1", /*cut=*/true);
   const std::string before = Actual(m);
-  proxy.Cut();
-  WaitCut(m);
   // Changes while the host cannot see the store: it keeps its last policy.
   AddFabrikamOn("192.168.0.22");
   MoveRecords("10.0.1.103", "192.168.0.11");
   m.Poll(300ms);
   EXPECT_EQ(Actual(m), before);
   EXPECT_NE(Expected("host1"), before);
-  proxy.Restore();
+  proxy_->Restore();
   ASSERT_TRUE(Converges(m));
   EXPECT_EQ(m.state().tenants.count("fabrikam"), 1u);
   EXPECT_EQ(m.resyncs(), 0);  // resumed from its revision, nothing read whole
@@ -129,14 +141,7 @@ TEST_F(StoreMirrorTest, ResumesAfterACutWithTheChangesMadeMeanwhile) {
 }
 
 TEST_F(StoreMirrorTest, ReadsWholeAgainWhatWasCompactedWhileCut) {
-  test::TcpProxy proxy(etcd_->client_port());
-  std::unique_ptr<EtcdClient> via = ClientThrough(proxy);
-  ASSERT_NE(via, nullptr);
-  StoreMirror m(via.get(), layout_, "host1");
-  ASSERT_TRUE(m.Start().ok());
-  ASSERT_TRUE(Converges(m));
-  proxy.Cut();
-  WaitCut(m);
+  StoreMirror& m = MirrorThroughProxy("host1", /*cut=*/true);
   AddFabrikamOn("192.168.0.22");
   MoveRecords("10.0.1.102", "192.168.0.33");
   // A VM that leaves host1's tenant while cut: the deletion is compacted away.
@@ -145,7 +150,7 @@ TEST_F(StoreMirrorTest, ReadsWholeAgainWhatWasCompactedWhileCut) {
   int64_t rev = 0;
   ASSERT_TRUE(client_->Put(layout_.root() + "unrelated", "x", 0, &rev).ok());
   ASSERT_TRUE(client_->Compact(rev).ok());
-  proxy.Restore();
+  proxy_->Restore();
   ASSERT_TRUE(Converges(m));
   EXPECT_GE(m.resyncs(), 1);
   EXPECT_EQ(m.state().vms.at("contoso").at("Contoso2").host, "host2");
@@ -157,6 +162,73 @@ TEST_F(StoreMirrorTest, ReadsWholeAgainWhatWasCompactedWhileCut) {
   ASSERT_TRUE(Converges(m));
   EXPECT_TRUE(m.errors().empty()) << m.errors().front();
   ASSERT_TRUE(Converges(m));
+}
+
+// A write spread over several of the mirror's watches (Contoso3's records
+// moved: its VM document, host1's placement, the generation), their
+// responses delivered one at a time in a chosen order, as etcd may after a
+// reconnection (it catches watches up one by one): the state is whole at
+// the write's revision only once every watch the write touched delivered
+// it, and until then says the revision before.
+TEST_F(StoreMirrorTest, AWriteIsWholeOnlyOnceEveryWatchItTouchedDeliveredIt) {
+  // Cut: from now on only what the test delivers reaches the mirror.
+  StoreMirror& m = MirrorThroughProxy("host1", /*cut=*/true);
+  const std::string generation = layout_.Generation();
+  const std::string vm = layout_.Vm("contoso", "Contoso3");
+  const std::string placement = layout_.Placement("host1", "contoso", "Contoso3");
+  // The response of the watch that holds `key`: its event at `revision`.
+  auto deliver = [&](const std::string& key, int64_t revision) {
+    WatchUpdate u;
+    u.watch_id = m.WatchOfForTest(key);
+    ASSERT_NE(u.watch_id, 0) << key;
+    u.revision = revision;
+    RangeResult r = client_->Get(key, revision);
+    ASSERT_TRUE(r.status.ok());
+    WatchEvent e;
+    if (r.kvs.empty()) {
+      e.is_delete = true;
+      e.kv.key = key;
+      e.kv.mod_revision = revision;
+    } else {
+      ASSERT_EQ(r.kvs[0].mod_revision, revision) << key << " is not part of the write";
+      e.kv = r.kvs[0];
+    }
+    u.events.push_back(e);
+    m.DeliverForTest(std::move(u));
+  };
+  const std::vector<std::vector<std::string>> orders = {
+      {vm, generation, placement}, {generation, placement, vm}, {placement, vm, generation}};
+  const char* pas[] = {"192.168.0.22", "192.168.0.33", "192.168.0.22"};  // to host1, back, again
+  for (size_t i = 0; i < orders.size(); ++i) {
+    SCOPED_TRACE("order " + std::to_string(i));
+    const int64_t before = m.revision();
+    MoveRecords("10.0.1.103", pas[i]);
+    const int64_t w = client_->Get(generation).kvs[0].mod_revision;
+    for (size_t k = 0; k < orders[i].size(); ++k) {
+      deliver(orders[i][k], w);
+      m.Poll();
+      if (k + 1 < orders[i].size()) {
+        EXPECT_FALSE(m.consistent()) << "after " << orders[i][k];
+        EXPECT_EQ(m.revision(), before) << "after " << orders[i][k];
+        EXPECT_NE(m.Waiting(), "");
+      }
+    }
+    EXPECT_TRUE(m.consistent()) << m.Waiting();
+    EXPECT_EQ(m.revision(), w);
+    EXPECT_EQ(Actual(m), Expected("host1"));
+  }
+  // A policy key changed without the generation (behind the writers' back):
+  // waited for until taken as it is.
+  int64_t rev = 0;
+  ASSERT_TRUE(client_->Delete(layout_.Vm("contoso", "Contoso1"), "", &rev).ok());
+  deliver(layout_.Vm("contoso", "Contoso1"), rev);
+  m.Poll();
+  EXPECT_FALSE(m.consistent());
+  EXPECT_NE(m.Waiting().find("without it"), std::string::npos) << m.Waiting();
+  EXPECT_NE(m.AcceptIncomplete(), "");
+  EXPECT_TRUE(m.consistent());
+  EXPECT_EQ(m.revision(), rev);
+  EXPECT_EQ(Actual(m), Expected("host1"));
 }
 
 }  // namespace
