@@ -56,6 +56,10 @@ struct ChildError {
   int err;
 };
 
+// KeepLaunchCpus: written once before other threads exist, read after.
+cpu_set_t g_launch_cpus;
+bool g_have_launch_cpus = false;
+
 // Everything the child needs, as C strings, built before the fork.
 struct Prepared {
   std::vector<char*> argv;
@@ -86,6 +90,9 @@ Prepared Prepare(const LaunchSpec& spec) {
 [[noreturn]] void Child(const Prepared& p, int err_fd, int out_fd) {
   const LaunchSpec& s = *p.spec;
   if (setsid() < 0) Fail(err_fd, kSetsid);
+  // Not essential (the CPUs may have gone offline since): a failure leaves
+  // the inherited ones.
+  if (g_have_launch_cpus) sched_setaffinity(0, sizeof(g_launch_cpus), &g_launch_cpus);
   if (!p.netns_path.empty()) {
     const int ns = open(p.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (ns < 0) Fail(err_fd, kOpenNetns);
@@ -187,6 +194,11 @@ void ReapKilled() {
 }
 
 }  // namespace
+
+void KeepLaunchCpus() {
+  CPU_ZERO(&g_launch_cpus);
+  g_have_launch_cpus = sched_getaffinity(0, sizeof(g_launch_cpus), &g_launch_cpus) == 0;
+}
 
 std::optional<ProcessId> Launch(const LaunchSpec& spec, std::string* error) {
   ReapKilled();

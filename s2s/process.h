@@ -52,6 +52,16 @@ struct LaunchSpec {
 
 std::optional<ProcessId> Launch(const LaunchSpec& spec, std::string* error);
 
+// Launch and Run give their processes the CPUs this program was started
+// with, kept by this call. hnv-gateway's main calls it before DPDK's EAL pins
+// the main thread (the control thread, which launches the daemons) to the
+// main lcore's one CPU: without it charon, zebra and bgpd inherited that
+// pinning, sharing one CPU with the control thread (and, on the 2-vCPU test
+// machine, a busy-polling worker of another daemon), which stalled the
+// tunnels for seconds under load. Without the call they inherit the
+// launching thread's CPUs.
+void KeepLaunchCpus();
+
 // The running process `pid` (its start time), or nullopt when there is none
 // or it is a zombie.
 std::optional<ProcessId> FindProcess(pid_t pid);
