@@ -23,25 +23,24 @@ step "build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j "$JOBS"
 
-# Failed in CI after the merges of 2026-12-07 (issue 12, see its note):
-# topology_gateway_s2s expected SIGTERM to stop the VPN daemons, which a
-# clean stop now leaves running for the next start (issue 15), and its
-# leftovers disturbed later runs; s2s_daemons' KilledDaemonsAreRestarted read
-# a charon killed a moment ago as "not our child" (a race in IsRunning). Both
-# are fixed and pass locally; they run in their own step below, printing
-# their result loudly without gating, until a clean CI run confirms them
-# (then they go back into the gating step).
+# Under watch (issue 12): topology_gateway_s2s. The causes found for its
+# start failure in CI (a charon start that failed, then "did not stop") are
+# fixed in s2s/;
+# on this machine loaded by other runs (load 6-16) `hnvctl vpn show` still
+# went past its 15 s now and then (hnv-gateway's control thread waits for
+# VICI and vtysh, on the main lcore's CPU). It goes back into the gating
+# step once that holds. (s2s_daemons is back in it.)
 # Also under watch (issue 14): after etcd is away, a host follower sometimes
 # lags a change past its --wait (topology_store's outage section) or hands
 # over a policy computed before the change it is labelled with
 # (unit_store_reconnect): both passed in one fresh-clone CI run and failed in
 # the next.
-UNDER_WATCH='^(s2s_daemons|topology_gateway_s2s|topology_store|unit_store_reconnect)$'
+UNDER_WATCH='^(topology_gateway_s2s|topology_store|unit_store_reconnect)$'
 
 step "tests (ctest: unit, topology, bench smoke)"
 ctest --test-dir build --output-on-failure -j 1 -LE 'package|image|watch' -E "$UNDER_WATCH"
 
-step "not gating, under watch (issues 12, 14): s2s_daemons, topology_gateway_s2s, topology_store, unit_store_reconnect"
+step "not gating, under watch (issues 12, 14): topology_gateway_s2s, topology_store, unit_store_reconnect"
 if ctest --test-dir build --output-on-failure -j 1 -R "$UNDER_WATCH"; then
   echo "tests under watch PASSED (take them back into the gating step once they hold)"
 else
