@@ -13,10 +13,13 @@
 
 #include "daemon/shell.h"
 #include "gateway/gateway.h"
+#include "s2s/process.h"
 #include "s2s/compartment/vpn_services.h"
 #include "gateway/nat/nat_service.h"
 
 int main(int argc, char** argv) {
+  // Before EAL pins this thread: charon and FRR get the CPUs we started with.
+  hnv::s2s::KeepLaunchCpus();
   hnv::gateway::Options opt;
   hnv::daemon::ProgramInfo info{"hnv-gateway",
                                 "0.1",

@@ -19,7 +19,12 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr auto kViciTimeout = seconds(5);
-constexpr auto kStartTimeout = seconds(10);  // charon start to VICI socket (a loaded machine)
+// charon's start to its VICI socket answering. It creates ipsec0 and its
+// routing rules under the RTNL lock, which namespace teardowns elsewhere on
+// a loaded machine hold for seconds: Start waits kStartWait, then Poll (which
+// never waits) keeps checking until kStartTimeout.
+constexpr auto kStartWait = seconds(10);
+constexpr auto kStartTimeout = seconds(60);
 constexpr auto kSwanctlTimeout = seconds(20);
 constexpr auto kStopGrace = seconds(3);
 
@@ -162,9 +167,10 @@ bool CharonService::Start(const TenantVpn& vpn, Clock::time_point now, std::stri
   if (!WriteConfig(vpn, &changed, error)) return false;
   if (daemon_.Adopt(now)) {
     // A previous hnv-gateway's charon: its SAs stay; bring its configuration
-    // and ipsec0 up to date.
-    network_ok_ = Load(error) && Network(error);
-    return network_ok_;
+    // and ipsec0 up to date (ipsec0 again at each Poll until it works).
+    if (!Load(error)) return false;
+    network_ok_ = Network(error);
+    return true;
   }
   return StartDaemon(now, error);
 }
@@ -213,12 +219,19 @@ CharonService::Ready CharonService::CheckReady(Clock::time_point now, std::strin
   return kFailed;
 }
 
+// Fails for what will not mend itself: charon cannot be launched, exits,
+// or its configuration is refused. A charon still starting after kStartWait
+// is left to Poll, and ipsec0's addresses and routes that could not be set
+// yet are set by a later Poll (`ip` waits for the RTNL lock too): the
+// compartment need not fail for a slow kernel.
 bool CharonService::StartDaemon(Clock::time_point now, std::string* error) {
   if (!LaunchDaemon(now, error)) return false;
   const Clock::time_point t0 = Clock::now();
   for (;;) {
-    const Ready r = CheckReady(now + (Clock::now() - t0), error);
-    if (r != kNotYet) return r == kReady && network_ok_;
+    const Clock::duration waited = Clock::now() - t0;
+    const Ready r = CheckReady(now + waited, error);
+    if (r != kNotYet) return r == kReady;
+    if (waited >= kStartWait) return true;
     std::this_thread::sleep_for(milliseconds(20));
   }
 }
@@ -400,13 +413,19 @@ Json CharonService::Status(Clock::time_point now) {
 
 bool CharonService::Stop(std::string* error) {
   started_ = false;
+  launching_ = false;
+  network_ok_ = false;
   const pid_t pid = daemon_.id().pid;
-  if (!daemon_.Stop(kStopGrace)) {
-    *error = "charon (pid " + std::to_string(pid) + ") did not stop";
+  const bool stopped = daemon_.Stop(kStopGrace);
+  // Killed either way (what is left is the kernel's side of its exit), so
+  // its directory goes: a new charon here must not adopt it.
+  if (!RemoveDir(dir_, error)) return false;
+  if (!stopped) {
+    *error = "charon (pid " + std::to_string(pid) + ") killed, still exiting " +
+             "5 s after SIGKILL (reaped when it has)";
     return false;
   }
-  network_ok_ = false;
-  return RemoveDir(dir_, error);
+  return true;
 }
 
 }  // namespace hnv::s2s

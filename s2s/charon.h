@@ -23,13 +23,20 @@
 //  - Poll restarts a charon that died (daemon.h's backoff), re-doing the
 //    load and ipsec0 (which came back empty), and reads the log for
 //    failures (charon_log.h). It never waits for charon: it launches it, and
-//    a later Poll finds the VICI socket answering (or gives up after 10 s).
-//    Start and Update may wait (a few seconds at most).
+//    a later Poll finds the VICI socket answering (or gives up after 60 s).
+//    Start and Update may wait (10 s at most for the socket, then Poll
+//    carries on). Start fails only when charon cannot be launched, exits, or
+//    refuses the configuration; slowness is not failure (on a loaded
+//    machine charon's start, `ip` and a killed charon's exit all wait for
+//    the kernel's RTNL lock): ipsec0 not set up yet is set up by a later
+//    Poll, and the error is in Status meanwhile.
 //  - Status lists the SAs over VICI (list-sas) and the rekey counters
 //    (get-counters, the counters plugin), per configured connection.
-//  - Stop: SIGTERM (charon deletes its SAs and tells the peers), then the
-//    instance directory is removed. ipsec0, its addresses and routes, and
-//    the routing rule go with charon.
+//  - Stop: SIGTERM (charon deletes its SAs and tells the peers), SIGKILL
+//    after 3 s, the wait until it is reaped, then the instance directory is
+//    removed. ipsec0, its addresses and routes, and the routing rule go with
+//    charon. A killed charon whose exit the kernel still holds 5 s later is
+//    reaped later (process.h); Stop then says so and returns false.
 //
 // Thread: one owner (the control thread); every call may block for a few
 // seconds at most (charon start, swanctl, ip).
@@ -54,7 +61,8 @@ class CharonService {
   bool Update(const TenantVpn& vpn, Clock::time_point now, std::string* error);
   void Poll(Clock::time_point now);
   Json Status(Clock::time_point now);
-  // Returns false when charon could not be stopped (it is then still there).
+  // Returns false when charon, killed, had not ended yet (see above), or its
+  // directory could not be removed.
   bool Stop(std::string* error);
   // Leaves charon running and its directory as they are (hnv-gateway exits
   // or re-creates the compartment): the next Start adopts it.

@@ -25,6 +25,13 @@ bool Daemon::Adopt(Clock::time_point now) {
 
 bool Daemon::Launch(const LaunchSpec& spec, Clock::time_point now, std::string* error) {
   stopped_ = false;
+  if (exiting_.valid() && IsRunning(exiting_)) {
+    *error = name_ + ": the previous one (pid " + std::to_string(exiting_.pid) +
+             ") is still exiting";
+    Died(now, *error);
+    return false;
+  }
+  exiting_ = {};
   std::optional<ProcessId> p = s2s::Launch(spec, error);
   if (!p) {
     Died(now, "could not start: " + *error);
@@ -37,8 +44,7 @@ bool Daemon::Launch(const LaunchSpec& spec, Clock::time_point now, std::string* 
   if (!WriteProcessRecord(record_, id_, &why)) {
     // Without the record a restarted hnv-gateway would start a second one.
     *error = name_ + ": " + why;
-    Terminate(id_, std::chrono::seconds(2));
-    id_ = {};
+    Kill();
     Died(now, *error);
     return false;
   }
@@ -46,6 +52,7 @@ bool Daemon::Launch(const LaunchSpec& spec, Clock::time_point now, std::string* 
 }
 
 bool Daemon::CheckDied(Clock::time_point now) {
+  if (exiting_.valid() && !IsRunning(exiting_)) exiting_ = {};
   if (!running()) return false;
   int status = -1;
   if (IsRunning(id_, &status)) return false;
@@ -55,9 +62,16 @@ bool Daemon::CheckDied(Clock::time_point now) {
 }
 
 void Daemon::StartFailed(Clock::time_point now, const std::string& why) {
-  if (running()) Terminate(id_, std::chrono::seconds(2));
-  id_ = {};
+  Kill();
   Died(now, why);
+}
+
+bool Daemon::Kill(std::chrono::milliseconds grace) {
+  if (!running()) return true;
+  const bool gone = Terminate(id_, grace);
+  if (!gone) exiting_ = id_;
+  id_ = {};
+  return gone;
 }
 
 void Daemon::Died(Clock::time_point now, std::string why) {
@@ -70,9 +84,7 @@ void Daemon::Died(Clock::time_point now, std::string why) {
 }
 
 bool Daemon::Stop(std::chrono::milliseconds grace) {
-  bool ok = true;
-  if (running()) ok = Terminate(id_, grace);
-  id_ = {};
+  const bool ok = Kill(grace);
   stopped_ = true;
   unlink(record_.c_str());
   return ok;
@@ -92,6 +104,7 @@ Json Daemon::Status(Clock::time_point now) const {
       j["next_start_seconds"] =
           std::max<long long>(0, duration_cast<seconds>(next_start_ - now).count());
   }
+  if (exiting_.valid()) j["exiting_pid"] = exiting_.pid;
   j["restarts"] = restarts_;
   if (!last_exit_.empty()) j["last_exit"] = last_exit_;
   return j;

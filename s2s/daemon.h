@@ -7,6 +7,9 @@
 // 1 s, doubled at each death that follows less than kStableAfter of running,
 // up to kMaxBackoff; a daemon that ran kStableAfter or longer starts over at
 // 1 s. Only the service's Poll restarts it; Daemon just keeps the times.
+// A daemon killed whose exit the kernel still holds (Terminate gave up
+// waiting) is kept as `exiting`: no new one starts beside it (it still has
+// its sockets, and charon its ipsec0) until it has gone.
 //
 // Thread: the owner's (the control thread).
 #pragma once
@@ -40,8 +43,11 @@ class Daemon {
   // A start that failed (after Launch, e.g. charon never opened its socket):
   // terminates what runs and schedules the next attempt.
   void StartFailed(Clock::time_point now, const std::string& why);
-  bool Due(Clock::time_point now) const { return !stopped_ && !running() && now >= next_start_; }
-  // SIGTERM (SIGKILL after `grace`), then forgets the record.
+  bool Due(Clock::time_point now) const {
+    return !stopped_ && !running() && !exiting_.valid() && now >= next_start_;
+  }
+  // SIGTERM (SIGKILL after `grace`), then forgets the record. Returns false
+  // when it had not ended 5 s after the SIGKILL (it is then `exiting`).
   bool Stop(std::chrono::milliseconds grace);
   // Lets go of the process without signalling it; the record stays for the
   // next Adopt.
@@ -52,19 +58,25 @@ class Daemon {
 
   bool running() const { return id_.valid(); }
   const ProcessId& id() const { return id_; }
+  // Killed, its exit not over yet (see above); invalid otherwise.
+  const ProcessId& exiting() const { return exiting_; }
   const std::string& name() const { return name_; }
   int restarts() const { return restarts_; }
   // {"state": "running"|"restarting"|"stopped", "pid", "running_seconds",
-  //  "restarts", "last_exit", "next_start_seconds"}
+  //  "restarts", "last_exit", "next_start_seconds", "exiting_pid"}
   Json Status(Clock::time_point now) const;
 
  private:
   void Died(Clock::time_point now, std::string why);
+  // Terminate (process.h) of what runs; what does not end in time becomes
+  // exiting_. Returns whether it ended.
+  bool Kill(std::chrono::milliseconds grace = std::chrono::seconds(2));
 
   std::string name_;
   std::string program_;
   std::string record_;
   ProcessId id_;
+  ProcessId exiting_;
   Clock::time_point started_{};
   Clock::time_point next_start_{};
   Clock::duration backoff_ = std::chrono::seconds(1);

@@ -19,6 +19,32 @@ constexpr auto kVtyshTimeout = seconds(10);
 constexpr auto kReloadTimeout = seconds(60);
 constexpr auto kStopGrace = seconds(3);
 
+// The top-level JSON objects in the output of several vtysh commands, in
+// order (a command that answers with text instead gives none).
+std::vector<std::string> JsonDocuments(const std::string& text) {
+  std::vector<std::string> docs;
+  int depth = 0;
+  bool in_string = false;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      if (depth++ == 0) start = i;
+    } else if (c == '}' && depth > 0 && --depth == 0) {
+      docs.push_back(text.substr(start, i + 1 - start));
+    }
+  }
+  return docs;
+}
+
 long long Int(const Json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<long long>() : 0;
 }
@@ -217,16 +243,21 @@ void FrrService::Detach() {
   bgpd_.Forget();
 }
 
-std::optional<std::string> FrrService::Vtysh(const std::string& command, std::string* error) const {
+bool FrrService::Vtysh(const std::vector<std::string>& commands, std::string* out,
+                       std::string* error) const {
   LaunchSpec spec;
-  spec.argv = {kVtyshProgram, "--vty_socket", dir_ + "/run", "--config_dir", dir_, "-c", command};
-  spec.env = BaseEnvironment();
-  std::string out;
-  if (Run(spec, kVtyshTimeout, &out) != 0) {
-    *error = "vtysh -c '" + command + "': " + out;
-    return std::nullopt;
+  spec.argv = {kVtyshProgram, "--vty_socket", dir_ + "/run", "--config_dir", dir_};
+  std::string said;
+  for (const std::string& c : commands) {
+    spec.argv.insert(spec.argv.end(), {"-c", c});
+    said += " -c '" + c + "'";
   }
-  return out;
+  spec.env = BaseEnvironment();
+  if (Run(spec, kVtyshTimeout, out) != 0) {
+    *error = "vtysh" + said + ": " + *out;
+    return false;
+  }
+  return true;
 }
 
 Json FrrService::Status(Clock::time_point now) {
@@ -239,20 +270,21 @@ Json FrrService::Status(Clock::time_point now) {
   Json neighbors = Json::array();
   Json routes = Json::array();
   if (bgpd_.running()) {
+    // One vtysh for the four answers: each vtysh start costs a second or
+    // more on a loaded machine, and the control thread waits for it
+    // (four of them took `hnvctl vpn show` past its 15 s).
+    std::string out;
     std::string error;
-    for (const char* family : {"ipv4", "ipv6"}) {
-      const std::optional<std::string> s =
-          Vtysh(std::string("show bgp ") + family + " unicast summary json", &error);
-      const std::optional<std::string> t =
-          s ? Vtysh(std::string("show bgp ") + family + " unicast json", &error) : std::nullopt;
-      if (!t) {
-        j["vtysh_error"] = error;
-        break;
-      }
-      const Json summary = Json::parse(*s, nullptr, false);
-      const Json table = Json::parse(*t, nullptr, false);
-      if (!summary.is_discarded()) Neighbors(summary, vpn_.bgp, &neighbors);
-      if (!table.is_discarded()) Routes(table, &routes);
+    if (!Vtysh({"show bgp ipv4 unicast summary json", "show bgp ipv4 unicast json",
+                "show bgp ipv6 unicast summary json", "show bgp ipv6 unicast json"},
+               &out, &error))
+      j["vtysh_error"] = error;
+    // A summary has "peers", a table "routes": each takes what is its own.
+    for (const std::string& doc : JsonDocuments(out)) {
+      const Json d = Json::parse(doc, nullptr, false);
+      if (d.is_discarded()) continue;
+      Neighbors(d, vpn_.bgp, &neighbors);
+      Routes(d, &routes);
     }
   }
   j["neighbors"] = neighbors;

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "s2s/daemon.h"
 #include "s2s/files.h"
@@ -58,8 +59,10 @@ class FrrService {
   const std::string& dir() const { return dir_; }
   const Daemon& zebra() const { return zebra_; }
   const Daemon& bgpd() const { return bgpd_; }
-  // vtysh against this instance: its output, or nullopt with *error.
-  std::optional<std::string> Vtysh(const std::string& command, std::string* error) const;
+  // One vtysh against this instance running `commands`: their outputs one
+  // after the other in *out (what came, also when it failed: *error then).
+  bool Vtysh(const std::vector<std::string>& commands, std::string* out,
+             std::string* error) const;
 
  private:
   bool WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::string* error);

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -20,6 +21,11 @@ namespace hnv::s2s {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// After SIGKILL a process has nothing left to run but the kernel's side of
+// its exit (closing its sockets and its TUN device); on a loaded machine
+// that can take seconds.
+constexpr auto kKillWait = std::chrono::seconds(5);
 
 // glibc 2.36's <sys/pidfd.h> lacks extern "C": the system calls directly.
 int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
@@ -49,6 +55,10 @@ struct ChildError {
   int step;
   int err;
 };
+
+// KeepLaunchCpus: written once before other threads exist, read after.
+cpu_set_t g_launch_cpus;
+bool g_have_launch_cpus = false;
 
 // Everything the child needs, as C strings, built before the fork.
 struct Prepared {
@@ -80,6 +90,9 @@ Prepared Prepare(const LaunchSpec& spec) {
 [[noreturn]] void Child(const Prepared& p, int err_fd, int out_fd) {
   const LaunchSpec& s = *p.spec;
   if (setsid() < 0) Fail(err_fd, kSetsid);
+  // Not essential (the CPUs may have gone offline since): a failure leaves
+  // the inherited ones.
+  if (g_have_launch_cpus) sched_setaffinity(0, sizeof(g_launch_cpus), &g_launch_cpus);
   if (!p.netns_path.empty()) {
     const int ns = open(p.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (ns < 0) Fail(err_fd, kOpenNetns);
@@ -168,9 +181,27 @@ bool ReadStat(pid_t pid, char* state, unsigned long long* start_time) {
   return static_cast<bool>(rest);
 }
 
+// Our children that Terminate killed but that had not ended by its return
+// (kKillWait after the SIGKILL: a thread held in the kernel, e.g. while
+// another namespace's teardown holds the RTNL lock). Reaped by later calls,
+// so that none stays a zombie after its Daemon forgot it.
+std::mutex g_killed_mu;
+std::vector<pid_t> g_killed;
+
+void ReapKilled() {
+  std::lock_guard<std::mutex> lock(g_killed_mu);
+  std::erase_if(g_killed, [](pid_t pid) { return waitpid(pid, nullptr, WNOHANG) != 0; });
+}
+
 }  // namespace
 
+void KeepLaunchCpus() {
+  CPU_ZERO(&g_launch_cpus);
+  g_have_launch_cpus = sched_getaffinity(0, sizeof(g_launch_cpus), &g_launch_cpus) == 0;
+}
+
 std::optional<ProcessId> Launch(const LaunchSpec& spec, std::string* error) {
+  ReapKilled();
   const pid_t pid = Start(spec, -1, error);
   if (pid < 0) return std::nullopt;
   char state = 0;
@@ -197,25 +228,28 @@ std::optional<ProcessId> FindProcess(pid_t pid) {
 bool IsRunning(const ProcessId& p, int* exit_status) {
   if (exit_status != nullptr) *exit_status = -1;
   if (!p.valid()) return false;
+  // The same process only if it started when ours did: a PID is reused, and
+  // waitpid on a PID that now names another of our children would take
+  // that one's status.
+  char state = 0;
+  unsigned long long start_time = 0;
+  if (!ReadStat(p.pid, &state, &start_time) || start_time != p.start_time) return false;
   int status = 0;
   const pid_t r = waitpid(p.pid, &status, WNOHANG);
   if (r == p.pid) {
     if (exit_status != nullptr) *exit_status = status;
     return false;
   }
-  // Running (our child or not): the same process only if it started when ours did.
-  const std::optional<ProcessId> now = FindProcess(p.pid);
-  if (now && now->start_time == p.start_time) return true;
-  if (r == 0) {
-    // Our child, on its way out: it turned zombie after the WNOHANG above
-    // (a killed multi-threaded charon takes a moment). Its status is there
-    // to take now; without this, its death read as "not our child".
-    if (waitpid(p.pid, &status, 0) == p.pid && exit_status != nullptr) *exit_status = status;
-  }
-  return false;
+  // Our child that waitpid cannot take yet is still there, even when
+  // /proc shows it as a zombie: a killed multi-threaded daemon's main thread
+  // ends first, while another thread is still closing its files in the
+  // kernel (charon's ipsec0). Not our child (adopted): running unless a zombie.
+  if (r == 0) return true;
+  return state != 'Z' && state != 'X';
 }
 
 bool Terminate(const ProcessId& p, std::chrono::milliseconds grace) {
+  ReapKilled();
   if (!IsRunning(p)) return true;
   // A pidfd pins the process: once opened and checked, the signal cannot
   // reach a process that reused the PID.
@@ -238,9 +272,14 @@ bool Terminate(const ProcessId& p, std::chrono::milliseconds grace) {
   bool gone = wait_gone(grace);
   if (!gone) {
     PidfdSignal(fd, SIGKILL);
-    gone = wait_gone(std::chrono::seconds(1));
+    gone = wait_gone(kKillWait);
   }
   close(fd);
+  // Killed, so it ends; when it is our child, a later call reaps it.
+  if (!gone && waitpid(p.pid, nullptr, WNOHANG) == 0) {
+    std::lock_guard<std::mutex> lock(g_killed_mu);
+    g_killed.push_back(p.pid);
+  }
   return gone;
 }
 

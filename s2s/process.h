@@ -52,17 +52,31 @@ struct LaunchSpec {
 
 std::optional<ProcessId> Launch(const LaunchSpec& spec, std::string* error);
 
+// Launch and Run give their processes the CPUs this program was started
+// with, kept by this call. hnv-gateway's main calls it before DPDK's EAL pins
+// the main thread (the control thread, which launches the daemons) to the
+// main lcore's one CPU: without it charon, zebra and bgpd inherited that
+// pinning, sharing one CPU with the control thread (and, on the 2-vCPU test
+// machine, a busy-polling worker of another daemon), which stalled the
+// tunnels for seconds under load. Without the call they inherit the
+// launching thread's CPUs.
+void KeepLaunchCpus();
+
 // The running process `pid` (its start time), or nullopt when there is none
 // or it is a zombie.
 std::optional<ProcessId> FindProcess(pid_t pid);
 
-// Whether `p` still runs (same PID and start time, not a zombie). Reaps it
-// when it is our child and has exited; *exit_status (optional) then gets its
-// waitpid status (-1 when it was not our child).
+// Whether `p` still exists (same PID and start time): our child until
+// waitpid takes it (a killed child is there until its last thread has
+// ended), another process until it is a zombie. Reaps our child that has
+// ended; *exit_status (optional) then gets its waitpid status (-1 when it was
+// not our child). Never waits.
 bool IsRunning(const ProcessId& p, int* exit_status = nullptr);
 
 // SIGTERM, then SIGKILL after `grace`; waits until it is gone (reaping our
-// child). Returns false if it is still there after the SIGKILL (+1 s).
+// child). Returns false if it is still there 5 s after the SIGKILL (its exit
+// held in the kernel): our child is then reaped by a later Launch or
+// Terminate, never left a zombie.
 bool Terminate(const ProcessId& p, std::chrono::milliseconds grace);
 
 // "exited with status 1", "killed by signal 9 (Killed)".

@@ -24,8 +24,8 @@
 //    detail from its Status (VICI, a local socket); FRR's from the daemons'
 //    state and the configuration only. Inspect (`hnvctl vpn show TENANT`):
 //    the s2s service's whole Status JSON; FRR's asks bgpd through vtysh
-//    (four runs, a second or more on a loaded machine, during which the
-//    control thread waits).
+//    (one run of four commands, a second or more on a loaded machine,
+//    during which the control thread waits).
 //  - Stop: kRemove / kStartFailed stop the daemons (charon deletes its SAs
 //    and tells the peers; zebra takes its routes out) and remove their
 //    directories; kDetach (hnv-gateway exits without stopping, or the

@@ -6,6 +6,7 @@
 #include "s2s/process.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,31 @@ TEST(Process, RunCapturesOutputStatusAndTimesOut) {
   EXPECT_EQ(s2s::Run(Spec({"/bin/sh", "-c", "sleep 30 & sleep 30"}), milliseconds(300), &out), -1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));
   EXPECT_NE(out.find("killed after 300 ms"), std::string::npos) << out;
+}
+
+// What DPDK's EAL does to hnv-gateway's control thread (pins it to the main
+// lcore's CPU) is not passed on to the daemons it launches.
+TEST(Process, LaunchedProcessesGetTheCpusKeptAtStart) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "needs two CPUs";
+  std::string out;
+  const LaunchSpec grep = Spec({"/bin/grep", "Cpus_allowed_list", "/proc/self/status"});
+  ASSERT_EQ(s2s::Run(grep, seconds(5), &out), 0) << out;
+  const std::string before = out;
+  KeepLaunchCpus();
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &all)) continue;
+    CPU_SET(cpu, &one);
+    break;
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  const int rc = s2s::Run(grep, seconds(5), &out);
+  sched_setaffinity(0, sizeof(all), &all);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, before);
 }
 
 TEST(Process, LogGetsStdoutAndStderr) {
