@@ -27,6 +27,11 @@ constexpr auto kStartWait = seconds(10);
 constexpr auto kStartTimeout = seconds(60);
 constexpr auto kSwanctlTimeout = seconds(20);
 constexpr auto kStopGrace = seconds(3);
+// How often a connection that should always be up, and has no IKE SA, is
+// initiated again. charon retries by itself after timeouts (keyingtries 0),
+// not after a refusal (a peer that answered NO_PROPOSAL_CHOSEN or
+// AUTHENTICATION_FAILED while it came back without its configuration).
+constexpr auto kReinitiateEvery = seconds(10);
 
 // Directories swanctl looks into (relative to swanctl.conf); created so it
 // does not complain about each missing one.
@@ -194,6 +199,7 @@ bool CharonService::LaunchDaemon(Clock::time_point now, std::string* error) {
   }
   launching_ = true;
   launched_at_ = now;
+  next_reinitiate_ = now + kReinitiateEvery;  // charon's own start_action first
   return true;
 }
 
@@ -341,6 +347,14 @@ void CharonService::Poll(Clock::time_point now) {
   } else if (daemon_.running() && !network_ok_) {
     network_ok_ = Network(&error);
   }
+  if (daemon_.running() && !launching_ && now >= next_reinitiate_) {
+    next_reinitiate_ = now + kReinitiateEvery;
+    for (const Connection& k : vpn_.connections)
+      if (k.initiate == Initiate::kAlways && !HasSa(k.name)) {
+        Initiate(k.name);
+        ++reinitiated_;
+      }
+  }
 }
 
 void CharonService::Detach() {
@@ -388,6 +402,7 @@ Json CharonService::Status(Clock::time_point now) {
   Json j;
   j["daemon"] = daemon_.Status(now);
   if (!last_error_.empty()) j["error"] = last_error_;
+  j["reinitiated"] = reinitiated_;
   std::vector<Json> sas;
   std::string error;
   std::unique_ptr<ViciClient> vici;

@@ -99,6 +99,10 @@ class CharonService {
   bool network_ok_ = false;  // ipsec0 reconciled since charon's last start
   bool launching_ = false;   // launched, its VICI socket not answering yet
   Clock::time_point launched_at_{};
+  // Poll initiates an always-up connection without an IKE SA again, at most
+  // this often (see kReinitiateEvery); `reinitiated_` counts it.
+  Clock::time_point next_reinitiate_{};
+  uint64_t reinitiated_ = 0;
   std::string last_error_;  // of the last load / network attempt
   CharonLog log_;
   LogTail tail_;

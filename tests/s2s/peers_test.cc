@@ -52,9 +52,15 @@ class Peers : public NetTest {
 
   // The on-premises site, written by hand: route-based, responder, eBGP
   // AS 65002 over 10.255.0.2 <-> 10.255.0.1, announcing 10.2.0.0/24.
-  void StartSite() {
+  // `configured` false: the site's charon runs without its connection (as
+  // one that came back before its configuration was loaded).
+  void StartSite(bool configured = true) {
     peer_ = std::make_unique<PlainStrongswan>(site_, Dir("site"));
-    ASSERT_TRUE(peer_->Start(R"(connections {
+    ASSERT_TRUE(peer_->Start(configured ? SiteSwanctl() : "connections {\n}\n")) << peer_->error();
+    Sh("ip -n " + site_ + " addr add 10.255.0.2 peer 10.255.0.1 dev ipsec0");
+  }
+  static std::string SiteSwanctl() {
+    return R"(connections {
     gw {
         version = 2
         local_addrs = 203.0.113.2
@@ -87,8 +93,7 @@ secrets {
         secret = "on-premises shared secret"
     }
 }
-)")) << peer_->error();
-    Sh("ip -n " + site_ + " addr add 10.255.0.2 peer 10.255.0.1 dev ipsec0");
+)";
   }
   void StartSiteFrr() {
     peer_frr_ = std::make_unique<PlainFrr>(site_, Dir("site-frr"));
@@ -160,6 +165,28 @@ TEST_F(Peers, IndependentSiteBgpTrafficAndPeerRestart) {
   const Json s = charon_->Status(Clock::now());
   EXPECT_EQ(s["connections"][0]["state"], "up") << s.dump(1);
   EXPECT_TRUE(WaitFor([&] { return Route(gw_, "10.2.0.0/24", "bgp"); }, 30000, [&] { Poll(); }));
+}
+
+// charon retries after timeouts by itself, not after a refusal: the gateway
+// (CharonService::Poll) initiates an always-up connection without an SA
+// again, every 10 s.
+TEST_F(Peers, ASiteBackWithoutItsConfigurationIsInitiatedAgainOnceItHasIt) {
+  StartSite(/*configured=*/false);
+  StartGateway(Gateway());
+  const auto refused = [&] {
+    const Json s = charon_->Status(Clock::now());
+    return s["connections"][0].value("last_error", std::string()).find("NO_PROPOSAL_CHOSEN") !=
+           std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor(refused, 30000, [&] { Poll(); })) << charon_->Status(Clock::now()).dump(1);
+  // The site loads its connection; it does not initiate (start_action none).
+  PlainStrongswan::WriteText(peer_->dir() + "/swanctl.conf", SiteSwanctl());
+  std::string out;
+  ASSERT_EQ(peer_->Swanctl("--load-all --noprompt --file " + peer_->dir() + "/swanctl.conf", &out), 0)
+      << out;
+  const auto up = [&] { return charon_->Status(Clock::now())["connections"][0]["state"] == "up"; };
+  ASSERT_TRUE(WaitFor(up, 40000, [&] { Poll(); })) << charon_->Status(Clock::now()).dump(1);
+  EXPECT_GE(charon_->Status(Clock::now())["reinitiated"].get<int>(), 1);
 }
 
 TEST_F(Peers, WithdrawnPrefixLeavesTheCompartment) {
