@@ -132,8 +132,13 @@ Env& GetEnv() {
     e->tables = PolicyTables::Create(limits, e->qsv, &error);
     if (e->tables == nullptr) Die(error);
     Policy p = hnv::test::ChapterGatewayHost();
+    // The compartment's port, trusted as hnv-gateway makes it
+    // (config/gateway_config.cc AddVmPort: the tenant's router, no VM's).
     for (VmPort& v : p.vm_ports)
-      if (v.vm_name == "MT-GW") v.port = kVmPort;
+      if (v.vm_name == "MT-GW") {
+        v.port = kVmPort;
+        v.Trust();
+      }
     if (!e->tables->Apply(p, &error)) Die(error);
     e->tables->LearnNeighbor(kUplink, Ip("192.168.0.22"), Mac("324455667788"));
     e->tables->LearnNeighbor(kUplink, Ip("192.168.0.33"), Mac("445566778899"));
