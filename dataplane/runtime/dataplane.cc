@@ -1,4 +1,5 @@
 #include "dataplane/runtime/dataplane.h"
+#include "dataplane/runtime/rss.h"
 
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -123,7 +124,11 @@ struct Dataplane::Worker {
   Dataplane* dp = nullptr;
   unsigned lcore = 0;
   uint32_t id = 0;
-  std::vector<uint16_t> ports;  // policy port indices this worker receives
+  struct RxQueue {
+    uint16_t port;   // policy port index
+    uint16_t queue;  // its receive queue this worker polls
+  };
+  std::vector<RxQueue> ports;  // what this worker receives
   rte_ring* commands = nullptr;  // control -> worker (Command)
   std::atomic<uint64_t> calls_done{0};  // kCall commands run (release: what they wrote is visible)
   uint64_t calls_posted = 0;            // control thread's count
@@ -247,7 +252,7 @@ bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::strin
     rx_offloads_[index] = true;
     takes_large_[index] = vnet_[index]->takes_large();
     any_rx_offloads_ = true;
-    workers_[index % workers_.size()]->ports.push_back(index);
+    workers_[index % workers_.size()]->ports.push_back({index, 0});
     return true;
   }
   const std::string name = device.substr(0, device.find(','));
@@ -283,10 +288,12 @@ bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) 
              std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=N)";
     return false;
   }
+  const uint16_t rxq = RxQueuesFor(info, txq);
   rte_eth_conf conf{};
-  int rc = rte_eth_dev_configure(eth, 1, txq, &conf);
-  if (rc == 0)
-    rc = rte_eth_rx_queue_setup(eth, 0, cfg_.rx_descriptors, rte_eth_dev_socket_id(eth), nullptr,
+  ConfigureRss(info, rxq, &conf);
+  int rc = rte_eth_dev_configure(eth, rxq, txq, &conf);
+  for (uint16_t q = 0; rc == 0 && q < rxq; ++q)
+    rc = rte_eth_rx_queue_setup(eth, q, cfg_.rx_descriptors, rte_eth_dev_socket_id(eth), nullptr,
                                 pool_);
   for (uint16_t q = 0; rc == 0 && q < txq; ++q)
     rc = rte_eth_tx_queue_setup(eth, q, cfg_.tx_descriptors, rte_eth_dev_socket_id(eth), nullptr);
@@ -302,7 +309,11 @@ bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) 
   constexpr uint64_t kGuestRx = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
                                 RTE_ETH_RX_OFFLOAD_TCP_LRO;
   if ((info.rx_offload_capa & kGuestRx) != 0) rx_offloads_[index] = any_rx_offloads_ = true;
-  workers_[index % workers_.size()]->ports.push_back(index);
+  if (rxq == 1) {
+    workers_[index % workers_.size()]->ports.push_back({index, 0});
+  } else {
+    for (uint16_t q = 0; q < rxq; ++q) workers_[q]->ports.push_back({index, q});
+  }
   return true;
 }
 
@@ -338,12 +349,13 @@ int Dataplane::WorkerMain(void* arg) {
       ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
     }
     const uint32_t large_floor = LargeSegmentFloor(w->ctx.snap->settings.underlay_mtu);
-    for (uint16_t index : w->ports) {
+    for (const Worker::RxQueue& rx : w->ports) {
+      const uint16_t index = rx.port;
       uint16_t n;
       if (VnetPort* v = dp->vnet_[index].get()) {
         n = v->Receive(pkts, kBurstSize, large_floor);
       } else {
-        n = rte_eth_rx_burst(dp->eth_of_[index], 0, pkts, kBurstSize);
+        n = rte_eth_rx_burst(dp->eth_of_[index], rx.queue, pkts, kBurstSize);
         if (n != 0 && dp->rx_offloads_[index]) FinishReceived(pkts, n, large_floor);
       }
       if (n == 0) continue;

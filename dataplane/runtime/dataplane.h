@@ -5,8 +5,10 @@
 // adapters) is an ethdev: a vdev such as net_af_packet / net_af_xdp /
 // net_vhost / net_tap / net_ring, or a PCI NIC; or a VnetPort (vnet_port.h:
 // AF_PACKET with the virtio-net header, for VMs that keep their offloads).
-// Every port is received by exactly one worker (queue 0) and has one
-// transmit queue per worker, so no queue is ever shared.
+// A port has one transmit queue per worker. It is received by one worker
+// (queue 0), or, when its device has a receive queue per worker, by every
+// worker on its own queue (symmetric RSS where the device has RSS: rss.h).
+// No queue is ever shared.
 //
 // Guest offloads (dataplane/pipeline/gso.h). A port that may receive large
 // segments or partial checksums (a VnetPort; an ethdev offering checksum or

@@ -6,6 +6,11 @@
 // uplink). A pre-route feature records, per worker, the flows it saw: each
 // flow's two directions must meet on one worker, and both workers must own
 // flows (the ports alone would split every flow across the two).
+// With two receive queues per port (a device with a queue per worker: each
+// worker receives every port on its own queue) the frames are spread so
+// that a flow's two directions arrive on different queues, as a NIC whose
+// hash is not symmetric (or sees only NVGRE's outer header) would spread
+// them: every frame must be received and the flows must still meet.
 #include <gtest/gtest.h>
 #include <rte_eth_ring.h>
 
@@ -76,42 +81,48 @@ unsigned Drain(rte_ring* r) {
   return n;
 }
 
-TEST(GatewayFlowAffinity, BothDirectionsOfEachFlowMeetOnOneWorker) {
-  // Two ring-backed ports; each worker transmits on its own queue, both
-  // queues into one (multi-producer) ring.
-  rte_ring* rx[2];
+class GatewayFlowAffinity : public ::testing::TestWithParam<uint16_t> {};
+
+TEST_P(GatewayFlowAffinity, BothDirectionsOfEachFlowMeetOnOneWorker) {
+  // Two ring-backed ports with GetParam() receive queues each; each worker
+  // transmits on its own queue, both queues into one (multi-producer) ring.
+  const uint16_t queues = GetParam();
+  rte_ring* rx[2][kWorkers] = {};
   rte_ring* tx[2];
   for (int i = 0; i < 2; ++i) {
-    rx[i] = rte_ring_create(("fa_rx" + std::to_string(i)).c_str(), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    for (uint16_t q = 0; q < queues; ++q) {
+      rx[i][q] = rte_ring_create(("fa_rx" + std::to_string(i) + "_" + std::to_string(q)).c_str(), 4096,
+                                 SOCKET_ID_ANY, RING_F_SC_DEQ);
+      ASSERT_NE(rx[i][q], nullptr);
+    }
     tx[i] = rte_ring_create(("fa_tx" + std::to_string(i)).c_str(), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
-    ASSERT_NE(rx[i], nullptr);
     ASSERT_NE(tx[i], nullptr);
   }
   DataplaneConfig cfg;
   cfg.worker_lcores = {1, 2};
   cfg.limits = hnv::test::SmallLimitsForTest();
-  cfg.limits.name = "fa";
+  cfg.limits.name = "fa" + std::to_string(queues);
   std::string error;
   auto dp = Dataplane::Create(cfg, &error);
   ASSERT_TRUE(dp != nullptr) << error;
   for (int i = 0; i < 2; ++i) {
     rte_ring* txq[kWorkers] = {tx[i], tx[i]};
-    const int eth = rte_eth_from_rings(("fa_eth" + std::to_string(i)).c_str(), &rx[i], 1, txq,
-                                       kWorkers, SOCKET_ID_ANY);
+    const int eth = rte_eth_from_rings(("fa_eth" + std::to_string(i) + "_" + std::to_string(queues)).c_str(),
+                                       rx[i], queues, txq, kWorkers, SOCKET_ID_ANY);
     ASSERT_GE(eth, 0);
     ASSERT_TRUE(dp->AttachEthPort(static_cast<uint16_t>(i), static_cast<uint16_t>(eth), &error)) << error;
   }
   ASSERT_TRUE(dp->tables().Apply(GatewayHostPolicy(), &error)) << error;
   dp->tables().LearnNeighbor(kUplink, kPa1, kPa1Mac);
   GatewayLimits gl;
-  gl.name = "fa_gw";
+  gl.name = "fa_gw" + std::to_string(queues);
   gl.max_neighbors = 1024;
   auto gw = GatewayTables::Create(gl, dp->reclaimer(), &error);
   ASSERT_TRUE(gw != nullptr) << error;
   SetUpContoso(*gw);
   auto recorder = std::make_shared<AffinityRecorder>();
   ASSERT_TRUE(gw->SetFeatures(kContoso, {recorder}, &error)) << error;
-  PuntRings punt{rte_ring_create("fa_punt", 1024, SOCKET_ID_ANY, RING_F_SC_DEQ), nullptr};
+  PuntRings punt{rte_ring_create(("fa_punt" + std::to_string(queues)).c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ), nullptr};
   auto fp = std::make_unique<GatewayFastPath>(gw.get(), punt, kWorkers);
   dp->SetExtension(fp.get());
   ASSERT_TRUE(dp->Start(&error)) << error;
@@ -123,8 +134,8 @@ TEST(GatewayFlowAffinity, BothDirectionsOfEachFlowMeetOnOneWorker) {
     const Frame back = Udp(kMtGwMac, kDfgw6001Mac, kC1, kPhysical, vm_port, 5000, 63);
     const ParsedFrame pf = Parse(back);
     const Frame nvgre = Encap(kPaGwMac, kPa1Mac, kPa1, kPaGw, 6001, NvgreEncap::FlowId(back.data(), pf), back);
-    ASSERT_EQ(rte_ring_enqueue(rx[1], Mbuf(dp->pool(), in)), 0);
-    ASSERT_EQ(rte_ring_enqueue(rx[0], Mbuf(dp->pool(), nvgre)), 0);
+    ASSERT_EQ(rte_ring_enqueue(rx[1][i % queues], Mbuf(dp->pool(), in)), 0);
+    ASSERT_EQ(rte_ring_enqueue(rx[0][(i + 1) % queues], Mbuf(dp->pool(), nvgre)), 0);
   }
   // Both directions out: NVGRE to Host 1 on the uplink, UDP on the external port.
   unsigned to_vm = 0, to_ext = 0;
@@ -168,12 +179,19 @@ TEST(GatewayFlowAffinity, BothDirectionsOfEachFlowMeetOnOneWorker) {
   Drain(punt.to_kernel);
   rte_ring_free(punt.to_kernel);
   for (int i = 0; i < 2; ++i) {
-    Drain(rx[i]);
+    for (uint16_t q = 0; q < queues; ++q) {
+      Drain(rx[i][q]);
+      rte_ring_free(rx[i][q]);
+    }
     Drain(tx[i]);
-    rte_ring_free(rx[i]);
     rte_ring_free(tx[i]);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(RxQueuesPerPort, GatewayFlowAffinity, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<uint16_t>& p) {
+                           return std::to_string(p.param) + (p.param == 1 ? "Queue" : "Queues");
+                         });
 
 }  // namespace
 }  // namespace hnv::gateway::test
