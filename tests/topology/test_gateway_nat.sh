@@ -49,26 +49,6 @@ LB='load_balancers:
 # apply) the static mapping makes room for a load balancer over both VMs.
 printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$STATIC" >"$TENANT"
 
-# A TCP server that answers each connection with "NAME PEER-ADDRESS", for at
-# most SECONDS (and stopped by the cleanup); its PID in $W/NAME-PORT.pid.
-serve() {  # NS ADDR PORT NAME SECONDS
-  ns "$1" timeout "$5" "$TOPO_PY" -c '
-import os, socket, sys
-open(sys.argv[4], "w").write(str(os.getpid()))
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
-while True:
-    c, peer = s.accept()
-    c.sendall(("%s %s\n" % (sys.argv[3], peer[0])).encode()); c.close()
-' "$2" "$3" "$4" "$W/$4-$3.pid" >/dev/null 2>&1 &
-  TOPO_PIDS+=("$!")
-}
-ask() {  # NS ADDR PORT: the server's line
-  ns "$1" timeout 5 "$TOPO_PY" -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-print(c.makefile().readline().strip())' "$2" "$3" 2>/dev/null
-}
 nat_json() { hnv gw --json nat contoso | "$TOPO_PY" -c "import json,sys; n=json.load(sys.stdin); print($1)"; }
 lb_json() { hnv gw --json lb contoso | "$TOPO_PY" -c "import json,sys; l=json.load(sys.stdin); print($1)"; }
 
@@ -82,10 +62,10 @@ topo_wait_host h1
 hnv gw compartment contoso | grep -i nat || true
 
 step "NAPT: Contoso1 -> the physical host, seen from 10.1.3.10"
-serve phys 10.1.3.100 7000 phys 60
+hello_server phys 10.1.3.100 7000 phys 60
 sleep 0.5
 got=
-for i in $(seq 5); do got=$(ask c1 10.1.3.100 7000) && [ -n "$got" ] && break; sleep 1; done
+for i in $(seq 5); do got=$(hello c1 10.1.3.100 7000) && [ -n "$got" ] && break; sleep 1; done
 [ "$got" = "phys 10.1.3.10" ] && pass "TCP from Contoso1 arrives from the NAT address ($got)" \
   || fail "TCP from Contoso1: got \"$got\", want \"phys 10.1.3.10\""
 ping_ok c1 10.1.3.100 5 0.1 && pass "Contoso1 pings the physical host through the NAPT" \
@@ -124,14 +104,14 @@ nos=$(nat_json "n['dropped'].get('no-session', 0)")
 step "static NAT: 10.1.3.20 <-> Contoso2"
 ping_ok phys 10.1.3.20 5 0.1 && pass "the physical host pings 10.1.3.20 (Contoso2)" \
   || fail "ping 10.1.3.100 -> 10.1.3.20"
-got=$(ask c2 10.1.3.100 7000)
+got=$(hello c2 10.1.3.100 7000)
 [ "$got" = "phys 10.1.3.20" ] && pass "Contoso2's connections arrive from 10.1.3.20" \
   || fail "TCP from Contoso2: got \"$got\", want \"phys 10.1.3.20\""
 
 step "port forward: 10.1.3.2:8080 -> Contoso1:80"
-serve c1 0.0.0.0 80 contoso1 60
+hello_server c1 0.0.0.0 80 contoso1 60
 sleep 0.5
-got=$(ask phys 10.1.3.2 8080)
+got=$(hello phys 10.1.3.2 8080)
 [ "$got" = "contoso1 10.1.3.100" ] && pass "the forward reaches Contoso1, client address kept ($got)" \
   || fail "port forward: got \"$got\", want \"contoso1 10.1.3.100\""
 
@@ -146,12 +126,12 @@ ping_ok phys 10.1.3.20 2 0.1 && fail "10.1.3.20 still answers after its mapping 
   || pass "the removed static mapping no longer answers"
 
 step "load balancer: 10.1.3.50:80 over Contoso1 and Contoso2 (8081)"
-serve c1 0.0.0.0 8081 contoso1 60
-serve c2 0.0.0.0 8081 contoso2 60
+hello_server c1 0.0.0.0 8081 contoso1 60
+hello_server c2 0.0.0.0 8081 contoso2 60
 healthy() { lb_json "sum(b['healthy'] for b in l['load_balancers'][0]['backends'])"; }
 for i in $(seq 30); do [ "$(healthy)" = 2 ] && break; sleep 0.2; done
 : >"$W/lb1"
-for i in $(seq 24); do ask phys 10.1.3.50 80 >>"$W/lb1"; done
+for i in $(seq 24); do hello phys 10.1.3.50 80 >>"$W/lb1"; done
 n1=$(grep -c '^contoso1 10.1.3.100$' "$W/lb1"); n2=$(grep -c '^contoso2 10.1.3.100$' "$W/lb1")
 log "24 connections: $n1 to Contoso1, $n2 to Contoso2"
 [ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && [ $((n1 + n2)) = 24 ] \
@@ -170,7 +150,7 @@ done
 [ -n "$down" ] && pass "Contoso2's server stopped: out of the pool after ${down} s" \
   || fail "Contoso2 still healthy 4 s after its server stopped"
 : >"$W/lb2"
-for i in $(seq 12); do ask phys 10.1.3.50 80 >>"$W/lb2"; done
+for i in $(seq 12); do hello phys 10.1.3.50 80 >>"$W/lb2"; done
 n1=$(grep -c '^contoso1 ' "$W/lb2")
 [ "$n1" = 12 ] && pass "12 new connections all to Contoso1" || fail "after the check: $n1 of 12 to Contoso1 ($(sort "$W/lb2" | uniq -c | tr '\n' ' '))"
 hnv gw lb contoso
