@@ -26,8 +26,9 @@
 # topo_internet_config adds this to a copy of the chapter's gateway files);
 # the physical host on ext0 still sees the VMs' own addresses. The lab
 # pings the Internet from every VM, shows the address its server sees, and
-# prints `hnvctl nat contoso`. The plumbing is tests/topology/lib.sh, shared
-# with the topology tests.
+# prints `hnvctl nat contoso` (not with --store: the policy store holds no
+# nat: sections yet). The plumbing is tests/topology/lib.sh, shared with the
+# topology tests.
 #
 #   scripts/lab.sh            build, bring up, ping matrix, tear down
 #   scripts/lab.sh --keep     leave it running; prints the command to tear down
@@ -172,11 +173,17 @@ topo_init lab
 FAIL=0
 
 topo_infra h1 h2 gw pn
-topo_ns c1 c2 c3 phys inet
+# The Internet needs the tenant's nat: section, which the policy store does
+# not hold yet: not with --store.
+INTERNET=$((1 - STORE))
+topo_ns c1 c2 c3 phys
 topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
 topo_link phys eth0 gw external
-topo_link inet eth0 gw internet
-topo_internet inet
+if [ $INTERNET = 1 ]; then
+  topo_ns inet
+  topo_link inet eth0 gw internet
+  topo_internet inet
+fi
 topo_provider pn h1 h2 gw
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
@@ -202,7 +209,7 @@ else
   topo_gateway_config "$W/gateway"
   topo_physical_host phys
 fi
-topo_internet_config "$W/gateway"
+if [ $INTERNET = 1 ]; then topo_internet_config "$W/gateway"; fi
 topo_compartments contoso
 if [ $STORE = 1 ]; then
   # Host 1 has a spare port vm3, wired to Contoso3's second NIC (down until
@@ -275,7 +282,7 @@ for s in $SRCS; do
   done; echo
 done
 
-lab_internet
+if [ $INTERNET = 1 ]; then lab_internet; fi
 
 if [ $STORE = 1 ]; then lab_store_migration; fi
 
