@@ -84,6 +84,18 @@ bool InsideHairpin(const nat::NatRules& r, rte_mbuf* m) noexcept {
   return r.HairpinTarget(pf.l4_proto, dst);
 }
 
+// The worker's NAT and LB state, or the trace's own (FeatureContext::trace).
+nat::NatWorker* NaptOf(const NatFeatureRules& r, const FeatureContext& fc) noexcept {
+  if (r.nat == nullptr) return nullptr;
+  if (fc.trace) return r.trace_state != nullptr ? &r.trace_state->napt[0] : nullptr;
+  return &r.nat_state->napt[fc.ctx.worker_id];
+}
+nat::LbWorker* LbOf(const NatFeatureRules& r, const FeatureContext& fc) noexcept {
+  if (r.lb == nullptr) return nullptr;
+  if (fc.trace) return r.trace_state != nullptr ? &r.trace_state->lb[0] : nullptr;
+  return &r.lb_state->lb[fc.ctx.worker_id];
+}
+
 // Sends each frame of the chunk where its verdict says.
 void Finish(FeatureContext& fc, const NatFeatureRules& r, Chunk& c,
             const Outputs<Feature::Edge>& out) noexcept {
@@ -193,10 +205,9 @@ bool NatPreRoute::Steer(const rte_mbuf* m, uint32_t workers, uint32_t* owner) co
 
 void NatPreRoute::Process(FeatureContext& fc, Burst& in, const Outputs<Edge>& out) noexcept {
   const NatFeatureRules& r = *r_;
-  const uint32_t w = fc.ctx.worker_id;
   const uint64_t now = NowMs(r, fc.now_tsc);
-  nat::NatWorker* nw = r.nat != nullptr ? &r.nat_state->napt[w] : nullptr;
-  nat::LbWorker* lw = r.lb != nullptr ? &r.lb_state->lb[w] : nullptr;
+  nat::NatWorker* nw = NaptOf(r, fc);
+  nat::LbWorker* lw = LbOf(r, fc);
   if (nw != nullptr) nw->Tick(now);
   if (lw != nullptr) lw->Tick(now);
   // In from outside (or turned around): inbound. From the VM network: only
@@ -225,11 +236,10 @@ void NatPreRoute::Process(FeatureContext& fc, Burst& in, const Outputs<Edge>& ou
 
 void NatPostRoute::Process(FeatureContext& fc, Burst& in, const Outputs<Edge>& out) noexcept {
   const NatFeatureRules& r = *r_;
-  const uint32_t w = fc.ctx.worker_id;
   const uint64_t now = NowMs(r, fc.now_tsc);
-  nat::NatWorker* nw = r.nat != nullptr ? &r.nat_state->napt[w] : nullptr;
+  nat::NatWorker* nw = NaptOf(r, fc);
   const nat::LbRules* lb = r.lb.get();
-  nat::LbWorker* lw = lb != nullptr ? &r.lb_state->lb[w] : nullptr;
+  nat::LbWorker* lw = LbOf(r, fc);
   const uint64_t ifaces = r.nat_ifaces;
   Walk(
       fc, r, in, out,
@@ -245,6 +255,25 @@ void NatPostRoute::Process(FeatureContext& fc, Burst& in, const Outputs<Edge>& o
             nw != nullptr,
             [&](nat::Frame* f, uint16_t n, Verdict* v) { nw->Outbound(*r.nat, f, n, now, v); });
       });
+}
+
+std::shared_ptr<NatWorkers> NatWorkers::CreateTrace(const nat::TenantNat& t, std::string* error) {
+  std::shared_ptr<NatWorkers> s;
+  if (t.nat.enabled) {
+    nat::NatSpec small = t.nat;
+    small.limits = nat::NatLimits{256, 256, 64};
+    s = CreateNat(small, 1, 0x7472616365000000ull, error);
+    if (!s) return nullptr;
+  } else {
+    s = std::make_shared<NatWorkers>();
+    s->workers = 1;
+  }
+  if (!t.load_balancers.empty()) {
+    std::shared_ptr<NatWorkers> lb = CreateLb(256, 1, 0x7472616365000000ull, error);
+    if (!lb) return nullptr;
+    s->lb = std::move(lb->lb);
+  }
+  return s;
 }
 
 std::vector<std::shared_ptr<Feature>> MakeNatFeatures(std::shared_ptr<const NatFeatureRules> r) {

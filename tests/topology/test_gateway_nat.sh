@@ -138,6 +138,17 @@ got=$(hello phys 10.1.3.2 8080)
 [ "$got" = "contoso1 10.1.3.100" ] && pass "the forward reaches Contoso1, client address kept ($got)" \
   || fail "port forward: got \"$got\", want \"contoso1 10.1.3.100\""
 
+step "hnvctl trace: the port forward's decision, the workers' sessions untouched"
+PHYS_MAC=$(ip -n "${P}phys" -j link show eth0 | "$TOPO_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+s0=$(nat_json "n['sessions_live']")
+hnv gw trace external --describe "eth src=$PHYS_MAC dst=60:01:60:01:03:02 / ipv4 src=10.1.3.100 dst=10.1.3.2 / tcp sport=40000 dport=8080 flags=S" \
+  >"$W/trace.txt" 2>&1 || fail "hnvctl trace failed: $(cat "$W/trace.txt")"
+sed 's/^/  /' "$W/trace.txt" | grep -E 'features|gw-route' | cut -c1-170
+grep -q 'pre-route features: translated: TCP 10.1.3.100:40000 -> 10.1.3.2:8080 => TCP 10.1.3.100:40000 -> 10.0.1.101:80' "$W/trace.txt" \
+  && pass "trace shows the NAT's decision (10.1.3.2:8080 => 10.0.1.101:80)" || fail "trace: no NAT decision shown"
+[ "$(nat_json "n['sessions_live']")" = "$s0" ] && pass "the trace left the workers' sessions alone ($s0)" \
+  || fail "sessions $s0 -> $(nat_json "n['sessions_live']") across a trace"
+
 step "hairpin: Contoso2 -> 10.1.3.2:8080 (the forward to Contoso1), through the NAT"
 hp0=$(nat_json "n['counters']['hairpins']")
 got=$(hello c2 10.1.3.2 8080 || true)
