@@ -45,25 +45,16 @@ NAT='nat:
 STATIC='  static:
     - external: 10.1.3.20
       internal: 10.0.1.102'
-LB='load_balancers:
-  - name: web
-    vip: 10.1.3.50
-    protocol: tcp
-    port: 80
-    table_size: 251
-    backends:
-      - {address: 10.0.1.101, port: 8081}
-      - {address: 10.0.1.102, port: 8081}
-    health_check: {type: tcp, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}
-  - name: api
-    vip: 10.1.3.51
-    protocol: tcp
-    port: 80
-    table_size: 251
-    backends:
-      - {address: 10.0.1.101, port: 8082}
-      - {address: 10.0.1.102, port: 8082}
-    health_check: {type: http, path: /health, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}'
+# lb_yaml NAME VIP BACKEND_PORT CHECK: one load balancer on port 80 over
+# Contoso1 and Contoso2.
+lb_yaml() {
+  printf '  - name: %s\n    vip: %s\n    protocol: tcp\n    port: 80\n    table_size: 251\n' "$1" "$2"
+  printf '    backends:\n      - {address: 10.0.1.101, port: %s}\n      - {address: 10.0.1.102, port: %s}\n' "$3" "$3"
+  printf '    health_check: {%s, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}\n' "$4"
+}
+LB="load_balancers:
+$(lb_yaml web 10.1.3.50 8081 'type: tcp')
+$(lb_yaml api 10.1.3.51 8082 'type: http, path: /health')"
 # First NAPT, a port forward and static NAT for Contoso2; then (hnvctl
 # apply) the static mapping makes room for a load balancer over both VMs.
 printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$STATIC" >"$TENANT"
