@@ -88,6 +88,23 @@ class NatRules {
     if ((nat_filter_ & FilterBit(addr)) == 0) return false;
     return nat_address_.Find(addr) != FlatU32Map::kMissing;
   }
+  // Whether a packet from the inside to `dst` is one the NAT takes back in
+  // (hairpinning, RFC 4787 REQ-9, RFC 5382 REQ-8): to a static external
+  // address (any protocol), to a port forward, or (TCP, UDP) to a pool
+  // address on a port the NAPT allocates. Anything else to one of these
+  // addresses (an echo request to a pool address, a service of the
+  // namespace on its own address) is not the NAT's. `dst.port` (raw) counts
+  // for TCP and UDP only.
+  bool HairpinTarget(uint8_t ip_proto, Endpoint dst) const noexcept {
+    if (!IsNatAddress(dst.addr)) return false;
+    uint32_t in_addr;
+    if (StaticIn(dst.addr, &in_addr)) return true;
+    if (ip_proto != kIpProtoTcp && ip_proto != kIpProtoUdp) return false;
+    Endpoint in;
+    if (ForwardIn(ip_proto == kIpProtoTcp ? Proto::kTcp : Proto::kUdp, dst, &in)) return true;
+    const uint16_t port = Be16::FromRaw(dst.port).ToHost();
+    return PoolIndex(dst.addr) != kNotPool && port >= spec_.ports.first && port <= spec_.ports.last;
+  }
   bool has_static() const { return !static_ext_.empty() || !forwards_.empty(); }
 
   const TimeoutsMs& timeouts() const { return timeouts_; }

@@ -14,9 +14,21 @@
 # offload; a copy of host1/2.yaml in the work directory; --af-packet keeps
 # the chapter's net_af_packet ports and the VMs without offloads). Prints the
 # Get-* views (hnvctl, the chapter's cmdlets), the gateway's compartment, a
-# ping matrix of all five and the dataplane counters, then removes everything
-# it created (also on failure). The plumbing is tests/topology/lib.sh, shared
-# with the topology tests.
+# ping matrix of all five, Contoso's "Internet" reached through the NAT of
+# MT-GW (below) and the dataplane counters, then removes everything it
+# created (also on failure).
+#
+# The Internet (issue 11): a namespace beyond MT-GW's second external NIC
+# ext1 (198.51.100.2/24, the gateway host's port "internet"), its router
+# 198.51.100.1 and a server 203.0.113.80, with no route to any private
+# address. The compartment's default route goes there and its NAPT
+# translates what leaves by ext1 to 198.51.100.10 (lib.sh
+# topo_internet_config adds this to a copy of the chapter's gateway files);
+# the physical host on ext0 still sees the VMs' own addresses. The lab
+# pings the Internet from every VM, shows the address its server sees, and
+# prints `hnvctl nat contoso` (not with --store: the policy store holds no
+# nat: sections yet). The plumbing is tests/topology/lib.sh, shared with the
+# topology tests.
 #
 #   scripts/lab.sh            build, bring up, ping matrix, tear down
 #   scripts/lab.sh --keep     leave it running; prints the command to tear down
@@ -24,7 +36,8 @@
 #   scripts/lab.sh --test     also assert: pings, NVGRE on the wire (tshark),
 #                             no ARP and no same-host traffic on the wire,
 #                             100 MB TCP transfers intact (Contoso3 ->
-#                             Contoso1, Contoso3 -> the physical host);
+#                             Contoso1, Contoso3 -> the physical host),
+#                             the Internet reached only through the NAT;
 #                             exit 1 on failure
 #   scripts/lab.sh --vpn      the chapter's physical host becomes Contoso's
 #                             on-premises site (issue 12): an unmodified
@@ -65,7 +78,7 @@ while [ $# -gt 0 ]; do
     --bin) BIN=$2; shift ;;
     --hnvctl) HNVCTL=$2; shift ;;
     --gateway) GW_BIN=$2; shift ;;
-    down) P=$2; NSES="c1 c2 c3 phys onprem h1 h2 gw pn contoso etcd"
+    down) P=$2; NSES="c1 c2 c3 phys inet onprem h1 h2 gw pn contoso etcd"
           for n in $NSES; do ip netns pids "${P}$n" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
           pkill -f -- "--file-prefix ${P}gw " 2>/dev/null || true
           sleep 1; for n in $NSES; do ip netns del "${P}$n" 2>/dev/null || true; done
@@ -124,6 +137,24 @@ lab_store_migration() {
   expect_ping c3 10.1.3.100 "Contoso3 (Host 1) -> the physical host through MT-GW"
   hs status
 }
+# Contoso's Internet through MT-GW's NAT: every VM pings the Internet's
+# server and connects to it; the server sees the NAT's address. The Internet
+# has no route to the VMs' addresses: only translated traffic comes back.
+lab_internet() {
+  local s got
+  echo "== Contoso's Internet (203.0.113.80, beyond MT-GW's ext1) through the compartment's NAT (198.51.100.10)"
+  hello_server inet 203.0.113.80 80 internet 120
+  for s in c1 c2 c3; do
+    if ping_ok "$s" 203.0.113.80 3 0.2; then printf '%-10s ping ok' "${SRC[$s]}"
+    else printf '%-10s ping FAIL' "${SRC[$s]}"; FAIL=1; fi
+    got=
+    for _ in 1 2 3; do got=$(hello "$s" 203.0.113.80 80) && [ -n "$got" ] && break; sleep 0.5; done
+    if [ "$got" = "internet 198.51.100.10" ]; then echo "; TCP to 203.0.113.80:80: the server sees 198.51.100.10"
+    else echo "; TCP to 203.0.113.80:80: FAIL (\"$got\", want \"internet 198.51.100.10\")"; FAIL=1; fi
+  done
+  echo "PS> hnvctl nat contoso"
+  hnv gw nat contoso
+}
 # As a test, the whole run is bounded (below CTest's TIMEOUT).
 if [ $TEST = 1 ] && [ $KEEP = 0 ]; then topo_limit 225 "$SELF" "${ARGS[@]}"; fi
 
@@ -142,9 +173,17 @@ topo_init lab
 FAIL=0
 
 topo_infra h1 h2 gw pn
+# The Internet needs the tenant's nat: section, which the policy store does
+# not hold yet: not with --store.
+INTERNET=$((1 - STORE))
 topo_ns c1 c2 c3 phys
 topo_link c1 eth0 h1 vm1; topo_link c2 eth0 h1 vm2; topo_link c3 eth0 h2 vm1
 topo_link phys eth0 gw external
+if [ $INTERNET = 1 ]; then
+  topo_ns inet
+  topo_link inet eth0 gw internet
+  topo_internet inet
+fi
 topo_provider pn h1 h2 gw
 topo_vm c1 10.0.1.101/24 60:00:60:00:01:01 10.0.1.1
 topo_vm c2 10.0.1.102/24 60:00:60:00:01:02 10.0.1.1
@@ -159,17 +198,18 @@ if [ $VNET = 1 ]; then
   topo_vnet_ports "$HCONF/host1.yaml" "$HCONF/host2.yaml"
   for n in c1 c2 c3; do topo_offloads "$n" on; done
 fi
-GW_CONF=$CONF/gateway/gateway.yaml
+GW_CONF=$W/gateway/gateway.yaml   # the chapter's, with the Internet (lib.sh topo_internet_config)
 if [ $VPN = 1 ]; then
   echo "== Contoso's on-premises site (plain strongSwan + FRR at 10.1.3.100; OnPrem 10.2.0.10 behind it)"
   topo_ns onprem
   PSK="lab on-premises pre-shared key $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   topo_vpn_gateway_config "$W/gateway" "$PSK"
-  GW_CONF=$W/gateway/gateway.yaml
   topo_site phys onprem "$PSK" 10.2.0.0/24
 else
+  topo_gateway_config "$W/gateway"
   topo_physical_host phys
 fi
+if [ $INTERNET = 1 ]; then topo_internet_config "$W/gateway"; fi
 topo_compartments contoso
 if [ $STORE = 1 ]; then
   # Host 1 has a spare port vm3, wired to Contoso3's second NIC (down until
@@ -242,6 +282,8 @@ for s in $SRCS; do
   done; echo
 done
 
+if [ $INTERNET = 1 ]; then lab_internet; fi
+
 if [ $STORE = 1 ]; then lab_store_migration; fi
 
 if [ $TEST = 1 ] && [ $STORE = 0 ]; then
@@ -285,7 +327,7 @@ if [ $TEST = 1 ] && [ $STORE = 0 ]; then
 fi
 
 if [ $KEEP = 1 ]; then
-  echo "lab $P left running: 'ip netns exec ${P}c1 ping 10.0.1.103'; tear down with: $0 down $P"
+  echo "lab $P left running: 'ip netns exec ${P}c1 ping 10.0.1.103' (or the Internet, 203.0.113.80); tear down with: $0 down $P"
   TOPO_LEAVE=1
   exit $FAIL
 fi

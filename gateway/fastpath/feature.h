@@ -54,6 +54,10 @@ struct FeatureContext {
   WorkerContext& ctx;
   const CompartmentView& cv;
   uint64_t now_tsc;  // rte_rdtsc(), read once per burst
+  // The trace's own path (`hnvctl trace`, on the control thread): a feature
+  // must leave the workers' state alone (it keeps a state of its own for
+  // traces, or decides without state).
+  bool trace = false;
 };
 
 class Feature {

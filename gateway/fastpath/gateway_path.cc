@@ -262,7 +262,7 @@ CompartmentPath::CompartmentPath() noexcept
 Burst& CompartmentPath::RunSlot(GwContext& g, Feature* const* features, uint8_t n,
                                 Burst& in) noexcept {
   Burst* cur = &in;
-  FeatureContext fc{g.ctx, g.cv, rte_rdtsc()};
+  FeatureContext fc{g.ctx, g.cv, rte_rdtsc(), tracer_ != nullptr};
   for (uint8_t f = 0; f < n && cur->n != 0; ++f) {
     const bool to_a = cur != &feature_a_;
     features[f]->Process(fc, *cur, to_a ? into_a_ : into_b_);

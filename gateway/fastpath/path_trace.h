@@ -33,6 +33,11 @@ class PathTracer {
 
 // A tracer that writes one line per stage and decision, in order:
 // {"gw-route", "contoso: 10.1.3.100 -> out ext0 (port 1), next hop 10.1.3.100"}.
+// After a feature slot it says what the features did to the frame: its
+// addresses and ports rewritten (NAT, load balancer: "translated: TCP
+// 10.1.3.100:40000 -> 10.1.3.2:8080 => TCP 10.1.3.100:40000 ->
+// 10.0.1.101:80"), or the frame taken (dropped under the feature's own
+// reasons, answered, or turned around).
 class RecordingTracer final : public PathTracer {
  public:
   struct Step {
@@ -53,6 +58,10 @@ class RecordingTracer final : public PathTracer {
 
   std::vector<std::vector<std::string>> names_;
   std::vector<Step> steps_;
+  // The first frame's addresses and ports after the previous stage, and how
+  // many frames it passed on: what a feature slot changed or took.
+  std::string last_tuple_;
+  uint16_t last_n_ = 0;
   uint16_t punts_seen_ = 0;
   CompartmentCounters seen_;
 };

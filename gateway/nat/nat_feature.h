@@ -59,6 +59,8 @@ struct NatWorkers {
 
   static std::shared_ptr<NatWorkers> CreateNat(const nat::NatSpec& spec, uint32_t workers,
                                                uint64_t seed, std::string* error);
+  // One worker's, small (256 sessions and connections), for traces.
+  static std::shared_ptr<NatWorkers> CreateTrace(const nat::TenantNat& t, std::string* error);
   static std::shared_ptr<NatWorkers> CreateLb(uint32_t connections, uint32_t workers,
                                               uint64_t seed, std::string* error);
 };
@@ -69,6 +71,10 @@ struct NatFeatureRules {
   std::shared_ptr<const nat::LbRules> lb;    // null: no load balancer
   std::shared_ptr<NatWorkers> nat_state;     // with `nat`
   std::shared_ptr<NatWorkers> lb_state;      // with `lb`
+  // One small worker's state for `hnvctl trace` (FeatureContext::trace, the
+  // control thread): a trace never touches the workers' sessions, so it
+  // shows what the rules do with a frame of a new flow.
+  std::shared_ptr<NatWorkers> trace_state;
   uint64_t nat_ifaces = 0;  // bit i: outbound NAT out of compartment interface i (1..)
   uint64_t tsc_per_ms = 1;
 };

@@ -160,6 +160,8 @@ bool NatService::Install(ServiceContext& ctx, const CompartmentSpec& spec, std::
       if (!r->lb_state) return false;
     }
   }
+  r->trace_state = NatWorkers::CreateTrace(t, error);
+  if (!r->trace_state) return false;
   if (!ctx.tables().SetFeatures(spec.id, MakeNatFeatures(r), error)) return false;
   rules_ = std::move(r);
   spec_ = t;

@@ -9,14 +9,24 @@
 #    lists the sessions with that outside address;
 #  - static NAT: the physical host pings 10.1.3.20 (Contoso2), and Contoso2's
 #    connections arrive from 10.1.3.20;
+#  - 100 MB TCP from Contoso1 to the physical host through the NAPT, intact;
 #  - port forward: 10.1.3.2:8080 reaches Contoso1's port 80, the client's
 #    address preserved;
+#  - hairpin: Contoso2 reaches Contoso1 through that port forward, seen from
+#    Contoso2's external address 10.1.3.20, through the NAT (its hairpins
+#    counter), not the namespace's kernel;
+#  - an invalid tenant file (a NAT address on no external subnet): hnvctl
+#    apply refuses it naming the file, line and field; nothing changes;
 #  - hnvctl apply removes the static mapping and adds a load balancer: the
 #    NAPT's sessions are kept, the mapping is gone;
 #  - load balancer: 10.1.3.50:80 in front of Contoso1 and Contoso2 (port
 #    8081, TCP health checks every 300 ms): 24 new connections reach both;
 #    Contoso2's server stopped, its check takes it out (`hnvctl lb`), and 12
 #    new connections all reach Contoso1;
+#  - a second load balancer 10.1.3.51:80 over the same VMs' HTTP servers
+#    (8082) with HTTP GET checks of /health: Contoso2's /health removed (its
+#    server still accepts connections: a TCP check would not see it), the
+#    check takes it out;
 #  - unsolicited inbound to the pool address creates no session and is
 #    counted (no-session).
 . "$(dirname "$0")/lib.sh"
@@ -35,40 +45,20 @@ NAT='nat:
 STATIC='  static:
     - external: 10.1.3.20
       internal: 10.0.1.102'
-LB='load_balancers:
-  - name: web
-    vip: 10.1.3.50
-    protocol: tcp
-    port: 80
-    table_size: 251
-    backends:
-      - {address: 10.0.1.101, port: 8081}
-      - {address: 10.0.1.102, port: 8081}
-    health_check: {type: tcp, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}'
+# lb_yaml NAME VIP BACKEND_PORT CHECK: one load balancer on port 80 over
+# Contoso1 and Contoso2.
+lb_yaml() {
+  printf '  - name: %s\n    vip: %s\n    protocol: tcp\n    port: 80\n    table_size: 251\n' "$1" "$2"
+  printf '    backends:\n      - {address: 10.0.1.101, port: %s}\n      - {address: 10.0.1.102, port: %s}\n' "$3" "$3"
+  printf '    health_check: {%s, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}\n' "$4"
+}
+LB="load_balancers:
+$(lb_yaml web 10.1.3.50 8081 'type: tcp')
+$(lb_yaml api 10.1.3.51 8082 'type: http, path: /health')"
 # First NAPT, a port forward and static NAT for Contoso2; then (hnvctl
 # apply) the static mapping makes room for a load balancer over both VMs.
 printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$STATIC" >"$TENANT"
 
-# A TCP server that answers each connection with "NAME PEER-ADDRESS", for at
-# most SECONDS (and stopped by the cleanup); its PID in $W/NAME-PORT.pid.
-serve() {  # NS ADDR PORT NAME SECONDS
-  ns "$1" timeout "$5" "$TOPO_PY" -c '
-import os, socket, sys
-open(sys.argv[4], "w").write(str(os.getpid()))
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
-while True:
-    c, peer = s.accept()
-    c.sendall(("%s %s\n" % (sys.argv[3], peer[0])).encode()); c.close()
-' "$2" "$3" "$4" "$W/$4-$3.pid" >/dev/null 2>&1 &
-  TOPO_PIDS+=("$!")
-}
-ask() {  # NS ADDR PORT: the server's line
-  ns "$1" timeout 5 "$TOPO_PY" -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-print(c.makefile().readline().strip())' "$2" "$3" 2>/dev/null
-}
 nat_json() { hnv gw --json nat contoso | "$TOPO_PY" -c "import json,sys; n=json.load(sys.stdin); print($1)"; }
 lb_json() { hnv gw --json lb contoso | "$TOPO_PY" -c "import json,sys; l=json.load(sys.stdin); print($1)"; }
 
@@ -82,10 +72,10 @@ topo_wait_host h1
 hnv gw compartment contoso | grep -i nat || true
 
 step "NAPT: Contoso1 -> the physical host, seen from 10.1.3.10"
-serve phys 10.1.3.100 7000 phys 60
+hello_server phys 10.1.3.100 7000 phys 60
 sleep 0.5
 got=
-for i in $(seq 5); do got=$(ask c1 10.1.3.100 7000) && [ -n "$got" ] && break; sleep 1; done
+for i in $(seq 5); do got=$(hello c1 10.1.3.100 7000) && [ -n "$got" ] && break; sleep 1; done
 [ "$got" = "phys 10.1.3.10" ] && pass "TCP from Contoso1 arrives from the NAT address ($got)" \
   || fail "TCP from Contoso1: got \"$got\", want \"phys 10.1.3.10\""
 ping_ok c1 10.1.3.100 5 0.1 && pass "Contoso1 pings the physical host through the NAPT" \
@@ -121,19 +111,57 @@ nos=$(nat_json "n['dropped'].get('no-session', 0)")
 [ "$after" = "$before" ] && [ "$nos" -ge 50 ] && pass "50 unsolicited datagrams: $nos no-session drops, sessions $before -> $after" \
   || fail "unsolicited inbound: sessions $before -> $after, no-session drops $nos"
 
+step "100 MB TCP Contoso1 -> the physical host through the NAPT"
+if tcp_transfer c1 phys 10.1.3.100 100 5003; then pass "100 MB intact through the NAPT ($TCP_RATE Mbit/s)"
+else fail "100 MB TCP through the NAPT: the received data differ (or none)"; fi
+
 step "static NAT: 10.1.3.20 <-> Contoso2"
 ping_ok phys 10.1.3.20 5 0.1 && pass "the physical host pings 10.1.3.20 (Contoso2)" \
   || fail "ping 10.1.3.100 -> 10.1.3.20"
-got=$(ask c2 10.1.3.100 7000)
+got=$(hello c2 10.1.3.100 7000)
 [ "$got" = "phys 10.1.3.20" ] && pass "Contoso2's connections arrive from 10.1.3.20" \
   || fail "TCP from Contoso2: got \"$got\", want \"phys 10.1.3.20\""
 
 step "port forward: 10.1.3.2:8080 -> Contoso1:80"
-serve c1 0.0.0.0 80 contoso1 60
+hello_server c1 0.0.0.0 80 contoso1 60
 sleep 0.5
-got=$(ask phys 10.1.3.2 8080)
+got=$(hello phys 10.1.3.2 8080)
 [ "$got" = "contoso1 10.1.3.100" ] && pass "the forward reaches Contoso1, client address kept ($got)" \
   || fail "port forward: got \"$got\", want \"contoso1 10.1.3.100\""
+
+step "hnvctl trace: the port forward's decision, the workers' sessions untouched"
+PHYS_MAC=$(ip -n "${P}phys" -j link show eth0 | "$TOPO_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+s0=$(nat_json "n['sessions_live']")
+hnv gw trace external --describe "eth src=$PHYS_MAC dst=60:01:60:01:03:02 / ipv4 src=10.1.3.100 dst=10.1.3.2 / tcp sport=40000 dport=8080 flags=S" \
+  >"$W/trace.txt" 2>&1 || fail "hnvctl trace failed: $(cat "$W/trace.txt")"
+sed 's/^/  /' "$W/trace.txt" | grep -E 'features|gw-route' | cut -c1-170
+grep -q 'pre-route features: translated: TCP 10.1.3.100:40000 -> 10.1.3.2:8080 => TCP 10.1.3.100:40000 -> 10.0.1.101:80' "$W/trace.txt" \
+  && pass "trace shows the NAT's decision (10.1.3.2:8080 => 10.0.1.101:80)" || fail "trace: no NAT decision shown"
+[ "$(nat_json "n['sessions_live']")" = "$s0" ] && pass "the trace left the workers' sessions alone ($s0)" \
+  || fail "sessions $s0 -> $(nat_json "n['sessions_live']") across a trace"
+
+step "hairpin: Contoso2 -> 10.1.3.2:8080 (the forward to Contoso1), through the NAT"
+hp0=$(nat_json "n['counters']['hairpins']")
+got=$(hello c2 10.1.3.2 8080 || true)
+hp1=$(nat_json "n['counters']['hairpins']")
+[ "$got" = "contoso1 10.1.3.20" ] && pass "Contoso2 reaches Contoso1 by its forward, seen from Contoso2's 10.1.3.20 ($got)" \
+  || fail "hairpin: got \"$got\", want \"contoso1 10.1.3.20\""
+[ "$hp1" -gt "$hp0" ] && pass "hairpins counted by the NAT ($hp0 -> $hp1)" || fail "hairpins counter $hp0 -> $hp1"
+
+step "an invalid tenant file changes nothing"
+before=$(nat_json "(n['sessions_live'], n['addresses'])")
+cp "$TENANT" "$W/tenant.good"
+sed -i 's/addresses: \[10.1.3.10\]/addresses: [10.1.3.10, 192.0.2.10]/' "$TENANT"
+if out=$(hnv gw apply 2>&1); then fail "apply accepted a NAT address on no external subnet"
+else
+  grep -q "contoso.yaml:[0-9]*:.*addresses" <<<"$out" && pass "apply refused: $out" \
+    || fail "apply refused without file:line: field: \"$out\""
+fi
+after=$(nat_json "(n['sessions_live'], n['addresses'])")
+[ "$after" = "$before" ] && pass "NAT unchanged ($after)" || fail "NAT changed: $before -> $after"
+got=$(hello c1 10.1.3.100 7000 || true)
+[ "$got" = "phys 10.1.3.10" ] && pass "Contoso1 still goes out as 10.1.3.10" || fail "after the refused apply: \"$got\""
+cp "$W/tenant.good" "$TENANT"
 
 step "hnvctl apply: static NAT removed, a load balancer added; NAPT sessions stay"
 before=$(nat_json "n['sessions_live']")
@@ -146,12 +174,12 @@ ping_ok phys 10.1.3.20 2 0.1 && fail "10.1.3.20 still answers after its mapping 
   || pass "the removed static mapping no longer answers"
 
 step "load balancer: 10.1.3.50:80 over Contoso1 and Contoso2 (8081)"
-serve c1 0.0.0.0 8081 contoso1 60
-serve c2 0.0.0.0 8081 contoso2 60
+hello_server c1 0.0.0.0 8081 contoso1 60
+hello_server c2 0.0.0.0 8081 contoso2 60
 healthy() { lb_json "sum(b['healthy'] for b in l['load_balancers'][0]['backends'])"; }
 for i in $(seq 30); do [ "$(healthy)" = 2 ] && break; sleep 0.2; done
 : >"$W/lb1"
-for i in $(seq 24); do ask phys 10.1.3.50 80 >>"$W/lb1"; done
+for i in $(seq 24); do hello phys 10.1.3.50 80 >>"$W/lb1"; done
 n1=$(grep -c '^contoso1 10.1.3.100$' "$W/lb1"); n2=$(grep -c '^contoso2 10.1.3.100$' "$W/lb1")
 log "24 connections: $n1 to Contoso1, $n2 to Contoso2"
 [ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && [ $((n1 + n2)) = 24 ] \
@@ -170,9 +198,31 @@ done
 [ -n "$down" ] && pass "Contoso2's server stopped: out of the pool after ${down} s" \
   || fail "Contoso2 still healthy 4 s after its server stopped"
 : >"$W/lb2"
-for i in $(seq 12); do ask phys 10.1.3.50 80 >>"$W/lb2"; done
+for i in $(seq 12); do hello phys 10.1.3.50 80 >>"$W/lb2"; done
 n1=$(grep -c '^contoso1 ' "$W/lb2")
 [ "$n1" = 12 ] && pass "12 new connections all to Contoso1" || fail "after the check: $n1 of 12 to Contoso1 ($(sort "$W/lb2" | uniq -c | tr '\n' ' '))"
+hnv gw lb contoso
+
+step "HTTP GET health checks: 10.1.3.51:80 over Contoso1 and Contoso2 (8082, /health)"
+www() {  # NS DIR: python's http.server on 8082 serving DIR (with a /health file)
+  mkdir -p "$2"; echo ok >"$2/health"
+  ns "$1" timeout 60 "$TOPO_PY" -m http.server 8082 --bind 0.0.0.0 --directory "$2" >/dev/null 2>&1 &
+  TOPO_PIDS+=("$!")
+}
+www c1 "$W/www1"; www c2 "$W/www2"
+for i in $(seq 30); do [ "$(lb_json "sum(b['healthy'] for b in l['load_balancers'][1]['backends'])")" = 2 ] && break; sleep 0.2; done
+[ "$(lb_json "sum(b['healthy'] for b in l['load_balancers'][1]['backends'])")" = 2 ] \
+  && pass "both HTTP backends healthy" || fail "HTTP backends: not both healthy ($(hnv gw lb contoso | tr '\n' ' '))"
+rm "$W/www2/health"
+down=
+for i in $(seq 40); do
+  [ "$(lb_json "l['load_balancers'][1]['backends'][1]['healthy']")" = False ] && { down=1; break; }
+  sleep 0.1
+done
+[ -n "$down" ] && pass "Contoso2's /health gone (404, server still up): out of the pool" \
+  || fail "Contoso2 still healthy 4 s after its /health went"
+[ "$(lb_json "l['load_balancers'][1]['backends'][0]['healthy']")" = True ] \
+  && pass "Contoso1's /health still answered: healthy" || fail "Contoso1 marked unhealthy"
 hnv gw lb contoso
 
 topo_alive gw && pass "hnv-gateway alive" || fail "hnv-gateway died"

@@ -9,6 +9,10 @@
 #    until the Woodgrove tenant file is added and `hnvctl apply` runs;
 #  - then each tenant's echo requests (ping -p pattern) arrive at its own
 #    physical host and never at the other's, with its own VLAN on the wire;
+#  - each tenant has a NAT (nat: Contoso 10.1.3.10, Woodgrove 10.1.3.11):
+#    Contoso1 and Woodgrove1, the same 10.0.1.101, connect to the same
+#    10.1.3.100:7000 and arrive from their own tenant's address; `hnvctl nat`
+#    of each tenant lists only its own sessions;
 #  - removing the Woodgrove file + `hnvctl apply` removes its compartment
 #    (namespace gone, hnvctl no longer lists it) and Woodgrove1 loses the
 #    outside again;
@@ -40,7 +44,8 @@ provider_addresses:
 gateway:
   tenants_dir: tenants
 YAML
-# tenant_file NAME RDID VSID POLICY_FILE VLAN MAC: a tenant's file (printed).
+# tenant_file NAME RDID VSID POLICY_FILE VLAN MAC NAT_ADDRESS: a tenant's
+# file (printed).
 tenant_file() {
   cat <<YAML
 include: $4
@@ -59,9 +64,11 @@ tenant:
   routes:
     - destination: 10.0.1.0/24
       next_hop: 10.0.2.1
+nat:
+  addresses: [$7]
 YAML
 }
-tenant_file contoso "{12345678-1000-2000-3000-123456780001}" 6001 "$CHAPTER/contoso.yaml" 10 600160010302 \
+tenant_file contoso "{12345678-1000-2000-3000-123456780001}" 6001 "$CHAPTER/contoso.yaml" 10 600160010302 10.1.3.10 \
   >"$GWC/tenants/contoso.yaml"
 
 step "topology: Host 1 (Contoso1, Woodgrove1), the gateway host, a VLAN switch, two physical hosts"
@@ -100,7 +107,7 @@ TOPO_PIDS+=("$LONG")
 sleep 2
 
 step "add Woodgrove live: tenant file + hnvctl apply"
-tenant_file woodgrove "{12345678-1000-2000-3000-123456780002}" 7001 "$CONF/woodgrove.yaml" 20 600170010302 \
+tenant_file woodgrove "{12345678-1000-2000-3000-123456780002}" 7001 "$CONF/woodgrove.yaml" 20 600170010302 10.1.3.11 \
   >"$GWC/tenants/woodgrove.yaml"
 if out=$(hnv gw apply 2>&1); then pass "apply with Woodgrove: $out"; else fail "apply with Woodgrove refused: $out"; fi
 grep -q "^${P}woodgrove\b" <<<"$(ip netns list)" && pass "namespace ${P}woodgrove exists" || fail "no namespace ${P}woodgrove"
@@ -109,6 +116,28 @@ if wait_ping w1 10.1.3.100 10; then pass "Woodgrove1 -> its physical host"; else
 ping_ok w1 10.1.3.100 20 0.05 -p 576f6f6467726f76 && pass "Woodgrove1: 20 echo requests (pattern Woodgrov) answered" \
   || fail "Woodgrove1: echo requests lost"
 ping_ok w1 10.0.2.2 3 && pass "Woodgrove1 -> its compartment 10.0.2.2" || fail "Woodgrove1 -> 10.0.2.2 failed"
+
+step "NAT: the same CA 10.0.1.101 of both tenants, each to its own address"
+hello_server pc 10.1.3.100 7000 contoso-phys 30
+hello_server pw 10.1.3.100 7000 woodgrove-phys 30
+sleep 0.5
+got_c=$(hello c1 10.1.3.100 7000 || true)
+got_w=$(hello w1 10.1.3.100 7000 || true)
+[ "$got_c" = "contoso-phys 10.1.3.10" ] && [ "$got_w" = "woodgrove-phys 10.1.3.11" ] \
+  && pass "Contoso1 arrives from 10.1.3.10, Woodgrove1 from 10.1.3.11 (\"$got_c\", \"$got_w\")" \
+  || fail "NAT per tenant: Contoso1 \"$got_c\", Woodgrove1 \"$got_w\""
+# Every session of a tenant's NAT: "inside outside remote" (TCP to 7000).
+tenant_sessions() {
+  hnv gw --json nat "$1" | "$TOPO_PY" -c '
+import json, sys
+n = json.load(sys.stdin)
+print(sorted({s["outside"].split(":")[0] for s in n["sessions"]}), n["sessions_live"])'
+}
+sc=$(tenant_sessions contoso); sw=$(tenant_sessions woodgrove)
+log "contoso NAT sessions: $sc; woodgrove: $sw"
+[[ $sc == "['10.1.3.10'] "* ]] && [[ $sw == "['10.1.3.11'] "* ]] \
+  && pass "each tenant's hnvctl nat lists only its own sessions" \
+  || fail "sessions seen: contoso $sc, woodgrove $sw"
 sleep 1
 
 step "remove Woodgrove live: tenant file gone + hnvctl apply"

@@ -116,6 +116,37 @@ TEST(NatWorkerTest, PortForwardBothWays) {
   EXPECT_EQ(rig.nat.counters().in_local, 2u);
 }
 
+// What a frame from the inside to one of the NAT's addresses is: a hairpin
+// the NAT takes (hnv-gateway's pre-route slot translates these itself, as
+// its route would hand them to the namespace's kernel), or the namespace's.
+TEST(NatRulesTest, HairpinTargets) {
+  NatSpec spec = SceneSpec();
+  spec.ports = PortRange{20000, 29999};
+  NatRig rig(spec);
+  const auto to = [&](uint8_t proto, IpAddr a, uint16_t port) {
+    return rig.rules->HairpinTarget(proto, Endpoint{Raw(a), Be16::FromHost(port).raw()});
+  };
+  EXPECT_TRUE(to(kIpProtoTcp, kPool1, 8080));       // a port forward
+  EXPECT_FALSE(to(kIpProtoUdp, kPool1, 8080));      // ... for TCP only
+  EXPECT_TRUE(to(kIpProtoUdp, kPool2, 20000));      // a port the NAPT allocates
+  EXPECT_TRUE(to(kIpProtoTcp, kPool1, 29999));
+  EXPECT_FALSE(to(kIpProtoTcp, kPool1, 22));        // the namespace's own service
+  EXPECT_FALSE(to(kIpProtoTcp, kPool2, 30000));
+  EXPECT_FALSE(to(kIpProtoIcmp, kPool1, 0));        // an echo request to a pool address
+  EXPECT_TRUE(to(kIpProtoIcmp, kStaticExt, 0));     // a static address: every protocol
+  EXPECT_TRUE(to(47, kStaticExt, 0));
+  EXPECT_FALSE(to(kIpProtoTcp, kRemote1, 20000));   // not a NAT address
+  EXPECT_FALSE(to(kIpProtoTcp, kHost2, 80));
+
+  // Taken: the worker translates it outbound and turns it around.
+  Bytes f = Tcp(kHost1, 40000, kPool1, 8080, kTcpSyn);
+  ASSERT_EQ(rig.Out(f).edge, Edge::kHairpin);
+  const Endpoint ext = SourceOf(f);  // the inside host's mapping
+  ASSERT_EQ(rig.In(f).edge, Edge::kTranslated);
+  EXPECT_EQ(f, Tcp(AddrOf(ext), HostPort(ext.port), kHost2, 80, kTcpSyn));
+  EXPECT_EQ(rig.nat.counters().hairpins, 1u);
+}
+
 TEST(NatWorkerTest, NotOursIsUntouched) {
   NatRig rig(SceneSpec(), 0, 1, {});
   // From outside the internal prefixes, to addresses that are not the NAT's,
