@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dataplane/pipeline/port_acl.h"
 #include "dataplane/pipeline/port_guard.h"
 #include "dataplane/pipeline/stage_util.h"
 
@@ -11,6 +12,7 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
                         const Outputs<Edge>& out) noexcept {
   const PortInfo& pi = ctx.snap->ports[port];
   const PortGuard guard(ctx, port, pi);
+  const PortAclTable* const acl = pi.acl;
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -39,6 +41,14 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
         why != Drop::kCount) {
       ctx.Discard(m, why);
       continue;
+    }
+    if (acl != nullptr) [[unlikely]] {
+      if (const Drop why = CheckPortAcl(ctx, *acl, PortAclTable::kOut, port, Data(m), meta->pf,
+                                        rte_pktmbuf_pkt_len(m));
+          why != Drop::kCount) {
+        ctx.Discard(m, why);
+        continue;
+      }
     }
     meta->vsid = pi.vsid;
     meta->vsid_index = pi.vsid_index;
