@@ -43,6 +43,7 @@ void WorkerContext::FilterDelivery(uint16_t port, const PortAclTable& t) noexcep
     b.n = 0;
     return;
   }
+  if (t.stateful && acl_sessions != nullptr) acl_sessions->Tick();
   uint16_t k = 0;
   for (uint16_t i = 0; i < b.n; ++i) {
     rte_mbuf* m = b.pkts[i];

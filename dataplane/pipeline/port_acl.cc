@@ -5,7 +5,7 @@
 namespace hnv {
 namespace {
 
-constexpr uint32_t kSweepBudget = 4;  // records looked at per check of a stateful port
+constexpr uint32_t kSweepBudget = 32;  // records looked at per burst (Tick)
 
 uint64_t MacOf(const uint8_t* p) {
   MacAddr m;
@@ -40,8 +40,7 @@ void AclSessions::Sweep(uint64_t now) noexcept {
 }
 
 bool AclSessions::Admit(const Key& k) noexcept {
-  const uint64_t now = Now();
-  Sweep(now);
+  const uint64_t now = now_;
   const uint32_t i = index_.Find(Hash(k), [&](uint32_t r) { return pool_[r].key == k; });
   if (i == FlowIndex::kNone) return false;
   if (now - pool_[i].last > pool_[i].idle) {
@@ -61,7 +60,7 @@ bool AclSessions::Open(const Key& k, uint32_t idle_seconds) noexcept {
   }
   Record& r = pool_[i];
   r.key = k;
-  r.last = Now();
+  r.last = now_;
   r.idle = uint64_t{idle_seconds} * hz_;
   r.proto1 = 1;
   if (!index_.Insert(Hash(k), i)) {

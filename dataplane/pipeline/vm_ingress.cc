@@ -19,6 +19,9 @@ void IngressBurst(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n
   const PortInfo& pi = ctx.snap->ports[port];
   const PortGuard guard(ctx, port, pi);
   [[maybe_unused]] const PortAclTable* const acl = pi.acl;
+  if constexpr (kAcl) {
+    if (acl->stateful && ctx.acl_sessions != nullptr) ctx.acl_sessions->Tick();
+  }
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
