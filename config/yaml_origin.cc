@@ -14,6 +14,8 @@ const std::vector<ElementOrigin>* PolicyOrigins::Section(std::string_view name) 
   if (name == "provider_addresses") return &provider_addresses;
   if (name == "provider_routes") return &provider_routes;
   if (name == "vm_ports") return &vm_ports;
+  if (name == "port_acls") return &port_acls;
+  if (name == "port_extended_acls") return &port_extended_acls;
   return nullptr;
 }
 

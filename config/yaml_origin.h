@@ -56,6 +56,8 @@ struct PolicyOrigins {
   std::vector<ElementOrigin> provider_addresses;
   std::vector<ElementOrigin> provider_routes;
   std::vector<ElementOrigin> vm_ports;
+  std::vector<ElementOrigin> port_acls;
+  std::vector<ElementOrigin> port_extended_acls;
 
   // The origins of a model section by its name in PolicyError paths, or
   // nullptr.

@@ -51,7 +51,8 @@ constexpr std::string_view kSettingsKeys[] = {"underlay_mtu", "mtu_policy", "flo
 constexpr std::string_view kPaKeys[] = {"address", "prefix_length", "mac", "vlan", "port"};
 constexpr std::string_view kProviderRouteKeys[] = {"destination", "port", "next_hop"};
 constexpr std::string_view kAdapterKeys[] = {
-    "vm_name", "mac", "vsid", "port", "mac_address_spoofing", "dhcp_guard", "router_guard"};
+    "vm_name",      "mac",        "vsid", "port", "mac_address_spoofing", "dhcp_guard",
+    "router_guard", "acls", "extended_acls"};
 constexpr std::string_view kRdKeys[] = {"rdid", "name", "virtual_subnets", "customer_routes"};
 constexpr std::string_view kSubnetKeys[] = {"vsid", "prefix", "prefixes"};
 constexpr std::string_view kRouteKeys[] = {"vsid", "destination", "next_hop", "metric"};
@@ -224,6 +225,7 @@ void ReadVmNetworkAdapters(Reader& r, const Value& v, PolicyBuilder* b) {
           std::pair{"dhcp_guard", &vp.dhcp_guard}, std::pair{"router_guard", &vp.router_guard}})
       ReadField(*m, key, Need::kOptional, key, &o, out,
                 [&](const Value& x) { return r.Enum<bool>(x, kOnOff, "On or Off"); });
+    ReadAdapterAcls(r, *m, vp.vm_name, b);
     b->policy.vm_ports.push_back(vp);
     b->origins.vm_ports.push_back(std::move(o));
   }

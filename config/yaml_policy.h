@@ -48,6 +48,8 @@ void ReadSettings(Reader& r, const Value& v, PolicyBuilder* b);
 void ReadProviderAddresses(Reader& r, const Value& v, PolicyBuilder* b);
 void ReadProviderRoutes(Reader& r, const Value& v, PolicyBuilder* b);
 void ReadVmNetworkAdapters(Reader& r, const Value& v, PolicyBuilder* b);
+// One adapter entry's `acls` and `extended_acls` (yaml_acl.cc).
+void ReadAdapterAcls(Reader& r, const Map& adapter, const std::string& vm_name, PolicyBuilder* b);
 // Routing domains with their nested virtual_subnets and customer_routes.
 void ReadRoutingDomains(Reader& r, const Value& v, PolicyBuilder* b);
 void ReadLookupRecords(Reader& r, const Value& v, PolicyBuilder* b);

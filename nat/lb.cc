@@ -5,7 +5,7 @@
 
 #include "dataplane/packet/checksum.h"
 #include "nat/burst.h"
-#include "nat/hash.h"
+#include "dataplane/flow/hash.h"
 
 namespace hnv::nat {
 namespace {

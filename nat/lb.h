@@ -45,13 +45,13 @@
 #include <vector>
 
 #include "dataplane/policy/flat_map.h"
-#include "nat/flow_index.h"
-#include "nat/hash.h"
+#include "dataplane/flow/flow_index.h"
+#include "dataplane/flow/hash.h"
 #include "nat/maglev.h"
 #include "nat/model.h"
 #include "nat/packet.h"
 #include "nat/reasons.h"
-#include "nat/record_pool.h"
+#include "dataplane/flow/record_pool.h"
 #include "nat/tcp_state.h"
 
 namespace hnv::nat {

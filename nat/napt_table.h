@@ -48,11 +48,11 @@
 #include <string>
 #include <vector>
 
-#include "nat/flow_index.h"
-#include "nat/hash.h"
+#include "dataplane/flow/flow_index.h"
+#include "dataplane/flow/hash.h"
 #include "nat/model.h"
 #include "nat/packet.h"
-#include "nat/record_pool.h"
+#include "dataplane/flow/record_pool.h"
 #include "nat/tcp_state.h"
 
 namespace hnv::nat {

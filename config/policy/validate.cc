@@ -108,6 +108,7 @@ std::vector<PolicyError> Validator::Run() {
   LearnShape();
   CheckRecords();
   CheckVmPorts();
+  CheckPortAcls();
   CheckGatewaySubnets();
   return errors_.Take();
 }

@@ -31,10 +31,13 @@ enum class Section : uint8_t {
   kProviderAddresses,
   kProviderRoutes,
   kVmPorts,
+  kPortAcls,
+  kPortExtendedAcls,
 };
 inline constexpr const char* kSectionNames[] = {
     "settings",        "routing_domains",    "subnets",         "records",
     "customer_routes", "provider_addresses", "provider_routes", "vm_ports",
+    "port_acls",       "port_extended_acls",
 };
 
 // A field of a model struct: its rank is its position in the struct, so
@@ -87,6 +90,19 @@ inline constexpr Field kPort{1, "port"};
 inline constexpr Field kMac{2, "mac"};
 inline constexpr Field kVsid{3, "vsid"};
 }  // namespace port_f
+namespace acl_f {  // PortAcl and PortExtendedAcl
+inline constexpr Field kVmName{0, "vm_name"};
+inline constexpr Field kDirection{1, "direction"};
+inline constexpr Field kAction{2, "action"};
+inline constexpr Field kLocalIp{3, "local_ip"};
+inline constexpr Field kRemoteIp{4, "remote_ip"};
+inline constexpr Field kRemoteMac{5, "remote_mac"};
+inline constexpr Field kLocalPort{6, "local_port"};
+inline constexpr Field kRemotePort{7, "remote_port"};
+inline constexpr Field kProtocol{8, "protocol"};
+inline constexpr Field kWeight{9, "weight"};
+inline constexpr Field kStateful{10, "stateful"};
+}  // namespace acl_f
 
 class Errors {
  public:
@@ -278,6 +294,7 @@ class Validator {
   void CheckCustomerRoutes();
   void CheckCustomerRouteNextHop(size_t i, int rd, const std::optional<uint32_t>& subnet);
   void CheckVmPorts();
+  void CheckPortAcls();  // validate_acl.cc
   void CheckGatewaySubnets();
 
   const Policy& p_;

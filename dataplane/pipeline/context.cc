@@ -1,5 +1,7 @@
 #include "dataplane/pipeline/context.h"
 
+#include "dataplane/pipeline/port_acl.h"
+
 namespace hnv {
 
 rte_mempool* CreatePacketPool(const char* name, uint32_t mbufs, int socket) {
@@ -11,6 +13,11 @@ void WorkerContext::FlushPort(uint16_t port) noexcept {
   auto& b = tx_buf[port];
   tx_dirty[port / 64] &= ~(uint64_t{1} << (port % 64));
   if (b.n == 0) return;
+  if (const PortAclTable* acl = snap != nullptr ? snap->ports[port].acl : nullptr;
+      acl != nullptr) [[unlikely]] {
+    FilterDelivery(port, *acl);
+    if (b.n == 0) return;
+  }
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < b.n; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   const uint16_t sent = tx->Send(port, b.pkts, b.n);
@@ -21,6 +28,34 @@ void WorkerContext::FlushPort(uint16_t port) noexcept {
   counters->tx_packets[port] += sent;
   counters->tx_bytes[port] += bytes;
   b.n = 0;
+}
+
+void WorkerContext::FilterDelivery(uint16_t port, const PortAclTable& t) noexcept {
+  auto& b = tx_buf[port];
+  // Sessions live on the worker that receives the port (port % workers, as
+  // Dataplane::AttachPort assigns them): hand the frames over to it.
+  const uint32_t owner = port % workers;
+  if (t.stateful && owner != worker_id && handoff != nullptr) {
+    for (uint16_t i = 0; i < b.n; ++i) {
+      Meta(b.pkts[i])->out_port = port;
+      HandOff(owner, b.pkts[i]);
+    }
+    b.n = 0;
+    return;
+  }
+  if (t.stateful && acl_sessions != nullptr) acl_sessions->Tick();
+  uint16_t k = 0;
+  for (uint16_t i = 0; i < b.n; ++i) {
+    rte_mbuf* m = b.pkts[i];
+    ParsedFrame pf;
+    const uint32_t len = rte_pktmbuf_pkt_len(m);
+    Drop why = Drop::kMalformed;
+    if (ParseFrame(Data(m), len, &pf) == ParseError::kOk)
+      why = CheckPortAcl(*this, t, PortAclTable::kIn, port, Data(m), pf, len);
+    if (why == Drop::kCount) b.pkts[k++] = m;
+    else Discard(m, why);
+  }
+  b.n = k;
 }
 
 void WorkerContext::FlushHandoff(uint32_t w) noexcept {

@@ -17,9 +17,12 @@
 #include "dataplane/packet/parse.h"
 #include "dataplane/pipeline/drop.h"
 #include "dataplane/pipeline/token_bucket.h"
+#include "dataplane/policy/port_acl.h"
 #include "dataplane/policy/tables.h"
 
 namespace hnv {
+
+class AclSessions;
 
 inline constexpr uint16_t kBurstSize = 32;
 inline constexpr uint32_t kMaxWorkers = 16;
@@ -60,6 +63,8 @@ struct alignas(64) WorkerCounters {
   uint64_t rx_bytes[kMaxPorts] = {};
   uint64_t tx_packets[kMaxPorts] = {};
   uint64_t tx_bytes[kMaxPorts] = {};
+  uint64_t acl_meter_packets[kMaxAclMeters] = {};  // by meter slot (port_acl.h)
+  uint64_t acl_meter_bytes[kMaxAclMeters] = {};
   uint64_t switched = 0;       // delivered locally on the same VSID
   uint64_t routed = 0;         // through the distributed router
   uint64_t encapsulated = 0;
@@ -127,6 +132,9 @@ struct WorkerContext {
   std::array<BurstOf<kBurstSize>, kMaxWorkers> handoff_buf{};
   uint32_t handoff_dirty = 0;  // bit w: handoff_buf[w] holds frames
   TokenBucket icmp_errors;  // the ICMP errors this worker may still send (SendIcmpError)
+  // The stateful port ACLs' sessions of the ports this worker receives
+  // (pipeline/port_acl.h); null: stateful rules open none (kAclSessionsFull).
+  AclSessions* acl_sessions = nullptr;
 
   // Frees a frame the pipeline was meant to consume (not a drop).
   void Absorb(rte_mbuf* m) noexcept {
@@ -156,6 +164,9 @@ struct WorkerContext {
     if (n + 1 == kBurstSize) FlushPort(port);
   }
   void FlushPort(uint16_t port) noexcept;
+  // FlushPort's part for a port with ACLs: drops what they refuse, or hands
+  // the frames to the worker that owns the port's sessions.
+  void FilterDelivery(uint16_t port, const PortAclTable& t) noexcept;
   // Queues a frame for worker `w` (this one included: then it is taken up
   // at the next loop iteration), flushing when the buffer is full.
   void HandOff(uint32_t w, rte_mbuf* m) noexcept {

@@ -24,6 +24,10 @@ namespace hnv {
   X(kNdSpoof, "vm-ingress", "ND link-layer address or NA target is not the adapter's (anti-spoofing)") \
   X(kDhcpGuard, "vm-ingress", "DHCP server message from an adapter with DhcpGuard on") \
   X(kRouterGuard, "vm-ingress", "router advertisement or redirect from an adapter with RouterGuard on") \
+  /* port-acl: vm-ingress (from a VM) and delivery (to a VM), port_acl.h */  \
+  X(kAclDeny, "port-acl", "a port ACL denies it (Add-VMNetworkAdapterAcl -Action Deny)") \
+  X(kAclExtendedDeny, "port-acl", "an extended port ACL denies it (its highest-weight match is Deny)") \
+  X(kAclSessionsFull, "port-acl", "a stateful ACL allowed it, but the worker's session table is full") \
   /* l2-switch */                                                              \
   X(kUnknownDstMac, "l2-switch", "no local port and no lookup record for the destination MAC") \
   X(kHairpin, "l2-switch", "destination is the ingress port")                 \

@@ -2,15 +2,26 @@
 
 #include <algorithm>
 
+#include "dataplane/pipeline/port_acl.h"
 #include "dataplane/pipeline/port_guard.h"
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
 
-void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
-                        const Outputs<Edge>& out) noexcept {
+namespace {
+
+// The burst loop, compiled twice: a port without ACLs carries no ACL branch
+// per frame (kAcl false), one with them checks each frame after PortGuard.
+template <bool kAcl>
+void IngressBurst(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
+                  const Outputs<VmIngress::Edge>& out) noexcept {
+  using Edge = VmIngress::Edge;
   const PortInfo& pi = ctx.snap->ports[port];
   const PortGuard guard(ctx, port, pi);
+  [[maybe_unused]] const PortAclTable* const acl = pi.acl;
+  if constexpr (kAcl) {
+    if (acl->stateful && ctx.acl_sessions != nullptr) ctx.acl_sessions->Tick();
+  }
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -40,6 +51,14 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
       ctx.Discard(m, why);
       continue;
     }
+    if constexpr (kAcl) {
+      if (const Drop why = CheckPortAcl(ctx, *acl, PortAclTable::kOut, port, Data(m), meta->pf,
+                                        rte_pktmbuf_pkt_len(m));
+          why != Drop::kCount) {
+        ctx.Discard(m, why);
+        continue;
+      }
+    }
     meta->vsid = pi.vsid;
     meta->vsid_index = pi.vsid_index;
     meta->src_vsid_index = pi.vsid_index;
@@ -47,6 +66,16 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
   }
   ctx.counters->rx_packets[port] += n;
   ctx.counters->rx_bytes[port] += rx_bytes;
+}
+
+}  // namespace
+
+void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
+                        const Outputs<Edge>& out) noexcept {
+  if (ctx.snap->ports[port].acl == nullptr) [[likely]]
+    IngressBurst<false>(ctx, port, pkts, n, out);
+  else
+    IngressBurst<true>(ctx, port, pkts, n, out);
 }
 
 namespace {

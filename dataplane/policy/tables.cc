@@ -334,12 +334,58 @@ std::unique_ptr<Snapshot> PolicyTables::BuildSnapshot() {
                                      (p.router_guard ? kGuardRouter : 0));
     if (pi.vsid_index != FlatU32Map::kMissing) s->vsids[pi.vsid_index].local_ports.push_back(p.port);
   }
+  CompileAcls(*s);
   for (const ProviderAddress& pa : applied_.provider_addresses) {
     if (pa.port < kMaxPorts) s->ports[pa.port].kind = PortKind::kUplink;
     s->pas.push_back(LocalPa{pa.address, pa.prefix_len, pa.mac, pa.vlan, pa.port});
   }
   s->rd_count = static_cast<uint32_t>(rd_index_.size());
   return s;
+}
+
+std::string PolicyTables::MeterKey(const PortAcl& a, PortAclTable::Dir d) {
+  return a.vm_name + (d == PortAclTable::kIn ? "|in|" : "|out|") +
+         (a.by_mac ? a.remote_mac.ToString()
+                   : a.remote_ip.any ? std::string("any") : a.remote_ip.prefix.ToString());
+}
+
+uint16_t PolicyTables::MeterSlot(const PortAcl& a, PortAclTable::Dir d) const {
+  const auto it = meter_slots_.find(MeterKey(a, d));
+  return it == meter_slots_.end() ? kNoMeter : it->second;
+}
+
+void PolicyTables::CompileAcls(Snapshot& s) {
+  if (applied_.port_acls.empty() && applied_.port_extended_acls.empty() && meter_slots_.empty())
+    return;
+  if (free_meters_.empty() && meter_slots_.empty())
+    for (uint16_t i = 0; i < kMaxAclMeters; ++i) free_meters_.push_back(i);
+  std::set<std::string> used;
+  auto slot = [&](const PortAcl& a, PortAclTable::Dir d) -> uint16_t {
+    const std::string key = MeterKey(a, d);
+    used.insert(key);
+    if (auto it = meter_slots_.find(key); it != meter_slots_.end()) return it->second;
+    if (free_meters_.empty()) return kNoMeter;  // validation keeps it from happening
+    const uint16_t i = free_meters_.front();
+    free_meters_.pop_front();
+    meter_slots_[key] = i;
+    return i;
+  };
+  for (const VmPort& p : applied_.vm_ports) {
+    if (p.port >= kMaxPorts) continue;
+    std::unique_ptr<PortAclTable> t =
+        CompilePortAcls(p.vm_name, applied_.port_acls, applied_.port_extended_acls, slot);
+    if (!t) continue;
+    s.ports[p.port].acl = t.get();
+    s.acls.push_back(std::move(t));
+  }
+  for (auto it = meter_slots_.begin(); it != meter_slots_.end();) {
+    if (used.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    free_meters_.push_back(it->second);
+    it = meter_slots_.erase(it);
+  }
 }
 
 void PolicyTables::ReleaseSnapshotRefs(const Snapshot* s) {

@@ -44,6 +44,7 @@
 #include "dataplane/policy/local_port_map.h"
 #include "dataplane/policy/prefix_table.h"
 #include "dataplane/policy/model.h"
+#include "dataplane/policy/port_acl.h"
 #include "dataplane/policy/port_binding.h"
 #include "dataplane/policy/rcu_hash.h"
 
@@ -131,6 +132,7 @@ struct PortInfo {
   uint32_t vsid = 0;
   uint32_t vsid_index = FlatU32Map::kMissing;
   MacAddr mac;  // a VM port's configured MAC
+  const PortAclTable* acl = nullptr;  // its port ACLs (owned by the snapshot); null: none
 };
 
 struct VsidInfo {
@@ -176,6 +178,7 @@ struct Snapshot {
   LocalPortMap local_macs;
   std::vector<LocalPa> pas;
   uint32_t rd_count = 0;  // routing domains in the policy (for display)
+  std::vector<std::unique_ptr<PortAclTable>> acls;  // what ports[].acl point to
 
   const VsidInfo* Vsid(uint32_t vsid) const noexcept {
     const uint32_t i = vsid_index.Find(vsid);
@@ -362,6 +365,9 @@ class PolicyTables {
   const TableLimits& limits() const { return limits_; }
   // Routing-domain index of an RDID, or kMissing.
   uint32_t RdIndex(const Guid& rdid) const;
+  // The worker counter slot (WorkerCounters::acl_meter_*) of a Meter port
+  // ACL of the applied policy in direction `d`, or kNoMeter.
+  uint16_t MeterSlot(const PortAcl& a, PortAclTable::Dir d) const;
 
  private:
   explicit PolicyTables(const TableLimits& limits);
@@ -408,6 +414,7 @@ class PolicyTables {
   bool IsDfgwRecord(const LookupRecord& r) const;
   uint32_t RdOfVsid(uint32_t vsid) const;
   std::unique_ptr<Snapshot> BuildSnapshot();
+  void CompileAcls(Snapshot& s);  // the port ACLs of applied_.vm_ports into s
   void ReleaseSnapshotRefs(const Snapshot* s);
   void RebuildAllPeers();
   std::vector<PendingResolution> Pending(bool take_wanted) const;
@@ -469,6 +476,11 @@ class PolicyTables {
   std::unordered_map<L2GroupKey, L2Group, L2GroupKeyHash> l2_refs_;
   uint64_t generation_ = 0;
   LearnCallback learn_cb_;
+  // Meter rules' counter slots, kept while the rule is in the policy;
+  // freed slots are reused last (a reused slot starts from its old counts).
+  static std::string MeterKey(const PortAcl& a, PortAclTable::Dir d);
+  std::map<std::string, uint16_t> meter_slots_;
+  std::deque<uint16_t> free_meters_;
 };
 
 }  // namespace hnv

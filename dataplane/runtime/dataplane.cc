@@ -14,6 +14,7 @@
 #include "dataplane/packet/build.h"
 #include "dataplane/pipeline/gro.h"
 #include "dataplane/pipeline/gso.h"
+#include "dataplane/pipeline/port_acl.h"
 #include "dataplane/policy/tsan.h"
 
 namespace hnv {
@@ -135,6 +136,7 @@ struct Dataplane::Worker {
   std::unique_ptr<EthTx> tx;
   WorkerCounters counters;
   WorkerCounters published;  // its copy for the control thread (Counters)
+  AclSessions acl_sessions;  // the stateful port ACLs' sessions of its ports
   WorkerContext ctx;
   Pipeline pipeline;
 };
@@ -207,6 +209,11 @@ bool Dataplane::Init(std::string* error) {
     w->ctx.events = events_;
     w->ctx.tx = w->tx.get();
     w->ctx.counters = &w->counters;
+    if (!w->acl_sessions.Init(AclSessions::kDefaultCapacity, 0x5eed0000u + i)) {
+      *error = "port ACL session table: out of memory";
+      return false;
+    }
+    w->ctx.acl_sessions = &w->acl_sessions;
     rte_rcu_qsbr_thread_register(qsv_, i);
     workers_.push_back(std::move(w));
   }
@@ -341,12 +348,20 @@ int Dataplane::WorkerMain(void* arg) {
     RunCommands(*w);
     WorkerExtension* ext = dp->ext_;
     // Up to two bursts: peers may each hand over up to one per iteration.
-    for (int round = 0; ext != nullptr && round < 2; ++round) {
+    // Without an extension, what is handed over is a delivery to a port
+    // whose stateful ACL sessions this worker owns (WorkerContext::
+    // FilterDelivery): transmitted from here, checked when flushed.
+    for (int round = 0; round < 2; ++round) {
       const unsigned h = rte_ring_sc_dequeue_burst(dp->handoff_[w->id],
                                                    reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
       if (h == 0) break;
       w->counters.handoff_in += h;
-      ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
+      if (ext != nullptr) {
+        ext->ReceiveHandoff(w->ctx, w->pipeline, pkts, static_cast<uint16_t>(h));
+      } else {
+        TsanAcquireMbufs(pkts, static_cast<uint16_t>(h));
+        for (unsigned i = 0; i < h; ++i) w->ctx.Transmit(Meta(pkts[i])->out_port, pkts[i]);
+      }
     }
     const uint32_t large_floor = LargeSegmentFloor(w->ctx.snap->settings.underlay_mtu);
     for (const Worker::RxQueue& rx : w->ports) {
@@ -505,6 +520,8 @@ WorkerCounters Dataplane::Counters() const {
     add(sum.rx_bytes, c.rx_bytes, kMaxPorts);
     add(sum.tx_packets, c.tx_packets, kMaxPorts);
     add(sum.tx_bytes, c.tx_bytes, kMaxPorts);
+    add(sum.acl_meter_packets, c.acl_meter_packets, kMaxAclMeters);
+    add(sum.acl_meter_bytes, c.acl_meter_bytes, kMaxAclMeters);
     // The scalar counters follow the arrays contiguously.
     const uint64_t* src = &c.switched;
     uint64_t* dst = &sum.switched;

@@ -126,6 +126,8 @@ BenchWorker::BenchWorker(BenchEnv& env, uint32_t worker_id)
   ctx_.events = nullptr;  // nothing in these flows posts events; counted as lost if so
   ctx_.tx = &sink_;
   ctx_.counters = &counters_;
+  if (!acl_sessions_.Init(AclSessions::kDefaultCapacity, 7)) Die("ACL session table");
+  ctx_.acl_sessions = &acl_sessions_;
 }
 
 BenchWorker::~BenchWorker() {

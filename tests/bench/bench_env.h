@@ -23,6 +23,7 @@
 
 #include "dataplane/pipeline/context.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/pipeline/port_acl.h"
 #include "dataplane/policy/tables.h"
 
 namespace hnv::bench {
@@ -110,6 +111,7 @@ class BenchWorker {
   rte_mempool* pool_ = nullptr;
   CountingSink sink_;
   WorkerCounters counters_;
+  AclSessions acl_sessions_;  // stateful port ACLs (BM_Acl)
   WorkerContext ctx_;
   Pipeline pipeline_;
   bool joined_ = false;

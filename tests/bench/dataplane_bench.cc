@@ -155,6 +155,37 @@ uint64_t SentTotal(const BenchWorker& w) {
 
 // ------------------------------------------------------------ benchmarks
 
+// BenchA's port ACLs for BM_Acl: `rules` rules that BenchA's traffic
+// (10.x) matches none of, all scanned per frame, in both directions:
+// stateless, IP rules (Both) on remote /32s of 172.16/16; stateful, extended
+// rules (both directions) on 172.16 remote /32s below one stateful Allow ANY
+// of weight 1, whose session then admits every frame of a flow.
+Policy AclPolicy(uint32_t records, uint32_t rules, bool stateful) {
+  Policy p = BenchPolicy(records);
+  for (uint32_t i = 0; i < rules; ++i) {
+    AclAddress a{false, IpPrefix{IpAddr::V4(0xac100000u + i), 32}};
+    if (!stateful) {
+      p.port_acls.push_back(
+          PortAcl{"BenchA", AclDirection::kBoth, AclAction::kDeny, false, a, MacAddr{}});
+      continue;
+    }
+    PortExtendedAcl x;
+    x.vm_name = "BenchA";
+    x.direction = i % 2 == 0 ? AclDirection::kInbound : AclDirection::kOutbound;
+    x.action = AclAction::kDeny;
+    x.remote_ip = a;
+    x.weight = 10 + i;
+    if (i + 2 >= rules) {  // the last two: a stateful Allow ANY each way
+      x.action = AclAction::kAllow;
+      x.remote_ip = AclAddress{};
+      x.stateful = true;
+      x.weight = 1;
+    }
+    p.port_extended_acls.push_back(x);
+  }
+  return p;
+}
+
 void BM_Pipeline(benchmark::State& state, Flow flow, uint32_t records, uint32_t frame_len) {
   BenchEnv& env = BenchEnv::Get(records);
   Traffic traffic(flow, frame_len, env.remote_records());
@@ -200,6 +231,22 @@ void BM_Pipeline(benchmark::State& state, Flow flow, uint32_t records, uint32_t 
   ReportPackets(state, packets);
   state.SetBytesProcessed(static_cast<int64_t>(packets * frame_len));
   ReportTables(state, env);
+}
+
+// BM_Pipeline with `rules` port ACLs on BenchA (AclPolicy), applied for
+// this run only.
+void BM_Acl(benchmark::State& state, Flow flow, uint32_t rules, bool stateful) {
+  constexpr uint32_t kRecords = 1'000;
+  BenchEnv& env = BenchEnv::Get(kRecords);
+  std::string error;
+  if (!env.tables().Apply(AclPolicy(kRecords, rules, stateful), &error)) {
+    Fail(state, "Apply: " + error);
+    return;
+  }
+  env.tables().Synchronize();
+  BM_Pipeline(state, flow, kRecords, 64);
+  if (!env.tables().Apply(BenchPolicy(kRecords), &error)) Fail(state, "Apply: " + error);
+  env.tables().Synchronize();
 }
 
 void BM_RefillOnly(benchmark::State& state, Flow flow, uint32_t frame_len) {
@@ -258,6 +305,17 @@ void RegisterPipelineBenchmarks() {
         const std::string name = std::string("BM_") + FlowTitle(flow) + "/" +
                                  std::to_string(records) + "/" + std::to_string(len);
         benchmark::RegisterBenchmark(name.c_str(), BM_Pipeline, flow, records, len);
+      }
+    }
+  }
+  // Port ACLs (issue 17): encap and decap at 1,000 records and 64 bytes,
+  // against BM_Encap/1000/64 and BM_Decap/1000/64 of the same run.
+  for (Flow flow : {Flow::kEncap, Flow::kDecap}) {
+    for (uint32_t rules : {10u, 100u}) {
+      for (bool stateful : {false, true}) {
+        const std::string name = std::string("BM_Acl/") + FlowTitle(flow) + "/" +
+                                 std::to_string(rules) + (stateful ? "/stateful" : "/stateless");
+        benchmark::RegisterBenchmark(name.c_str(), BM_Acl, flow, rules, stateful);
       }
     }
   }

@@ -60,6 +60,8 @@ PipelineHarness::PipelineHarness(const Policy& policy, const TableLimits& limits
   ctx_.events = events_;
   ctx_.tx = &sink_;
   ctx_.counters = &counters_;
+  EXPECT_TRUE(acl_sessions_.Init(1024, 1));
+  ctx_.acl_sessions = &acl_sessions_;
   Apply(policy);
 }
 

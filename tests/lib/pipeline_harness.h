@@ -12,6 +12,7 @@
 
 #include "dataplane/pipeline/context.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/pipeline/port_acl.h"
 #include "dataplane/policy/tables.h"
 
 namespace hnv::test {
@@ -68,6 +69,7 @@ class PipelineHarness {
   rte_rcu_qsbr* qsv() { return qsv_; }
   CaptureSink& sink() { return sink_; }
   WorkerContext& ctx() { return ctx_; }
+  AclSessions& acl_sessions() { return acl_sessions_; }
   // An mbuf from the pool holding `frame`.
   rte_mbuf* MakeMbuf(const std::vector<uint8_t>& frame);
 
@@ -78,6 +80,7 @@ class PipelineHarness {
   std::unique_ptr<PolicyTables> tables_;
   CaptureSink sink_;
   WorkerCounters counters_;
+  AclSessions acl_sessions_;
   WorkerContext ctx_;
   Pipeline pipeline_;
 };

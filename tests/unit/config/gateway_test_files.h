@@ -17,11 +17,12 @@
 
 #include "config/gateway_config.h"
 #include "tests/lib/chapter_policy.h"
+#include "tests/unit/config/host_config_test_util.h"
 
 namespace hnv::config::gwtest {
 
 namespace fs = std::filesystem;
-using Lines = std::vector<std::string>;
+using test_util::Lines;
 
 inline fs::path SourceDir() {
   if (const char* env = std::getenv("HNV_SOURCE_DIR")) return env;
@@ -30,46 +31,10 @@ inline fs::path SourceDir() {
 
 inline fs::path ChapterDir() { return SourceDir() / "config" / "examples" / "chapter"; }
 
-inline std::string Join(const std::vector<ConfigError>& errors) {
-  std::string out;
-  for (const ConfigError& e : errors) out += e.ToString() + "\n";
-  return out;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "hnv-gwconfig-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string Write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string Path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-inline std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
-    ADD_FAILURE() << "\"" << from << "\" is not in the text exactly once";
-    return text;
-  }
-  return text.replace(at, from.size(), to);
-}
+// The host YAML tests' temporary directory, Join and Replace.
+using test_util::Join;
+using test_util::Replace;
+using test_util::TempDir;
 
 inline IpAddr Ip(const char* s) { return test::Ip(s); }
 inline IfAddress If(const char* addr, uint8_t len) { return IfAddress{Ip(addr), len}; }

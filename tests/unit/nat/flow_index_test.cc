@@ -6,8 +6,8 @@
 #include <random>
 #include <unordered_map>
 
-#include "nat/flow_index.h"
-#include "nat/hash.h"
+#include "dataplane/flow/flow_index.h"
+#include "dataplane/flow/hash.h"
 
 namespace hnv::nat {
 namespace {

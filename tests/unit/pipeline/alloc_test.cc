@@ -23,6 +23,28 @@ Policy AllStagesPolicy() {
   // unicast NVGRE to it (flow 4).
   p.records.push_back(
       MakeRecord(IpAddr{}, 6000, Mac("600060000299"), Ip("192.168.0.44"), RecordType::kL2Only));
+  // Port ACLs both ways (port_acl.h): Contoso1 meters everything it sends,
+  // may not reach Contoso5, and opens TCP statefully; Contoso2 takes in
+  // what its extended rules allow.
+  auto acl = [](const char* vm, AclDirection d, AclAction a, const char* prefix) {
+    PortAcl x{vm, d, a, false, AclAddress{false, *IpPrefix::Parse(prefix)}, MacAddr{}};
+    return x;
+  };
+  p.port_acls = {acl("Contoso1", AclDirection::kOutbound, AclAction::kMeter, "0.0.0.0/0"),
+                 acl("Contoso1", AclDirection::kOutbound, AclAction::kDeny, "10.0.3.105/32"),
+                 acl("Contoso2", AclDirection::kInbound, AclAction::kDeny, "10.9.0.0/16")};
+  PortExtendedAcl tcp;
+  tcp.vm_name = "Contoso1";
+  tcp.direction = AclDirection::kOutbound;
+  tcp.protocol = kIpProtoTcp;
+  tcp.weight = 10;
+  tcp.stateful = true;
+  PortExtendedAcl in = tcp;
+  in.vm_name = "Contoso2";
+  in.direction = AclDirection::kInbound;
+  in.protocol = kAnyProtocol;
+  in.stateful = false;
+  p.port_extended_acls = {tcp, in};
   return p;
 }
 
@@ -151,6 +173,8 @@ TEST(Alloc, PerPacketPathAllocatesNothing) {
   EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kIpSpoof)], 0u);
   EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kArpSpoof)], 0u);
   EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kDhcpGuard)], 0u);
+  EXPECT_GT(c.drops[static_cast<uint16_t>(Drop::kAclDeny)], 0u);
+  EXPECT_EQ(h.acl_sessions().live(), 1u);  // Contoso1's TCP to Contoso3, opened in the warm-up
   EXPECT_GT(c.tx_packets[kUplink], 0u);
   EXPECT_GT(c.tx_packets[kC1Port], 0u);
   EXPECT_GT(c.tx_packets[kC2Port], 0u);

@@ -1,9 +1,9 @@
-#include "nat/flow_index.h"
+#include "dataplane/flow/flow_index.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace hnv::nat {
+namespace hnv {
 namespace {
 
 constexpr int kMaxPath = 64;
@@ -110,4 +110,4 @@ bool FlowIndex::Erase(uint64_t hash, uint32_t value) noexcept {
   return false;
 }
 
-}  // namespace hnv::nat
+}  // namespace hnv

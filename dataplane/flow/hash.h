@@ -1,4 +1,4 @@
-// The hashes of nat/'s per-worker tables: a seeded mix of two 64-bit words
+// The hashes of the per-worker flow tables (nat/, port ACL sessions): a seeded mix of two 64-bit words
 // (two rounds of a 64x64->128-bit multiply folded, as wyhash does), fast
 // and good enough that a remote sender cannot aim at one bucket without
 // knowing the seed.
@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace hnv::nat {
+namespace hnv {
 
 // splitmix64: seeds from a seed, and a fixed mix.
 inline uint64_t SplitMix(uint64_t* x) {
@@ -33,4 +33,4 @@ inline uint64_t Mix2(uint64_t a, uint64_t b, const HashSeed& k) noexcept {
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
-}  // namespace hnv::nat
+}  // namespace hnv

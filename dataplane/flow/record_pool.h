@@ -1,5 +1,5 @@
-// RecordPool<T>: the fixed array of records behind a per-worker table of
-// nat/ (NAT sessions, load-balancer connections): allocated once, free
+// RecordPool<T>: the fixed array of records behind a per-worker flow table
+// (NAT sessions, load-balancer connections, ACL sessions): allocated once, free
 // records on a free list, and a cursor for amortised expiry.
 //
 // T is a trivially copyable record with `uint8_t proto1` (0 = free) and
@@ -14,7 +14,7 @@
 
 #include "dataplane/policy/huge_region.h"
 
-namespace hnv::nat {
+namespace hnv {
 
 template <typename T>
 class RecordPool {
@@ -79,4 +79,4 @@ class RecordPool {
   uint32_t cursor_ = 0;
 };
 
-}  // namespace hnv::nat
+}  // namespace hnv

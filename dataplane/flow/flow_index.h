@@ -1,6 +1,7 @@
 // FlowIndex: a hash index from a flow's key to a 32-bit record number, for
-// the per-worker tables of nat/ (NAT sessions and mappings, load-balancer
-// connections). Single-threaded: one worker owns it, reads and writes.
+// per-worker flow tables (nat/'s NAT sessions and mappings and load-balancer
+// connections, the port ACLs' stateful sessions: pipeline/port_acl.h).
+// Single-threaded: one worker owns it, reads and writes.
 //
 // Theory of operation. The index stores no keys: a slot holds a 15-bit
 // signature of the key's hash and the record number, and the caller says
@@ -35,7 +36,7 @@
 
 #include "dataplane/policy/huge_region.h"
 
-namespace hnv::nat {
+namespace hnv {
 
 class FlowIndex {
  public:
@@ -160,4 +161,4 @@ class FlowIndex {
   uint64_t rng_ = 0x9e3779b97f4a7c15ull;
 };
 
-}  // namespace hnv::nat
+}  // namespace hnv
