@@ -122,7 +122,7 @@ Shell::Shell(ProgramInfo info, CommonOptions options)
 }
 
 std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::PortSpec>& ports,
-                                                  std::string* error) {
+                                                  bool spread_all, std::string* error) {
   DataplaneConfig dc;
   dc.limits.max_records = options_.max_records;
   dc.limits.max_routes = options_.max_routes;
@@ -135,7 +135,7 @@ std::unique_ptr<Dataplane> Shell::CreateDataplane(const std::vector<config::Port
   if (!dp) return nullptr;
   startup_.Mark("dataplane");
   for (const config::PortSpec& p : ports) {
-    if (!dp->AttachPort(p.index, p.device, error)) {
+    if (!dp->AttachPort(p.index, p.device, error, spread_all || p.index == 0)) {
       *error = "port " + p.name + ": " + *error;
       return nullptr;
     }

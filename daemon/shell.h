@@ -106,9 +106,12 @@ class Shell {
   Operations& operations() { return ops_; }
 
   // The dataplane on the EAL lcores after the main one, its tables sized by
-  // the options, with `ports` attached (not started).
+  // the options, with `ports` attached (not started). The uplink (index 0)
+  // is received by every worker where its device has a queue per worker,
+  // the other ports too with `spread_all` (hnv-gateway: its own ports; not
+  // hnv-vswitch's VM adapters, Dataplane::AttachPort).
   std::unique_ptr<Dataplane> CreateDataplane(const std::vector<config::PortSpec>& ports,
-                                             std::string* error);
+                                             bool spread_all, std::string* error);
   // Listens on --socket, else on `configured` (the configuration's
   // control_socket), else on the program's default. Returns the path, or ""
   // with *error.

@@ -185,7 +185,7 @@ void Gateway::ApplyStorePolicy(const store::FollowedPolicy& p) {
 bool Gateway::Start(std::string* error) {
   if (!(store_ ? LoadFromStore(error) : Load(&config_, error))) return false;
   shell_.startup().Mark("configuration");
-  dp_ = shell_.CreateDataplane(config_.host.ports, error);
+  dp_ = shell_.CreateDataplane(config_.host.ports, /*spread_all=*/true, error);
   if (!dp_) return false;
   tables_ = GatewayTables::Create(GatewayLimits{}, dp_->reclaimer(), error);
   if (!tables_) return false;

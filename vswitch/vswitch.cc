@@ -129,7 +129,7 @@ bool VSwitch::Start(std::string* error) {
     return false;
   }
   shell_.startup().Mark("configuration");
-  dp_ = shell_.CreateDataplane(config_.ports, error);
+  dp_ = shell_.CreateDataplane(config_.ports, /*spread_all=*/false, error);
   if (!dp_) return false;
   dp_->tables().SetLearnCallback([this](const LookupRecord& r) { OnLearned(r); });
   if (!dp_->tables().Apply(policy, error)) return false;

@@ -245,7 +245,8 @@ Dataplane::~Dataplane() {
   rte_free(qsv_);
 }
 
-bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::string* error) {
+bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::string* error,
+                           bool spread) {
   if (VnetPort::Names(device)) {
     if (index >= kMaxPorts || eth_of_[index] != kNoPort || vnet_[index] != nullptr || running()) {
       *error = "port " + std::to_string(index) + ": index out of range, already attached or running";
@@ -271,10 +272,10 @@ bool Dataplane::AttachPort(uint16_t index, const std::string& device, std::strin
       return false;
     }
   }
-  return AttachEthPort(index, eth, error);
+  return AttachEthPort(index, eth, error, spread);
 }
 
-bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) {
+bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error, bool spread) {
   const std::string where = "port " + std::to_string(index) + " (ethdev " + std::to_string(eth) + ")";
   if (index >= kMaxPorts || eth_of_[index] != kNoPort || vnet_[index] != nullptr) {
     *error = where + ": index out of range or already attached";
@@ -295,7 +296,7 @@ bool Dataplane::AttachEthPort(uint16_t index, uint16_t eth, std::string* error) 
              std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=N)";
     return false;
   }
-  const uint16_t rxq = RxQueuesFor(info, txq);
+  const uint16_t rxq = spread ? RxQueuesFor(info, txq) : 1;
   rte_eth_conf conf{};
   ConfigureRss(info, rxq, &conf);
   int rc = rte_eth_dev_configure(eth, rxq, txq, &conf);

@@ -6,8 +6,9 @@
 // net_vhost / net_tap / net_ring, or a PCI NIC; or a VnetPort (vnet_port.h:
 // AF_PACKET with the virtio-net header, for VMs that keep their offloads).
 // A port has one transmit queue per worker. It is received by one worker
-// (queue 0), or, when its device has a receive queue per worker, by every
-// worker on its own queue (symmetric RSS where the device has RSS: rss.h).
+// (queue 0), or, when attached to spread and its device has a receive queue
+// per worker, by every worker on its own queue (symmetric RSS where the
+// device has RSS: rss.h): the uplink, and hnv-gateway's external ports.
 // No queue is ever shared.
 //
 // Guest offloads (dataplane/pipeline/gso.h). A port that may receive large
@@ -81,9 +82,12 @@ class Dataplane {
   // Probes a vdev ("net_af_packet0,iface=veth0") or finds an existing ethdev
   // by name, configures it and binds it to policy port `index`; a VnetPort
   // ("hnv_vnet0,iface=veth0", vnet_port.h) is opened instead.
-  bool AttachPort(uint16_t index, const std::string& device, std::string* error);
+  // `spread`: receive it on every worker when the device has a queue per
+  // worker (rss.h). Not for VM adapters: their stateful port ACL sessions
+  // live on the one worker that receives the adapter (port_acl.h).
+  bool AttachPort(uint16_t index, const std::string& device, std::string* error, bool spread = false);
   // Binds an already created ethdev (e.g. from rte_eth_from_rings).
-  bool AttachEthPort(uint16_t index, uint16_t eth_port, std::string* error);
+  bool AttachEthPort(uint16_t index, uint16_t eth_port, std::string* error, bool spread = false);
 
   // Hands the program's own ports and virtual ports to `ext` (extension.h).
   // Before Start; `ext` must outlive the workers.

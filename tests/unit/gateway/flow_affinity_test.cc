@@ -110,7 +110,9 @@ TEST_P(GatewayFlowAffinity, BothDirectionsOfEachFlowMeetOnOneWorker) {
     const int eth = rte_eth_from_rings(("fa_eth" + std::to_string(i) + "_" + std::to_string(queues)).c_str(),
                                        rx[i], queues, txq, kWorkers, SOCKET_ID_ANY);
     ASSERT_GE(eth, 0);
-    ASSERT_TRUE(dp->AttachEthPort(static_cast<uint16_t>(i), static_cast<uint16_t>(eth), &error)) << error;
+    ASSERT_TRUE(dp->AttachEthPort(static_cast<uint16_t>(i), static_cast<uint16_t>(eth), &error,
+                                  /*spread=*/true))
+        << error;
   }
   ASSERT_TRUE(dp->tables().Apply(GatewayHostPolicy(), &error)) << error;
   dp->tables().LearnNeighbor(kUplink, kPa1, kPa1Mac);
