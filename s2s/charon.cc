@@ -220,9 +220,12 @@ bool CharonService::Start(const TenantVpn& vpn, Clock::time_point now, std::stri
     // and ipsec0 up to date (ipsec0 again at each Poll until it works).
     if (!Load(error)) return false;
     network_ok_ = Network(error);
+    Refresh();
     return true;
   }
-  return StartDaemon(now, error);
+  const bool ok = StartDaemon(now, error);
+  Refresh();  // the first answer of this charon, rather than at the idle pace
+  return ok;
 }
 
 bool CharonService::LaunchDaemon(Clock::time_point now, std::string* error) {
@@ -465,7 +468,8 @@ Json CharonService::Status(Clock::time_point now) {
   j["as_of"] = age["as_of"];
   if (age.contains("age_ms")) j["age_ms"] = age["age_ms"];
   const bool running = daemon_.running() && !launching_;
-  if (running && !snap->error.empty()) j["vici_error"] = snap->error;
+  // Failures before this charon started (no socket yet) are not its.
+  if (running && !snap->error.empty() && snap->error_at >= since_) j["vici_error"] = snap->error;
   const bool known = !running || (snap->valid() && snap->taken >= since_);
   static const Json kNone = Json::object();
   const Json& answer = running && known ? *snap->data : kNone;

@@ -210,11 +210,15 @@ bool FrrService::Start(const TenantVpn& vpn, Clock::time_point now, std::string*
   if (!WriteConfig(vpn, &changed, error)) return false;
   const bool zebra_adopted = zebra_.Adopt(now);
   if (!zebra_adopted && !StartDaemon(&zebra_, now, error)) return false;
-  if (bgpd_.Adopt(now)) {
+  bool ok;
+  if (bgpd_.Adopt(now)) {  // a previous hnv-gateway's bgpd: apply the file
     bgpd_since_ = Clock::now();
-    return Reload(error);
-  }  // a previous hnv-gateway's bgpd: apply the file
-  return StartDaemon(&bgpd_, now, error);
+    ok = Reload(error);
+  } else {
+    ok = StartDaemon(&bgpd_, now, error);
+  }
+  Refresh();  // the first answer of this bgpd, rather than at the idle pace
+  return ok;
 }
 
 bool FrrService::Reload(std::string* error) {
@@ -311,7 +315,8 @@ Json FrrService::Status(Clock::time_point now) {
   j["as_of"] = age["as_of"];
   if (age.contains("age_ms")) j["age_ms"] = age["age_ms"];
   if (bgpd_.running()) {
-    if (!snap->error.empty()) j["vtysh_error"] = snap->error;
+    // Failures before this bgpd started (no daemon, no files yet) are not its.
+    if (!snap->error.empty() && snap->error_at >= bgpd_since_) j["vtysh_error"] = snap->error;
     if (snap->valid() && snap->taken >= bgpd_since_) {
       for (const Json& d : snap->data->value("docs", Json::array())) {
         Neighbors(d, vpn_.bgp, &neighbors);
