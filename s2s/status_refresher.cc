@@ -134,7 +134,8 @@ void StatusRefresher::Work() {
 
     lock.lock();
     auto s = std::make_shared<Snapshot>(*next->snapshot_);  // the answer is shared, not copied
-    if (!data.is_null()) {
+    const bool failed = data.is_null();
+    if (!failed) {
       s->data = std::make_shared<const Json>(std::move(data));
       s->taken = started;
       s->taken_wall = started_wall;
@@ -146,10 +147,12 @@ void StatusRefresher::Work() {
     next->snapshot_ = std::move(s);
     next->in_flight_ = false;
     // Kicked or given a request during the fetch (due_ reset): again at
-    // once; otherwise at the job's pace.
+    // once; otherwise at the job's pace, the watched one after a failure (a
+    // daemon just started answers a moment later).
     if (next->due_ == Clock::time_point::max()) {
       const Clock::time_point done = Clock::now();
-      next->due_ = done + (done < next->watched_until_ ? next->watched_every_ : next->idle_every_);
+      next->due_ = done + (failed || done < next->watched_until_ ? next->watched_every_
+                                                                 : next->idle_every_);
     }
   }
 }

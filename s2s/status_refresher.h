@@ -17,8 +17,8 @@
 // configuration, charon's log).
 //
 // When: a job is refreshed every `watched_every` (1 s) while someone looks
-// at it (Latest() within the last kWatchedFor), every `idle_every`
-// otherwise; Latest() on a snapshot older than `watched_every` and Kick()
+// at it (Latest() within the last kWatchedFor) or after a failed fetch,
+// every `idle_every` otherwise; Latest() on a snapshot older than `watched_every` and Kick()
 // make it due at once (a user's first `hnvctl vpn show` after a while gets
 // the last snapshot with its age at once, and a fresh one a moment later).
 // A fetch that fails keeps the last good answer (`data`, `taken`) and
