@@ -19,6 +19,13 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr auto kViciTimeout = seconds(5);
+// The refresher's VICI calls (list-sas, get-counters, queued initiates): a
+// charon that does not answer holds a worker this long at most.
+constexpr auto kFetchTimeout = seconds(3);
+// How often the SA list is refreshed while someone looks at the status, and
+// otherwise (Poll's re-initiation asks for a fresh one when it is due).
+constexpr auto kRefreshWatched = seconds(1);
+constexpr auto kRefreshIdle = seconds(10);
 // charon's start to its VICI socket answering. It creates ipsec0 and its
 // routing rules under the RTNL lock, which namespace teardowns elsewhere on
 // a loaded machine hold for seconds: Start waits kStartWait, then Poll (which
@@ -129,6 +136,33 @@ Json IkeSa(const Json& sa) {
   return j;
 }
 
+// Whether an answer of list-sas (its events: {<connection>: <IKE SA>})
+// has an IKE SA of `connection`.
+bool HasSaIn(const Json& sas, const std::string& connection) {
+  for (const Json& event : sas)
+    if (event.contains(connection)) return true;
+  return false;
+}
+
+// On a refresher's worker: the queued requests ({"command", "request"}),
+// then the SAs and the counters, over a connection of its own.
+Json FetchSas(const std::string& socket, const std::vector<Json>& requests, std::string* error) {
+  std::unique_ptr<ViciClient> vici = ViciClient::Connect(socket, kFetchTimeout, error);
+  if (!vici) return nullptr;
+  for (const Json& r : requests) {
+    std::string ignored;  // initiate with timeout -1: charon answers before it acts
+    vici->Call(r["command"].get<std::string>(), r["request"], &ignored);
+  }
+  std::vector<Json> sas;
+  if (!vici->CallStreamed("list-sas", "list-sa", Json::object(), &sas, error)) return nullptr;
+  Json out;
+  out["sas"] = sas;
+  std::string e;
+  std::optional<Json> c = vici->Call("get-counters", Json{{"all", "yes"}}, &e);
+  out["counters"] = c && c->contains("counters") ? (*c)["counters"] : Json::object();
+  return out;
+}
+
 const char* ModeName(TunnelMode m) { return m == TunnelMode::kRoute ? "route" : "policy"; }
 
 // Whether two versions of a connection negotiate the same SAs: all but the
@@ -142,11 +176,21 @@ bool SameSa(Connection a, Connection b) {
 
 }  // namespace
 
-CharonService::CharonService(ServiceEnv env)
+CharonService::CharonService(ServiceEnv env, std::shared_ptr<StatusRefresher> refresher)
     : env_(std::move(env)),
       dir_(env_.state_dir + "/charon"),
       daemon_("charon", kCharonProgram, dir_ + "/charon.process"),
-      tail_(dir_ + "/" + kCharonLog) {}
+      tail_(dir_ + "/" + kCharonLog),
+      refresher_(std::move(refresher)) {
+  job_ = refresher_->Add(
+      env_.tenant + " charon",
+      [socket = vici_socket()](const std::vector<Json>& requests, std::string* error) {
+        return FetchSas(socket, requests, error);
+      },
+      kRefreshWatched, kRefreshIdle);
+}
+
+CharonService::~CharonService() { refresher_->Remove(job_); }
 
 std::string CharonService::vici_socket() const { return dir_ + "/" + kViciSocket; }
 
@@ -171,13 +215,17 @@ bool CharonService::Start(const TenantVpn& vpn, Clock::time_point now, std::stri
   bool changed = false;
   if (!WriteConfig(vpn, &changed, error)) return false;
   if (daemon_.Adopt(now)) {
+    since_ = Clock::now();
     // A previous hnv-gateway's charon: its SAs stay; bring its configuration
     // and ipsec0 up to date (ipsec0 again at each Poll until it works).
     if (!Load(error)) return false;
     network_ok_ = Network(error);
+    Refresh();
     return true;
   }
-  return StartDaemon(now, error);
+  const bool ok = StartDaemon(now, error);
+  Refresh();  // the first answer of this charon, rather than at the idle pace
+  return ok;
 }
 
 bool CharonService::LaunchDaemon(Clock::time_point now, std::string* error) {
@@ -199,6 +247,7 @@ bool CharonService::LaunchDaemon(Clock::time_point now, std::string* error) {
   }
   launching_ = true;
   launched_at_ = now;
+  since_ = Clock::now();
   next_reinitiate_ = now + kReinitiateEvery;  // charon's own start_action first
   return true;
 }
@@ -329,6 +378,7 @@ bool CharonService::Update(const TenantVpn& vpn, Clock::time_point now, std::str
   for (const std::string& name : restarted)
     if (!HasSa(name)) Initiate(name);
   if (ok) ok = network_ok_ = Network(error);
+  Refresh();
   return ok;
 }
 
@@ -348,12 +398,24 @@ void CharonService::Poll(Clock::time_point now) {
     network_ok_ = Network(&error);
   }
   if (daemon_.running() && !launching_ && now >= next_reinitiate_) {
-    next_reinitiate_ = now + kReinitiateEvery;
-    for (const Connection& k : vpn_.connections)
-      if (k.initiate == Initiate::kAlways && !HasSa(k.name)) {
-        Initiate(k.name);
-        ++reinitiated_;
-      }
+    // Judged from an answer taken since it became due: asked for once, then
+    // a later Poll decides. The initiate goes to the refresher's worker.
+    const std::shared_ptr<const Snapshot> snap = refresher_->Peek(*job_);
+    if (snap->valid() && snap->taken >= next_reinitiate_ && snap->taken >= since_) {
+      next_reinitiate_ = now + kReinitiateEvery;
+      reinitiate_kicked_ = false;
+      for (const Connection& k : vpn_.connections)
+        if (k.initiate == Initiate::kAlways && !HasSaIn((*snap->data)["sas"], k.name)) {
+          refresher_->Queue(*job_, Json{{"command", "initiate"},
+                                        {"request", {{"child", k.name},
+                                                     {"ike", k.name},
+                                                     {"timeout", "-1"}}}});
+          ++reinitiated_;
+        }
+    } else if (!reinitiate_kicked_) {
+      refresher_->Kick(*job_);
+      reinitiate_kicked_ = true;
+    }
   }
 }
 
@@ -363,8 +425,8 @@ void CharonService::Detach() {
   daemon_.Forget();
 }
 
-Json CharonService::ConnectionStatus(const Connection& k, const std::vector<Json>& sas,
-                                     ViciClient* vici, Clock::time_point) const {
+Json CharonService::ConnectionStatus(const Connection& k, const Json& sas, const Json& counters,
+                                     bool known) const {
   Json j;
   j["name"] = k.name;
   j["local"] = k.local_address.ToString();
@@ -379,20 +441,16 @@ Json CharonService::ConnectionStatus(const Connection& k, const std::vector<Json
       for (const Json& c : sa["child_sas"]) up = up || c["state"] == "INSTALLED";
     ike.push_back(sa);
   }
-  j["state"] = up ? "up" : ike.empty() ? "down" : "connecting";
+  j["state"] = !known ? "unknown" : up ? "up" : ike.empty() ? "down" : "connecting";
   j["ike_sas"] = ike;
   if (const ConnectionError* e = log_.LastError(k.name); e != nullptr && !up) {
     j["last_error"] = e->message;
     j["last_error_log"] = e->log;
   }
-  if (vici != nullptr) {
-    std::string error;
-    std::optional<Json> r = vici->Call("get-counters", Json{{"name", k.name}}, &error);
-    if (r && r->contains("counters") && (*r)["counters"].contains(k.name)) {
-      const Json& c = (*r)["counters"][k.name];
-      j["rekeys"] = {{"ike", Number(c, "ike-rekey-init") + Number(c, "ike-rekey-resp")},
-                     {"child", Number(c, "child-rekey")}};
-    }
+  if (counters.contains(k.name)) {
+    const Json& c = counters[k.name];
+    j["rekeys"] = {{"ike", Number(c, "ike-rekey-init") + Number(c, "ike-rekey-resp")},
+                   {"child", Number(c, "child-rekey")}};
   }
   return j;
 }
@@ -403,18 +461,23 @@ Json CharonService::Status(Clock::time_point now) {
   j["daemon"] = daemon_.Status(now);
   if (!last_error_.empty()) j["error"] = last_error_;
   j["reinitiated"] = reinitiated_;
-  std::vector<Json> sas;
-  std::string error;
-  std::unique_ptr<ViciClient> vici;
-  if (daemon_.running()) {
-    vici = Vici(&error);
-    if (vici && !vici->CallStreamed("list-sas", "list-sa", Json::object(), &sas, &error))
-      vici.reset();
-    if (!vici) j["vici_error"] = error;
-  }
+  // charon's latest answer (the refresher's), used when it is of the
+  // current process; a charon that is not running has no SAs.
+  const std::shared_ptr<const Snapshot> snap = refresher_->Latest(*job_);
+  const Json age = snap->Age(Clock::now());
+  j["as_of"] = age["as_of"];
+  if (age.contains("age_ms")) j["age_ms"] = age["age_ms"];
+  const bool running = daemon_.running() && !launching_;
+  // Failures before this charon started (no socket yet) are not its.
+  if (running && !snap->error.empty() && snap->error_at >= since_) j["vici_error"] = snap->error;
+  const bool known = !running || (snap->valid() && snap->taken >= since_);
+  static const Json kNone = Json::object();
+  const Json& answer = running && known ? *snap->data : kNone;
+  const Json sas = answer.value("sas", Json::array());
+  const Json counters = answer.value("counters", Json::object());
   Json conns = Json::array();
   for (const Connection& k : vpn_.connections)
-    conns.push_back(ConnectionStatus(k, sas, vici.get(), now));
+    conns.push_back(ConnectionStatus(k, sas, counters, known));
   j["connections"] = conns;
   if (vpn_.p2s.enabled) {
     Json clients = Json::array();

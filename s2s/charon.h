@@ -30,16 +30,29 @@
 //    machine charon's start, `ip` and a killed charon's exit all wait for
 //    the kernel's RTNL lock): ipsec0 not set up yet is set up by a later
 //    Poll, and the error is in Status meanwhile.
-//  - Status lists the SAs over VICI (list-sas) and the rekey counters
-//    (get-counters, the counters plugin), per configured connection.
+//  - Status never asks charon: a worker of the gateway's StatusRefresher
+//    (status_refresher.h) lists the SAs over its own VICI connection
+//    (list-sas) with the rekey counters (get-counters, the counters plugin)
+//    every second while someone looks (10 s otherwise), and Status composes
+//    the per-connection view from the latest answer, with its age (`as_of`,
+//    `age_ms`) and the daemon's state, which the service owns. An answer
+//    older than charon's current process is not used (state "unknown"
+//    until a new one comes).
+//  - Poll's re-initiation of always-up connections without an IKE SA (every
+//    10 s) judges from an answer taken after it became due (it kicks a
+//    refresh and decides at a later Poll), and hands the `initiate` to the
+//    worker (StatusRefresher::Queue): a stopped charon never holds Poll.
 //  - Stop: SIGTERM (charon deletes its SAs and tells the peers), SIGKILL
 //    after 3 s, the wait until it is reaped, then the instance directory is
 //    removed. ipsec0, its addresses and routes, and the routing rule go with
 //    charon. A killed charon whose exit the kernel still holds 5 s later is
 //    reaped later (process.h); Stop then says so and returns false.
 //
-// Thread: one owner (the control thread); every call may block for a few
-// seconds at most (charon start, swanctl, ip).
+// Thread: one owner (the control thread). Start and Update may block for a
+// few seconds at most (charon start, swanctl, ip, and their VICI terminate /
+// initiate, which must run in order with the load); Poll and Status never
+// wait for charon. The refresher's worker touches only its job (the socket
+// path, copied).
 #pragma once
 
 #include <memory>
@@ -49,18 +62,29 @@
 #include "s2s/daemon.h"
 #include "s2s/service.h"
 #include "s2s/spec.h"
+#include "s2s/status_refresher.h"
 #include "s2s/vici.h"
 
 namespace hnv::s2s {
 
 class CharonService {
  public:
-  explicit CharonService(ServiceEnv env);
+  // `refresher`: the gateway's (one for all tenants).
+  CharonService(ServiceEnv env, std::shared_ptr<StatusRefresher> refresher);
+  ~CharonService();
+  CharonService(const CharonService&) = delete;
+  CharonService& operator=(const CharonService&) = delete;
 
   bool Start(const TenantVpn& vpn, Clock::time_point now, std::string* error);
   bool Update(const TenantVpn& vpn, Clock::time_point now, std::string* error);
   void Poll(Clock::time_point now);
+  // From the latest answer of charon (see above): never waits.
   Json Status(Clock::time_point now);
+  // Asks the refresher for a new answer as soon as it can (after a change).
+  void Refresh() { refresher_->Kick(*job_); }
+  // When the refresher last asked the daemon (the answer Status uses now,
+  // or a failure since): epoch when it never did.
+  Clock::time_point status_asked() { return refresher_->Peek(*job_)->asked(); }
   // Returns false when charon, killed, had not ended yet (see above), or its
   // directory could not be removed.
   bool Stop(std::string* error);
@@ -88,8 +112,8 @@ class CharonService {
   void Terminate(const std::string& connection);
   void Initiate(const std::string& connection);
   bool HasSa(const std::string& connection) const;
-  Json ConnectionStatus(const Connection& k, const std::vector<Json>& sas, ViciClient* vici,
-                        Clock::time_point now) const;
+  Json ConnectionStatus(const Connection& k, const Json& sas, const Json& counters,
+                        bool known) const;
 
   ServiceEnv env_;
   std::string dir_;
@@ -99,13 +123,17 @@ class CharonService {
   bool network_ok_ = false;  // ipsec0 reconciled since charon's last start
   bool launching_ = false;   // launched, its VICI socket not answering yet
   Clock::time_point launched_at_{};
+  Clock::time_point since_{};  // charon's current process launched or adopted (Clock::now())
   // Poll initiates an always-up connection without an IKE SA again, at most
   // this often (see kReinitiateEvery); `reinitiated_` counts it.
   Clock::time_point next_reinitiate_{};
   uint64_t reinitiated_ = 0;
+  bool reinitiate_kicked_ = false;  // a fresh answer asked for the re-initiation
   std::string last_error_;  // of the last load / network attempt
   CharonLog log_;
   LogTail tail_;
+  std::shared_ptr<StatusRefresher> refresher_;
+  std::shared_ptr<StatusRefresher::Job> job_;
 };
 
 }  // namespace hnv::s2s

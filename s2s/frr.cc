@@ -18,6 +18,10 @@ constexpr auto kZservTimeout = seconds(10);
 constexpr auto kVtyshTimeout = seconds(10);
 constexpr auto kReloadTimeout = seconds(60);
 constexpr auto kStopGrace = seconds(3);
+// How often bgpd's tables are fetched while someone looks, and otherwise
+// (nothing but `hnvctl vpn show` uses them: a vtysh per tenant is not free).
+constexpr auto kRefreshWatched = seconds(1);
+constexpr auto kRefreshIdle = seconds(30);
 
 // The top-level JSON objects in the output of several vtysh commands, in
 // order (a command that answers with text instead gives none).
@@ -87,13 +91,38 @@ void Routes(const Json& table, Json* out) {
   }
 }
 
+// On a refresher's worker: one vtysh for the four answers (each vtysh start
+// costs a second or more on a loaded machine), parsed: {"docs": [...]}.
+Json FetchBgp(const std::string& dir, std::string* error) {
+  std::string out;
+  if (!FrrService::RunVtysh(dir,
+                            {"show bgp ipv4 unicast summary json", "show bgp ipv4 unicast json",
+                             "show bgp ipv6 unicast summary json", "show bgp ipv6 unicast json"},
+                            &out, error))
+    return nullptr;
+  Json docs = Json::array();
+  for (const std::string& doc : JsonDocuments(out)) {
+    Json d = Json::parse(doc, nullptr, false);
+    if (!d.is_discarded()) docs.push_back(std::move(d));
+  }
+  return Json{{"docs", std::move(docs)}};
+}
+
 }  // namespace
 
-FrrService::FrrService(ServiceEnv env)
+FrrService::FrrService(ServiceEnv env, std::shared_ptr<StatusRefresher> refresher)
     : env_(std::move(env)),
       dir_(env_.state_dir + "/frr"),
       zebra_("zebra", kZebraProgram, dir_ + "/zebra.process"),
-      bgpd_("bgpd", kBgpdProgram, dir_ + "/bgpd.process") {}
+      bgpd_("bgpd", kBgpdProgram, dir_ + "/bgpd.process"),
+      refresher_(std::move(refresher)) {
+  job_ = refresher_->Add(
+      env_.tenant + " bgpd",
+      [dir = dir_](const std::vector<Json>&, std::string* error) { return FetchBgp(dir, error); },
+      kRefreshWatched, kRefreshIdle);
+}
+
+FrrService::~FrrService() { refresher_->Remove(job_); }
 
 bool FrrService::WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::string* error) {
   const std::optional<Owner> frr = LookupUser("frr");
@@ -140,6 +169,8 @@ bool FrrService::LaunchDaemon(Daemon* d, Clock::time_point now, std::string* err
   if (d == &zebra_) {
     zebra_launching_ = true;
     launched_at_ = now;
+  } else {
+    bgpd_since_ = Clock::now();
   }
   return true;
 }
@@ -179,8 +210,15 @@ bool FrrService::Start(const TenantVpn& vpn, Clock::time_point now, std::string*
   if (!WriteConfig(vpn, &changed, error)) return false;
   const bool zebra_adopted = zebra_.Adopt(now);
   if (!zebra_adopted && !StartDaemon(&zebra_, now, error)) return false;
-  if (bgpd_.Adopt(now)) return Reload(error);  // a previous hnv-gateway's bgpd: apply the file
-  return StartDaemon(&bgpd_, now, error);
+  bool ok;
+  if (bgpd_.Adopt(now)) {  // a previous hnv-gateway's bgpd: apply the file
+    bgpd_since_ = Clock::now();
+    ok = Reload(error);
+  } else {
+    ok = StartDaemon(&bgpd_, now, error);
+  }
+  Refresh();  // the first answer of this bgpd, rather than at the idle pace
+  return ok;
 }
 
 bool FrrService::Reload(std::string* error) {
@@ -213,8 +251,9 @@ bool FrrService::Update(const TenantVpn& vpn, Clock::time_point now, std::string
   bool changed = false;
   if (!WriteConfig(vpn, &changed, error)) return false;
   if (!was) return Start(vpn, now, error);
-  if (changed && bgpd_.running()) return Reload(error);
-  return true;  // a bgpd that is down starts from the new file
+  const bool ok = !changed || !bgpd_.running() || Reload(error);  // a bgpd that is down starts from the new file
+  Refresh();
+  return ok;  // a bgpd that is down starts from the new file
 }
 
 void FrrService::Poll(Clock::time_point now) {
@@ -243,10 +282,10 @@ void FrrService::Detach() {
   bgpd_.Forget();
 }
 
-bool FrrService::Vtysh(const std::vector<std::string>& commands, std::string* out,
-                       std::string* error) const {
+bool FrrService::RunVtysh(const std::string& dir, const std::vector<std::string>& commands,
+                          std::string* out, std::string* error) {
   LaunchSpec spec;
-  spec.argv = {kVtyshProgram, "--vty_socket", dir_ + "/run", "--config_dir", dir_};
+  spec.argv = {kVtyshProgram, "--vty_socket", dir + "/run", "--config_dir", dir};
   std::string said;
   for (const std::string& c : commands) {
     spec.argv.insert(spec.argv.end(), {"-c", c});
@@ -269,22 +308,22 @@ Json FrrService::Status(Clock::time_point now) {
   j["router_id"] = vpn_.bgp.router_id.ToString();
   Json neighbors = Json::array();
   Json routes = Json::array();
+  // bgpd's latest answer (the refresher's), when it is of bgpd's current
+  // process. A summary has "peers", a table "routes": each takes its own.
+  const std::shared_ptr<const Snapshot> snap = refresher_->Latest(*job_);
+  const Json age = snap->Age(Clock::now());
+  j["as_of"] = age["as_of"];
+  if (age.contains("age_ms")) j["age_ms"] = age["age_ms"];
   if (bgpd_.running()) {
-    // One vtysh for the four answers: each vtysh start costs a second or
-    // more on a loaded machine, and the control thread waits for it
-    // (four of them took `hnvctl vpn show` past its 15 s).
-    std::string out;
-    std::string error;
-    if (!Vtysh({"show bgp ipv4 unicast summary json", "show bgp ipv4 unicast json",
-                "show bgp ipv6 unicast summary json", "show bgp ipv6 unicast json"},
-               &out, &error))
-      j["vtysh_error"] = error;
-    // A summary has "peers", a table "routes": each takes what is its own.
-    for (const std::string& doc : JsonDocuments(out)) {
-      const Json d = Json::parse(doc, nullptr, false);
-      if (d.is_discarded()) continue;
-      Neighbors(d, vpn_.bgp, &neighbors);
-      Routes(d, &routes);
+    // Failures before this bgpd started (no daemon, no files yet) are not its.
+    if (!snap->error.empty() && snap->error_at >= bgpd_since_) j["vtysh_error"] = snap->error;
+    if (snap->valid() && snap->taken >= bgpd_since_) {
+      for (const Json& d : snap->data->value("docs", Json::array())) {
+        Neighbors(d, vpn_.bgp, &neighbors);
+        Routes(d, &routes);
+      }
+    } else {
+      j["neighbors_unknown"] = true;  // no answer of this bgpd yet
     }
   }
   j["neighbors"] = neighbors;

@@ -25,11 +25,18 @@
 //    zebra's socket before bgpd starts) restarts a daemon that died; when zebra dies bgpd is
 //    restarted after it (as watchfrr does: bgpd reconnects to a new zebra but never gives it its
 //    routes again, tested).
-//  - Status: `show bgp summary json` and the BGP table, reshaped.
+//  - Status never runs vtysh: a worker of the gateway's StatusRefresher
+//    (status_refresher.h) runs one vtysh (`show bgp ... summary json` and the
+//    BGP tables, IPv4 and IPv6) every second while someone looks (30 s
+//    otherwise) and parses its JSON; Status reshapes the latest answer with
+//    the configuration (which neighbour runs over which connection) and
+//    says how old it is (`as_of`, `age_ms`).
 //  - Stop: bgpd, then zebra (which removes its routes from the kernel),
 //    then the directory.
 //
-// Thread: one owner (the control thread); calls block for seconds at most.
+// Thread: one owner (the control thread); Start, Update and Stop block for
+// seconds at most (zebra's socket, frr-reload.py), Poll and Status never.
+// The refresher's worker runs only its own vtysh on the directory's path.
 #pragma once
 
 #include <string>
@@ -39,18 +46,29 @@
 #include "s2s/files.h"
 #include "s2s/service.h"
 #include "s2s/spec.h"
+#include "s2s/status_refresher.h"
 #include "s2s/vici.h"
 
 namespace hnv::s2s {
 
 class FrrService {
  public:
-  explicit FrrService(ServiceEnv env);
+  // `refresher`: the gateway's (one for all tenants).
+  FrrService(ServiceEnv env, std::shared_ptr<StatusRefresher> refresher);
+  ~FrrService();
+  FrrService(const FrrService&) = delete;
+  FrrService& operator=(const FrrService&) = delete;
 
   bool Start(const TenantVpn& vpn, Clock::time_point now, std::string* error);
   bool Update(const TenantVpn& vpn, Clock::time_point now, std::string* error);
   void Poll(Clock::time_point now);
+  // From bgpd's latest answer (see above): never waits.
   Json Status(Clock::time_point now);
+  // Asks the refresher for a new answer as soon as it can.
+  void Refresh() { refresher_->Kick(*job_); }
+  // When the refresher last asked the daemon (the answer Status uses now,
+  // or a failure since): epoch when it never did.
+  Clock::time_point status_asked() { return refresher_->Peek(*job_)->asked(); }
   bool Stop(std::string* error);
   // Leaves the daemons running and the directory as they are (hnv-gateway
   // exits or re-creates the compartment): the next Start adopts them.
@@ -62,7 +80,12 @@ class FrrService {
   // One vtysh against this instance running `commands`: their outputs one
   // after the other in *out (what came, also when it failed: *error then).
   bool Vtysh(const std::vector<std::string>& commands, std::string* out,
-             std::string* error) const;
+             std::string* error) const {
+    return RunVtysh(dir_, commands, out, error);
+  }
+  // The same on the instance directory `dir` (the refresher's worker).
+  static bool RunVtysh(const std::string& dir, const std::vector<std::string>& commands,
+                       std::string* out, std::string* error);
 
  private:
   bool WriteConfig(const TenantVpn& vpn, bool* bgpd_changed, std::string* error);
@@ -84,6 +107,9 @@ class FrrService {
   bool zebra_launching_ = false;  // launched, zserv socket not there yet
   Clock::time_point launched_at_{};
   std::string last_error_;
+  Clock::time_point bgpd_since_{};  // bgpd's current process launched or adopted
+  std::shared_ptr<StatusRefresher> refresher_;
+  std::shared_ptr<StatusRefresher::Job> job_;
 };
 
 }  // namespace hnv::s2s

@@ -200,6 +200,10 @@ void KeepLaunchCpus() {
   g_have_launch_cpus = sched_getaffinity(0, sizeof(g_launch_cpus), &g_launch_cpus) == 0;
 }
 
+void UseLaunchCpus() {
+  if (g_have_launch_cpus) sched_setaffinity(0, sizeof(g_launch_cpus), &g_launch_cpus);
+}
+
 std::optional<ProcessId> Launch(const LaunchSpec& spec, std::string* error) {
   ReapKilled();
   const pid_t pid = Start(spec, -1, error);

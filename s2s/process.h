@@ -61,6 +61,9 @@ std::optional<ProcessId> Launch(const LaunchSpec& spec, std::string* error);
 // tunnels for seconds under load. Without the call they inherit the
 // launching thread's CPUs.
 void KeepLaunchCpus();
+// Gives the calling thread those CPUs (the status refresher's workers,
+// started from the pinned control thread). Does nothing without the call above.
+void UseLaunchCpus();
 
 // The running process `pid` (its start time), or nullopt when there is none
 // or it is a zombie.

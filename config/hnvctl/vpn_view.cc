@@ -54,6 +54,18 @@ void IkeSas(const json& sas, const std::string& indent, std::string* out) {
 
 }  // namespace
 
+// "SAs as of 2026-12-07T20:40:01.123Z (350 ms ago)": how old the daemon's
+// answer is (the gateway never waits for it: s2s/status_refresher.h).
+static std::string AsOf(const json& j, const char* what, const char* error_key) {
+  std::string s = "  " + std::string(what) + " ";
+  if (!j.is_object() || !j.contains("as_of") || !j["as_of"].is_string())
+    s += "not known yet (no answer from the daemon so far)";
+  else
+    s += "as of " + Field(j, "as_of") + " (" + Field(j, "age_ms") + " ms ago)";
+  if (j.is_object() && j.contains(error_key)) s += "; last query failed: " + Field(j, error_key);
+  return s + "\n";
+}
+
 Rendered RenderVpn(const json& result) {
   Rendered r;
   if (!result.is_object() || !result.contains("tenant")) {
@@ -71,6 +83,7 @@ Rendered RenderVpn(const json& result) {
     const json& d = Object(charon, "daemon");
     out += "\ncharon: " + Field(d, "state") + " (pid " + Field(d, "pid") + ", restarts " +
            Field(d, "restarts") + ")\n";
+    out += AsOf(charon, "SAs", "vici_error");
     out += "\nConnections\n";
     if (Array(charon, "connections").empty()) out += "none\n";
     for (const json& k : Array(charon, "connections")) {
@@ -98,7 +111,7 @@ Rendered RenderVpn(const json& result) {
     const json& ds = Object(frr, "daemons");
     for (const char* name : {"zebra", "bgpd"})
       out += std::string(", ") + name + " " + Field(Object(ds, name), "state");
-    out += "\n";
+    out += "\n" + AsOf(frr, "neighbours and table", "vtysh_error");
     Rows n = {{"NEIGHBOR", "AS", "CONNECTION", "STATE", "UP (s)", "RECEIVED", "SENT"}};
     for (const json& x : Array(frr, "neighbors"))
       n.push_back({Field(x, "address"), Field(x, "remote_asn"), Field(x, "connection"),

@@ -3,8 +3,10 @@
 //   {"tenant": NAME,
 //    "charon": the "charon" service's status (s2s/README.md "Status"):
 //      {"daemon": {"state", "pid", "restarts", ...},
+//       "as_of": time of charon's answer the rest comes from (null: none yet),
+//       "age_ms": its age, "vici_error": why the last query failed,
 //       "connections": [{"name", "local", "peer", "mode", "state"
-//         ("up" | "connecting" | "down"), "last_error", "rekeys": {"ike", "child"},
+//         ("up" | "connecting" | "down" | "unknown": no answer yet), "last_error", "rekeys": {"ike", "child"},
 //         "ike_sas": [{"state", "local", "remote", "local_id", "remote_id",
 //           "algorithms", "established_since", "rekey_in_seconds",
 //           "child_sas": [{"state", "mode", "udp_encapsulation", "spi_in",
@@ -12,6 +14,7 @@
 //             "packets_out", "installed_since", "local_ts", "remote_ts"}]}]}],
 //       "point_to_site": {"pool", "clients": [IKE SAs]}}   (absent: no charon)
 //    "frr": the "frr" service's status: {"daemons", "asn", "router_id",
+//      "as_of", "age_ms", "vtysh_error" (as for charon),
 //      "neighbors": [{"address", "remote_asn", "connection", "state",
 //        "up_seconds", "prefixes_received", "prefixes_sent"}],
 //      "routes": [{"prefix", "next_hop", "from", "as_path", "best"}]}  (absent: no BGP)

@@ -55,7 +55,8 @@ std::string FrrSummary(const Json& j) {
 template <typename Impl>
 class VpnService final : public CompartmentService {
  public:
-  explicit VpnService(const char* name) : name_(name) {}
+  VpnService(const char* name, std::shared_ptr<StatusRefresher> refresher)
+      : name_(name), refresher_(std::move(refresher)) {}
 
   const char* name() const override { return name_; }
 
@@ -72,7 +73,8 @@ class VpnService final : public CompartmentService {
       return false;
     }
     vpn_ = ctx.spec().vpn;
-    impl_ = std::make_unique<Impl>(ServiceEnv{ctx.spec().name, ctx.netns()->name(), ctx.state_dir()});
+    impl_ = std::make_unique<Impl>(
+        ServiceEnv{ctx.spec().name, ctx.netns()->name(), ctx.state_dir()}, refresher_);
     if (impl_->Start(ctx.spec().vpn, Clock::now(), error)) return true;
     std::string e;
     if (!impl_->Stop(&e)) Log("compartment %s: %s: %s", ctx.spec().name.c_str(), name_, e.c_str());
@@ -119,6 +121,7 @@ class VpnService final : public CompartmentService {
   static std::string Summary(const Json& j);
 
   const char* name_;
+  std::shared_ptr<StatusRefresher> refresher_;  // the gateway's, shared by every tenant
   TenantVpn vpn_;  // as last applied
   std::unique_ptr<Impl> impl_;
 };
@@ -140,7 +143,7 @@ bool VpnService<FrrService>::Running(std::string* error) const {
   return true;
 }
 
-// charon answers over its VICI socket at once: its whole status.
+// From charon's latest answer (the refresher's): its whole status, at once.
 template <>
 Json VpnService<CharonService>::CheapStatus() const {
   return impl_->Status(Clock::now());
@@ -171,14 +174,16 @@ std::string VpnService<FrrService>::Summary(const Json& j) {
 }  // namespace
 
 std::vector<gateway::ServiceFactory> VpnServices() {
+  // One refresher (its few workers) for the gateway's every tenant.
+  auto refresher = std::make_shared<StatusRefresher>();
   return {
-      [](const CompartmentSpec& spec) -> std::unique_ptr<CompartmentService> {
+      [refresher](const CompartmentSpec& spec) -> std::unique_ptr<CompartmentService> {
         if (!spec.vpn.NeedsCharon()) return nullptr;
-        return std::make_unique<VpnService<CharonService>>("charon");
+        return std::make_unique<VpnService<CharonService>>("charon", refresher);
       },
-      [](const CompartmentSpec& spec) -> std::unique_ptr<CompartmentService> {
+      [refresher](const CompartmentSpec& spec) -> std::unique_ptr<CompartmentService> {
         if (!spec.vpn.NeedsFrr()) return nullptr;
-        return std::make_unique<VpnService<FrrService>>("frr");
+        return std::make_unique<VpnService<FrrService>>("frr", refresher);
       },
   };
 }

@@ -21,11 +21,13 @@
 //    died, after its backoff); false ("failed" in `hnvctl compartment`)
 //    while a daemon is not running.
 //  - Status (every `hnvctl compartment`, so cheap): charon's summary and
-//    detail from its Status (VICI, a local socket); FRR's from the daemons'
-//    state and the configuration only. Inspect (`hnvctl vpn show TENANT`):
-//    the s2s service's whole Status JSON; FRR's asks bgpd through vtysh
-//    (one run of four commands, a second or more on a loaded machine,
-//    during which the control thread waits).
+//    detail from its Status; FRR's from the daemons' state and the
+//    configuration only. Inspect (`hnvctl vpn show TENANT`): the s2s
+//    service's whole Status JSON. Neither waits for a daemon: charon's SAs
+//    and bgpd's tables are fetched by the gateway's StatusRefresher
+//    (s2s/status_refresher.h: a few worker threads for all tenants, made by
+//    VpnServices(), shared by both factories), and the status says how old
+//    they are (`as_of`, `age_ms`).
 //  - Stop: kRemove / kStartFailed stop the daemons (charon deletes its SAs
 //    and tells the peers; zebra takes its routes out) and remove their
 //    directories; kDetach (hnv-gateway exits without stopping, or the

@@ -39,8 +39,8 @@ class Peers : public NetTest {
 
   void StartGateway(const TenantVpn& vpn) {
     const ServiceEnv env{vpn.tenant, gw_, Dir("gw")};
-    charon_ = std::make_unique<CharonService>(env);
-    frr_ = std::make_unique<FrrService>(env);
+    charon_ = std::make_unique<CharonService>(env, refresher_);
+    frr_ = std::make_unique<FrrService>(env, refresher_);
     std::string error;
     ASSERT_TRUE(charon_->Start(vpn, Clock::now(), &error)) << error;
     ASSERT_TRUE(frr_->Start(vpn, Clock::now(), &error)) << error;
@@ -141,7 +141,7 @@ TEST_F(Peers, IndependentSiteBgpTrafficAndPeerRestart) {
   ASSERT_TRUE(WaitFor(
       [&] { return Route(gw_, "10.2.0.0/24", "bgp") && Route(site_, "10.1.0.0/24", "bgp"); }, 30000,
       [&] { Poll(); }))
-      << frr_->Status(Clock::now()).dump(1);
+      << Fresh(frr_).dump(1);
   EXPECT_TRUE(Ping(vm_, "10.2.0.10", 3));
   EXPECT_TRUE(Ping(onprem_, "10.1.0.10", 3));
   // 2 MB over TCP, byte-exact, both ways.
@@ -161,8 +161,8 @@ TEST_F(Peers, IndependentSiteBgpTrafficAndPeerRestart) {
   peer_.reset();
   StartSite();
   ASSERT_TRUE(WaitFor([&] { return Ping(vm_, "10.2.0.10"); }, 60000, [&] { Poll(); }))
-      << charon_->Status(Clock::now()).dump(1);
-  const Json s = charon_->Status(Clock::now());
+      << Fresh(charon_).dump(1);
+  const Json s = Fresh(charon_);
   EXPECT_EQ(s["connections"][0]["state"], "up") << s.dump(1);
   EXPECT_TRUE(WaitFor([&] { return Route(gw_, "10.2.0.0/24", "bgp"); }, 30000, [&] { Poll(); }));
 }
@@ -174,19 +174,19 @@ TEST_F(Peers, ASiteBackWithoutItsConfigurationIsInitiatedAgainOnceItHasIt) {
   StartSite(/*configured=*/false);
   StartGateway(Gateway());
   const auto refused = [&] {
-    const Json s = charon_->Status(Clock::now());
+    const Json s = Fresh(charon_);
     return s["connections"][0].value("last_error", std::string()).find("NO_PROPOSAL_CHOSEN") !=
            std::string::npos;
   };
-  ASSERT_TRUE(WaitFor(refused, 30000, [&] { Poll(); })) << charon_->Status(Clock::now()).dump(1);
+  ASSERT_TRUE(WaitFor(refused, 30000, [&] { Poll(); })) << Fresh(charon_).dump(1);
   // The site loads its connection; it does not initiate (start_action none).
   PlainStrongswan::WriteText(peer_->dir() + "/swanctl.conf", SiteSwanctl());
   std::string out;
   ASSERT_EQ(peer_->Swanctl("--load-all --noprompt --file " + peer_->dir() + "/swanctl.conf", &out), 0)
       << out;
-  const auto up = [&] { return charon_->Status(Clock::now())["connections"][0]["state"] == "up"; };
-  ASSERT_TRUE(WaitFor(up, 40000, [&] { Poll(); })) << charon_->Status(Clock::now()).dump(1);
-  EXPECT_GE(charon_->Status(Clock::now())["reinitiated"].get<int>(), 1);
+  const auto up = [&] { return Fresh(charon_)["connections"][0]["state"] == "up"; };
+  ASSERT_TRUE(WaitFor(up, 40000, [&] { Poll(); })) << Fresh(charon_).dump(1);
+  EXPECT_GE(Fresh(charon_)["reinitiated"].get<int>(), 1);
 }
 
 TEST_F(Peers, WithdrawnPrefixLeavesTheCompartment) {
@@ -299,13 +299,13 @@ TEST_F(Peers, PointToSiteEapAndCertificateClients) {
 
   ASSERT_TRUE(WaitFor([&] { return Ping(c1, "10.1.0.10") && Ping(c2, "10.1.0.10"); }, 30000,
                       [&] { Poll(); }))
-      << charon_->Status(Clock::now()).dump(1);
+      << Fresh(charon_).dump(1);
   const std::string vip1 = ShOut("ip -n " + c1 + " -4 -o addr show dev ipsec0");
   const std::string vip2 = ShOut("ip -n " + c2 + " -4 -o addr show dev ipsec0");
   EXPECT_NE(vip1.find("10.9.9."), std::string::npos) << vip1;
   EXPECT_NE(vip2.find("10.9.9."), std::string::npos) << vip2;
   EXPECT_NE(vip1.substr(vip1.find("10.9.9.")), vip2.substr(vip2.find("10.9.9."))) << vip1 << vip2;
-  const Json s = charon_->Status(Clock::now());
+  const Json s = Fresh(charon_);
   ASSERT_EQ(s["point_to_site"]["clients"].size(), 2u) << s.dump(1);
   bool eap = false;
   for (const Json& c : s["point_to_site"]["clients"])

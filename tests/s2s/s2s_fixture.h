@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "s2s/spec.h"
+#include "s2s/status_refresher.h"
 #include "tests/lib/shell.h"
 
 namespace hnv::s2s::test {
@@ -33,6 +34,18 @@ using hnv::test::ShOut;
 inline bool WaitFor(const std::function<bool()>& pred, int ms,
                     const std::function<void()>& step = nullptr) {
   return hnv::test::WaitFor(pred, ms, step, 50);
+}
+
+// A service's status as of now (CharonService, FrrService): their Status
+// never waits for the daemon but answers from the refresher's latest
+// answer; a test that checks what it just did asks for a new one and waits
+// for it (10 s at most) first.
+template <typename S>
+Json Fresh(S&& service, int ms = 10000) {
+  const Clock::time_point t = Clock::now();
+  service->Refresh();
+  WaitFor([&] { return service->status_asked() >= t; }, ms);
+  return service->Status(Clock::now());
 }
 
 inline IpAddr A(const char* s) { return IpAddr::Parse(s).value(); }
@@ -125,6 +138,8 @@ class NetTest : public ::testing::Test {
     return d;
   }
 
+  // One for all the services of a test, as in hnv-gateway.
+  std::shared_ptr<StatusRefresher> refresher_ = std::make_shared<StatusRefresher>();
   std::string base_;
   std::vector<std::string> namespaces_;
   std::vector<std::function<void()>> cleanups_;

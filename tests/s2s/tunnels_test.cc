@@ -25,7 +25,7 @@ class Tunnels : public NetTest {
   }
 
   CharonService* Start(const std::string& name, const std::string& ns, const TenantVpn& vpn) {
-    auto c = std::make_unique<CharonService>(ServiceEnv{vpn.tenant, ns, Dir(name)});
+    auto c = std::make_unique<CharonService>(ServiceEnv{vpn.tenant, ns, Dir(name)}, refresher_);
     std::string error;
     EXPECT_TRUE(c->Start(vpn, Clock::now(), &error)) << error;
     charons_.emplace_back(name, std::move(c));
@@ -41,12 +41,12 @@ class Tunnels : public NetTest {
     return Json();
   }
   static std::string State(CharonService* c, const std::string& name) {
-    const Json k = Conn(c->Status(Clock::now()), name);
+    const Json k = Conn(Fresh(c), name);
     return k.is_null() ? "absent" : k["state"].get<std::string>();
   }
   // The established IKE SA id and child SPI of a connection ("" if none).
   static std::string SaKey(CharonService* c, const std::string& name) {
-    const Json k = Conn(c->Status(Clock::now()), name);
+    const Json k = Conn(Fresh(c), name);
     if (k.is_null()) return "";
     for (const Json& sa : k["ike_sas"])
       if (sa["state"] == "ESTABLISHED" && !sa["child_sas"].empty())
@@ -115,17 +115,17 @@ TEST_F(Tunnels, BadKeyOrProposalChangeAndRemovalTouchOnlyTheirConnection) {
   CharonService* ga = Start("A", a, Vpn("a", {ab, ac}));
 
   ASSERT_TRUE(WaitFor([&] { return Ping(ha, "10.2.0.10"); }, 20000, [&] { PollAll(); }));
-  ASSERT_TRUE(WaitFor([&] { return Conn(ga->Status(Clock::now()), "to-c").contains("last_error"); },
+  ASSERT_TRUE(WaitFor([&] { return Conn(Fresh(ga), "to-c").contains("last_error"); },
                       20000, [&] { PollAll(); }))
-      << ga->Status(Clock::now()).dump(1);
-  Json k = Conn(ga->Status(Clock::now()), "to-c");
+      << Fresh(ga).dump(1);
+  Json k = Conn(Fresh(ga), "to-c");
   EXPECT_NE(k["state"], "up");
   EXPECT_NE(k["last_error"].get<std::string>().find("AUTHENTICATION_FAILED"), std::string::npos)
       << k.dump(1);
   // The responder says why too.
-  EXPECT_NE(Conn(gc->Status(Clock::now()), "to-a").value("last_error", "").find("key"),
+  EXPECT_NE(Conn(Fresh(gc), "to-a").value("last_error", "").find("key"),
             std::string::npos)
-      << gc->Status(Clock::now()).dump(1);
+      << Fresh(gc).dump(1);
   EXPECT_FALSE(Ping(ha, "10.3.0.10"));
   const std::string ab_sa = SaKey(ga, "to-b");
   ASSERT_FALSE(ab_sa.empty());
@@ -137,21 +137,21 @@ TEST_F(Tunnels, BadKeyOrProposalChangeAndRemovalTouchOnlyTheirConnection) {
   ASSERT_TRUE(ga->Update(Vpn("a", {ab, ac}), Clock::now(), &error)) << error;
   ASSERT_TRUE(WaitFor(
       [&] {
-        return Conn(ga->Status(Clock::now()), "to-c")
+        return Conn(Fresh(ga), "to-c")
                    .value("last_error", "")
                    .find("NO_PROPOSAL_CHOSEN") != std::string::npos;
       },
       20000, [&] { PollAll(); }))
-      << ga->Status(Clock::now()).dump(1);
+      << Fresh(ga).dump(1);
   EXPECT_EQ(SaKey(ga, "to-b"), ab_sa);
 
   // Fixed: C comes up; B's SA is the same one.
   ac.ike_proposals = {kDefaultIkeProposal};
   ASSERT_TRUE(ga->Update(Vpn("a", {ab, ac}), Clock::now(), &error)) << error;
   ASSERT_TRUE(WaitFor([&] { return Ping(ha, "10.3.0.10"); }, 20000, [&] { PollAll(); }))
-      << ga->Status(Clock::now()).dump(1);
+      << Fresh(ga).dump(1);
   EXPECT_EQ(State(ga, "to-c"), "up");
-  EXPECT_FALSE(Conn(ga->Status(Clock::now()), "to-c").contains("last_error"));
+  EXPECT_FALSE(Conn(Fresh(ga), "to-c").contains("last_error"));
   EXPECT_EQ(SaKey(ga, "to-b"), ab_sa);
   EXPECT_TRUE(Ping(ha, "10.2.0.10"));
 
@@ -167,8 +167,8 @@ TEST_F(Tunnels, BadKeyOrProposalChangeAndRemovalTouchOnlyTheirConnection) {
   ASSERT_TRUE(WaitFor([&] { return !SaKey(ga, "to-c").empty() && SaKey(ga, "to-c") != ac_sa; },
                       20000, [&] { PollAll(); }));
   // One IKE SA, and B's is untouched.
-  EXPECT_EQ(Conn(ga->Status(Clock::now()), "to-c")["ike_sas"].size(), 1u)
-      << ga->Status(Clock::now()).dump(1);
+  EXPECT_EQ(Conn(Fresh(ga), "to-c")["ike_sas"].size(), 1u)
+      << Fresh(ga).dump(1);
   EXPECT_EQ(SaKey(ga, "to-b"), ab_sa);
   // Only a route goes (the selectors stay): the kernel changes, the SA stays.
   const std::string ac_sa2 = SaKey(ga, "to-c");
@@ -209,7 +209,7 @@ TEST_F(Tunnels, SameAddressesInTwoTenantsNeverMeet) {
   for (int t = 0; t < 2; ++t)
     ASSERT_TRUE(WaitFor([&] { return Ping(host[t], "10.2.0.10"); }, 20000, [&] { PollAll(); }));
   auto packets_out = [&](int t) {
-    const Json k = Conn(gw[t]->Status(Clock::now()), "to-b");
+    const Json k = Conn(Fresh(gw[t]), "to-b");
     long long n = 0;
     for (const Json& sa : k["ike_sas"])
       for (const Json& c : sa["child_sas"]) n += c["packets_out"].get<long long>();
@@ -254,9 +254,9 @@ TEST_F(Tunnels, CertificatesWithPolicyBasedTunnel) {
   Start("B", b, site(1));
   CharonService* ga = Start("A", a, site(0));
   ASSERT_TRUE(WaitFor([&] { return Ping(ha, "10.2.0.10"); }, 20000, [&] { PollAll(); }))
-      << ga->Status(Clock::now()).dump(1);
+      << Fresh(ga).dump(1);
   EXPECT_TRUE(Ping(a, "10.2.0.10"));  // from the gateway itself, source 10.1.0.1
-  const Json k = Conn(ga->Status(Clock::now()), "s2s");
+  const Json k = Conn(Fresh(ga), "s2s");
   EXPECT_EQ(k["mode"], "policy");
   EXPECT_EQ(k["ike_sas"][0]["remote_id"], "gw-b.contoso.example") << k.dump(1);
   EXPECT_EQ(k["ike_sas"][0]["child_sas"][0]["remote_ts"][0], "10.2.0.0/24");

@@ -102,9 +102,13 @@ read -r esp clear <<<"$(tcounts inet 'udp.port == 4500 && ip.addr == 10.1.3.2' \
 step "hnvctl vpn show contoso"
 hnv gw vpn show contoso || fail "hnvctl vpn show failed"
 vpn() { hnv gw --json vpn show contoso | "$TOPO_PY" -c "import json, sys; v = json.load(sys.stdin); print($1)"; }
-[ "$(vpn "v['charon']['connections'][0]['state']")" = up ] && pass "connection onprem up" || fail "connection onprem not up"
-[ "$(vpn "v['frr']['neighbors'][0]['state']")" = Established ] && pass "neighbour Established" \
-  || fail "neighbour not Established"
+# hnvctl answers at once from the daemons' latest answers (refreshed every
+# second while someone looks, s2s/status_refresher.h): wait for a current one.
+vpn_is() { [ "$(vpn "$1")" = "$2" ]; }
+until_ok 5 vpn_is "v['charon']['connections'][0]['state']" up && pass "connection onprem up (as of $(vpn "v['charon']['age_ms']") ms ago)" \
+  || fail "connection onprem not up: $(vpn "v['charon']")"
+until_ok 5 vpn_is "v['frr']['neighbors'][0]['state']" Established && pass "neighbour Established (as of $(vpn "v['frr']['age_ms']") ms ago)" \
+  || fail "neighbour not Established: $(vpn "v['frr']")"
 [ "$(vpn "sorted(r['destination'] for r in v['routes'] if r['origin'] == 'bgp')")" = "['10.2.0.0/24', '10.2.9.0/24']" ] \
   && pass "learned prefixes 10.2.0.0/24 and 10.2.9.0/24" || fail "learned: $(vpn "v['routes']")"
 
