@@ -166,7 +166,7 @@ fi
 BIN=$(realpath "$BIN") HNVCTL=$(realpath "$HNVCTL") GW_BIN=$(realpath "$GW_BIN")
 
 # prefix of every namespace we create, and our work directory
-TOPO_PREFIX=hl${TOPO_LIMIT_PID:-$(( $$ % 10000 ))} TOPO_WORK=/tmp/hl${TOPO_LIMIT_PID:-$(( $$ % 10000 ))}
+TOPO_PREFIX=hl$(( $$ % 10000 )) TOPO_WORK=/tmp/hl$(( $$ % 10000 ))
 if [ $KEEP = 1 ]; then TOPO_DAEMON_LIMIT=0; fi   # no time limit on a lab left running
 TOPO_NAME=lab
 topo_init lab
