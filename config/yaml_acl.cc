@@ -40,6 +40,22 @@ ElementOrigin Origin(const Reader& r, const Value& item) {
   return ElementOrigin{r.file_index(), item.path, item.line, {}};
 }
 
+// What both kinds read alike: the adapter's vm_name, direction and action
+// (required, with `also_needed` when given); nullopt when one is missing.
+template <typename Acl>
+std::optional<ElementOrigin> ReadHead(Reader& r, const Map& adapter, const Map& m, const Value& item,
+                                      const std::string& vm_name, std::string_view also_needed,
+                                      Acl* a) {
+  a->vm_name = vm_name;
+  ElementOrigin o = Origin(r, item);
+  if (const std::optional<Value> v = adapter.Get("vm_name")) o.Set("vm_name", *v);
+  if (!m.Need("direction") || !m.Need("action") || (!also_needed.empty() && !m.Need(also_needed)))
+    return std::nullopt;
+  ReadText(r, m, "direction", "direction", &o, &a->direction, ParseAclDirection);
+  ReadText(r, m, "action", "action", &o, &a->action, ParseAclAction);
+  return o;
+}
+
 }  // namespace
 
 void ReadAdapterAcls(Reader& r, const Map& adapter, const std::string& vm_name, PolicyBuilder* b) {
@@ -48,12 +64,9 @@ void ReadAdapterAcls(Reader& r, const Map& adapter, const std::string& vm_name, 
       std::optional<Map> m = r.AsMap(item, kAclKeys);
       if (!m) continue;
       PortAcl a;
-      a.vm_name = vm_name;
-      ElementOrigin o = Origin(r, item);
-      if (const std::optional<Value> v = adapter.Get("vm_name")) o.Set("vm_name", *v);
-      if (!m->Need("direction") || !m->Need("action")) continue;
-      ReadText(r, *m, "direction", "direction", &o, &a.direction, ParseAclDirection);
-      ReadText(r, *m, "action", "action", &o, &a.action, ParseAclAction);
+      std::optional<ElementOrigin> head = ReadHead(r, adapter, *m, item, vm_name, {}, &a);
+      if (!head) continue;
+      ElementOrigin& o = *head;
       const std::optional<Value> ip = m->Get("remote_ip_address");
       const std::optional<Value> mac = m->Get("remote_mac_address");
       if (ip && mac) {
@@ -83,12 +96,9 @@ void ReadAdapterAcls(Reader& r, const Map& adapter, const std::string& vm_name, 
       std::optional<Map> m = r.AsMap(item, kExtAclKeys);
       if (!m) continue;
       PortExtendedAcl a;
-      a.vm_name = vm_name;
-      ElementOrigin o = Origin(r, item);
-      if (const std::optional<Value> v = adapter.Get("vm_name")) o.Set("vm_name", *v);
-      if (!m->Need("direction") || !m->Need("action") || !m->Need("weight")) continue;
-      ReadText(r, *m, "direction", "direction", &o, &a.direction, ParseAclDirection);
-      ReadText(r, *m, "action", "action", &o, &a.action, ParseAclAction);
+      std::optional<ElementOrigin> head = ReadHead(r, adapter, *m, item, vm_name, "weight", &a);
+      if (!head) continue;
+      ElementOrigin& o = *head;
       if (const std::optional<Value> v = m->Get("weight")) {
         o.Set("weight", *v);
         if (auto x = r.UintIn(*v, kWeightSpec)) a.weight = static_cast<uint32_t>(*x);
