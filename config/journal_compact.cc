@@ -12,37 +12,9 @@ using nlohmann::json;
 
 // The identity of a canonical object (policy_ops.h), as one string.
 std::string IdentityKey(Kind kind, const json& o) {
-  std::vector<const char*> fields;
-  switch (kind) {
-    case Kind::kLookupRecord: {
-      const std::string ca = o.value("customer_address", "");
-      if (ca != "0.0.0.0" && ca != "::")
-        fields = {"vsid", "customer_address"};
-      else
-        fields = {"vsid", "mac", "type"};
-      break;
-    }
-    case Kind::kCustomerRoute:
-      fields = {"rdid", "destination"};
-      break;
-    case Kind::kProviderAddress:
-      fields = {"address"};
-      break;
-    case Kind::kProviderRoute:
-      fields = {"destination"};
-      break;
-    case Kind::kVmNetworkAdapter:
-      fields = {"vm_name"};
-      break;
-    case Kind::kRoutingDomain:
-      fields = {"rdid"};
-      break;
-    case Kind::kVirtualSubnet:
-      fields = {"vsid"};
-      break;
-  }
+  const std::vector<std::string> fields = IdentityFields(kind, o);
   json key = json::array();
-  for (const char* f : fields) key.push_back(o.contains(f) ? o[f] : json());
+  for (const std::string& f : fields) key.push_back(o.contains(f) ? o[f] : json());
   return key.dump();
 }
 

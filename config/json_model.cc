@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "config/json_convert.h"
 #include "config/policy/policy_dump.h"
 
 namespace hnv::config {
@@ -166,6 +167,10 @@ const char* KindName(Kind kind) {
       return "routing-domain";
     case Kind::kVirtualSubnet:
       return "virtual-subnet";
+    case Kind::kPortAcl:
+      return "port-acl";
+    case Kind::kPortExtendedAcl:
+      return "port-extended-acl";
   }
   return "?";
 }
@@ -202,6 +207,9 @@ std::span<const FieldSpec> Fields(Kind kind) {
       return kRoutingDomainFields;
     case Kind::kVirtualSubnet:
       return kVirtualSubnetFields;
+    case Kind::kPortAcl:
+    case Kind::kPortExtendedAcl:
+      return json_detail::AclFields(kind);
   }
   return {};
 }
@@ -317,6 +325,13 @@ FieldResult NormalizeField(FieldType type, const json& v) {
       }
       return Integer(v, 0, 65535, "0..65535");
     }
+    case FieldType::kTrueFalse:
+    case FieldType::kAclAddress:
+    case FieldType::kPortRange:
+    case FieldType::kAclProtocol:
+    case FieldType::kAclDirection:
+    case FieldType::kAclAction:
+      return json_detail::NormalizeAclField(type, v);
   }
   return Bad(v, "has an unknown type");
 }
@@ -445,27 +460,7 @@ bool Port(const json& o, const FromJsonOptions& options, uint16_t* out,
   return false;
 }
 
-template <typename T, typename Fill>
-FromJsonResult<T> Convert(Kind kind, const json& j, const FromJsonOptions& options, Fill fill) {
-  FromJsonResult<T> r;
-  FromJsonResult<json> n = NormalizeObject(kind, j, options);
-  r.present = std::move(n.present);
-  if (n.error) {
-    r.error = std::move(n.error);
-    return r;
-  }
-  T value{};
-  // NormalizeObject checked every form, so only json's own invariants could
-  // throw here; keep the promise anyway.
-  try {
-    if (!fill(*n.value, &value, &r.error)) return r;
-  } catch (const std::exception& e) {
-    r.error = JsonError{"", std::string("internal error: ") + e.what()};
-    return r;
-  }
-  r.value = std::move(value);
-  return r;
-}
+using json_detail::Convert;
 
 // The unspecified address of the family of `like` (on-link next hops).
 IpAddr Unspecified(const IpAddr& like) {
@@ -672,6 +667,10 @@ json KindToJson(const Policy& p, Kind kind) {
       return ArrayOf(p.routing_domains);
     case Kind::kVirtualSubnet:
       return ArrayOf(p.subnets);
+    case Kind::kPortAcl:
+      return ArrayOf(p.port_acls);
+    case Kind::kPortExtendedAcl:
+      return ArrayOf(p.port_extended_acls);
   }
   return json::array();
 }
@@ -700,6 +699,12 @@ std::optional<JsonError> AppendFromJson(Kind kind, const json& array, Policy* p,
     case Kind::kVirtualSubnet:
       return AppendAll(array, &p->subnets,
                        [&](const json& j) { return VirtualSubnetFromJson(j, options); });
+    case Kind::kPortAcl:
+      return AppendAll(array, &p->port_acls,
+                       [&](const json& j) { return PortAclFromJson(j, options); });
+    case Kind::kPortExtendedAcl:
+      return AppendAll(array, &p->port_extended_acls,
+                       [&](const json& j) { return PortExtendedAclFromJson(j, options); });
   }
   return JsonError{"", "unknown kind"};
 }

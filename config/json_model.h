@@ -22,6 +22,15 @@
 //   routing-domain      rdid*, name
 //   virtual-subnet      vsid*, rdid*, prefixes* (a list; one string is a list of one;
 //                       "prefix": x, as in the YAML, is read as "prefixes": [x])
+//   port-acl            vm_name*, direction*, action*, and one of remote_ip_address
+//                       (ANY, an address or a prefix) or remote_mac_address
+//                       (Add-VMNetworkAdapterAcl; json_acl.cc)
+//   port-extended-acl   vm_name*, direction*, action*, weight*, local_ip_address (ANY),
+//                       remote_ip_address (ANY), local_port (ANY), remote_port (ANY),
+//                       protocol (ANY), stateful (false), idle_session_timeout (255)
+//                       (Add-VMNetworkAdapterExtendedAcl)
+// ACL values are spelled as config/acl_text.h reads them (Hyper-V's words),
+// canonical as it writes them; stateful is a JSON boolean (also "$true").
 // `port` is a dataplane port number; a name is accepted where the caller
 // gives a resolver (FromJsonOptions::port_by_name). Unlike the YAML, a
 // provider-address's mac is optional here (zero when absent, which
@@ -57,10 +66,13 @@ enum class Kind : uint8_t {
   kVmNetworkAdapter,
   kRoutingDomain,
   kVirtualSubnet,
+  kPortAcl,
+  kPortExtendedAcl,
 };
 inline constexpr Kind kAllKinds[] = {
     Kind::kLookupRecord,     Kind::kCustomerRoute, Kind::kProviderAddress, Kind::kProviderRoute,
-    Kind::kVmNetworkAdapter, Kind::kRoutingDomain, Kind::kVirtualSubnet};
+    Kind::kVmNetworkAdapter, Kind::kRoutingDomain, Kind::kVirtualSubnet,   Kind::kPortAcl,
+    Kind::kPortExtendedAcl};
 
 const char* KindName(Kind kind);  // "lookup-record"
 std::optional<Kind> ParseKind(std::string_view name);
@@ -82,6 +94,12 @@ enum class FieldType : uint8_t {
   kVlan,       // 0..4094
   kPort,       // 0..65535, or a port name
   kOnOff,      // "On" / "Off" (also on/off, true/false, JSON booleans)
+  kTrueFalse,  // a JSON boolean (also "true", "$false", ...)
+  kAclAddress,    // ANY, an address or a prefix (acl_text.h)
+  kPortRange,     // ANY, N or N-M
+  kAclProtocol,   // ANY, TCP, UDP, ICMP, ICMPv6 or 0..255
+  kAclDirection,  // Inbound, Outbound, Both
+  kAclAction,     // Allow, Deny, Meter
 };
 
 struct FieldSpec {
@@ -145,6 +163,10 @@ FromJsonResult<RoutingDomain> RoutingDomainFromJson(const nlohmann::json& j,
                                                     const FromJsonOptions& options = {});
 FromJsonResult<VirtualSubnet> VirtualSubnetFromJson(const nlohmann::json& j,
                                                     const FromJsonOptions& options = {});
+FromJsonResult<PortAcl> PortAclFromJson(const nlohmann::json& j,
+                                        const FromJsonOptions& options = {});
+FromJsonResult<PortExtendedAcl> PortExtendedAclFromJson(const nlohmann::json& j,
+                                                        const FromJsonOptions& options = {});
 
 // Canonical objects with every field.
 nlohmann::json ToJson(const LookupRecord& r);
@@ -154,6 +176,8 @@ nlohmann::json ToJson(const ProviderRoute& r);
 nlohmann::json ToJson(const VmPort& v);
 nlohmann::json ToJson(const RoutingDomain& d);
 nlohmann::json ToJson(const VirtualSubnet& s);
+nlohmann::json ToJson(const PortAcl& a);
+nlohmann::json ToJson(const PortExtendedAcl& a);
 
 // The objects of one kind in a policy, as `get` returns them (an array).
 nlohmann::json KindToJson(const Policy& p, Kind kind);

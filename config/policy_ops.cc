@@ -18,30 +18,6 @@ bool IsUnspecified(const json& v) {
   return v.is_string() && (v.get<std::string>() == "0.0.0.0" || v.get<std::string>() == "::");
 }
 
-std::vector<std::string> IdentityFields(Kind kind, const json& given) {
-  switch (kind) {
-    case Kind::kLookupRecord:
-      if (given.contains("customer_address") && !IsUnspecified(given["customer_address"]))
-        return {"vsid", "customer_address"};
-      if (!given.contains("customer_address") && !given.contains("mac"))
-        return {"vsid", "customer_address"};
-      return {"vsid", "mac", "type"};
-    case Kind::kCustomerRoute:
-      return {"rdid", "destination"};
-    case Kind::kProviderAddress:
-      return {"address"};
-    case Kind::kProviderRoute:
-      return {"destination"};
-    case Kind::kVmNetworkAdapter:
-      return {"vm_name"};
-    case Kind::kRoutingDomain:
-      return {"rdid"};
-    case Kind::kVirtualSubnet:
-      return {"vsid"};
-  }
-  return {};
-}
-
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -120,6 +96,34 @@ std::string ApplyTo(std::vector<T>* vec, const Change& c, FromFn from,
 
 }  // namespace
 
+std::vector<std::string> IdentityFields(Kind kind, const nlohmann::json& given) {
+  switch (kind) {
+    case Kind::kLookupRecord:
+      if (given.contains("customer_address") && !IsUnspecified(given["customer_address"]))
+        return {"vsid", "customer_address"};
+      if (!given.contains("customer_address") && !given.contains("mac"))
+        return {"vsid", "customer_address"};
+      return {"vsid", "mac", "type"};
+    case Kind::kCustomerRoute:
+      return {"rdid", "destination"};
+    case Kind::kProviderAddress:
+      return {"address"};
+    case Kind::kProviderRoute:
+      return {"destination"};
+    case Kind::kVmNetworkAdapter:
+      return {"vm_name"};
+    case Kind::kRoutingDomain:
+      return {"rdid"};
+    case Kind::kVirtualSubnet:
+      return {"vsid"};
+    case Kind::kPortAcl:  // every field: Hyper-V keeps the same rule once
+      return {"vm_name", "direction", "action", "remote_ip_address", "remote_mac_address"};
+    case Kind::kPortExtendedAcl:
+      return {"vm_name", "direction", "weight"};
+  }
+  return {};
+}
+
 std::string ApplyChange(Policy* p, const Change& c, const FromJsonOptions& options) {
   Policy copy = *p;
   std::string err;
@@ -144,6 +148,12 @@ std::string ApplyChange(Policy* p, const Change& c, const FromJsonOptions& optio
       break;
     case Kind::kVirtualSubnet:
       err = ApplyTo(&copy.subnets, c, VirtualSubnetFromJson, options);
+      break;
+    case Kind::kPortAcl:
+      err = ApplyTo(&copy.port_acls, c, PortAclFromJson, options);
+      break;
+    case Kind::kPortExtendedAcl:
+      err = ApplyTo(&copy.port_extended_acls, c, PortExtendedAclFromJson, options);
       break;
   }
   if (err.empty()) *p = std::move(copy);

@@ -36,6 +36,10 @@ struct Change {
   nlohmann::json object;
 };
 
+// The identity fields (above) of an object of `kind` given as `given`
+// (canonical JSON; a lookup record's depend on its customer_address).
+std::vector<std::string> IdentityFields(Kind kind, const nlohmann::json& given);
+
 // Applies `c` to *p. Returns an empty string, or the error (one line, naming
 // the field). *p is unchanged on error. Whole-policy rules are not checked
 // here: validate the result (ValidatePolicy) before using it.

@@ -322,11 +322,36 @@ nlohmann::json VSwitch::MetricsJson() {
 }
 
 Response VSwitch::Get(const daemon::GetArgs& args) const {
+  if (args.kind == config::Kind::kPortAcl) return Response{true, PortAclsWithMeters(), {}};
   if (args.kind != config::Kind::kLookupRecord)
     return Response{true, config::KindToJson(policy_->rest(), args.kind), {}};
   json records = json::array();
   policy_->ForEach([&](const LookupRecord& r) { records.push_back(config::ToJson(r)); });
   return Response{true, std::move(records), {}};
+}
+
+// Get-VMNetworkAdapterAcl: each Meter rule with what the workers counted
+// for it (both directions of a Both rule, added).
+json VSwitch::PortAclsWithMeters() const {
+  const std::vector<PortAcl>& acls = policy_->rest().port_acls;
+  json out = config::KindToJson(policy_->rest(), config::Kind::kPortAcl);
+  bool any = false;
+  for (const PortAcl& a : acls) any |= a.action == AclAction::kMeter;
+  if (!any) return out;
+  const WorkerCounters c = dp_->Counters();
+  for (size_t i = 0; i < acls.size(); ++i) {
+    if (acls[i].action != AclAction::kMeter) continue;
+    uint64_t packets = 0, bytes = 0;
+    for (PortAclTable::Dir d : {PortAclTable::kIn, PortAclTable::kOut}) {
+      const uint16_t slot = dp_->tables().MeterSlot(acls[i], d);
+      if (slot == kNoMeter) continue;
+      packets += c.acl_meter_packets[slot];
+      bytes += c.acl_meter_bytes[slot];
+    }
+    out[i]["metered_packets"] = packets;
+    out[i]["metered_bytes"] = bytes;
+  }
+  return out;
 }
 
 void VSwitch::RegisterOperations() {

@@ -79,6 +79,7 @@ class VSwitch final : public daemon::Program {
   // A policy from the store, applied as a diff (the ports must not change).
   void ApplyStorePolicy(const store::FollowedPolicy& p);
   config::Response Get(const daemon::GetArgs& args) const;
+  nlohmann::json PortAclsWithMeters() const;
   config::Response HandleChange(const config::Change& c);
   // Applies a validated single-record edit to the tables.
   bool ApplyRecordEdit(const RecordEdit& edit, std::string* error);

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "config/hnvctl/cmdlet_nouns.h"
 #include "config/hnvctl/frame_spec.h"
 
 namespace hnv::ctl {
@@ -16,21 +17,11 @@ using config::FieldType;
 using config::Kind;
 using nlohmann::json;
 
-struct Param {
-  const char* name;          // as the chapter spells it
-  const char* field;         // the JSON field
-  bool number_only = false;  // InterfaceIndex: a port number, never a name
-};
-
-struct Noun {
-  const char* name;
-  Kind kind;
-  std::vector<Param> params;
-  bool new_remove;  // New-/Remove- exist (not for VMNetworkAdapter)
-};
+constexpr uint8_t kObjectVerbs = kVerbNew | kVerbGet | kVerbSet | kVerbRemove;
 
 const std::vector<Noun>& Nouns() {
-  static const std::vector<Noun> kNouns = {
+  static const std::vector<Noun> kNouns = [] {
+    std::vector<Noun> nouns = {
       {"NetVirtualizationLookupRecord",
        Kind::kLookupRecord,
        {{"CustomerAddress", "customer_address"},
@@ -40,7 +31,7 @@ const std::vector<Noun>& Nouns() {
         {"Rule", "rule"},
         {"Type", "type"},
         {"VMName", "vm_name"}},
-       true},
+       kObjectVerbs},
       {"NetVirtualizationCustomerRoute",
        Kind::kCustomerRoute,
        {{"RoutingDomainID", "rdid"},
@@ -48,7 +39,7 @@ const std::vector<Noun>& Nouns() {
         {"DestinationPrefix", "destination"},
         {"NextHop", "next_hop"},
         {"Metric", "metric"}},
-       true},
+       kObjectVerbs},
       {"NetVirtualizationProviderAddress",
        Kind::kProviderAddress,
        {{"ProviderAddress", "address"},
@@ -56,13 +47,13 @@ const std::vector<Noun>& Nouns() {
         {"PrefixLength", "prefix_length"},
         {"VlanID", "vlan"},
         {"MACAddress", "mac"}},
-       true},
+       kObjectVerbs},
       {"NetVirtualizationProviderRoute",
        Kind::kProviderRoute,
        {{"DestinationPrefix", "destination"},
         {"InterfaceIndex", "port", true},
         {"NextHop", "next_hop"}},
-       true},
+       kObjectVerbs},
       {"VMNetworkAdapter",
        Kind::kVmNetworkAdapter,
        {{"VMName", "vm_name"},
@@ -71,8 +62,12 @@ const std::vector<Noun>& Nouns() {
         {"MacAddressSpoofing", "mac_address_spoofing"},
         {"DhcpGuard", "dhcp_guard"},
         {"RouterGuard", "router_guard"}},
-       false},
-  };
+       kVerbGet | kVerbSet,
+       true},
+    };
+    nouns.insert(nouns.end(), AclNouns().begin(), AclNouns().end());
+    return nouns;
+  }();
   return kNouns;
 }
 
@@ -209,17 +204,19 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
   for (const Noun& n : Nouns()) {
     if (IEquals(n.name, noun_text)) noun = &n;
   }
-  const bool known_verb = verb == "new" || verb == "get" || verb == "set" || verb == "remove";
-  if (noun == nullptr || !known_verb ||
-      (!noun->new_remove && (verb == "new" || verb == "remove"))) {
+  static const std::pair<const char*, uint8_t> kVerbs[] = {
+      {"New", kVerbNew}, {"Get", kVerbGet}, {"Set", kVerbSet}, {"Remove", kVerbRemove},
+      {"Add", kVerbAdd}};
+  std::string label;
+  uint8_t verb_bit = 0;
+  for (const auto& [v, bit] : kVerbs) {
+    if (IEquals(v, verb)) verb_bit = bit;
+    if (noun != nullptr && IEquals(v, verb)) label = std::string(v) + "-" + noun->name;
+  }
+  if (noun == nullptr || (noun->verbs & verb_bit) == 0) {
     return Fail(kExitUsage, "unknown command \"" + name + "\" (try hnvctl --help)");
   }
-  static const char* kVerbs[] = {"New", "Get", "Set", "Remove"};
-  std::string label;
-  for (const char* v : kVerbs) {
-    if (IEquals(v, verb)) label = std::string(v) + "-" + noun->name;
-  }
-  const bool vm_adapter = noun->kind == Kind::kVmNetworkAdapter;
+  const bool vm_adapter = noun->vm_first;
   const bool is_get = verb == "get";
 
   // Parameters as given: (param, raw value), in order.
@@ -248,7 +245,7 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
       value = pname.substr(colon + 1);
       pname.resize(colon);
     }
-    if (vm_adapter && is_get && IEquals(pname, "All") && !value) {
+    if (noun->kind == Kind::kVmNetworkAdapter && is_get && IEquals(pname, "All") && !value) {
       given.emplace_back(&noun->params[0], "*");
       continue;
     }
@@ -258,7 +255,8 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
     }
     if (param == nullptr) {
       return Fail(kExitUsage, label + ": unknown parameter -" + pname + " (" +
-                                  ParamList(*noun, vm_adapter && is_get) + ")");
+                                  ParamList(*noun, noun->kind == Kind::kVmNetworkAdapter && is_get) +
+                                  ")");
     }
     if (!value) {
       const bool next_is_value = i + 1 < words.size() &&
@@ -288,7 +286,7 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
     object[param->field] = std::move(*r.value);
   }
 
-  if (verb == "new") {
+  if (verb == "new" || verb == "add") {
     config::FromJsonResult<json> n = config::NormalizeObject(noun->kind, object);
     if (n.error) {
       const Param* p = ParamForField(*noun, n.error->field);
@@ -308,7 +306,11 @@ ParseOutcome ParseCmdlet(const std::vector<std::string>& words) {
     return Fail(kExitUsage, label + ": give at least one of " + ParamList(*noun, false) +
                                 " to select what to remove");
   }
-  Command c = ObjectCommand(label, verb, noun->kind, std::move(object));
+  if (verb == "add") {
+    if (std::string e = CheckAclToAdd(noun->kind, object); !e.empty())
+      return Fail(kExitUsage, label + ": " + e);
+  }
+  Command c = ObjectCommand(label, verb == "add" ? "new" : verb, noun->kind, std::move(object));
   c.properties = std::move(properties);
   return Ok(std::move(c));
 }
@@ -624,7 +626,7 @@ Short forms (fields are those of the YAML files, see config/README.md):
   hnvctl lb TENANT                          hnv-gateway: the tenant's load balancers: each
                                             backend's health, weight and share of the table
 KIND: lookup-record, customer-route, provider-address, provider-route,
-      vm-network-adapter, routing-domain, virtual-subnet
+      vm-network-adapter, routing-domain, virtual-subnet, port-acl, port-extended-acl
 
 The chapter's cmdlets (names and parameters case-insensitive):
   New-|Get-|Set-|Remove-NetVirtualizationLookupRecord -CustomerAddress -VirtualSubnetID
@@ -637,6 +639,13 @@ The chapter's cmdlets (names and parameters case-insensitive):
   Get-VMNetworkAdapter [*|NAME|-VMName NAME] [| fl PROPERTY,...|*]
   Set-VMNetworkAdapter -VMName NAME [-VirtualSubnetId N] [-StaticMacAddress MAC]
       [-MacAddressSpoofing On|Off] [-DhcpGuard On|Off] [-RouterGuard On|Off]
+  Add-|Remove-|Get-VMNetworkAdapterAcl -VMName NAME [-RemoteIPAddress ANY|ADDR|PREFIX |
+      -RemoteMacAddress MAC] -Direction Inbound|Outbound|Both -Action Allow|Deny|Meter
+  Add-|Remove-|Get-VMNetworkAdapterExtendedAcl -VMName NAME -Action Allow|Deny
+      -Direction Inbound|Outbound -Weight N [-LocalIPAddress A] [-RemoteIPAddress A]
+      [-LocalPort N[-M]] [-RemotePort N[-M]] [-Protocol TCP|UDP|ICMP|ICMPv6|N]
+      [-Stateful $true|$false] [-IdleSessionTimeout S]
+  (port ACLs apply at once; Get-VMNetworkAdapterAcl shows what each Meter rule counted)
 Get-* take the same parameters as filters. InterfaceIndex is the dataplane port
 number. Quote a whole cmdlet to keep '*' and '|' from the shell:
   hnvctl 'Get-VMNetworkAdapter * | fl VMName,MacAddress,VirtualSubnetId,SwitchName'

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/control.h"
+#include "config/hnvctl/cmdlet_nouns.h"
 #include "config/policy/policy_dump.h"
 
 namespace hnv::ctl {
@@ -76,6 +77,9 @@ DumpFn DumpFor(Kind kind) {
       return DumpRoutingDomains;
     case Kind::kVirtualSubnet:
       return DumpVirtualSubnets;
+    case Kind::kPortAcl:
+    case Kind::kPortExtendedAcl:
+      break;  // RenderAcls
   }
   return nullptr;
 }
@@ -96,6 +100,10 @@ const char* CmdletFor(Kind kind) {
       return "routing domains";
     case Kind::kVirtualSubnet:
       return "virtual subnets";
+    case Kind::kPortAcl:
+      return "Get-VMNetworkAdapterAcl";
+    case Kind::kPortExtendedAcl:
+      return "Get-VMNetworkAdapterExtendedAcl";
   }
   return "?";
 }
@@ -202,6 +210,17 @@ Rendered RenderObjects(Kind kind, const json& objects, config::Mode mode) {
   if (std::optional<config::JsonError> e = config::AppendFromJson(kind, list, &p, options)) {
     r.error =
         "unexpected " + std::string(config::KindName(kind)) + " from the server: " + e->ToString();
+    return r;
+  }
+  if (kind == Kind::kPortAcl || kind == Kind::kPortExtendedAcl) {
+    // From the canonical objects, with the server's meter counts.
+    json shown = config::KindToJson(p, kind);
+    for (size_t i = 0; i < shown.size() && i < list.size(); ++i) {
+      const json& raw = objects.is_array() ? objects[i] : objects;
+      for (const char* k : {"metered_packets", "metered_bytes"})
+        if (raw.is_object() && raw.contains(k)) shown[i][k] = raw[k];
+    }
+    r.text = RenderAcls(kind, shown);
     return r;
   }
   r.text = DumpFor(kind)(p);

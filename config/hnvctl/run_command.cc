@@ -24,8 +24,9 @@ int RunCommand(const Command& cmd, const Ask& ask, bool as_json, int timeout) {
   if (cmd.view == View::kPolicy) {
     json results = json::object();
     for (config::Kind kind : config::kAllKinds) {
-      if (kind == config::Kind::kRoutingDomain || kind == config::Kind::kVirtualSubnet) {
-        continue;  // the chapter's five views
+      if (kind == config::Kind::kRoutingDomain || kind == config::Kind::kVirtualSubnet ||
+          kind == config::Kind::kPortAcl || kind == config::Kind::kPortExtendedAcl) {
+        continue;  // the chapter's five views (ACLs: Get-VMNetworkAdapter(Extended)Acl)
       }
       Request r{"get", json{{"kind", config::KindName(kind)}}};
       std::optional<json> result = ask(r, timeout, &exit_code);

@@ -288,6 +288,10 @@ Made MakeChange(const StoreState& s, const config::Change& c, const std::string&
       }
       return TenantChange(s, *t, c, label);
     }
+    case Kind::kPortAcl:
+    case Kind::kPortExtendedAcl:
+      return Refuse(label, "port ACLs are not kept in the store yet: give them in the host's "
+                           "file (acls, extended_acls) or to a host that runs from its files");
   }
   return Refuse(label, "unknown kind");
 }

@@ -368,6 +368,7 @@ void PolicyTables::CompileAcls(Snapshot& s) {
     const uint16_t i = free_meters_.front();
     free_meters_.pop_front();
     meter_slots_[key] = i;
+    fresh_meters_.push_back(i);
     return i;
   };
   for (const VmPort& p : applied_.vm_ports) {
@@ -397,6 +398,10 @@ void PolicyTables::ReleaseSnapshotRefs(const Snapshot* s) {
 
 void PolicyTables::PublishSnapshot() {
   std::unique_ptr<Snapshot> next = BuildSnapshot();
+  if (!fresh_meters_.empty()) {
+    if (meter_reset_) meter_reset_(fresh_meters_);
+    fresh_meters_.clear();
+  }
   const Snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
   if (old != nullptr) {
     ReleaseSnapshotRefs(old);

@@ -347,6 +347,12 @@ class PolicyTables {
   // if it was added.
   bool LearnDynamic(uint32_t vsid, const IpAddr& ca, const MacAddr& mac, const IpAddr& pa);
   void SetLearnCallback(LearnCallback cb) { learn_cb_ = std::move(cb); }
+  // Called with the meter slots (WorkerCounters::acl_meter_*) a snapshot
+  // gives to rules that did not have one, before it is published: the
+  // owner of the counters zeroes them, so a rule counts from zero even in
+  // a slot an older rule used.
+  using MeterReset = std::function<void(const std::vector<uint16_t>& slots)>;
+  void SetMeterReset(MeterReset f) { meter_reset_ = std::move(f); }
 
   void Reclaim();      // hands back what a grace period has freed
   void Synchronize();  // waits for a grace period, then reclaims everything
@@ -477,10 +483,12 @@ class PolicyTables {
   uint64_t generation_ = 0;
   LearnCallback learn_cb_;
   // Meter rules' counter slots, kept while the rule is in the policy;
-  // freed slots are reused last (a reused slot starts from its old counts).
+  // freed slots are reused last, and zeroed first (meter_reset_).
   static std::string MeterKey(const PortAcl& a, PortAclTable::Dir d);
   std::map<std::string, uint16_t> meter_slots_;
   std::deque<uint16_t> free_meters_;
+  std::vector<uint16_t> fresh_meters_;  // given out by the snapshot being built
+  MeterReset meter_reset_;
 };
 
 }  // namespace hnv

@@ -179,6 +179,15 @@ bool Dataplane::Init(std::string* error) {
   if (!reclaimer_) return false;
   tables_ = PolicyTables::Create(cfg_.limits, *reclaimer_, error);
   if (!tables_) return false;
+  // A meter slot given to a new rule: no worker still counts for the rule
+  // that had it once the workers passed a quiescent state (the snapshot that
+  // dropped that rule is published already); then each zeroes its counts.
+  tables_->SetMeterReset([this](const std::vector<uint16_t>& slots) {
+    if (running()) SynchronizeWorkers();
+    RunOnWorkers([&slots](WorkerContext& ctx) {
+      for (uint16_t s : slots) ctx.counters->acl_meter_packets[s] = ctx.counters->acl_meter_bytes[s] = 0;
+    });
+  });
   for (uint32_t i = 0; i < n; ++i) {
     rte_ring* r = rte_ring_create((name_ + "_ho" + std::to_string(i)).c_str(), kHandoffRingSize,
                                   static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);

@@ -62,6 +62,11 @@ PipelineHarness::PipelineHarness(const Policy& policy, const TableLimits& limits
   ctx_.counters = &counters_;
   EXPECT_TRUE(acl_sessions_.Init(1024, 1));
   ctx_.acl_sessions = &acl_sessions_;
+  if (tables_) {
+    tables_->SetMeterReset([this](const std::vector<uint16_t>& slots) {
+      for (uint16_t s : slots) counters_.acl_meter_packets[s] = counters_.acl_meter_bytes[s] = 0;
+    });
+  }
   Apply(policy);
 }
 

@@ -2,23 +2,7 @@
 // binary (HNVCTL_PATH) against an in-process ControlServer that answers the
 // "compartments" op with a canned hnv-gateway response; the request sent,
 // the exact text printed, --json, and the error lines.
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <sstream>
-#include <thread>
-
-#include "config/control.h"
-
-#ifndef HNVCTL_PATH
-#error "HNVCTL_PATH must name the hnvctl binary (tests/CMakeLists.txt)"
-#endif
+#include "tests/unit/config/hnvctl_fixture.h"
 
 namespace hnv::config {
 namespace {
@@ -92,73 +76,7 @@ class CompartmentsHandler : public RequestHandler {
   std::vector<json> requests_;
 };
 
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class HnvctlCompartmentsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/hnvctl-gw-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    socket_ = dir_ + "/gateway.sock";
-    std::string error;
-    ASSERT_TRUE(server_.Listen(socket_, &error)) << error;
-    thread_ = std::thread([this] {
-      while (!stop_.load()) server_.Poll(handler_, 10);
-    });
-  }
-  void TearDown() override {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-    std::filesystem::remove_all(dir_);
-  }
-
-  CtlRun Hnvctl(const std::vector<std::string>& args) {
-    const std::string out_path = dir_ + "/stdout";
-    const std::string err_path = dir_ + "/stderr";
-    std::vector<std::string> argv_s = {HNVCTL_PATH};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::string env_line = "HNV_SOCKET=" + socket_;
-    std::vector<char*> envp = {env_line.data(), nullptr};
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(err, 2);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    CtlRun r;
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadFile(out_path);
-    r.err = ReadFile(err_path);
-    return r;
-  }
-
-  std::string dir_;
-  std::string socket_;
-  ControlServer server_;
-  CompartmentsHandler handler_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using HnvctlCompartmentsTest = HnvctlFixture<CompartmentsHandler>;
 
 TEST_F(HnvctlCompartmentsTest, CompartmentsIsOneLineEach) {
   const CtlRun r = Hnvctl({"compartments"});

@@ -3,6 +3,9 @@
 // (file, line, field) of what they must not say.
 #include <gtest/gtest.h>
 
+#include "config/journal_compact.h"
+#include "config/policy/validate.h"
+#include "config/policy_ops.h"
 #include "tests/unit/config/host_config_test_util.h"
 
 namespace hnv::config {
@@ -121,6 +124,65 @@ TEST(HostConfigAcls, ErrorsNameFileLineAndField) {
                             "        protocol: SCTP\n")),                   // 22
             (Lines{"DIR/h.yaml:22: vm_network_adapters[0].extended_acls[0].protocol: SCTP is not "
                    "a protocol (TCP, UDP, ICMP, ICMPv6, ANY or 0..255)"}));
+}
+
+// hnvctl's Add-/Remove-VMNetworkAdapter(Extended)Acl as the daemon takes
+// them (vswitch.cc HandleChange): ApplyChange, the YAML's validator, and a
+// journal replayed (and compacted) over the files gives the same ACLs.
+TEST(HostConfigAcls, ChangesAreValidatedAndReplayed) {
+  TempDir dir;
+  const LoadResult r = LoadHostConfig(dir.Write("h.yaml", WithAcls("")));
+  ASSERT_TRUE(r.errors.empty()) << Join(r.errors);
+  const Policy files = r.config->policy;
+  using nlohmann::json;
+  const Change deny{"new", Kind::kPortAcl,
+                    json{{"vm_name", "Contoso1"}, {"remote_ip_address", "10.0.1.0/24"},
+                         {"direction", "inbound"}, {"action", "Deny"}}};
+  const Change web{"new", Kind::kPortExtendedAcl,
+                   json{{"vm_name", "Contoso1"}, {"direction", "Outbound"}, {"action", "Allow"},
+                        {"weight", 100}, {"protocol", "TCP"}, {"remote_port", "5001"},
+                        {"stateful", "$true"}}};
+  Policy p = files;
+  ASSERT_EQ(ApplyChange(&p, deny), "");
+  ASSERT_EQ(ApplyChange(&p, web), "");
+  EXPECT_TRUE(ValidatePolicy(p).empty());
+  ASSERT_EQ(p.port_acls.size(), 1u);
+  EXPECT_EQ(p.port_acls[0].direction, AclDirection::kInbound);
+  EXPECT_EQ(p.port_acls[0].remote_ip.prefix, *IpPrefix::Parse("10.0.1.0/24"));
+  ASSERT_EQ(p.port_extended_acls.size(), 1u);
+  EXPECT_TRUE(p.port_extended_acls[0].stateful);
+  EXPECT_EQ(p.port_extended_acls[0].remote_port, (PortRange{5001, 5001}));
+  // The same rule twice, and a rule the validator refuses.
+  Policy again = p;
+  EXPECT_EQ(ApplyChange(&again, deny),
+            "port-acl vm_name, direction, action, remote_ip_address, remote_mac_address already "
+            "exists (use set to change it)");
+  Change same_weight = web;
+  same_weight.object["remote_port"] = "5002";
+  EXPECT_EQ(ApplyChange(&again, same_weight),
+            "port-extended-acl vm_name, direction, weight already exists (use set to change it)");
+  Change nobody = deny;
+  nobody.object["vm_name"] = "Nobody";
+  ASSERT_EQ(ApplyChange(&again, nobody), "");
+  const auto errors = ValidatePolicy(again);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].ToString(),
+            "port_acls[1].vm_name: \"Nobody\" is not the vm_name of a VM network adapter of "
+            "this host");
+  // Removes select by the fields given; a journal replays to the same ACLs.
+  const Change remove{"remove", Kind::kPortExtendedAcl,
+                      json{{"vm_name", "Contoso1"}, {"direction", "Outbound"}, {"weight", 100}}};
+  std::vector<std::string> skipped;
+  const Policy replayed = ReplayChanges(files, {deny, web, remove}, {}, &skipped)->ToPolicy();
+  EXPECT_TRUE(skipped.empty());
+  EXPECT_EQ(KindToJson(replayed, Kind::kPortAcl), KindToJson(p, Kind::kPortAcl));
+  EXPECT_TRUE(replayed.port_extended_acls.empty());
+  const auto compact = CompactChanges(files, p);
+  ASSERT_TRUE(compact.has_value());
+  ASSERT_EQ(compact->size(), 2u);
+  const Policy from_compact = ReplayChanges(files, *compact, {}, &skipped)->ToPolicy();
+  EXPECT_EQ(KindToJson(from_compact, Kind::kPortExtendedAcl),
+            KindToJson(p, Kind::kPortExtendedAcl));
 }
 
 }  // namespace

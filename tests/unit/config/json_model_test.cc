@@ -457,7 +457,7 @@ TEST(JsonModelTest, KindNames) {
   EXPECT_FALSE(ParseKind("lookup-records"));
   EXPECT_EQ(KindNames(),
             "lookup-record, customer-route, provider-address, provider-route, vm-network-adapter, "
-            "routing-domain, virtual-subnet");
+            "routing-domain, virtual-subnet, port-acl, port-extended-acl");
 }
 
 TEST(JsonModelTest, HugeValuesAreShortenedInMessages) {

@@ -268,6 +268,29 @@ TEST_F(PortAclTest, FullSessionTableRefusesNewConnections) {
   EXPECT_EQ(h_->acl_sessions().full(), 1100u - opened);
 }
 
+TEST_F(PortAclTest, AReusedMeterSlotCountsFromZero) {
+  const PortAcl first = IpAcl("Contoso2", kIn, AclAction::kMeter, "10.0.1.0/24");
+  Start({first});
+  const uint16_t slot = h_->tables().MeterSlot(first, PortAclTable::kIn);
+  ASSERT_NE(slot, kNoMeter);
+  h_->ResetCounters();
+  for (int i = 0; i < 2; ++i) h_->Run(kC1Port, Ping(kC2Mac, kC1Mac, kC1, kC2));
+  EXPECT_EQ(h_->counters().acl_meter_packets[slot], 2u);
+  // Without it, then with every slot taken: one of the new meters has its slot.
+  Policy p = ChapterHost1();
+  h_->Apply(p);
+  for (int i = 0; i < kMaxAclMeters; ++i)
+    p.port_acls.push_back(IpAcl("Contoso1", kOut, AclAction::kMeter,
+                                "10.9." + std::to_string(i / 200) + "." +
+                                    std::to_string(i % 200) + "/32"));
+  h_->Apply(p);
+  int holders = 0;
+  for (const PortAcl& a : p.port_acls) holders += h_->tables().MeterSlot(a, PortAclTable::kOut) == slot;
+  EXPECT_EQ(holders, 1);
+  EXPECT_EQ(h_->counters().acl_meter_packets[slot], 0u);
+  EXPECT_EQ(h_->counters().acl_meter_bytes[slot], 0u);
+}
+
 TEST_F(PortAclTest, AppliedLiveAndRemoved) {
   Start({});
   ExpectLocal(kC1Port, Ping(kC2Mac, kC1Mac, kC1, kC2), kC2Port);
