@@ -18,8 +18,14 @@
 # -DhcpGuard Off`, live: Get-VMNetworkAdapter shows it, the same ARP
 # poisoning, spoofed UDP and DHCP offer reach Contoso2, and no guard counts
 # them. Switched back on, Contoso2 pings Contoso3 again.
+# Port ACLs, live through hnvctl on Host 1, while Contoso2 pings Contoso3
+# (60 echo requests, none may be lost): a stateful extended ACL lets
+# Contoso1 open TCP to Contoso3 and refuses TCP that Contoso3 opens to
+# Contoso1 (acl-extended-deny); a Meter ACL counts Contoso1's traffic with
+# Contoso3 (Get-VMNetworkAdapterAcl); the rules survive `hnvctl apply` (the
+# journal); removed, Contoso3 reaches Contoso1 again.
 . "$(dirname "$0")/lib.sh"
-topo_limit 100 "$0" "$@"
+topo_limit 130 "$0" "$@"
 TOPO_NAME=port_security
 topo_init ps "$@"
 CONF=$TOPO_ROOT/config/examples/chapter
@@ -155,5 +161,51 @@ expect_ping c1 10.0.1.103 "Contoso1 -> Contoso3"
 got="$(guard_drops h1) / $(guard_drops h2)"
 [ "$got" = "6 10 0 3 0 / 0 0 0 0 0" ] && pass "the guards dropped only the attack, on either host" ||
   fail "guard drops (arp ip nd dhcp router) Host 1 / Host 2: '$got', expected '6 10 0 3 0 / 0 0 0 0 0'"
+
+step "port ACLs, live: Contoso1 may open TCP to Contoso3, Contoso3 may not to Contoso1"
+hello_server c3 10.0.1.103 7003 Contoso3 40
+hello_server c1 10.0.1.101 7001 Contoso1 40
+sleep 0.5
+[ "$(hello c3 10.0.1.101 7001)" = "Contoso1 10.0.1.103" ] || fail "without ACLs, Contoso3 cannot reach Contoso1's TCP server"
+ns c2 ping -c 60 -i 0.05 -w 20 -q 10.0.1.103 >"$W/acl-ping.txt" 2>&1 &
+acl_ping=$!
+TOPO_PIDS+=("$acl_ping")
+hnv h1 Add-VMNetworkAdapterExtendedAcl -VMName Contoso1 -Action Allow -Direction Outbound \
+  -RemoteIPAddress 10.0.1.103 -Protocol TCP -Weight 100 -Stateful '$true' -IdleSessionTimeout 60 >/dev/null &&
+  hnv h1 Add-VMNetworkAdapterExtendedAcl -VMName Contoso1 -Action Deny -Direction Inbound \
+    -Protocol TCP -Weight 10 >/dev/null &&
+  hnv h1 Add-VMNetworkAdapterAcl -VMName Contoso1 -RemoteIPAddress 10.0.1.103 -Direction Both \
+    -Action Meter >/dev/null || fail "hnvctl Add-VMNetworkAdapter(Extended)Acl failed"
+hnv h1 'Get-VMNetworkAdapterExtendedAcl Contoso1 | fl Direction,Action,Weight,Stateful' | sed 's/^/  /'
+acl_deny() {
+  hnv h1 --json counters | "$TOPO_PY" -c 'import json, sys; print(json.load(sys.stdin)["drops"].get("acl-extended-deny", 0))'
+}
+deny0=$(acl_deny)
+got=$(hello c1 10.0.1.103 7003 || true)
+[ "$got" = "Contoso3 10.0.1.101" ] && pass "Contoso1 opens TCP to Contoso3 (its replies ride the session)" ||
+  fail "Contoso1 -> Contoso3 TCP: got '$got'"
+got=$(hello c3 10.0.1.101 7001 || true)
+[ -z "$got" ] && pass "Contoso3 cannot open TCP to Contoso1" || fail "Contoso3 -> Contoso1 TCP got through: '$got'"
+deny1=$(acl_deny)
+[ "$deny1" -gt "$deny0" ] && pass "acl-extended-deny counted Contoso3's SYNs (+$((deny1 - deny0)))" ||
+  fail "acl-extended-deny did not grow ($deny0 -> $deny1)"
+metered=$(hnv h1 'Get-VMNetworkAdapterAcl -VMName Contoso1 | fl MeteredPackets' | awk '{print $2}')
+[ "${metered:-0}" -gt 0 ] && pass "Get-VMNetworkAdapterAcl: the Meter ACL counted $metered packets" ||
+  fail "Get-VMNetworkAdapterAcl shows MeteredPackets '$metered'"
+hnv h1 apply >/dev/null || fail "hnvctl apply failed"
+got=$(hello c3 10.0.1.101 7001 || true)
+[ -z "$got" ] && pass "after hnvctl apply (journal), still refused" || fail "after hnvctl apply, Contoso3 -> Contoso1 TCP: '$got'"
+wait "$acl_ping"
+loss=$(grep -o '[0-9.]*% packet loss' "$W/acl-ping.txt")
+[ "$loss" = "0% packet loss" ] && pass "Contoso2 -> Contoso3: 60 pings during the ACL changes, $loss" ||
+  fail "Contoso2 -> Contoso3 during the ACL changes: $(tail -2 "$W/acl-ping.txt" | tr '\n' ' ')"
+hnv h1 Remove-VMNetworkAdapterExtendedAcl -VMName Contoso1 -Direction Inbound -Weight 10 &&
+  hnv h1 Remove-VMNetworkAdapterExtendedAcl -VMName Contoso1 -Direction Outbound -Weight 100 &&
+  hnv h1 Remove-VMNetworkAdapterAcl -VMName Contoso1 -RemoteIPAddress 10.0.1.103 -Direction Both \
+    -Action Meter || fail "hnvctl Remove-VMNetworkAdapter(Extended)Acl failed"
+got=$(hello c3 10.0.1.101 7001 || true)
+[ "$got" = "Contoso1 10.0.1.103" ] && pass "removed: Contoso3 opens TCP to Contoso1 again" ||
+  fail "removed: Contoso3 -> Contoso1 TCP: '$got'"
+[ -z "$(hnv h1 Get-VMNetworkAdapterExtendedAcl -VMName Contoso1)" ] || fail "extended ACLs left after Remove"
 for h in h1 h2; do log "-- $h drops: $(drops $h | tr '\n' ' ')"; done
 topo_done
