@@ -10,7 +10,7 @@
 namespace hnv::validate_internal {
 namespace {
 
-constexpr size_t kMaxAclsPerAdapter = 1000;  // rules of both kinds: a linear scan per frame
+constexpr size_t kMaxAclsPerAdapter = 1000;  // rules of both kinds (MAC, meter, extended: scanned)
 constexpr uint32_t kMaxIdleSessionTimeout = 86'400;
 
 bool IsTcpOrUdp(uint16_t p) { return p == kIpProtoTcp || p == kIpProtoUdp; }

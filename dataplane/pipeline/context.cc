@@ -44,16 +44,27 @@ void WorkerContext::FilterDelivery(uint16_t port, const PortAclTable& t) noexcep
     return;
   }
   if (t.stateful && acl_sessions != nullptr) acl_sessions->Tick();
-  uint16_t k = 0;
+  // Parsed first, then checked together (their session lookups overlap).
+  ParsedFrame pf[kBurstSize];
+  AclFrame frames[kBurstSize];
+  rte_mbuf* parsed[kBurstSize];
+  uint16_t np = 0;
   for (uint16_t i = 0; i < b.n; ++i) {
     rte_mbuf* m = b.pkts[i];
-    ParsedFrame pf;
     const uint32_t len = rte_pktmbuf_pkt_len(m);
-    Drop why = Drop::kMalformed;
-    if (ParseFrame(Data(m), len, &pf) == ParseError::kOk)
-      why = CheckPortAcl(*this, t, PortAclTable::kIn, port, Data(m), pf, len);
-    if (why == Drop::kCount) b.pkts[k++] = m;
-    else Discard(m, why);
+    if (ParseFrame(Data(m), len, &pf[np]) != ParseError::kOk) {
+      Discard(m, Drop::kMalformed);
+      continue;
+    }
+    frames[np] = AclFrame{Data(m), &pf[np], len};
+    parsed[np++] = m;
+  }
+  Drop why[kBurstSize];
+  CheckPortAcls(*this, t, PortAclTable::kIn, port, frames, np, why);
+  uint16_t k = 0;
+  for (uint16_t i = 0; i < np; ++i) {
+    if (why[i] == Drop::kCount) b.pkts[k++] = parsed[i];
+    else Discard(parsed[i], why[i]);
   }
   b.n = k;
 }

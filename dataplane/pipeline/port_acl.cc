@@ -1,5 +1,6 @@
 #include "dataplane/pipeline/port_acl.h"
 
+#include "dataplane/flow/in_stages.h"
 #include "dataplane/pipeline/stage_util.h"
 
 namespace hnv {
@@ -39,9 +40,9 @@ void AclSessions::Sweep(uint64_t now) noexcept {
   });
 }
 
-bool AclSessions::Admit(const Key& k) noexcept {
+bool AclSessions::Admit(const Key& k, const FlowIndex::Spot& w) noexcept {
   const uint64_t now = now_;
-  const uint32_t i = index_.Find(Hash(k), [&](uint32_t r) { return pool_[r].key == k; });
+  const uint32_t i = index_.Find(w, [&](uint32_t r) { return pool_[r].key == k; });
   if (i == FlowIndex::kNone) return false;
   if (now - pool_[i].last > pool_[i].idle) {
     Close(i);
@@ -72,72 +73,120 @@ bool AclSessions::Open(const Key& k, uint32_t idle_seconds) noexcept {
   return true;
 }
 
-Drop CheckPortAcl(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, uint16_t port,
-                  const uint8_t* f, const ParsedFrame& pf, uint32_t bytes) noexcept {
+namespace {
+
+// What the extended rules and the sessions need of a frame that passed the
+// MAC and IP rules.
+struct Pending {
+  AclSessions::Key key;  // local/remote words and the rest (AclSessions::Key)
+  FlowIndex::Spot spot;
+  IpWords local, remote;
+  uint8_t proto;
+  bool has_ports;
+  uint16_t lport, rport;
+};
+
+// MAC rules, IP rules and meters. Drop::kCount with *ext_needed set when the
+// extended rules (or sessions) are to decide.
+Drop FirstRules(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, uint16_t port,
+                const AclFrame& fr, Pending* p, bool* ext_needed) noexcept {
+  *ext_needed = false;
   const PortAclTable::Rules& rules = t.dir[d];
-  const EthHdr* eth = reinterpret_cast<const EthHdr*>(f);
-  const uint64_t remote_mac = MacOf(d == PortAclTable::kOut ? eth->dst.b.data() : eth->src.b.data());
+  const uint8_t* f = fr.data;
+  const ParsedFrame& pf = *fr.pf;
   bool decided = false;
-  for (const AclRule& r : rules.mac) {
-    if (r.mac != remote_mac) continue;
-    if (r.action == AclAction::kDeny) return Drop::kAclDeny;
-    decided = true;  // allowed by MAC: IP rules do not apply
-    break;
-  }
-  const bool ip = pf.l3 == L3Kind::kIpv4 || pf.l3 == L3Kind::kIpv6;
-  if (!ip) return Drop::kCount;
-  IpWords src, dst;
-  src.SetSrc(f, pf);
-  dst.SetDst(f, pf);
-  const IpWords& local = d == PortAclTable::kOut ? src : dst;
-  const IpWords& remote = d == PortAclTable::kOut ? dst : src;
-  const auto fam = static_cast<uint8_t>(local.fam);
-  if (!decided) {
-    for (const AclRule& r : rules.ip) {
-      if (!r.ip.Match(remote.w[0], remote.w[1], fam)) continue;
+  if (!rules.mac.empty()) {
+    const EthHdr* eth = reinterpret_cast<const EthHdr*>(f);
+    const uint64_t remote_mac =
+        MacOf(d == PortAclTable::kOut ? eth->dst.b.data() : eth->src.b.data());
+    for (const AclRule& r : rules.mac) {
+      if (r.mac != remote_mac) continue;
       if (r.action == AclAction::kDeny) return Drop::kAclDeny;
+      decided = true;  // allowed by MAC: IP rules do not apply
       break;
     }
   }
+  if (pf.l3 != L3Kind::kIpv4 && pf.l3 != L3Kind::kIpv6) return Drop::kCount;
+  IpWords src, dst;
+  src.SetSrc(f, pf);
+  dst.SetDst(f, pf);
+  p->local = d == PortAclTable::kOut ? src : dst;
+  p->remote = d == PortAclTable::kOut ? dst : src;
+  const auto fam = static_cast<uint8_t>(p->local.fam);
+  const uint64_t r0 = p->remote.w[0], r1 = p->remote.w[1];
+  if (!decided && rules.IpVerdict(r0, r1, fam) == AclVerdict::kDeny) return Drop::kAclDeny;
   for (const AclRule& r : rules.meters) {
-    if (!r.ip.Match(remote.w[0], remote.w[1], fam)) continue;
+    if (!r.ip.Match(r0, r1, fam)) continue;
     ++ctx.counters->acl_meter_packets[r.meter_slot];
-    ctx.counters->acl_meter_bytes[r.meter_slot] += bytes;
+    ctx.counters->acl_meter_bytes[r.meter_slot] += fr.bytes;
   }
   if (rules.ext.empty() && !t.stateful) return Drop::kCount;
-  const uint8_t proto = pf.l4_proto;
-  const bool has_ports =
-      pf.l4_present && (proto == kIpProtoTcp || proto == kIpProtoUdp);
+  p->proto = pf.l4_proto;
+  p->has_ports = pf.l4_present && (p->proto == kIpProtoTcp || p->proto == kIpProtoUdp);
   uint16_t sport = 0, dport = 0;
-  if (has_ports) {
+  if (p->has_ports) {
     sport = PortAt(f + pf.l4_offset);
     dport = PortAt(f + pf.l4_offset + 2);
   }
-  const uint16_t lport = d == PortAclTable::kOut ? sport : dport;
-  const uint16_t rport = d == PortAclTable::kOut ? dport : sport;
-  AclSessions::Key key{};
-  AclSessions* sessions = t.stateful ? ctx.acl_sessions : nullptr;
-  if (sessions != nullptr) {
-    key = AclSessions::Key{{local.w[0], local.w[1]},
-                           {remote.w[0], remote.w[1]},
-                           uint64_t{port} | uint64_t{fam} << 16 | uint64_t{proto} << 24 |
-                               uint64_t{lport} << 32 | uint64_t{rport} << 48};
-    if (sessions->Admit(key)) return Drop::kCount;
-  }
-  for (const AclExtRule& r : rules.ext) {
-    if (r.protocol != kAnyProtocol && r.protocol != proto) continue;
-    if (!r.local.Match(local.w[0], local.w[1], fam) || !r.remote.Match(remote.w[0], remote.w[1], fam))
+  p->lport = d == PortAclTable::kOut ? sport : dport;
+  p->rport = d == PortAclTable::kOut ? dport : sport;
+  p->key = AclSessions::Key{{p->local.w[0], p->local.w[1]},
+                            {r0, r1},
+                            uint64_t{port} | uint64_t{fam} << 16 | uint64_t{p->proto} << 24 |
+                                uint64_t{p->lport} << 32 | uint64_t{p->rport} << 48};
+  *ext_needed = true;
+  return Drop::kCount;
+}
+
+// A session of the flow, else the first extended rule (by weight) of the
+// frame's protocol class that matches.
+Drop ExtendedRules(const PortAclTable& t, PortAclTable::Dir d, AclSessions* sessions,
+                   const Pending& p) noexcept {
+  if (sessions != nullptr && sessions->Admit(p.key, p.spot)) return Drop::kCount;
+  const PortAclTable::Rules& rules = t.dir[d];
+  const auto fam = static_cast<uint8_t>(p.local.fam);
+  for (const uint16_t k : rules.by_class[PortAclTable::ClassOf(p.proto)]) {
+    const AclExtRule& r = rules.ext[k];
+    if (r.protocol != kAnyProtocol && r.protocol != p.proto) continue;
+    if (!r.local.Match(p.local.w[0], p.local.w[1], fam) ||
+        !r.remote.Match(p.remote.w[0], p.remote.w[1], fam))
       continue;
-    if (r.ports && (!has_ports || !InRange(lport, r.lp_first, r.lp_last) ||
-                    !InRange(rport, r.rp_first, r.rp_last)))
+    if (r.ports && (!p.has_ports || !InRange(p.lport, r.lp_first, r.lp_last) ||
+                    !InRange(p.rport, r.rp_first, r.rp_last)))
       continue;
     if (r.action == AclAction::kDeny) return Drop::kAclExtendedDeny;
     if (r.stateful) {
-      if (sessions == nullptr || !sessions->Open(key, r.idle_seconds)) return Drop::kAclSessionsFull;
+      if (sessions == nullptr || !sessions->Open(p.key, r.idle_seconds))
+        return Drop::kAclSessionsFull;
     }
     return Drop::kCount;
   }
   return Drop::kCount;
+}
+
+}  // namespace
+
+void CheckPortAcls(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, uint16_t port,
+                   const AclFrame* frames, uint16_t n, Drop* why) noexcept {
+  AclSessions* sessions = t.stateful ? ctx.acl_sessions : nullptr;
+  Pending p[kStageChunk];
+  InStages(
+      n,
+      [&](uint16_t f, uint16_t i) {
+        bool ext = false;
+        why[f] = FirstRules(ctx, t, d, port, frames[f], &p[i], &ext);
+        if (ext && sessions != nullptr) {
+          p[i].spot = sessions->Locate(p[i].key);
+          sessions->Prefetch(p[i].spot);
+        }
+        return ext;
+      },
+      [&](uint16_t i) {
+        if (sessions != nullptr) sessions->PrefetchRecords(p[i].spot);
+      },
+      [&](uint16_t f, uint16_t i, bool ext) {
+        if (ext) why[f] = ExtendedRules(t, d, sessions, p[i]);
+      });
 }
 
 }  // namespace hnv

@@ -4,8 +4,9 @@
 // whatever the path: switched, routed, decapsulated, flooded, answered:
 // direction kIn).
 //
-// Theory of operation. CheckPortAcl decides one frame: MAC rules, then IP
-// rules (first match of their order decides; a Deny is Drop::kAclDeny),
+// Theory of operation. CheckPortAcls decides a burst of frames, each by:
+// MAC rules, then IP rules (the longest matching prefix decides, Deny over
+// Allow: policy/port_acl.h's AclPrefixIndex; a Deny is Drop::kAclDeny),
 // meter rules (each match counts packets and bytes in the worker's
 // acl_meter_* slots), then, for IP packets, the extended rules: a stateful
 // session of the frame's flow admits it at once (either direction);
@@ -25,8 +26,13 @@
 // also reads the clock once for the burst).
 //
 // Cost. A port without ACLs pays one predictable branch per burst in
-// vm-ingress and one per flush. Rules are a linear scan (ordered arrays);
-// sessions one FlowIndex lookup.
+// vm-ingress and one per flush. IP rules cost a hash probe per distinct
+// prefix length; MAC, meter and extended rules are scanned (extended ones
+// only those of the frame's protocol class). The session lookups of a
+// burst are done in stages (flow/in_stages.h): every frame's FlowIndex
+// bucket is prefetched, then its candidate records, then each frame is
+// decided in order (so a session opened by a frame admits the next ones of
+// the burst), and the cache misses of the burst overlap.
 // Thread: worker-only; no allocation, lock or syscall (AclSessions::Init
 // allocates, on the control thread, before the workers start).
 #pragma once
@@ -62,9 +68,17 @@ class AclSessions {
     uint64_t rest;  // port | family << 16 | protocol << 24 | local port << 32 | remote port << 48
     friend bool operator==(const Key&, const Key&) = default;
   };
+  // A burst's lookups in stages (FlowIndex: Locate, Prefetch,
+  // PrefetchRecords, then Admit).
+  FlowIndex::Spot Locate(const Key& k) const noexcept { return index_.Locate(Hash(k)); }
+  void Prefetch(const FlowIndex::Spot& w) const noexcept { index_.Prefetch(w); }
+  void PrefetchRecords(const FlowIndex::Spot& w) const noexcept {
+    index_.PrefetchRecords(w, [this](uint32_t r) { pool_.Prefetch(r); });
+  }
   // True when a live session holds `k` (and refreshes it); an idle one is
-  // closed on the way.
-  bool Admit(const Key& k) noexcept;
+  // closed on the way. `w` is Locate(k).
+  bool Admit(const Key& k, const FlowIndex::Spot& w) noexcept;
+  bool Admit(const Key& k) noexcept { return Admit(k, Locate(k)); }
   // Opens a session for `k`, idle after `idle_seconds`. False when full.
   bool Open(const Key& k, uint32_t idle_seconds) noexcept;
 
@@ -99,9 +113,17 @@ class AclSessions {
   uint64_t opened_ = 0, expired_ = 0, full_ = 0;
 };
 
-// Drop::kCount when `f` (parsed into `pf`, `bytes` long, of port `port`)
-// passes `t` in direction `d`, else why it is dropped.
-Drop CheckPortAcl(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, uint16_t port,
-                  const uint8_t* f, const ParsedFrame& pf, uint32_t bytes) noexcept;
+// A frame to check: its bytes, as parsed, and its length.
+struct AclFrame {
+  const uint8_t* data;
+  const ParsedFrame* pf;
+  uint32_t bytes;
+};
+
+// For each of the `n` frames of port `port`: why[i] = Drop::kCount when it
+// passes `t` in direction `d`, else why it is dropped. In order: a frame's
+// session is there for the frames after it.
+void CheckPortAcls(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, uint16_t port,
+                   const AclFrame* frames, uint16_t n, Drop* why) noexcept;
 
 }  // namespace hnv

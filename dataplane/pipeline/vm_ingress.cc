@@ -11,7 +11,9 @@ namespace hnv {
 namespace {
 
 // The burst loop, compiled twice: a port without ACLs carries no ACL branch
-// per frame (kAcl false), one with them checks each frame after PortGuard.
+// per frame (kAcl false); one with them checks the frames that passed
+// PortGuard together, after the loop (CheckPortAcls: its session lookups
+// overlap), before they go on.
 template <bool kAcl>
 void IngressBurst(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
                   const Outputs<VmIngress::Edge>& out) noexcept {
@@ -24,6 +26,9 @@ void IngressBurst(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n
   }
   // Counted once per burst, not per frame (one port, read racily anyway).
   uint64_t rx_bytes = 0;
+  [[maybe_unused]] rte_mbuf* kept[kAcl ? kBurstSize : 1];
+  [[maybe_unused]] AclFrame frames[kAcl ? kBurstSize : 1];
+  [[maybe_unused]] uint16_t nk = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     rx_bytes += rte_pktmbuf_pkt_len(m);
@@ -51,18 +56,23 @@ void IngressBurst(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n
       ctx.Discard(m, why);
       continue;
     }
-    if constexpr (kAcl) {
-      if (const Drop why = CheckPortAcl(ctx, *acl, PortAclTable::kOut, port, Data(m), meta->pf,
-                                        rte_pktmbuf_pkt_len(m));
-          why != Drop::kCount) {
-        ctx.Discard(m, why);
-        continue;
-      }
-    }
     meta->vsid = pi.vsid;
     meta->vsid_index = pi.vsid_index;
     meta->src_vsid_index = pi.vsid_index;
+    if constexpr (kAcl) {
+      frames[nk] = AclFrame{Data(m), &meta->pf, rte_pktmbuf_pkt_len(m)};
+      kept[nk++] = m;
+      continue;
+    }
     out.Push(ctx, Edge::kSwitch, m);
+  }
+  if constexpr (kAcl) {
+    Drop why[kBurstSize];
+    CheckPortAcls(ctx, *acl, PortAclTable::kOut, port, frames, nk, why);
+    for (uint16_t i = 0; i < nk; ++i) {
+      if (why[i] == Drop::kCount) out.Push(ctx, Edge::kSwitch, kept[i]);
+      else ctx.Discard(kept[i], why[i]);
+    }
   }
   ctx.counters->rx_packets[port] += n;
   ctx.counters->rx_bytes[port] += rx_bytes;
@@ -74,8 +84,9 @@ void VmIngress::Process(WorkerContext& ctx, uint16_t port, rte_mbuf** pkts, uint
                         const Outputs<Edge>& out) noexcept {
   if (ctx.snap->ports[port].acl == nullptr) [[likely]]
     IngressBurst<false>(ctx, port, pkts, n, out);
-  else
-    IngressBurst<true>(ctx, port, pkts, n, out);
+  else  // in bursts of at most kBurstSize (its ACL arrays)
+    for (uint16_t b = 0; b < n; b += kBurstSize)
+      IngressBurst<true>(ctx, port, pkts + b, static_cast<uint16_t>(std::min<int>(kBurstSize, n - b)), out);
 }
 
 namespace {

@@ -55,6 +55,42 @@ void AddExtendedAcl(PortAclTable& t, const PortExtendedAcl& a) {
       .ext.push_back(r);
 }
 
+void AclPrefixIndex::Build(const std::vector<AclRule>& rules, uint8_t fam) {
+  lengths.clear();
+  std::vector<const AclRule*> mine;
+  for (const AclRule& r : rules)
+    if (r.ip.fam == 0 || r.ip.fam == fam) mine.push_back(&r);
+  uint32_t size = 2;
+  while (size < 2 * mine.size()) size *= 2;
+  slots.assign(size, Slot{});
+  slot_mask = size - 1;
+  for (const AclRule* r : mine) {
+    if (lengths.empty() || lengths.back().len != r->ip.len)  // `rules` is longest first
+      lengths.push_back(Length{r->ip.len, {r->ip.mask[0], r->ip.mask[1]}});
+    const AclVerdict v = r->action == AclAction::kDeny ? AclVerdict::kDeny : AclVerdict::kAllow;
+    for (uint32_t i = Hash(r->ip.w[0], r->ip.w[1], r->ip.len) & slot_mask;;
+         i = (i + 1) & slot_mask) {
+      Slot& s = slots[i];
+      if (s.verdict == AclVerdict::kNone) {
+        s = Slot{{r->ip.w[0], r->ip.w[1]}, r->ip.len, v};
+        break;
+      }
+      if (s.len == r->ip.len && s.w[0] == r->ip.w[0] && s.w[1] == r->ip.w[1]) {
+        s.verdict = std::max(s.verdict, v);  // Deny over Allow
+        break;
+      }
+    }
+  }
+}
+
+AclVerdict IpVerdictByScanForTest(const PortAclTable::Rules& r, uint64_t lo, uint64_t hi,
+                                  uint8_t fam) {
+  for (const AclRule& x : r.ip)
+    if (x.ip.Match(lo, hi, fam))
+      return x.action == AclAction::kDeny ? AclVerdict::kDeny : AclVerdict::kAllow;
+  return AclVerdict::kNone;
+}
+
 void SortPortAcls(PortAclTable& t) {
   auto deny_first = [](const AclRule& a, const AclRule& b) {
     return (a.action == AclAction::kDeny) > (b.action == AclAction::kDeny);
@@ -67,6 +103,16 @@ void SortPortAcls(PortAclTable& t) {
     });
     std::stable_sort(r.ext.begin(), r.ext.end(),
                      [](const AclExtRule& a, const AclExtRule& b) { return a.weight > b.weight; });
+    r.ip4.Build(r.ip, 4);
+    r.ip6.Build(r.ip, 6);
+    for (auto& c : r.by_class) c.clear();
+    for (size_t i = 0; i < r.ext.size(); ++i) {
+      const AclExtRule& x = r.ext[i];
+      const auto idx = static_cast<uint16_t>(i);
+      if (x.protocol == kAnyProtocol || x.protocol == 6) r.by_class[PortAclTable::kTcp].push_back(idx);
+      if (x.protocol == kAnyProtocol || x.protocol == 17) r.by_class[PortAclTable::kUdp].push_back(idx);
+      if (x.protocol != 6 && x.protocol != 17 && !x.ports) r.by_class[PortAclTable::kOther].push_back(idx);
+    }
   }
 }
 
