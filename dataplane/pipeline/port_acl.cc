@@ -6,7 +6,11 @@
 namespace hnv {
 namespace {
 
-constexpr uint32_t kSweepBudget = 32;  // records looked at per burst (Tick)
+// Records looked at per burst (Tick): a full pass of the default 65,536
+// records takes 8,192 bursts (a few ms at line rate); idle sessions that
+// are found by a lookup first close there. 32 cost ~4 ns per frame in
+// BM_Acl (a cache line of the pool per record looked at).
+constexpr uint32_t kSweepBudget = 8;
 
 uint64_t MacOf(const uint8_t* p) {
   MacAddr m;
@@ -80,11 +84,26 @@ namespace {
 struct Pending {
   AclSessions::Key key;  // local/remote words and the rest (AclSessions::Key)
   FlowIndex::Spot spot;
-  IpWords local, remote;
+  uint8_t fam;
   uint8_t proto;
   bool has_ports;
   uint16_t lport, rport;
 };
+
+// An address of the frame as the words AclAddrMatch compares, written in
+// place: word by word, as they are read back (no store-forwarding stall of
+// a 16-byte copy of 8-byte stores, measured at ~10 ns per frame).
+void LoadAddress(const uint8_t* a, bool v4, uint64_t* w) noexcept {
+  if (v4) {
+    uint32_t x;
+    std::memcpy(&x, a, 4);
+    w[0] = x;
+    w[1] = 0;
+  } else {
+    std::memcpy(&w[0], a, 8);
+    std::memcpy(&w[1], a + 8, 8);
+  }
+}
 
 // MAC rules, IP rules and meters. Drop::kCount with *ext_needed set when the
 // extended rules (or sessions) are to decide.
@@ -106,14 +125,16 @@ Drop FirstRules(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, 
       break;
     }
   }
-  if (pf.l3 != L3Kind::kIpv4 && pf.l3 != L3Kind::kIpv6) return Drop::kCount;
-  IpWords src, dst;
-  src.SetSrc(f, pf);
-  dst.SetDst(f, pf);
-  p->local = d == PortAclTable::kOut ? src : dst;
-  p->remote = d == PortAclTable::kOut ? dst : src;
-  const auto fam = static_cast<uint8_t>(p->local.fam);
-  const uint64_t r0 = p->remote.w[0], r1 = p->remote.w[1];
+  const bool v4 = pf.l3 == L3Kind::kIpv4;
+  if (!v4 && pf.l3 != L3Kind::kIpv6) return Drop::kCount;
+  const uint8_t* src = v4 ? pf.At<Ipv4Hdr>(f, pf.l3_offset)->src : pf.At<Ipv6Hdr>(f, pf.l3_offset)->src;
+  const uint8_t* dst = v4 ? pf.At<Ipv4Hdr>(f, pf.l3_offset)->dst : pf.At<Ipv6Hdr>(f, pf.l3_offset)->dst;
+  const bool out = d == PortAclTable::kOut;
+  LoadAddress(out ? src : dst, v4, p->key.local);
+  LoadAddress(out ? dst : src, v4, p->key.remote);
+  const auto fam = static_cast<uint8_t>(v4 ? Family::kV4 : Family::kV6);
+  p->fam = fam;
+  const uint64_t r0 = p->key.remote[0], r1 = p->key.remote[1];
   if (!decided && rules.IpVerdict(r0, r1, fam) == AclVerdict::kDeny) return Drop::kAclDeny;
   for (const AclRule& r : rules.meters) {
     if (!r.ip.Match(r0, r1, fam)) continue;
@@ -128,12 +149,10 @@ Drop FirstRules(WorkerContext& ctx, const PortAclTable& t, PortAclTable::Dir d, 
     sport = PortAt(f + pf.l4_offset);
     dport = PortAt(f + pf.l4_offset + 2);
   }
-  p->lport = d == PortAclTable::kOut ? sport : dport;
-  p->rport = d == PortAclTable::kOut ? dport : sport;
-  p->key = AclSessions::Key{{p->local.w[0], p->local.w[1]},
-                            {r0, r1},
-                            uint64_t{port} | uint64_t{fam} << 16 | uint64_t{p->proto} << 24 |
-                                uint64_t{p->lport} << 32 | uint64_t{p->rport} << 48};
+  p->lport = out ? sport : dport;
+  p->rport = out ? dport : sport;
+  p->key.rest = uint64_t{port} | uint64_t{fam} << 16 | uint64_t{p->proto} << 24 |
+                uint64_t{p->lport} << 32 | uint64_t{p->rport} << 48;
   *ext_needed = true;
   return Drop::kCount;
 }
@@ -144,12 +163,13 @@ Drop ExtendedRules(const PortAclTable& t, PortAclTable::Dir d, AclSessions* sess
                    const Pending& p) noexcept {
   if (sessions != nullptr && sessions->Admit(p.key, p.spot)) return Drop::kCount;
   const PortAclTable::Rules& rules = t.dir[d];
-  const auto fam = static_cast<uint8_t>(p.local.fam);
+  const uint8_t fam = p.fam;
+  const uint64_t* local = p.key.local;
+  const uint64_t* remote = p.key.remote;
   for (const uint16_t k : rules.by_class[PortAclTable::ClassOf(p.proto)]) {
     const AclExtRule& r = rules.ext[k];
     if (r.protocol != kAnyProtocol && r.protocol != p.proto) continue;
-    if (!r.local.Match(p.local.w[0], p.local.w[1], fam) ||
-        !r.remote.Match(p.remote.w[0], p.remote.w[1], fam))
+    if (!r.local.Match(local[0], local[1], fam) || !r.remote.Match(remote[0], remote[1], fam))
       continue;
     if (r.ports && (!p.has_ports || !InRange(p.lport, r.lp_first, r.lp_last) ||
                     !InRange(p.rport, r.rp_first, r.rp_last)))
