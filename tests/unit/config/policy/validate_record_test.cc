@@ -17,6 +17,7 @@
 #include "config/policy/validate.h"
 #include "tests/lib/chapter_policy.h"
 #include "tests/lib/random_policy.h"
+#include "tests/lib/sanitized.h"
 
 namespace hnv {
 namespace {
@@ -75,7 +76,7 @@ TEST(ValidateRecordChangeTest, EqualsValidatePolicyOnRandomEdits) {
                                 "is the broadcast address",
                                 "is unreachable"};
   size_t seen[std::size(kRules)] = {};
-  for (uint32_t seed = 1; seed <= 150; ++seed) {
+  for (uint32_t seed = 1, seeds = test::SanitizerScaled(150, 3); seed <= seeds; ++seed) {
     std::mt19937 rng(seed);
     Policy p = RandomShape(rng);
     const int n = std::uniform_int_distribution<int>(5, 60)(rng);

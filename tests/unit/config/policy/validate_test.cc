@@ -13,6 +13,7 @@
 
 #include "config/policy/policy_dump.h"
 #include "tests/lib/chapter_policy.h"
+#include "tests/lib/sanitized.h"
 
 namespace hnv {
 namespace {
@@ -691,12 +692,15 @@ Type: L2Only
 // ---------------------------------------------------------------------------
 // Scale: 100 routing domains x 10 subnets x 1,000 records, all in overlapping
 // 10.x.0.0/16 spaces (legal: different routing domains), over 1,000 PAs.
+// Under a sanitizer 10 routing domains, 100,000 records (tests/lib/sanitized.h).
+constexpr uint32_t kScaleDomains = test::SanitizerScaled(100, 10);
+constexpr uint32_t kScaleRecords = kScaleDomains * 10 * 1000;
 
 Policy MillionRecordPolicy() {
   Policy p;
   p.provider_addresses.push_back(Pa("192.168.0.1", 16, "020000000001"));
-  p.records.reserve(1'000'000);
-  for (uint32_t rd = 0; rd < 100; ++rd) {
+  p.records.reserve(kScaleRecords);
+  for (uint32_t rd = 0; rd < kScaleDomains; ++rd) {
     Guid id{};
     id.b[0] = 0x10;
     id.b[14] = static_cast<uint8_t>(rd >> 8);
@@ -727,13 +731,13 @@ Policy MillionRecordPolicy() {
 TEST(ValidatePolicyScaleTest, MillionRecords) {
   auto t0 = std::chrono::steady_clock::now();
   const Policy p = MillionRecordPolicy();
-  ASSERT_EQ(p.records.size(), 1'000'000u);
+  ASSERT_EQ(p.records.size(), kScaleRecords);
   auto t1 = std::chrono::steady_clock::now();
   const std::vector<PolicyError> errors = ValidatePolicy(p);
   auto t2 = std::chrono::steady_clock::now();
   EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors[0].ToString();
   using Ms = std::chrono::duration<double, std::milli>;
-  std::printf("[ scale    ] built 1,000,000 records in %.0f ms, validated in %.0f ms\n",
+  std::printf("[ scale    ] built %u records in %.0f ms, validated in %.0f ms\n", kScaleRecords,
               Ms(t1 - t0).count(), Ms(t2 - t1).count());
 
   // The same size with one duplicate CA at the very end is found.
@@ -741,7 +745,7 @@ TEST(ValidatePolicyScaleTest, MillionRecords) {
   bad.records.back().ca = bad.records[bad.records.size() - 2].ca;
   const std::vector<PolicyError> one = ValidatePolicy(bad);
   ASSERT_EQ(one.size(), 1u) << Join(one);
-  EXPECT_EQ(one[0].path, "records[999999].ca");
+  EXPECT_EQ(one[0].path, "records[" + std::to_string(kScaleRecords - 1) + "].ca");
 }
 
 }  // namespace
