@@ -76,7 +76,7 @@ topo_init() {
   if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (network namespaces)"; exit 77; fi
   [ -x "$BIN" ] || { echo "FAIL: no hnv-vswitch at $BIN (build it, or give --bin)" >&2; exit 1; }
   [ -x "$HNVCTL" ] || { echo "FAIL: no hnvctl at $HNVCTL (build it, or give --hnvctl)" >&2; exit 1; }
-  P=${TOPO_PREFIX:-$tag$(( $$ % 100000 ))}
+  P=${TOPO_PREFIX:-$tag${TOPO_LIMIT_PID:-$(( $$ % 100000 ))}}
   W=${TOPO_WORK:-/tmp/hnv-$P}
   mkdir -p "$W"
   trap topo_cleanup EXIT
@@ -86,13 +86,36 @@ topo_init() {
 
 # topo_limit SECONDS "$0" "$@": re-executes the calling script under
 # timeout(1) once (call it first thing). TOPO_LIMIT overrides SECONDS.
+# The script runs as a child (not exec'd) so that this shell can sweep up
+# after it: bash runs the TERM trap (topo_cleanup) only when the command in
+# the foreground returns, so a command that hangs past the limit gets the
+# script killed 15 s later without its cleanup (seen in CI: a lab left its
+# namespaces and a busy-polling hnv-gateway behind). topo_sweep then removes
+# every namespace of the script's prefix and what runs in it.
 topo_limit() {
-  local limit=${TOPO_LIMIT:-$1} script=$2
+  local limit=${TOPO_LIMIT:-$1} script=$2 rc=0
   shift 2
   if [ -z "${TOPO_LIMITED:-}" ]; then
-    export TOPO_LIMITED=1
-    exec timeout -s TERM -k 15 "$limit" "$script" "$@"
+    export TOPO_LIMITED=1 TOPO_LIMIT_PID=$(( $$ % 10000 ))
+    timeout -s TERM -k 15 "$limit" "$script" "$@" || rc=$?
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+      echo "FAIL: over the time limit of $limit s" >&2
+      topo_sweep "$TOPO_LIMIT_PID"
+    fi
+    exit "$rc"
   fi
+}
+
+# topo_sweep ID: kills what runs in the namespaces named <tag>ID<name>
+# (topo_init's prefix) and deletes them.
+topo_sweep() {
+  local id=$1 n left
+  left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^[a-z]+${id}[a-z]") || return 0
+  echo "topo_sweep: removing what the script left: $(echo $left)" >&2
+  for n in $left; do ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null; done
+  sleep 0.5
+  for n in $left; do ip netns del "$n" 2>/dev/null; done
+  return 0
 }
 
 topo_cleanup() {
