@@ -264,7 +264,7 @@ nat_off() {  # VARIANT
   [[ $1 == kernel-nat* ]] || return 0
   local n
   n=$(ns kgw nft list chain ip e2e_nat post | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
-  echo "  kernel NAT: masquerade translated $n connections (first packets); DNAT $(ns kgw nft list chain ip e2e_nat pre | sed -n 's/.*dport \(.*\) counter packets \([0-9]*\).*/\1: \2/p' | tr '\n' ' ')"
+  echo "  kernel NAT: masquerade translated $n connections (first packets); DNAT (first packets) $(ns kgw nft list chain ip e2e_nat pre | sed -n 's/.* \(tcp\|udp\) dport \(.*\) counter packets \([0-9]*\).*/\1 \2: \3;/p' | tr '\n' ' ')"
   echo "  kernel conntrack entries now: $(ns kgw cat /proc/sys/net/netfilter/nf_conntrack_count)"
   res "$1" nat_masquerade_conns "$n"
   ns kgw nft delete table ip e2e_nat
@@ -320,13 +320,14 @@ conn_pair() {
   wait "$srv" 2>/dev/null || true
 }
 
-# jget FILE EXPR: a value from an iperf3 JSON ("nan" when missing: a failed test)
+# jget FILE EXPR: a value from a JSON file, j (e: its "end", as iperf3 writes it);
+# "nan" when missing (a failed test)
 jget() {
   "$PY" - "$1" "$2" <<'EOF'
 import json, sys
 try:
     j = json.load(open(sys.argv[1]))
-    print(eval(sys.argv[2], {}, {"j": j, "e": j["end"]}))
+    print(eval(sys.argv[2], {}, {"j": j, "e": j.get("end")}))
 except Exception:
     print("nan")
 EOF
