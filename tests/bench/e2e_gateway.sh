@@ -73,10 +73,12 @@
 # Per variant and run: ping RTT Contoso1 → 10.1.3.100 (50 × 20 ms); new TCP
 # connections per second, Contoso1 → physical host and back
 # (tests/bench/e2e_conn_rate.cc, built as build/tests/bench/e2e_conn_rate: at
-# most --conns connections, default 50,000, 32 at a time, for at most -t S;
+# most --conns connections, default 25,000, 32 at a time, for at most -t S;
 # each is connect, the server's FIN, the client's FIN; both namespaces'
-# ip_local_port_range 1024-65535 so a run needs no port twice); iperf3
-# TCP, 1 stream, physical host → Contoso1 and Contoso1 → physical host (-t S);
+# ip_local_port_range 1024-65535, of which connect() takes about half (one
+# parity first), so 25,000 connections need no source port twice: each is a
+# new NAPT session in hnv-nat and a new conntrack entry in kernel-nat);
+# iperf3 TCP, 1 stream, physical host → Contoso1 and Contoso1 → physical host (-t S);
 # iperf3 UDP, 64-byte payload at bounded offered rates (--udp-pps, default
 # "100000 200000" packets/s, i.e. -l 64 -b 51.2M / 102.4M; -w 2M on both
 # sides, the same for every variant, so the receiving iperf3 loses less to
@@ -110,7 +112,7 @@ HERE=$(dirname "$SELF")
 ROOT=$(cd "$HERE/../.." && pwd)
 
 RUNS=3 DUR=10 UDP_PPS="100000 200000" UDP_WIN=2M OUT="" VARIANTS="hnv kernel kernel-txoff" MAXLOAD=1.5 LIBARGS=()
-CONNS=50000 CONN_RATE=$ROOT/build/tests/bench/e2e_conn_rate
+CONNS=25000 CONN_RATE=$ROOT/build/tests/bench/e2e_conn_rate
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -123,7 +125,7 @@ while [ $# -gt 0 ]; do
     --conns) CONNS=$2; shift ;;
     --conn-rate) CONN_RATE=$2; shift ;;
     --bin|--hnvctl|--gateway) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,106p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,108p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--runs N] [--duration S] [--udp-pps P] [--out DIR] [--variants LIST] [--max-load L] [--conns N] [--conn-rate P] [--bin P] [--gateway P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift
