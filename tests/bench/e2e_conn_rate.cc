@@ -9,8 +9,11 @@
 //     does: its side keeps the TIME_WAIT, the client's port is free again
 //     after its passive close). Prints "accepted N" when its time is up.
 //   client --to A --port P --count N --seconds S [--concurrency C]
+//          [--first-port F]
 //     opens at most N connections to A:P, C at a time (default 32), for at
-//     most S seconds. A connection counts as done when it was established
+//     most S seconds; with F, connection i binds source port F + i (so N
+//     connections use N different ports: each is a new session for a NAT
+//     on the path), else the kernel picks. A connection counts as done when it was established
 //     and the server's FIN arrived (read() returns 0); the client then
 //     closes (FIN, no TIME_WAIT on its side). One that fails (refused,
 //     reset, unreachable) counts as failed; one not done within 3 s counts
@@ -42,13 +45,14 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
   std::string mode, addr;
-  int port = 0, seconds = 0, count = 0, concurrency = 32;
+  int port = 0, seconds = 0, count = 0, concurrency = 32, first_port = 0;
 };
 
 [[noreturn]] void Usage(const char* msg) {
   std::fprintf(stderr,
                "e2e_conn_rate: %s\nusage: e2e_conn_rate server --bind A --port P --seconds S\n"
-               "       e2e_conn_rate client --to A --port P --count N --seconds S [--concurrency C]\n",
+               "       e2e_conn_rate client --to A --port P --count N --seconds S [--concurrency C]\n"
+               "             [--first-port F]\n",
                msg);
   std::exit(2);
 }
@@ -77,10 +81,13 @@ Args Parse(int argc, char** argv) {
     else if (k == "--seconds") a.seconds = PositiveInt("--seconds", v, 3600);
     else if (k == "--count") a.count = PositiveInt("--count", v, 10000000);
     else if (k == "--concurrency") a.concurrency = PositiveInt("--concurrency", v, 4096);
+    else if (k == "--first-port") a.first_port = PositiveInt("--first-port", v, 65535);
     else Usage(("unknown option " + k).c_str());
   }
   if (a.addr.empty() || a.port == 0 || a.seconds == 0) Usage("address, --port and --seconds are required");
   if (a.mode == "client" && a.count == 0) Usage("client needs --count");
+  if (a.first_port != 0 && a.first_port + a.count - 1 > 65535)
+    Usage("--first-port + --count - 1 is past port 65535");
   return a;
 }
 
@@ -155,6 +162,16 @@ int Client(const Args& a) {
     while (started < a.count && static_cast<int>(live.size()) < a.concurrency) {
       int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
       if (fd < 0) { std::fprintf(stderr, "socket: %s\n", std::strerror(errno)); return 1; }
+      if (a.first_port != 0) {
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        src.sin_port = htons(static_cast<uint16_t>(a.first_port + started));
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
+          close(fd); ++started; ++failed; continue;
+        }
+      }
       ++started;
       if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS) {
         close(fd); ++failed; continue;

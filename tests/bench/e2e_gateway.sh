@@ -73,12 +73,10 @@
 # Per variant and run: ping RTT Contoso1 → 10.1.3.100 (50 × 20 ms); new TCP
 # connections per second, Contoso1 → physical host and back
 # (tests/bench/e2e_conn_rate.cc, built as build/tests/bench/e2e_conn_rate: at
-# most --conns connections, default 25,000, 32 at a time, for at most -t S;
-# each is connect, the server's FIN, the client's FIN; both namespaces'
-# ip_local_port_range 1024-65535, of which connect() takes about half (one
-# parity first), so 25,000 connections need no source port twice: each is a
-# new NAPT session in hnv-nat and a new conntrack entry in kernel-nat);
-# iperf3 TCP, 1 stream, physical host → Contoso1 and Contoso1 → physical host (-t S);
+# most --conns connections, default 30,000, 32 at a time, for at most -t S;
+# each is connect, the server's FIN, the client's FIN; connection i from
+# source port 20000 + i, so no port twice: each is a new NAPT session in
+# hnv-nat and a new conntrack entry in kernel-nat); iperf3 TCP, 1 stream, physical host → Contoso1 and Contoso1 → physical host (-t S);
 # iperf3 UDP, 64-byte payload at bounded offered rates (--udp-pps, default
 # "100000 200000" packets/s, i.e. -l 64 -b 51.2M / 102.4M; -w 2M on both
 # sides, the same for every variant, so the receiving iperf3 loses less to
@@ -112,7 +110,7 @@ HERE=$(dirname "$SELF")
 ROOT=$(cd "$HERE/../.." && pwd)
 
 RUNS=3 DUR=10 UDP_PPS="100000 200000" UDP_WIN=2M OUT="" VARIANTS="hnv kernel kernel-txoff" MAXLOAD=1.5 LIBARGS=()
-CONNS=25000 CONN_RATE=$ROOT/build/tests/bench/e2e_conn_rate
+CONNS=30000 CONN_RATE=$ROOT/build/tests/bench/e2e_conn_rate
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -130,8 +128,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ && $DUR =~ ^[1-9][0-9]*$ && $CONNS =~ ^[1-9][0-9]*$ && $UDP_PPS =~ ^[1-9][0-9]{3,}( [1-9][0-9]{3,})*$ ]] ||
-  { echo "--runs, --duration and --conns are positive integers, --udp-pps a list of rates >= 1000" >&2; exit 2; }
+[[ $RUNS =~ ^[1-9][0-9]*$ && $DUR =~ ^[1-9][0-9]*$ && $CONNS =~ ^[1-9][0-9]*$ && $CONNS -le 45000 && $UDP_PPS =~ ^[1-9][0-9]{3,}( [1-9][0-9]{3,})*$ ]] ||
+  { echo "--runs, --duration and --conns (at most 45000) are positive integers, --udp-pps a list of rates >= 1000" >&2; exit 2; }
 for v in $VARIANTS; do
   case $v in hnv|kernel|kernel-txoff|hnv-nat|kernel-nat|kernel-nat-txoff) ;;
     *) echo "unknown variant $v (hnv kernel kernel-txoff hnv-nat kernel-nat kernel-nat-txoff)" >&2; exit 2 ;; esac
@@ -226,7 +224,6 @@ ip -n "${P}kphys" route add 10.0.2.0/24 via 10.1.3.2
 
 declare -A VM=([hnv]=c1 [kernel]=kc1 [kernel-txoff]=kc1 [hnv-nat]=c1 [kernel-nat]=kc1 [kernel-nat-txoff]=kc1)
 declare -A PH=([hnv]=phys [kernel]=kphys [kernel-txoff]=kphys [hnv-nat]=phys [kernel-nat]=kphys [kernel-nat-txoff]=kphys)
-for n in c1 kc1 phys kphys; do ns "$n" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"; done
 
 # The NAT variants: the gateway files with Contoso's nat: (hnv-nat), the
 # kernel gateway's nftables table (kernel-nat*); the physical hosts' routes
@@ -316,7 +313,7 @@ conn_pair() {
     ns "$d" ss -ltn 2>/dev/null | grep -q ":5300 " && break
     sleep 0.1
   done
-  ns "$s" timeout $((DUR + 5)) "$CONN_RATE" client --to "$to" --port 5300 --count "$CONNS" --seconds "$DUR" \
+  ns "$s" timeout $((DUR + 5)) "$CONN_RATE" client --to "$to" --port 5300 --count "$CONNS" --seconds "$DUR" --first-port 20000 \
     >"$R/$name.json" 2>&1 || true
   kill -TERM "$srv" 2>/dev/null || true
   wait "$srv" 2>/dev/null || true
