@@ -282,20 +282,30 @@ offloads() {
     sed 's/tx-tcp-segmentation/tso/;s/generic-segmentation-offload/gso/;s/generic-receive-offload/gro/;s/scatter-gather/sg/'
 }
 
+# server_bg NS PORT CMD...: a test's server, CMD in namespace NS in the
+# background (its PID in SRV, also stopped by the cleanup); returns once
+# something listens on TCP PORT there (at most 5 s).
+server_bg() {
+  local n=$1 port=$2 i
+  shift 2
+  ns "$n" "$@" &
+  SRV=$!
+  TOPO_PIDS+=("$SRV")
+  for i in $(seq 50); do
+    ns "$n" ss -ltn 2>/dev/null | grep -q ":$port " && break
+    sleep 0.1
+  done
+}
+
 # iperf_pair NAME SRC_NS DST_NS DST_ADDR[>CONNECT_ADDR] ARGS...: server on DST_ADDR
 # in DST_NS (-1, under timeout), client in SRC_NS to DST_ADDR (or
 # CONNECT_ADDR: a NAT's address; -t DUR, under timeout); JSON into
 # $R/NAME.{srv,cli}.json.
 iperf_pair() {
-  local name=$1 s=$2 d=$3 a=${4%>*} to=${4#*>} i srv
+  local name=$1 s=$2 d=$3 a=${4%>*} to=${4#*>} srv
   shift 4
-  ns "$d" timeout $((DUR + 30)) iperf3 -s -1 -B "$a" -p 5201 -J >"$R/$name.srv.json" 2>&1 &
-  srv=$!
-  TOPO_PIDS+=("$srv")
-  for i in $(seq 50); do
-    ns "$d" ss -ltn 2>/dev/null | grep -q ":5201 " && break
-    sleep 0.1
-  done
+  server_bg "$d" 5201 timeout $((DUR + 30)) iperf3 -s -1 -B "$a" -p 5201 -J >"$R/$name.srv.json" 2>&1
+  srv=$SRV
   ns "$s" timeout $((DUR + 25)) iperf3 -c "$to" -p 5201 -t "$DUR" --connect-timeout 10000 -J "$@" \
     >"$R/$name.cli.json" 2>&1 || true
   wait "$srv" 2>/dev/null || true
@@ -305,14 +315,10 @@ iperf_pair() {
 # second (e2e_conn_rate, port 5300, at most CONNS in DUR s); JSON into
 # $R/NAME.json, "accepted N" of the server into $R/NAME.srv.
 conn_pair() {
-  local name=$1 s=$2 d=$3 a=${4%>*} to=${4#*>} i srv
-  ns "$d" timeout $((DUR + 10)) "$CONN_RATE" server --bind "$a" --port 5300 --seconds $((DUR + 3)) >"$R/$name.srv" 2>&1 &
-  srv=$!
-  TOPO_PIDS+=("$srv")
-  for i in $(seq 50); do
-    ns "$d" ss -ltn 2>/dev/null | grep -q ":5300 " && break
-    sleep 0.1
-  done
+  local name=$1 s=$2 d=$3 a=${4%>*} to=${4#*>} srv
+  server_bg "$d" 5300 timeout $((DUR + 10)) "$CONN_RATE" server --bind "$a" --port 5300 --seconds $((DUR + 3)) \
+    >"$R/$name.srv" 2>&1
+  srv=$SRV
   ns "$s" timeout $((DUR + 5)) "$CONN_RATE" client --to "$to" --port 5300 --count "$CONNS" --seconds "$DUR" --first-port 20000 \
     >"$R/$name.json" 2>&1 || true
   kill -TERM "$srv" 2>/dev/null || true
