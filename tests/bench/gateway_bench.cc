@@ -462,7 +462,7 @@ void BM_Nat(benchmark::State& state, Flow f) {
   if (!e.gw->SetFeatures(kId, MakeNatFeatures(r), &error)) return state.SkipWithError(error.c_str());
   BM_Flow(state, f);
   state.counters["sessions"] = static_cast<double>(r->nat_state->napt[0].table().sessions());
-  e.gw->SetFeatures(kId, {}, &error);
+  if (!e.gw->SetFeatures(kId, {}, &error)) Die("removing the NAT features: " + error);
 }
 
 // One worker of BM_Workers: alternately a burst from the external port and
