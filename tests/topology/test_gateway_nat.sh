@@ -33,7 +33,8 @@
 #    the physical host until one lands on Contoso2; hnvctl apply drains
 #    Contoso2 (weight 0: every Maglev entry moves to Contoso1) and adds a
 #    DIP (Contoso1:8085); every open connection still answers from its old
-#    DIP, new ones never reach Contoso2;
+#    DIP, new ones never reach Contoso2; a second apply removes Contoso2
+#    from the pool: its open connections still answer;
 #  - unsolicited inbound to the pool address creates no session and is
 #    counted (no-session);
 #  - garbage on the external port (bad_frames.py nat: truncated TCP/UDP/ICMP
@@ -298,8 +299,8 @@ while True:
 name_server c1 8084 contoso1; name_server c2 8084 contoso2; name_server c1 8085 contoso1b
 sleep 0.5
 # Up to 16 long-lived connections (until one is on Contoso2 and 4 are open):
-# their servers' names into keep.1; once keep.go exists, one more line on
-# each: the names that answer (or "lost") into keep.2.
+# their servers' names into keep.1; once keep.goN exists (N = 2, 3), one
+# more line on each: the names that answer (or "lost") into keep.N.
 ns phys timeout 40 "$TOPO_PY" -c '
 import os, socket, sys, time
 base, conns, names = sys.argv[1], [], []
@@ -312,31 +313,37 @@ for i in range(16):
 def put(name, text):
     open(base + name + ".tmp", "w").write(text + "\n"); os.replace(base + name + ".tmp", base + name)
 put(".1", " ".join(names))
-end = time.time() + 25
-while not os.path.exists(base + ".go") and time.time() < end:
-    time.sleep(0.05)
-time.sleep(0.5)
-out = []
-for c, f in conns:
-    try:
-        c.sendall(b"b\n"); out.append(f.readline().decode().strip() or "lost")
-    except OSError:
-        out.append("lost")
-put(".2", " ".join(out))
+for phase in ("2", "3"):
+    end = time.time() + 15
+    while not os.path.exists(base + ".go" + phase) and time.time() < end:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    out = []
+    for c, f in conns:
+        try:
+            c.sendall(b"b\n"); out.append(f.readline().decode().strip() or "lost")
+        except OSError:
+            out.append("lost")
+    put("." + phase, " ".join(out))
 ' "$W/keep" 2>"$W/keep.err" &
 TOPO_PIDS+=("$!")
 for i in $(seq 100); do [ -f "$W/keep.1" ] && break; sleep 0.1; done
 before=$(cat "$W/keep.1" 2>/dev/null)
 log "open connections on: $before"
 [[ " $before " == *" contoso2 "* ]] || fail "no connection to 10.1.3.52 landed on Contoso2 ($before; $(cat "$W/keep.err"))"
-printf '%s\n%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$LB" \
-  "$(keep_yaml 0 "      - {address: 10.0.1.101, port: 8085}")" >"$TENANT"
-hnv gw apply >/dev/null && pass "apply: Contoso2 drained (weight 0), Contoso1:8085 added" || fail "apply of the pool change refused"
-touch "$W/keep.go"
-for i in $(seq 100); do [ -f "$W/keep.2" ] && break; sleep 0.1; done
-after=$(cat "$W/keep.2" 2>/dev/null)
-[ -n "$before" ] && [ "$after" = "$before" ] && pass "every open connection answered by its old DIP after the change ($after)" \
-  || fail "open connections before the change on \"$before\", after: \"$after\""
+# keep_change N WHAT KEEP_YAML: applies the tenant file with KEEP_YAML as
+# "keep", then (keep.goN) every open connection must answer from its DIP.
+keep_change() {
+  local after i
+  printf '%s\n%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$LB" "$3" >"$TENANT"
+  hnv gw apply >/dev/null && pass "apply: $2" || fail "apply refused: $2"
+  touch "$W/keep.go$1"
+  for i in $(seq 100); do [ -f "$W/keep.$1" ] && break; sleep 0.1; done
+  after=$(cat "$W/keep.$1" 2>/dev/null)
+  [ -n "$before" ] && [ "$after" = "$before" ] && pass "every open connection answered by its old DIP after: $2 ($after)" \
+    || fail "open connections before on \"$before\", after $2: \"$after\""
+}
+keep_change 2 "Contoso2 drained (weight 0), Contoso1:8085 added" "$(keep_yaml 0 "      - {address: 10.0.1.101, port: 8085}")"
 : >"$W/keep.new"
 for i in $(seq 8); do
   ns phys timeout 5 "$TOPO_PY" -c '
@@ -347,6 +354,8 @@ done
 n2=$(grep -c contoso2 "$W/keep.new" || true); n1=$(grep -c "^contoso1" "$W/keep.new" || true)
 [ "$n1" = 8 ] && [ "$n2" = 0 ] && pass "8 new connections, none to the drained Contoso2 ($(sort "$W/keep.new" | uniq -c | tr -s ' \n' ' '))" \
   || fail "new connections after the drain: $(sort "$W/keep.new" | uniq -c | tr '\n' ' ')"
+keep_change 3 "Contoso2 removed from the pool" \
+  "$(keep_yaml 0 "      - {address: 10.0.1.101, port: 8085}" | grep -v 10.0.1.102)"
 hnv gw lb contoso | sed -n '/keep/,$p'
 
 topo_alive gw && pass "hnv-gateway alive" || fail "hnv-gateway died"
