@@ -76,7 +76,8 @@
 # most --conns connections, default 30,000, 32 at a time, for at most -t S;
 # each is connect, the server's FIN, the client's FIN; connection i from
 # source port 20000 + i, so no port twice: each is a new NAPT session in
-# hnv-nat and a new conntrack entry in kernel-nat); iperf3 TCP, 1 stream, physical host → Contoso1 and Contoso1 → physical host (-t S);
+# hnv-nat and a new conntrack entry in kernel-nat); iperf3 TCP, 1 stream,
+# physical host → Contoso1 and Contoso1 → physical host (-t S);
 # iperf3 UDP, 64-byte payload at bounded offered rates (--udp-pps, default
 # "100000 200000" packets/s, i.e. -l 64 -b 51.2M / 102.4M; -w 2M on both
 # sides, the same for every variant, so the receiving iperf3 loses less to
@@ -123,7 +124,7 @@ while [ $# -gt 0 ]; do
     --conns) CONNS=$2; shift ;;
     --conn-rate) CONN_RATE=$2; shift ;;
     --bin|--hnvctl|--gateway) LIBARGS+=("$1" "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,108p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,107p' "$SELF"; exit 0 ;;
     *) echo "usage: $0 [--runs N] [--duration S] [--udp-pps P] [--out DIR] [--variants LIST] [--max-load L] [--conns N] [--conn-rate P] [--bin P] [--gateway P] [--hnvctl P]" >&2; exit 2 ;;
   esac
   shift
@@ -155,7 +156,7 @@ fi
 . "$ROOT/tests/topology/lib.sh"
 . "$HERE/e2e_machine.sh"
 NV=$(wc -w <<<"$VARIANTS") NT=$(( 4 + 2 * $(wc -w <<<"$UDP_PPS") ))
-# per variant: ping and NT iperf3 tests of DUR s, each with up to ~12 s around it
+# per variant: ping and NT tests (iperf3, connections) of DUR s, each with up to ~12 s around it
 topo_limit $(( 120 + RUNS * NV * (NT * DUR + 12 * NT + 20) )) "$SELF" "${ARGS[@]}"
 TOPO_NAME=e2e_gateway
 TOPO_DAEMON_LIMIT=$(( 120 + NT * DUR + 12 * NT + 20 ))
