@@ -86,9 +86,36 @@ std::unique_ptr<LbRules> LbRules::Build(const std::vector<LoadBalancerSpec>& lbs
     by_vip.emplace_back(Key(v.proto, v.vip), static_cast<uint32_t>(i));
     r->vips_.push_back(std::move(v));
   }
+  if (previous != nullptr) r->Retire(*previous, &by_backend);
   r->by_vip_ = FlatU64Map(by_vip);
   r->by_backend_ = FlatU64Map(by_backend);
   return r;
+}
+
+// A backend that a change took out of a VIP that stays keeps its tracked
+// connections (inbound hits go to the connection's backend), so its answers
+// must still leave from the VIP: it stays in the reverse map, in no table.
+// The newest kMaxBackends per VIP are kept; an endpoint that now serves a
+// VIP is not retired.
+void LbRules::Retire(const LbRules& previous, std::vector<std::pair<uint64_t, uint32_t>>* by_backend) {
+  std::vector<uint64_t> taken;
+  for (const auto& kv : *by_backend) taken.push_back(kv.first);
+  std::sort(taken.begin(), taken.end());
+  for (size_t i = 0; i < vips_.size(); ++i) {
+    Vip& v = vips_[i];
+    const Vip* old = previous.Find(v.proto, v.vip);
+    if (old == nullptr) continue;
+    auto retire = [&](const Endpoint& e) {
+      const uint64_t k = Key(v.proto, e);
+      if (v.retired.size() >= kMaxBackends || std::binary_search(taken.begin(), taken.end(), k) ||
+          std::find(v.retired.begin(), v.retired.end(), e) != v.retired.end())
+        return;
+      v.retired.push_back(e);
+      by_backend->emplace_back(k, static_cast<uint32_t>(i));
+    };
+    for (const Endpoint& e : old->backends) retire(e);
+    for (const Endpoint& e : old->retired) retire(e);
+  }
 }
 
 std::vector<uint32_t> LbRules::Shares(size_t vip) const {

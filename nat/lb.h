@@ -14,7 +14,10 @@
 // Inbound (before the route decision, from an external interface): a frame
 // to a VIP (TCP/UDP) looks up its connection (protocol, client, VIP). A hit
 // (not idle past its timeout) goes to the connection's backend, whatever
-// the pool is now: an existing connection keeps its DIP across pool changes.
+// the pool is now: an existing connection keeps its DIP across pool changes
+// (health, weights, and a backend taken out of the configuration: that one
+// stays "retired" in the reverse map while its VIP exists, so its answers
+// still leave from the VIP).
 // A miss takes the backend of the flow's Maglev entry and tracks it (when
 // the table is full, the frame still goes there, counted as untracked).
 // The destination is rewritten to the backend (address and port); the
@@ -68,6 +71,9 @@ class LbRules {
     uint32_t m = 0;
     std::vector<MaglevBackend> inputs;  // what the table was built from
     bool has_backend = false;           // some entry names a backend
+    // Backends a configuration change removed while the VIP stayed: still
+    // answered from the VIP (their connections go on), never chosen again.
+    std::vector<Endpoint> retired;
   };
 
   // `healthy[i][j]`: backend j of load balancer i may take new connections
@@ -95,6 +101,7 @@ class LbRules {
   uint32_t reused() const { return reused_; }
 
  private:
+  void Retire(const LbRules& previous, std::vector<std::pair<uint64_t, uint32_t>>* by_backend);
   static uint64_t Key(Proto p, Endpoint e) {
     return static_cast<uint64_t>(e.addr) << 24 | static_cast<uint64_t>(p) << 16 | e.port;
   }

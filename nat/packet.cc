@@ -89,7 +89,11 @@ static Drop ViewGeneral(uint8_t* frame, uint32_t len, PacketView* v) noexcept {
   ParsedFrame pf;
   const ParseError e = ParseFrame(frame, len, &pf);
   if (pf.l3 != L3Kind::kIpv4) return e == ParseError::kOk ? Drop::kNone : Drop::kMalformed;
-  if (e != ParseError::kOk) return Drop::kMalformed;
+  // A sound IPv4 header whose TCP/UDP/ICMP header is cut short (or a TCP
+  // data offset out of range) keeps its addresses in the view, as kOtherIp:
+  // the features drop it as kMalformed when it is theirs (to a NAT address,
+  // from a translated source) instead of passing it on untranslated.
+  if (e != ParseError::kOk && e != ParseError::kTruncatedL4) return Drop::kMalformed;
   uint8_t* ip = frame + pf.l3_offset;
   v->ip = ip;
   v->l4 = frame + pf.l4_offset;
@@ -97,6 +101,10 @@ static Drop ViewGeneral(uint8_t* frame, uint32_t len, PacketView* v) noexcept {
   v->ip_proto = pf.l4_proto;
   v->src.addr = Load32(ip + kSrcOff);
   v->dst.addr = Load32(ip + kDstOff);
+  if (e == ParseError::kTruncatedL4) {
+    v->kind = Kind::kOtherIp;
+    return Drop::kMalformed;
+  }
   // A fragment is reported as such (only a static address rewrite applies to
   // it); a first fragment still shows its L4 header, a later one none.
   const Drop frag = pf.is_fragment ? Drop::kFragment : Drop::kNone;

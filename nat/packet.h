@@ -10,7 +10,9 @@
 // never reads past the frame or the IP total length. A frame that is not
 // IPv4 gives kNotIpv4 (the NAT leaves it alone); a malformed IPv4 packet, an
 // ICMP error that cannot be translated or an ICMP type that is neither query
-// nor error give a drop reason. A fragment gives kFragment with the view
+// nor error give a drop reason. A sound IPv4 header whose L4 header is
+// truncated gives kMalformed with the addresses in the view (kOtherIp), so
+// that a feature can tell whether it is its own to drop. A fragment gives kFragment with the view
 // filled in (a first fragment with its L4 header, a later one as kOtherIp):
 // only an address rewrite (static NAT) applies to it.
 //

@@ -10,6 +10,17 @@
 //   BM_ExtToExt  external port 1 -> FIB (destinations drawn from the 100,000
 //                random routes, so lookups miss the caches as in a real
 //                table) -> external port 2: the gateway's own cost alone
+//   BM_NatVmToExt BM_VmToExt through a NAPT (gateway/nat/nat_feature.h on
+//                the compartment, issue 11): 4,096 UDP flows of Contoso1 and
+//                Contoso2 (source ports 1024..) to 10.1.3.10..249:5000, each
+//                with its session, opened in the warm-up: the timed loop
+//                runs on established sessions (SNAT to 10.1.3.254)
+//   BM_NatExtToVm the answers to those flows (to 10.1.3.254 and the ports the
+//                NAPT gave them, taken from the translated frames) -> NAPT
+//                (DNAT back to the VM) -> FIB -> HNV pipeline -> uplink; the
+//                NAT's counterpart of BM_ExtToVm
+//                (both install the NAT features for their run and remove
+//                them after, so the other benchmarks run without NAT)
 //   BM_RefillOnly the per-burst mbuf alloc + template copy + free alone
 //   BM_Workers/threads:N  N workers (benchmark threads, each with its own
 //                WorkerContext, pipeline and mbuf pool) each receiving both
@@ -23,9 +34,11 @@
 // expected port with no drop and no punt, and fails otherwise. The FIB's
 // memory (GatewayTables::Memory) is reported as a context line and counter.
 #include <benchmark/benchmark.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -40,6 +53,7 @@
 #include "dataplane/policy/tables.h"
 #include "gateway/fastpath/gateway_fastpath.h"
 #include "gateway/fastpath/gateway_tables.h"
+#include "gateway/nat/nat_feature.h"
 #include "tests/lib/chapter_policy.h"
 #include "tests/lib/eal_env.h"
 #include "tests/lib/packet_builder.h"
@@ -65,6 +79,8 @@ constexpr size_t kTemplates = 4096;  // distinct frames per benchmark, cycled
 }
 
 // Frees in bulk and counts per port; virtual ports go to the fast path.
+// With `capture` set (outside the timed loops), keeps a copy of what leaves
+// on `capture_port`.
 class Sink final : public TxSink {
  public:
   uint16_t Send(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override {
@@ -72,6 +88,11 @@ class Sink final : public TxSink {
       fp->DeliverVirtual(*ctx, port, pkts, n);
       return n;
     }
+    if (capture != nullptr && port == capture_port)
+      for (uint16_t i = 0; i < n; ++i) {
+        const auto* d = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+        capture->emplace_back(d, d + rte_pktmbuf_data_len(pkts[i]));
+      }
     sent[port] += n;
     rte_pktmbuf_free_bulk(pkts, n);
     return n;
@@ -79,6 +100,8 @@ class Sink final : public TxSink {
   GatewayFastPath* fp = nullptr;
   WorkerContext* ctx = nullptr;
   uint64_t sent[kMaxPorts] = {};
+  std::vector<Frame>* capture = nullptr;
+  uint16_t capture_port = 0;
 };
 
 // One of BM_Workers' workers.
@@ -217,11 +240,55 @@ Env& GetEnv() {
 }
 
 // 64-byte UDP frame (without FCS): 14 + 20 + 8 + 22.
-Frame Udp64(const MacAddr& dst, const MacAddr& src, const IpAddr& s, const IpAddr& d, uint8_t ttl) {
-  return PacketBuilder().Eth(dst, src).Ipv4(s, d).Ttl(ttl).Udp(4000, 5000).Payload(22).Build();
+Frame Udp64(const MacAddr& dst, const MacAddr& src, const IpAddr& s, const IpAddr& d, uint8_t ttl,
+            uint16_t sport = 4000, uint16_t dport = 5000) {
+  return PacketBuilder().Eth(dst, src).Ipv4(s, d).Ttl(ttl).Udp(sport, dport).Payload(22).Build();
 }
 
-enum class Flow { kExtToVm, kVmToExt, kExtToExt };
+// The NAPT of the BM_Nat* benchmarks: pool 10.1.3.254 on ext1 (not a
+// neighbour, not a destination of the flows), internal 10.0.1.0/24, one
+// worker, no per-host cap below the flows' count.
+const IpAddr kNatPool = Ip("10.1.3.254");
+std::shared_ptr<NatFeatureRules> NatRulesForBench() {
+  static std::shared_ptr<NatFeatureRules> rules = [] {
+    nat::NatSpec spec;
+    spec.enabled = true;
+    spec.addresses = {kNatPool};
+    spec.internal = {Prefix("10.0.1.0/24")};
+    spec.limits.sessions_per_host = spec.limits.sessions;
+    std::string error;
+    auto r = std::make_shared<NatFeatureRules>();
+    r->nat = nat::NatRules::Build(spec, {Ip("10.0.2.2"), Ip("10.1.3.2")}, &error);
+    if (r->nat == nullptr) Die(error);
+    r->nat_state = NatWorkers::CreateNat(spec, 1, 1, &error);
+    if (r->nat_state == nullptr) Die(error);
+    r->nat_ifaces = uint64_t{1} << 1;  // compartment interface 1: ext1
+    r->tsc_per_ms = std::max<uint64_t>(rte_get_tsc_hz() / 1000, 1);
+    NatClockMs(rte_rdtsc(), r->tsc_per_ms);  // starts the tables' clock
+    return r;
+  }();
+  return rules;
+}
+
+enum class Flow { kExtToVm, kVmToExt, kExtToExt, kNatVmToExt, kNatExtToVm };
+
+// NVGRE from Host 1 carrying `inner` (a frame Contoso1/2 sent to the gateway).
+Frame FromHost1(const Frame& inner) {
+  ParsedFrame pf;
+  ParseFrame(inner.data(), static_cast<uint32_t>(inner.size()), &pf);
+  return PacketBuilder()
+      .Eth(Mac("223344556677"), Mac("324455667788"))
+      .Ipv4(Ip("192.168.0.22"), Ip("192.168.0.11"))
+      .DontFragment()
+      .Nvgre(6001, NvgreEncap::FlowId(inner.data(), pf))
+      .Payload(inner)
+      .Build();
+}
+struct Burst {
+  rte_mbuf* pkts[kBurstSize];
+};
+void RunBurst(Env& e, Flow f, Burst& b);
+std::vector<Frame> NatAnswers();
 
 std::vector<Frame> Templates(Flow f) {
   Env& e = GetEnv();
@@ -239,18 +306,17 @@ std::vector<Frame> Templates(Flow f) {
         // 10.1.3.10..249: resolved neighbours, not the compartment's own .2.
         const IpAddr dst = IpAddr::V4(0x0a010300u + 10 + static_cast<uint32_t>(rng() % 240));
         const IpAddr src = rng() % 2 ? cas[0] : cas[1];  // on Host 1
-        const Frame inner = Udp64(Mac("600160010301"), Mac("600160010300"), src, dst, 63);
-        ParsedFrame pf;
-        ParseFrame(inner.data(), static_cast<uint32_t>(inner.size()), &pf);
-        out.push_back(PacketBuilder()
-                          .Eth(Mac("223344556677"), Mac("324455667788"))
-                          .Ipv4(Ip("192.168.0.22"), Ip("192.168.0.11"))
-                          .DontFragment()
-                          .Nvgre(6001, NvgreEncap::FlowId(inner.data(), pf))
-                          .Payload(inner)
-                          .Build());
+        out.push_back(FromHost1(Udp64(Mac("600160010301"), Mac("600160010300"), src, dst, 63)));
         break;
       }
+      case Flow::kNatVmToExt: {  // flow i: its own source port, so its own session
+        const IpAddr dst = IpAddr::V4(0x0a010300u + 10 + static_cast<uint32_t>(i % 240));
+        out.push_back(FromHost1(Udp64(Mac("600160010301"), Mac("600160010300"), cas[i % 2], dst, 63,
+                                      static_cast<uint16_t>(1024 + i), 5000)));
+        break;
+      }
+      case Flow::kNatExtToVm:
+        return NatAnswers();
       case Flow::kExtToExt: {
         const IpPrefix& p = e.random_routes[rng() % e.random_routes.size()];
         const uint32_t host = p.len == 32 ? 0 : rng() & ((1u << (32 - p.len)) - 1);
@@ -263,14 +329,16 @@ std::vector<Frame> Templates(Flow f) {
   return out;
 }
 
-uint16_t InPort(Flow f) { return f == Flow::kVmToExt ? kUplink : kExt1; }
+bool FromUplink(Flow f) { return f == Flow::kVmToExt || f == Flow::kNatVmToExt; }
+uint16_t InPort(Flow f) { return FromUplink(f) ? kUplink : kExt1; }
 uint16_t OutPort(Flow f) {
-  return f == Flow::kExtToVm ? kUplink : f == Flow::kVmToExt ? kExt1 : kExt2;
+  switch (f) {
+    case Flow::kExtToVm:
+    case Flow::kNatExtToVm: return kUplink;
+    case Flow::kExtToExt: return kExt2;
+    default: return kExt1;
+  }
 }
-
-struct Burst {
-  rte_mbuf* pkts[kBurstSize];
-};
 
 // Allocates and fills one burst from the templates, `next` cycling.
 inline bool Refill(rte_mempool* pool, const std::vector<Frame>& t, size_t& next, Burst& b) {
@@ -286,7 +354,7 @@ inline bool Refill(rte_mempool* pool, const std::vector<Frame>& t, size_t& next,
 // Not inlined: count_instructions.sh measures it (callgrind, per frame).
 [[gnu::noinline]] void RunBurst(Env& e, Flow f, Burst& b) {
   e.ctx.snap = e.tables->snapshot();
-  if (f == Flow::kVmToExt)
+  if (FromUplink(f))
     e.pipeline.ProcessRx(e.ctx, kUplink, b.pkts, kBurstSize);
   else
     e.fp->Receive(e.ctx, e.pipeline, InPort(f), b.pkts, kBurstSize);
@@ -351,6 +419,50 @@ void BM_Flow(benchmark::State& state, Flow f) {
   state.counters["ns/pkt"] = benchmark::Counter(static_cast<double>(pkts) / 1e9,
                                                 benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["fib_MiB"] = static_cast<double>(e.fib_bytes) / (1 << 20);
+}
+
+// The answers to kNatVmToExt's flows: each flow's frame sent once through
+// the NAPT (opening its session, or finding it), the translated frames kept
+// off ext1, and each turned around (source = the remote end, destination =
+// the pool address and port the NAPT chose).
+std::vector<Frame> NatAnswers() {
+  Env& e = GetEnv();
+  const std::vector<Frame> out = Templates(Flow::kNatVmToExt);
+  std::vector<Frame> seen, answers;
+  e.sink.capture = &seen;
+  e.sink.capture_port = kExt1;
+  size_t next = 0;
+  Burst b;
+  for (size_t i = 0; i < out.size(); i += kBurstSize) {
+    if (!Refill(e.pool, out, next, b)) Die("mbuf pool empty");
+    RunBurst(e, Flow::kNatVmToExt, b);
+  }
+  e.sink.capture = nullptr;
+  for (const Frame& f : seen) {
+    ParsedFrame pf;
+    if (ParseFrame(f.data(), static_cast<uint32_t>(f.size()), &pf) != ParseError::kOk) continue;
+    const uint8_t* ip = f.data() + pf.l3_offset;
+    const uint8_t* l4 = f.data() + pf.l4_offset;
+    const IpAddr src = IpAddr::V4Raw(ip + 12), dst = IpAddr::V4Raw(ip + 16);
+    const auto port = [](const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); };
+    if (!(src == kNatPool)) continue;
+    answers.push_back(Udp64(Mac("600160010302"), Mac("02c0c0c0c064"), dst, src, 64, port(l4 + 2), port(l4)));
+  }
+  if (answers.size() != out.size())
+    Die("NAT answers: " + std::to_string(answers.size()) + " of " + std::to_string(out.size()) +
+        " flows left translated");
+  return answers;
+}
+
+// BM_Flow with the NAT features on the compartment for its run.
+void BM_Nat(benchmark::State& state, Flow f) {
+  Env& e = GetEnv();
+  std::shared_ptr<NatFeatureRules> r = NatRulesForBench();
+  std::string error;
+  if (!e.gw->SetFeatures(kId, MakeNatFeatures(r), &error)) return state.SkipWithError(error.c_str());
+  BM_Flow(state, f);
+  state.counters["sessions"] = static_cast<double>(r->nat_state->napt[0].table().sessions());
+  if (!e.gw->SetFeatures(kId, {}, &error)) Die("removing the NAT features: " + error);
 }
 
 // One worker of BM_Workers: alternately a burst from the external port and
@@ -442,6 +554,8 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_ExtToVm", BM_Flow, Flow::kExtToVm);
   benchmark::RegisterBenchmark("BM_VmToExt", BM_Flow, Flow::kVmToExt);
   benchmark::RegisterBenchmark("BM_ExtToExt", BM_Flow, Flow::kExtToExt);
+  benchmark::RegisterBenchmark("BM_NatVmToExt", BM_Nat, Flow::kNatVmToExt);
+  benchmark::RegisterBenchmark("BM_NatExtToVm", BM_Nat, Flow::kNatExtToVm);
   benchmark::RegisterBenchmark("BM_RefillOnly", BM_RefillOnly);
   benchmark::RegisterBenchmark("BM_Workers", BM_Workers)->Threads(1)->Threads(2)->UseRealTime();
   benchmark::RunSpecifiedBenchmarks();

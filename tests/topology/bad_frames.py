@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Malformed and random frames for tests/topology/test_bad_input.sh.
+"""Malformed and random frames for tests/topology/test_bad_input.sh,
+test_gateway_bad_input.sh and test_gateway_nat.sh.
 
   bad_frames.py vm IFACE --mac VM_MAC --ca VM_CA --dfgw-mac MAC [--count N] [--seed S]
   bad_frames.py provider IFACE --dst-mac PA_MAC --dst-pa PA --src-mac MAC --src-pa PA
+                [--count N] [--seed S]
+  bad_frames.py nat IFACE --mac MAC --ca ADDR --dfgw-mac GW_MAC --nat-addr POOL_ADDR
                 [--count N] [--seed S]
 
 Sends COUNT frames (default 1000) on IFACE, cycling through the kinds below
@@ -21,6 +24,15 @@ inner 802.1Q tag, truncated inner frames, inner sources that do not belong to
 the outer PA, outer fragments, bad outer checksums, inconsistent outer
 lengths, truncated GRE, non-GRE IP to the PA, IP to a PA that is not the
 host's, random bytes, runts.
+nat kinds (from an outside host at MAC/ADDR to a NAT's pool address
+POOL_ADDR through the gateway interface GW_MAC, none of which may open a NAT
+session): truncated TCP, UDP and ICMP headers, TCP data offsets out of range,
+UDP lengths that disagree with IP's, first and later fragments, IPv4 header
+checksums wrong, TCP/UDP checksums wrong (on segments that are otherwise
+unsolicited), unsolicited TCP with every kind of flags and UDP to random
+ports, ICMP errors whose embedded header is truncated or of no session,
+ICMP that is neither a query nor an error, other IP protocols, random bytes
+after a valid IPv4 header, random frames.
 """
 import argparse
 import logging
@@ -31,6 +43,7 @@ import time
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import ARP, ICMP, IP, UDP, Ether, conf, raw  # noqa: E402
+from scapy.all import TCP as TCP_  # noqa: E402
 
 conf.verb = 0
 
@@ -180,9 +193,61 @@ def provider_frames(a, r):
     return kinds
 
 
+def nat_frames(a, r):
+    me, gw = mac_bytes(a.mac), mac_bytes(a.dfgw_mac)
+    src, pool = a.ca, a.nat_addr
+    mark = b"HNVBADN"
+
+    def ip(proto, l4, **kw):
+        return eth(gw, me, 0x0800) + ipv4_header(r, src, pool, proto, len(l4), **kw) + l4
+
+    def tcp(flags, checksum_ok=True, doff=5, payload=b""):
+        body = raw(IP(src=src, dst=pool) / TCP_(sport=r.randint(1024, 65535), dport=r.randint(1, 65535),
+                                              flags=flags, seq=r.getrandbits(32)) / payload)[20:]
+        body = body[:12] + bytes([(doff << 4) | (body[12] & 0x0F)]) + body[13:]
+        if not checksum_ok:
+            body = body[:16] + bytes([body[16] ^ 0x5A, body[17]]) + body[18:]
+        return body
+
+    def udp(checksum_ok=True, length=None):
+        body = raw(IP(src=src, dst=pool) / UDP(sport=r.randint(1024, 65535), dport=r.randint(1, 65535)) / mark)[20:]
+        if length is not None:
+            body = body[:4] + struct.pack("!H", length) + body[6:]
+        if not checksum_ok:
+            body = body[:6] + bytes([body[6] ^ 0x5A, body[7]]) + body[8:]
+        return body
+
+    def icmp_error(embedded):
+        return raw(ICMP(type=r.choice([3, 11, 12]), code=r.choice([0, 1, 3, 4])) / embedded)
+
+    flags = ["S", "A", "SA", "R", "RA", "F", "FA", "SF", "SR", "", "FPU", "SAFRPU"]
+    kinds = {
+        "tcp-truncated": lambda: ip(6, tcp("S")[:r.randint(0, 19)]),
+        "udp-truncated": lambda: ip(17, udp()[:r.randint(0, 7)]),
+        "icmp-truncated": lambda: ip(1, bytes([r.choice([0, 3, 8, 11])]) + rnd(r, r.randint(0, 6))),
+        "tcp-bad-offset": lambda: ip(6, tcp("S", doff=r.choice([0, 1, 4, 15]))),
+        "udp-bad-length": lambda: ip(17, udp(length=r.choice([0, 7, 100, 65535]))),
+        "fragment-first": lambda: ip(r.choice([6, 17]), tcp("S") + mark, flags_frag=0x2000),
+        "fragment-later": lambda: ip(r.choice([6, 17, 1]), mark + rnd(r, 16), flags_frag=r.randint(1, 0x1fff)),
+        "ip-bad-checksum": lambda: ip(6, tcp("S"), bad_checksum=True),
+        "tcp-bad-checksum": lambda: ip(6, tcp(r.choice(flags), checksum_ok=False)),
+        "udp-bad-checksum": lambda: ip(17, udp(checksum_ok=False)),
+        "tcp-unsolicited": lambda: ip(6, tcp(r.choice(flags), payload=mark)),
+        "udp-unsolicited": lambda: ip(17, udp()),
+        "icmp-error-truncated": lambda: ip(1, icmp_error(rnd(r, r.randint(0, 27)))),
+        "icmp-error-no-session": lambda: ip(1, icmp_error(raw(IP(src=pool, dst=src, proto=6)
+                                                              / TCP_(sport=r.randint(1024, 65535), dport=80))[:28])),
+        "icmp-unsupported": lambda: ip(1, raw(ICMP(type=r.choice([5, 9, 10, 13, 17, 200])) / mark)),
+        "other-protocol": lambda: ip(r.choice([0, 4, 41, 47, 50, 132, 255]), mark + rnd(r, 20)),
+        "random-after-ip": lambda: ip(r.choice([1, 6, 17]), rnd(r, r.randint(0, 60))),
+        "random": lambda: gw + rnd(r, r.randint(8, 200)),
+    }
+    return kinds
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["vm", "provider"])
+    p.add_argument("mode", choices=["vm", "provider", "nat"])
     p.add_argument("iface")
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--seed", type=int, default=None)
@@ -193,10 +258,11 @@ def main():
     p.add_argument("--dst-pa")
     p.add_argument("--src-mac")
     p.add_argument("--src-pa")
+    p.add_argument("--nat-addr")
     a = p.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     r = random.Random(seed)
-    kinds = vm_frames(a, r) if a.mode == "vm" else provider_frames(a, r)
+    kinds = {"vm": vm_frames, "provider": provider_frames, "nat": nat_frames}[a.mode](a, r)
     names = sorted(kinds)
     frames, sent = [], {}
     for i in range(a.count):

@@ -27,8 +27,28 @@
 #    (8082) with HTTP GET checks of /health: Contoso2's /health removed (its
 #    server still accepts connections: a TCP check would not see it), the
 #    check takes it out;
+#  - a load balancer's pool change keeps open connections on their DIP:
+#    10.1.3.52:80 over Contoso1 and Contoso2 (8084, line echo servers that
+#    answer with their name, no health check); long-lived connections from
+#    the physical host until one lands on Contoso2; hnvctl apply drains
+#    Contoso2 (weight 0: every Maglev entry moves to Contoso1) and adds a
+#    DIP (Contoso1:8085); every open connection still answers from its old
+#    DIP, new ones never reach Contoso2; a second apply removes Contoso2
+#    from the pool: its open connections still answer;
 #  - unsolicited inbound to the pool address creates no session and is
-#    counted (no-session).
+#    counted (no-session);
+#  - garbage on the external port (bad_frames.py nat: truncated TCP/UDP/ICMP
+#    headers, bad data offsets and lengths, fragments, bad IPv4 and TCP/UDP
+#    checksums, unsolicited segments with every kind of flags, ICMP errors
+#    about nothing, other protocols, random bytes) towards the pool
+#    address: no session made, each kind counted under its drop reason
+#    (the NAT's malformed, no-session, bad-icmp-error,
+#    icmp-error-no-session, icmp-unsupported; the compartment's
+#    bad-checksum), and Contoso1's connections still go out. Fragments are
+#    sent too but never reach the gateway here: DPDK's net_af_packet joins
+#    its sockets to a fanout group with PACKET_FANOUT_FLAG_DEFRAG, so the
+#    kernel holds them for reassembly (the NAT's fragment handling is in
+#    tests/unit/nat).
 . "$(dirname "$0")/lib.sh"
 topo_limit 150 "$0" "$@"
 TOPO_NAME=gateway_nat
@@ -52,9 +72,16 @@ lb_yaml() {
   printf '    backends:\n      - {address: 10.0.1.101, port: %s}\n      - {address: 10.0.1.102, port: %s}\n' "$3" "$3"
   printf '    health_check: {%s, interval_ms: 300, timeout_ms: 200, rise: 1, fall: 2}\n' "$4"
 }
+# keep_yaml "WEIGHT2" "MORE": the load balancer "keep" (no health check):
+# Contoso1:8084, Contoso2:8084 with weight WEIGHT2, then the MORE backends.
+keep_yaml() {
+  printf '  - name: keep\n    vip: 10.1.3.52\n    protocol: tcp\n    port: 80\n    table_size: 251\n'
+  printf '    backends:\n      - {address: 10.0.1.101, port: 8084}\n      - {address: 10.0.1.102, port: 8084, weight: %s}\n%s' "$1" "$2"
+}
 LB="load_balancers:
 $(lb_yaml web 10.1.3.50 8081 'type: tcp')
 $(lb_yaml api 10.1.3.51 8082 'type: http, path: /health')"
+LB_KEEP=$(keep_yaml 1 "")
 # First NAPT, a port forward and static NAT for Contoso2; then (hnvctl
 # apply) the static mapping makes room for a load balancer over both VMs.
 printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$STATIC" >"$TENANT"
@@ -111,6 +138,35 @@ nos=$(nat_json "n['dropped'].get('no-session', 0)")
 [ "$after" = "$before" ] && [ "$nos" -ge 50 ] && pass "50 unsolicited datagrams: $nos no-session drops, sessions $before -> $after" \
   || fail "unsolicited inbound: sessions $before -> $after, no-session drops $nos"
 
+step "garbage on the external port towards the pool address: no session, counted by reason"
+PHYS_MAC=$(ip -n "${P}phys" -j link show eth0 | "$TOPO_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+s0=$(nat_json "n['sessions_live']")
+nd0=$(nat_json "json.dumps(n['dropped'])")
+gd0=$(comp_json gw contoso "json.dumps(c['counters']['dropped'])")
+ns phys "$TOPO_PY" "$TOPO_ROOT/tests/topology/bad_frames.py" nat eth0 --mac "$PHYS_MAC" --ca 10.1.3.100 \
+  --dfgw-mac 60:01:60:01:03:02 --nat-addr 10.1.3.10 --count 540 --seed 11 || fail "bad_frames.py nat failed"
+sleep 0.5
+topo_alive gw && pass "hnv-gateway alive after 540 bad frames" || die "hnv-gateway died on garbage to the NAT"
+s1=$(nat_json "n['sessions_live']")
+[ "$s1" = "$s0" ] && pass "no session from the garbage (sessions $s0 -> $s1)" || fail "garbage changed the sessions: $s0 -> $s1"
+# delta BEFORE AFTER: the reasons whose counters grew, "reason=+n" each
+delta() {
+  "$TOPO_PY" -c 'import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(" ".join("%s=+%d" % (k, b[k] - a.get(k, 0)) for k in sorted(b) if b[k] > a.get(k, 0)))' "$1" "$2"
+}
+nd=$(delta "$nd0" "$(nat_json "json.dumps(n['dropped'])")")
+gd=$(delta "$gd0" "$(comp_json gw contoso "json.dumps(c['counters']['dropped'])")")
+log "-- NAT drops: $nd; compartment drops: $gd"
+for r in malformed no-session bad-icmp-error icmp-error-no-session icmp-unsupported; do
+  [[ " $nd" == *" $r=+"* ]] && pass "NAT drop reason $r counted" || fail "NAT drop reason $r not counted ($nd)"
+done
+[[ " $gd" == *" bad-checksum=+"* ]] && pass "IPv4 header checksum errors counted by the compartment (bad-checksum)" \
+  || fail "compartment bad-checksum not counted ($gd)"
+got=$(hello c1 10.1.3.100 7000 || true)
+[ "$got" = "phys 10.1.3.10" ] && pass "Contoso1 still goes out through the NAPT after the garbage" \
+  || fail "after the garbage: \"$got\""
+
 step "100 MB TCP Contoso1 -> the physical host through the NAPT"
 if tcp_transfer c1 phys 10.1.3.100 100 5003; then pass "100 MB intact through the NAPT ($TCP_RATE Mbit/s)"
 else fail "100 MB TCP through the NAPT: the received data differ (or none)"; fi
@@ -130,7 +186,6 @@ got=$(hello phys 10.1.3.2 8080)
   || fail "port forward: got \"$got\", want \"contoso1 10.1.3.100\""
 
 step "hnvctl trace: the port forward's decision, the workers' sessions untouched"
-PHYS_MAC=$(ip -n "${P}phys" -j link show eth0 | "$TOPO_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
 s0=$(nat_json "n['sessions_live']")
 hnv gw trace external --describe "eth src=$PHYS_MAC dst=60:01:60:01:03:02 / ipv4 src=10.1.3.100 dst=10.1.3.2 / tcp sport=40000 dport=8080 flags=S" \
   >"$W/trace.txt" 2>&1 || fail "hnvctl trace failed: $(cat "$W/trace.txt")"
@@ -165,7 +220,7 @@ cp "$W/tenant.good" "$TENANT"
 
 step "hnvctl apply: static NAT removed, a load balancer added; NAPT sessions stay"
 before=$(nat_json "n['sessions_live']")
-printf '%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$LB" >"$TENANT"
+printf '%s\n%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$LB" "$LB_KEEP" >"$TENANT"
 hnv gw apply >/dev/null && pass "apply accepted" || fail "apply refused"
 after=$(nat_json "n['sessions_live']")
 [ "$before" -gt 0 ] && [ "$after" = "$before" ] && pass "NAPT sessions kept across the apply ($after)" \
@@ -224,6 +279,84 @@ done
 [ "$(lb_json "l['load_balancers'][1]['backends'][0]['healthy']")" = True ] \
   && pass "Contoso1's /health still answered: healthy" || fail "Contoso1 marked unhealthy"
 hnv gw lb contoso
+
+step "load balancer pool change: open connections keep their DIP (10.1.3.52:80)"
+# name_server NS PORT NAME: answers every line of every connection with NAME
+name_server() {
+  ns "$1" timeout 60 "$TOPO_PY" -c '
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
+def serve(c):
+    for line in c.makefile("rb"):
+        c.sendall((sys.argv[2] + "\n").encode())
+    c.close()
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+' "$2" "$3" >/dev/null 2>&1 &
+  TOPO_PIDS+=("$!")
+}
+name_server c1 8084 contoso1; name_server c2 8084 contoso2; name_server c1 8085 contoso1b
+sleep 0.5
+# Up to 16 long-lived connections (until one is on Contoso2 and 4 are open):
+# their servers' names into keep.1; once keep.goN exists (N = 2, 3), one
+# more line on each: the names that answer (or "lost") into keep.N.
+ns phys timeout 40 "$TOPO_PY" -c '
+import os, socket, sys, time
+base, conns, names = sys.argv[1], [], []
+for i in range(16):
+    c = socket.create_connection(("10.1.3.52", 80), timeout=3)
+    f = c.makefile("rb"); c.sendall(b"a\n")
+    conns.append((c, f)); names.append(f.readline().decode().strip() or "none")
+    if "contoso2" in names and len(conns) >= 4:
+        break
+def put(name, text):
+    open(base + name + ".tmp", "w").write(text + "\n"); os.replace(base + name + ".tmp", base + name)
+put(".1", " ".join(names))
+for phase in ("2", "3"):
+    end = time.time() + 15
+    while not os.path.exists(base + ".go" + phase) and time.time() < end:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    out = []
+    for c, f in conns:
+        try:
+            c.sendall(b"b\n"); out.append(f.readline().decode().strip() or "lost")
+        except OSError:
+            out.append("lost")
+    put("." + phase, " ".join(out))
+' "$W/keep" 2>"$W/keep.err" &
+TOPO_PIDS+=("$!")
+for i in $(seq 100); do [ -f "$W/keep.1" ] && break; sleep 0.1; done
+before=$(cat "$W/keep.1" 2>/dev/null)
+log "open connections on: $before"
+[[ " $before " == *" contoso2 "* ]] || fail "no connection to 10.1.3.52 landed on Contoso2 ($before; $(cat "$W/keep.err"))"
+# keep_change N WHAT KEEP_YAML: applies the tenant file with KEEP_YAML as
+# "keep", then (keep.goN) every open connection must answer from its DIP.
+keep_change() {
+  local after i
+  printf '%s\n%s\n%s\n%s\n' "$(cat "$W/tenant.base")" "$NAT" "$LB" "$3" >"$TENANT"
+  hnv gw apply >/dev/null && pass "apply: $2" || fail "apply refused: $2"
+  touch "$W/keep.go$1"
+  for i in $(seq 100); do [ -f "$W/keep.$1" ] && break; sleep 0.1; done
+  after=$(cat "$W/keep.$1" 2>/dev/null)
+  [ -n "$before" ] && [ "$after" = "$before" ] && pass "every open connection answered by its old DIP after: $2 ($after)" \
+    || fail "open connections before on \"$before\", after $2: \"$after\""
+}
+keep_change 2 "Contoso2 drained (weight 0), Contoso1:8085 added" "$(keep_yaml 0 "      - {address: 10.0.1.101, port: 8085}")"
+: >"$W/keep.new"
+for i in $(seq 8); do
+  ns phys timeout 5 "$TOPO_PY" -c '
+import socket
+c = socket.create_connection(("10.1.3.52", 80), timeout=3); c.sendall(b"n\n")
+print(c.makefile("rb").readline().decode().strip())' >>"$W/keep.new" 2>/dev/null
+done
+n2=$(grep -c contoso2 "$W/keep.new" || true); n1=$(grep -c "^contoso1" "$W/keep.new" || true)
+[ "$n1" = 8 ] && [ "$n2" = 0 ] && pass "8 new connections, none to the drained Contoso2 ($(sort "$W/keep.new" | uniq -c | tr -s ' \n' ' '))" \
+  || fail "new connections after the drain: $(sort "$W/keep.new" | uniq -c | tr '\n' ' ')"
+keep_change 3 "Contoso2 removed from the pool" \
+  "$(keep_yaml 0 "      - {address: 10.0.1.101, port: 8085}" | grep -v 10.0.1.102)"
+hnv gw lb contoso | sed -n '/keep/,$p'
 
 topo_alive gw && pass "hnv-gateway alive" || fail "hnv-gateway died"
 topo_done

@@ -151,6 +151,46 @@ TEST(LbTest, ExistingConnectionsKeepTheirBackend) {
   EXPECT_GT(fresh[kDipA], kConns / 4);
 }
 
+// A backend taken out of the configuration keeps its connections both ways:
+// their answers still leave from the VIP (it stays in the reverse map while
+// the VIP exists, across later changes too), never from its own address.
+// Once the VIP goes, nothing is translated; an endpoint that moved to
+// another VIP answers from that one.
+TEST(LbTest, RemovedBackendStillAnswersFromTheVip) {
+  LbRig rig({Web({kDipA, kDipC})});
+  uint16_t port = 0;
+  for (uint16_t p = 2000; p < 2100 && port == 0; ++p)
+    if (rig.Pick(kRemote1, p) == kDipC) port = p;
+  ASSERT_NE(port, 0) << "no connection landed on C";
+  auto answer = [&](IpAddr from) {
+    Bytes back = PacketBuilder().Eth(kMacA, kMacB).Ipv4(from, kRemote1).Tcp(8080, port, kTcpAck)
+                     .Payload(6).Build();
+    const Edge e = rig.Out(back).edge;
+    PacketView v;
+    ViewPacket(back.data(), static_cast<uint32_t>(back.size()), &v);
+    return e == Edge::kTranslated && v.src == Ep(kVip, 80);
+  };
+  rig.Rebuild({Web({kDipA, kDipB})});  // C removed, B added
+  EXPECT_EQ(rig.Pick(kRemote1, port, kTcpAck), kDipC) << "the connection keeps its backend";
+  EXPECT_TRUE(answer(kDipC)) << "the removed backend's answer leaves from the VIP";
+  rig.Rebuild({Web({kDipA, kDipB})}, {{true, false}});  // another change: C stays retired
+  EXPECT_TRUE(answer(kDipC));
+  for (int i = 0; i < 2000; ++i)
+    EXPECT_NE(rig.Pick(Client(static_cast<uint32_t>(i)), static_cast<uint16_t>(30000 + i)), kDipC);
+  LoadBalancerSpec api = Web({kDipC});  // C now serves another VIP
+  api.name = "api";
+  api.vip = Ip("198.51.100.51");
+  rig.Rebuild({Web({kDipA, kDipB}), api});
+  Bytes back = PacketBuilder().Eth(kMacA, kMacB).Ipv4(kDipC, kRemote1).Tcp(8080, port, kTcpAck)
+                   .Payload(6).Build();
+  ASSERT_EQ(rig.Out(back).edge, Edge::kTranslated);
+  PacketView v;
+  ViewPacket(back.data(), static_cast<uint32_t>(back.size()), &v);
+  EXPECT_EQ(v.src, Ep(Ip("198.51.100.51"), 80)) << "a backend that serves a VIP answers from it";
+  rig.Rebuild({api});  // the VIP gone: its retired backends with it
+  EXPECT_FALSE(answer(kDipA));
+}
+
 TEST(LbTest, UnchangedVipsKeepTheirTable) {
   LoadBalancerSpec dns = Web({kDipA, kDipB});
   dns.name = "dns";

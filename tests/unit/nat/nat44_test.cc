@@ -169,6 +169,30 @@ TEST(NatWorkerTest, NotOursIsUntouched) {
   EXPECT_EQ(Describe(rig.Out(gre)), "drop/protocol");
 }
 
+// A TCP, UDP or ICMP header cut short behind a sound IPv4 header: the NAT's
+// own (to a pool address, from a translated source) is dropped as malformed
+// and counted, never passed on untranslated (an internal source address
+// would leave as it is); anyone else's passes untouched.
+TEST(NatWorkerTest, TruncatedL4IsDroppedNotPassed) {
+  NatRig rig(SceneSpec(), 0, 1, {});
+  auto cut = [](IpAddr src, IpAddr dst, uint8_t proto, size_t l4_bytes) {
+    return PacketBuilder().Eth(kMacB, kMacA).Ipv4(src, dst, proto).Payload(l4_bytes).Build();
+  };
+  Bytes out_tcp = cut(kHost1, kRemote1, kIpProtoTcp, 10);
+  Bytes out_icmp = cut(kHost1, kRemote1, kIpProtoIcmp, 3);
+  Bytes in_udp = cut(kRemote1, kPool1, kIpProtoUdp, 4);
+  Bytes in_tcp = cut(kRemote1, kPool1, kIpProtoTcp, 19);
+  for (Bytes* f : {&out_tcp, &out_icmp}) EXPECT_EQ(Describe(rig.Out(*f)), "drop/malformed");
+  for (Bytes* f : {&in_udp, &in_tcp}) EXPECT_EQ(Describe(rig.In(*f)), "drop/malformed");
+  EXPECT_EQ(rig.nat.counters().drop[static_cast<size_t>(Drop::kMalformed)], 4u);
+  EXPECT_EQ(rig.nat.table().sessions(), 0u);
+  Bytes theirs = cut(Ip("10.9.9.9"), kRemote1, kIpProtoTcp, 10);
+  const Bytes before = theirs;
+  EXPECT_EQ(rig.Out(theirs).edge, Edge::kPass);
+  EXPECT_EQ(rig.In(theirs).edge, Edge::kPass);
+  EXPECT_EQ(theirs, before);
+}
+
 // ---- timeouts, with a made-up clock ----
 
 struct TimeoutCase {
