@@ -330,37 +330,12 @@ void RegisterPipelineBenchmarks() {
 
 }  // namespace hnv::bench
 
-namespace {
-
-// HNV_BENCH_HUGE_DIR=<a hugetlbfs mount>: EAL on 2 MiB hugepages, as in
-// production, instead of the tests' --no-huge (4 KiB pages). An experiment
-// for RESULTS.md; the default run does not need hugepages.
-bool StartEalOnHugepages(const char* dir) {
-  std::vector<std::string> args = {"hnv-bench",   "--huge-dir",        dir,
-                                   "--in-memory", "--no-pci",          "-l",
-                                   "0-1",         "--log-level=error", "--no-telemetry"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-    std::fprintf(stderr, "rte_eal_init on hugepages failed: %s\n", rte_strerror(rte_errno));
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  if (const char* huge = std::getenv("HNV_BENCH_HUGE_DIR"); huge != nullptr && *huge != 0) {
-    if (!StartEalOnHugepages(huge)) return 1;
-    benchmark::AddCustomContext("eal",
-                                std::string("--huge-dir ") + huge + " --in-memory, 2 MiB pages");
-  } else {
-    if (!hnv::test::StartEalForTest()) return 1;
-    benchmark::AddCustomContext("eal", "--no-huge -m 2048 (tests/lib/eal_env.cc), 4 KiB pages");
-  }
+  std::string pages;  // HNV_BENCH_HUGE_DIR: hugepages (tests/lib/eal_env.h)
+  if (!hnv::test::StartEalForBench(&pages)) return 1;
+  benchmark::AddCustomContext("eal", pages);
   benchmark::AddCustomContext("burst", std::to_string(hnv::bench::kBurst));
   hnv::bench::RegisterPipelineBenchmarks();
   hnv::bench::RegisterHashBenchmarks();

@@ -545,9 +545,10 @@ int main(int argc, char** argv) {
   using namespace hnv::gateway::bench;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  if (!hnv::test::StartEalForTest()) return 1;
+  std::string pages;  // HNV_BENCH_HUGE_DIR: hugepages (tests/lib/eal_env.h)
+  if (!hnv::test::StartEalForBench(&pages)) return 1;
   Env& e = GetEnv();
-  benchmark::AddCustomContext("eal", "--no-huge -m 2048 (tests/lib/eal_env.cc), 4 KiB pages");
+  benchmark::AddCustomContext("eal", pages);
   benchmark::AddCustomContext("fib", std::to_string(e.random_routes.size() + 4) + " routes, " +
                                          std::to_string(e.fib_bytes >> 20) + " MiB (Memory()), loaded in " +
                                          std::to_string(e.fib_load_s) + " s");

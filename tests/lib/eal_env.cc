@@ -14,16 +14,16 @@
 namespace hnv::test {
 namespace {
 bool g_started = false;
-}
 
-bool StartEalForTest() {
+// `memory`: where EAL's memory comes from (no hugepages, or a hugetlbfs mount).
+bool StartEal(std::vector<std::string> memory) {
   if (g_started) return true;
-  const std::string prefix = "--file-prefix=hnvtest" + std::to_string(getpid());
   // The test thread on CPU 0, workers on CPU 1: lcore 1 (every runtime
   // test's worker) and lcore 2 (the gateway's flow-affinity test runs two).
-  std::vector<std::string> args = {"hnv-test", "--no-huge", "--no-shconf", "--no-pci", "-m",
-                                   "2048",     "--lcores",  "0@0,1@1,2@1", prefix,     "--log-level=error",
-                                   "--no-telemetry"};
+  std::vector<std::string> args = {"hnv-test", "--no-pci", "--lcores", "0@0,1@1,2@1",
+                                   "--file-prefix=hnvtest" + std::to_string(getpid()),
+                                   "--log-level=error", "--no-telemetry"};
+  args.insert(args.begin() + 1, memory.begin(), memory.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
@@ -38,6 +38,19 @@ bool StartEalForTest() {
     std::filesystem::remove_all("/var/run/dpdk/hnvtest" + std::to_string(getpid()), ec);
   });
   return true;
+}
+
+}  // namespace
+
+bool StartEalForTest() { return StartEal({"--no-huge", "--no-shconf", "-m", "2048"}); }
+
+bool StartEalForBench(std::string* pages) {
+  if (const char* dir = std::getenv("HNV_BENCH_HUGE_DIR"); dir != nullptr && *dir != 0) {
+    *pages = std::string("--huge-dir ") + dir + " --in-memory, 2 MiB pages";
+    return StartEal({"--huge-dir", dir, "--in-memory"});
+  }
+  *pages = "--no-huge -m 2048 (tests/lib/eal_env.cc), 4 KiB pages";
+  return StartEalForTest();
 }
 
 void EalEnvironment::SetUp() { ASSERT_TRUE(StartEalForTest()); }

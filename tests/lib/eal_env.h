@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace hnv::test {
 
 class EalEnvironment : public ::testing::Environment {
@@ -16,5 +18,11 @@ class EalEnvironment : public ::testing::Environment {
 
 // Starts EAL (idempotent). Returns false and prints why when it cannot.
 bool StartEalForTest();
+
+// The benchmarks' EAL: as StartEalForTest (4 KiB pages), or on 2 MiB
+// hugepages, as in production, when HNV_BENCH_HUGE_DIR names a hugetlbfs
+// mount (tests/bench/run_benchmarks.sh makes one). *pages says which, for
+// the benchmark's context.
+bool StartEalForBench(std::string* pages);
 
 }  // namespace hnv::test
