@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,13 @@ std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
   return s;
+}
+
+// Whether `e` (an object's JSON) has every field of `given` with its value.
+bool HasFields(const json& e, const json& given) {
+  for (auto it = given.begin(); it != given.end(); ++it)
+    if (!e.contains(it.key()) || e[it.key()] != it.value()) return false;
+  return true;
 }
 
 template <typename T, typename FromFn>
@@ -82,16 +90,49 @@ std::string ApplyTo(std::vector<T>* vec, const Change& c, FromFn from,
     for (const std::string& f : id) any_id |= given.contains(f);
     if (!any_id) return "remove " + what + " needs at least one of " + Join(id);
     const size_t before = vec->size();
-    std::erase_if(*vec, [&](const T& e) {
-      const json ej = ToJson(e);
-      for (auto it = given.begin(); it != given.end(); ++it)
-        if (!ej.contains(it.key()) || ej[it.key()] != it.value()) return false;
-      return true;
-    });
+    std::erase_if(*vec, [&](const T& e) { return HasFields(ToJson(e), given); });
     if (vec->size() == before) return "no " + what + " matches";
     return "";
   }
   return "unknown change '" + c.op + "' (new, set, remove)";
+}
+
+// Port ACLs as Hyper-V changes them: Remove-VMNetworkAdapterAcl -Direction
+// Inbound (or Outbound) also takes that direction off the Both rules it
+// otherwise names, which stay in place for the other direction (merged into
+// such a rule when one exists already: a rule is kept once). The rest is
+// ApplyTo's.
+std::string ApplyToPortAcls(std::vector<PortAcl>* vec, const Change& c,
+                            const FromJsonOptions& options) {
+  FromJsonOptions partial = options;
+  partial.mode = Mode::kPartial;
+  auto norm = NormalizeObject(c.kind, c.object, partial);
+  if (c.op != "remove" || norm.error || !norm.value->contains("direction") ||
+      (*norm.value)["direction"] == "Both")
+    return ApplyTo(vec, c, PortAclFromJson, options);
+  json both = *norm.value;
+  const AclDirection other =
+      both["direction"] == "Inbound" ? AclDirection::kOutbound : AclDirection::kInbound;
+  both["direction"] = "Both";
+  std::vector<PortAcl> copy = *vec;
+  bool split = false;
+  for (PortAcl& a : copy) {
+    if (!HasFields(ToJson(a), both)) continue;
+    a.direction = other;
+    split = true;
+  }
+  std::string err = ApplyTo(&copy, c, PortAclFromJson, options);  // the rules of that direction
+  if (split && err == std::string("no ") + KindName(c.kind) + " matches") err.clear();
+  if (!err.empty()) return err;
+  std::vector<json> seen;
+  std::erase_if(copy, [&](const PortAcl& a) {
+    json aj = ToJson(a);
+    if (std::find(seen.begin(), seen.end(), aj) != seen.end()) return true;
+    seen.push_back(std::move(aj));
+    return false;
+  });
+  *vec = std::move(copy);
+  return "";
 }
 
 }  // namespace
@@ -150,7 +191,7 @@ std::string ApplyChange(Policy* p, const Change& c, const FromJsonOptions& optio
       err = ApplyTo(&copy.subnets, c, VirtualSubnetFromJson, options);
       break;
     case Kind::kPortAcl:
-      err = ApplyTo(&copy.port_acls, c, PortAclFromJson, options);
+      err = ApplyToPortAcls(&copy.port_acls, c, options);
       break;
     case Kind::kPortExtendedAcl:
       err = ApplyTo(&copy.port_extended_acls, c, PortExtendedAclFromJson, options);

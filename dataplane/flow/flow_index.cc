@@ -25,18 +25,20 @@ bool FlowIndex::Init(uint32_t entries, double load) {
 bool FlowIndex::Insert(uint64_t hash, uint32_t value) noexcept {
   const Spot w = Locate(hash);
   const uint16_t tag2 = static_cast<uint16_t>(w.tag | 1);
-  for (const auto& [b, tag] : {std::pair{w.b1, w.tag}, std::pair{w.b2, tag2}}) {
+  const uint32_t b2 = Other(w.b1, w.tag);
+  for (const auto& [b, tag] : {std::pair{w.b1, w.tag}, std::pair{b2, tag2}}) {
     if (const int s = FreeSlot(buckets_[b]); s >= 0) {
       buckets_[b].tag[s] = tag;
       buckets_[b].value[s] = value;
       ++size_;
+      ++changes_;
       return true;
     }
   }
   // Both full: walks from either bucket, a few times (each walk is random).
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     if (((hash >> 32) + static_cast<uint64_t>(attempt)) & 1) {
-      if (Displace(w.b2, tag2, value)) return true;
+      if (Displace(b2, tag2, value)) return true;
     } else if (Displace(w.b1, w.tag, value)) {
       return true;
     }
@@ -88,6 +90,7 @@ bool FlowIndex::Displace(uint32_t start, uint16_t tag, uint32_t value) noexcept 
     buckets_[start].tag[path[0].slot] = tag;
     buckets_[start].value[path[0].slot] = value;
     ++size_;
+    ++changes_;
     return true;
   }
   return false;
@@ -96,13 +99,15 @@ bool FlowIndex::Displace(uint32_t start, uint16_t tag, uint32_t value) noexcept 
 bool FlowIndex::Erase(uint64_t hash, uint32_t value) noexcept {
   const Spot w = Locate(hash);
   const uint16_t tag2 = static_cast<uint16_t>(w.tag | 1);
-  for (const auto& [b, tag] : {std::pair{w.b1, w.tag}, std::pair{w.b2, tag2}}) {
+  const uint32_t b2 = Other(w.b1, w.tag);
+  for (const auto& [b, tag] : {std::pair{w.b1, w.tag}, std::pair{b2, tag2}}) {
     Bucket& bk = buckets_[b];
     for (uint32_t i = 0; i < kSlots; ++i) {
       if (bk.tag[i] == tag && bk.value[i] == value) {
         bk.tag[i] = 0;
         bk.value[i] = 0;
         --size_;
+        ++changes_;
         return true;
       }
     }

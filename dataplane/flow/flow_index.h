@@ -46,10 +46,11 @@ class FlowIndex {
   // Room for `entries` at `load` (0 < load <= 1). False when memory fails.
   bool Init(uint32_t entries, double load = 0.9);
 
-  // Where a key's entry can be: its two buckets and its tag. A burst's
-  // lookups compute it once and use it in every stage.
+  // Where a key's entry can be: its first bucket and its tag (the second
+  // bucket follows from them, computed only when a lookup gets there). A
+  // burst's lookups compute it once and use it in every stage.
   struct Spot {
-    uint32_t b1, b2;
+    uint32_t b1;
     uint16_t tag;  // with the low bit clear (first bucket)
   };
   // Tags are never 0: the signature has its top bit set.
@@ -57,8 +58,7 @@ class FlowIndex {
     const uint16_t sig = static_cast<uint16_t>((hash >> 49) | 0x4000);
     const uint32_t b1 = static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) *
                                                nb_) >> 32);
-    const auto tag = static_cast<uint16_t>(sig << 1);
-    return Spot{b1, Other(b1, tag), tag};
+    return Spot{b1, static_cast<uint16_t>(sig << 1)};
   }
 
   // The record number of the entry whose record `match(record)` accepts, or
@@ -66,27 +66,41 @@ class FlowIndex {
   template <typename Match>
   uint32_t Find(const Spot& w, Match&& match) const noexcept {
     if (uint32_t r = Scan(buckets_[w.b1], w.tag, match); r != kNone) return r;
-    return Scan(buckets_[w.b2], static_cast<uint16_t>(w.tag | 1), match);
+    return Scan(buckets_[Other(w.b1, w.tag)], static_cast<uint16_t>(w.tag | 1), match);
   }
   template <typename Match>
   uint32_t Find(uint64_t hash, Match&& match) const noexcept {
     return Find(Locate(hash), match);
   }
+  // Find, starting from the first bucket's candidates `first` that
+  // PrefetchRecords returned, valid while changes() has not moved since
+  // (the caller checks; FindAgain then spares the bucket's tag compare).
+  template <typename Match>
+  uint32_t FindAgain(const Spot& w, uint32_t first, Match&& match) const noexcept {
+    for (uint32_t m = first; m != 0; m &= m - 1) {
+      const uint32_t v = buckets_[w.b1].value[__builtin_ctz(m) / 2];
+      if (match(v)) return v;
+    }
+    return Scan(buckets_[Other(w.b1, w.tag)], static_cast<uint16_t>(w.tag | 1), match);
+  }
+  // Counts insertions and removals: a mask of candidates is stale once it moves.
+  uint32_t changes() const { return changes_; }
   // A burst's lookups in stages, so their cache misses overlap:
   //   Prefetch(spot) for every key (its first bucket: where most entries
   //   are), then PrefetchRecords(spot, f) for every key (f(record) for each
   //   candidate of the first bucket, or the second bucket when the first has
-  //   none), then Find.
+  //   none; it returns the candidates), then Find (or FindAgain with them).
   void Prefetch(const Spot& w) const noexcept { __builtin_prefetch(&buckets_[w.b1]); }
   void Prefetch(uint64_t hash) const noexcept { Prefetch(Locate(hash)); }
   template <typename F>
-  void PrefetchRecords(const Spot& w, F&& f) const noexcept {
-    uint32_t m = Matches(buckets_[w.b1], w.tag);
-    if (m == 0) {
-      __builtin_prefetch(&buckets_[w.b2]);
-      return;
+  uint32_t PrefetchRecords(const Spot& w, F&& f) const noexcept {
+    const uint32_t first = Matches(buckets_[w.b1], w.tag);
+    if (first == 0) {
+      __builtin_prefetch(&buckets_[Other(w.b1, w.tag)]);
+      return 0;
     }
-    for (; m != 0; m &= m - 1) f(buckets_[w.b1].value[__builtin_ctz(m)]);
+    for (uint32_t m = first; m != 0; m &= m - 1) f(buckets_[w.b1].value[__builtin_ctz(m) / 2]);
+    return first;
   }
   // Adds record `value` under `hash` (the caller made sure the key is not
   // present). False when no slot could be found: the index is unchanged.
@@ -122,27 +136,30 @@ class FlowIndex {
     if ((tag & 1) == 0) return b + off >= nb_ ? b + off - nb_ : b + off;
     return b >= off ? b - off : b + nb_ - off;
   }
-  // Bit i set: slot i holds `tag`.
+  // Bit 2*i set: slot i holds `tag` (two bits per slot, as SSE2's byte
+  // mask of 16-bit lanes gives them: no loop to compact them; a set bit's
+  // slot is its index / 2).
   static uint32_t Matches(const Bucket& bk, uint16_t tag) noexcept {
 #if defined(__SSE2__)
     const __m128i t = _mm_set1_epi16(static_cast<short>(tag));
+    // Tags 0-7, then tags 8-9 (the first two lanes of the next 16 bytes:
+    // the rest are values, masked off).
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bk.tag));
-    uint32_t pairs = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(lo, t)));
-    pairs &= 0x5555;  // one bit per 16-bit lane
-    uint32_t m = 0;
-    for (; pairs != 0; pairs &= pairs - 1) m |= 1u << (__builtin_ctz(pairs) / 2);
-    return m | static_cast<uint32_t>(bk.tag[8] == tag) << 8 |
-           static_cast<uint32_t>(bk.tag[9] == tag) << 9;
+    const __m128i hi =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(&bk) + 16));
+    const auto m0 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(lo, t))) & 0x5555;
+    const auto m1 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(hi, t))) & 0x5;
+    return m0 | m1 << 16;
 #else
     uint32_t m = 0;
-    for (uint32_t i = 0; i < kSlots; ++i) m |= static_cast<uint32_t>(bk.tag[i] == tag) << i;
+    for (uint32_t i = 0; i < kSlots; ++i) m |= static_cast<uint32_t>(bk.tag[i] == tag) << (2 * i);
     return m;
 #endif
   }
   template <typename Match>
   static uint32_t Scan(const Bucket& bk, uint16_t tag, Match& match) noexcept {
     for (uint32_t m = Matches(bk, tag); m != 0; m &= m - 1) {
-      const uint32_t v = bk.value[__builtin_ctz(m)];
+      const uint32_t v = bk.value[__builtin_ctz(m) / 2];
       if (match(v)) return v;
     }
     return kNone;
@@ -158,6 +175,7 @@ class FlowIndex {
   Bucket* buckets_ = nullptr;
   uint32_t nb_ = 0;
   uint32_t size_ = 0;
+  uint32_t changes_ = 0;
   uint64_t rng_ = 0x9e3779b97f4a7c15ull;
 };
 

@@ -21,8 +21,9 @@
 // What it sends is checked there (vm-ingress); a frame for it flushed by
 // another worker is handed to the owner first (FlushPort, ctx.HandOff) when
 // its table is stateful, so both directions of a flow meet one table. A
-// session lives until it has been idle for its rule's IdleSessionTimeout,
-// checked on lookup and by a sweep of a few records per burst (Tick, which
+// session lives until it has been idle for its rule's IdleSessionTimeout
+// (its last-seen time refreshed coarsely, kRefreshShift), checked on lookup
+// and by a sweep of a few records at most every kSweepPeriodUs (Tick, which
 // also reads the clock once for the burst).
 //
 // Cost. A port without ACLs pays one predictable branch per burst in
@@ -52,13 +53,26 @@ namespace hnv {
 class AclSessions {
  public:
   static constexpr uint32_t kDefaultCapacity = 1u << 16;  // per worker
+  // A hit refreshes a session's last-seen time only when it is older than
+  // 1/2^kRefreshShift s (~8 ms): a session may close up to that much before
+  // its idle timeout, and a busy flow's record is written ~128 times a
+  // second, not once per frame.
+  static constexpr uint32_t kRefreshShift = 7;
+  // The sweep of idle sessions runs at most once per kSweepPeriodUs (on a
+  // burst's Tick) over kSweepBudget records: a pass over the default 65,536
+  // records takes >= 2,048 sweeps (~0.1 s at line rate; longer when bursts
+  // are rarer). A lookup that finds an idle session closes it anyway.
+  static constexpr uint32_t kSweepPeriodUs = 50;
+  static constexpr uint32_t kSweepBudget = 32;
 
   bool Init(uint32_t capacity, uint64_t seed);
   // Once per burst, before its checks: reads the clock (Admit and Open use
-  // that time) and closes a few idle sessions.
+  // that time) and, at most once per kSweepPeriodUs, closes idle sessions
+  // among the next kSweepBudget records (Sweep).
   void Tick() noexcept {
     now_ = rte_get_tsc_cycles() + offset_;
-    Sweep(now_);
+    if (now_ - last_sweep_ >= sweep_period_) [[unlikely]]
+      Sweep(now_);
   }
 
   // The flow's key: words of the addresses (memory order) and the rest.
@@ -66,19 +80,41 @@ class AclSessions {
     uint64_t local[2];
     uint64_t remote[2];
     uint64_t rest;  // port | family << 16 | protocol << 24 | local port << 32 | remote port << 48
-    friend bool operator==(const Key&, const Key&) = default;
+    // Without a branch per word (the hit path's compare).
+    friend bool operator==(const Key& a, const Key& b) noexcept {
+      return ((a.local[0] ^ b.local[0]) | (a.local[1] ^ b.local[1]) | (a.remote[0] ^ b.remote[0]) |
+              (a.remote[1] ^ b.remote[1]) | (a.rest ^ b.rest)) == 0;
+    }
   };
   // A burst's lookups in stages (FlowIndex: Locate, Prefetch,
   // PrefetchRecords, then Admit).
   FlowIndex::Spot Locate(const Key& k) const noexcept { return index_.Locate(Hash(k)); }
   void Prefetch(const FlowIndex::Spot& w) const noexcept { index_.Prefetch(w); }
-  void PrefetchRecords(const FlowIndex::Spot& w) const noexcept {
-    index_.PrefetchRecords(w, [this](uint32_t r) { pool_.Prefetch(r); });
+  // The candidates of the first bucket, for Admit; `*seen` is changes() then.
+  uint32_t PrefetchRecords(const FlowIndex::Spot& w, uint32_t* seen) const noexcept {
+    *seen = index_.changes();
+    return index_.PrefetchRecords(w, [this](uint32_t r) { pool_.Prefetch(r); });
   }
   // True when a live session holds `k` (and refreshes it); an idle one is
-  // closed on the way. `w` is Locate(k).
-  bool Admit(const Key& k, const FlowIndex::Spot& w) noexcept;
-  bool Admit(const Key& k) noexcept { return Admit(k, Locate(k)); }
+  // closed on the way. `w` is Locate(k); `first` and `seen` what
+  // PrefetchRecords gave (used while no session opened or closed since).
+  // Inline: the hit path is the stateful ports' common case.
+  bool Admit(const Key& k, const FlowIndex::Spot& w, uint32_t first, uint32_t seen) noexcept {
+    auto holds = [&](uint32_t r) { return pool_[r].key == k; };
+    const uint32_t i =
+        seen == index_.changes() ? index_.FindAgain(w, first, holds) : index_.Find(w, holds);
+    if (i == FlowIndex::kNone) return false;
+    Record& r = pool_[i];
+    const uint64_t idle_for = now_ - r.last;
+    if (idle_for > r.idle) [[unlikely]] {
+      Expire(i);
+      return false;
+    }
+    // Refreshed coarsely (kRefreshShift): most frames of a busy flow read
+    // the record and leave its cache line clean.
+    if (idle_for > refresh_) r.last = now_;
+    return true;
+  }
   // Opens a session for `k`, idle after `idle_seconds`. False when full.
   bool Open(const Key& k, uint32_t idle_seconds) noexcept;
 
@@ -102,12 +138,16 @@ class AclSessions {
                 seed_);
   }
   void Close(uint32_t i) noexcept;
+  void Expire(uint32_t i) noexcept;  // Close, counted as expired
   void Sweep(uint64_t now) noexcept;
 
   FlowIndex index_;
   RecordPool<Record> pool_;
   HashSeed seed_;
   uint64_t hz_ = 1;
+  uint64_t refresh_ = 0;       // TSC ticks a session's `last` may lag (hz >> kRefreshShift)
+  uint64_t sweep_period_ = 0;  // TSC ticks between two sweeps (kSweepPeriodUs)
+  uint64_t last_sweep_ = 0;
   uint64_t offset_ = 0;
   uint64_t now_ = 0;  // TSC at the last Tick
   uint64_t opened_ = 0, expired_ = 0, full_ = 0;

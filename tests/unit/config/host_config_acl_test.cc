@@ -185,5 +185,52 @@ TEST(HostConfigAcls, ChangesAreValidatedAndReplayed) {
             KindToJson(p, Kind::kPortExtendedAcl));
 }
 
+// Remove-VMNetworkAdapterAcl -Direction Inbound|Outbound on a Both rule, as
+// Hyper-V does it: the rule stays for the other direction (kept once when
+// that rule exists already); the journal replays to the same rules.
+TEST(HostConfigAcls, RemovingOneDirectionOfABothRuleKeepsTheOther) {
+  TempDir dir;
+  const LoadResult r = LoadHostConfig(dir.Write("h.yaml", WithAcls("")));
+  ASSERT_TRUE(r.errors.empty()) << Join(r.errors);
+  const Policy files = r.config->policy;
+  auto acl = [](const char* op, const char* prefix, const char* direction) {
+    return Change{op, Kind::kPortAcl,
+                  nlohmann::json{{"vm_name", "Contoso1"}, {"remote_ip_address", prefix},
+                                 {"direction", direction}, {"action", "Deny"}}};
+  };
+  auto rules = [](const Policy& p, const char* prefix) {
+    std::vector<AclDirection> out;
+    for (const PortAcl& a : p.port_acls)
+      if (a.remote_ip.prefix == *IpPrefix::Parse(prefix)) out.push_back(a.direction);
+    return out;
+  };
+  using Dirs = std::vector<AclDirection>;
+  const std::vector<Change> changes = {
+      acl("new", "10.0.1.0/24", "Both"),        acl("new", "10.0.2.0/24", "Both"),
+      acl("remove", "10.0.1.0/24", "inbound"),  // 2: Both -> Outbound
+      acl("new", "10.0.3.0/24", "Outbound"),    acl("new", "10.0.3.0/24", "Both"),
+      acl("remove", "10.0.3.0/24", "Inbound"),  // 5: Both -> Outbound, which exists: one left
+  };
+  Policy p = files;
+  for (size_t i = 0; i < changes.size(); ++i) ASSERT_EQ(ApplyChange(&p, changes[i]), "") << i;
+  EXPECT_EQ(rules(p, "10.0.1.0/24"), (Dirs{AclDirection::kOutbound}));
+  EXPECT_EQ(rules(p, "10.0.2.0/24"), (Dirs{AclDirection::kBoth}));  // not named: untouched
+  EXPECT_EQ(rules(p, "10.0.3.0/24"), (Dirs{AclDirection::kOutbound}));
+  ASSERT_EQ(p.port_acls.size(), 3u);
+  EXPECT_TRUE(ValidatePolicy(p).empty());
+  std::vector<std::string> skipped;
+  const Policy replayed = ReplayChanges(files, changes, {}, &skipped)->ToPolicy();
+  EXPECT_TRUE(skipped.empty());
+  EXPECT_EQ(KindToJson(replayed, Kind::kPortAcl), KindToJson(p, Kind::kPortAcl));
+  // Nothing of 10.0.1.0/24 is inbound any more; Outbound removes the rest.
+  Policy after = p;
+  EXPECT_EQ(ApplyChange(&after, acl("remove", "10.0.1.0/24", "Inbound")), "no port-acl matches");
+  ASSERT_EQ(ApplyChange(&after, acl("remove", "10.0.1.0/24", "Outbound")), "");
+  EXPECT_TRUE(rules(after, "10.0.1.0/24").empty());
+  // -Direction Both still removes a Both rule whole.
+  ASSERT_EQ(ApplyChange(&after, acl("remove", "10.0.2.0/24", "Both")), "");
+  EXPECT_TRUE(rules(after, "10.0.2.0/24").empty());
+}
+
 }  // namespace
 }  // namespace hnv::config

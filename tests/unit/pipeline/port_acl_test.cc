@@ -256,6 +256,19 @@ TEST_F(PortAclTest, StatefulAdmitsRepliesOnly) {
   EXPECT_EQ(h_->acl_sessions().expired(), 2u);
 }
 
+// A burst's lookups are staged (candidates found before any frame is
+// decided): a session opened by one frame must be found by the next frames
+// of its flow in the same burst, not opened again.
+TEST_F(PortAclTest, ASessionOpenedInABurstServesTheRestOfIt) {
+  Start({}, {Ext("Contoso1", kOut, kAllow, 100, kIpProtoTcp, true)});
+  const auto syn = Tcp(kC2Mac, kC1Mac, kC1, kC2, 42000, 80, kTcpSyn);
+  const auto ack = Tcp(kC2Mac, kC1Mac, kC1, kC2, 42000, 80, kTcpAck);
+  const auto other = Tcp(kC2Mac, kC1Mac, kC1, kC2, 42001, 80, kTcpSyn);
+  EXPECT_EQ(h_->RunBurst(kC1Port, {syn, ack, ack, other, ack}).size(), 5u);
+  EXPECT_EQ(h_->acl_sessions().opened(), 2u);
+  EXPECT_EQ(h_->acl_sessions().live(), 2u);
+}
+
 TEST_F(PortAclTest, FullSessionTableRefusesNewConnections) {
   Start({}, {Ext("Contoso1", kOut, kAllow, 100, kIpProtoTcp, true)});
   uint32_t opened = 0;
