@@ -233,20 +233,34 @@ void BM_Pipeline(benchmark::State& state, Flow flow, uint32_t records, uint32_t 
   ReportTables(state, env);
 }
 
-// BM_Pipeline with `rules` port ACLs on BenchA (AclPolicy), applied for
-// this run only.
-void BM_Acl(benchmark::State& state, Flow flow, uint32_t rules, bool stateful) {
-  constexpr uint32_t kRecords = 1'000;
-  BenchEnv& env = BenchEnv::Get(kRecords);
+// BM_Pipeline at 1,000 records and 64 bytes with `policy` (BenchPolicy
+// changed) applied for this run only.
+constexpr uint32_t kVariantRecords = 1'000;
+void BM_PipelineWith(benchmark::State& state, Flow flow, const Policy& policy) {
+  BenchEnv& env = BenchEnv::Get(kVariantRecords);
   std::string error;
-  if (!env.tables().Apply(AclPolicy(kRecords, rules, stateful), &error)) {
+  if (!env.tables().Apply(policy, &error)) {
     Fail(state, "Apply: " + error);
     return;
   }
   env.tables().Synchronize();
-  BM_Pipeline(state, flow, kRecords, 64);
-  if (!env.tables().Apply(BenchPolicy(kRecords), &error)) Fail(state, "Apply: " + error);
+  BM_Pipeline(state, flow, kVariantRecords, 64);
+  if (!env.tables().Apply(BenchPolicy(kVariantRecords), &error)) Fail(state, "Apply: " + error);
   env.tables().Synchronize();
+}
+
+// With `rules` port ACLs on BenchA (AclPolicy).
+void BM_Acl(benchmark::State& state, Flow flow, uint32_t rules, bool stateful) {
+  BM_PipelineWith(state, flow, AclPolicy(kVariantRecords, rules, stateful));
+}
+
+// With port security off on every VM adapter (-MacAddressSpoofing On,
+// -DhcpGuard Off, -RouterGuard Off): what the default anti-spoofing costs
+// is BM_Encap/1000/64 (on, the default) against this (issue 17).
+void BM_PortSecurityOff(benchmark::State& state, Flow flow) {
+  Policy p = BenchPolicy(kVariantRecords);
+  for (VmPort& v : p.vm_ports) v.Trust();
+  BM_PipelineWith(state, flow, p);
 }
 
 void BM_RefillOnly(benchmark::State& state, Flow flow, uint32_t frame_len) {
@@ -319,6 +333,9 @@ void RegisterPipelineBenchmarks() {
       }
     }
   }
+  for (Flow flow : {Flow::kEncap, Flow::kDecap})
+    benchmark::RegisterBenchmark((std::string("BM_PortSecurityOff/") + FlowTitle(flow)).c_str(),
+                                 BM_PortSecurityOff, flow);
   for (Flow flow : kFlows) {
     for (uint32_t len : kFrameLens) {
       const std::string name =
